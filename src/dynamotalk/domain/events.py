@@ -1,0 +1,69 @@
+"""Events the service emits to a room's subscribed connections. Wire shapes live in wire.py."""
+
+from __future__ import annotations
+
+import attrs
+
+from dynamotalk.domain.models import Membership, Message
+
+
+@attrs.frozen
+class MessagePosted:
+    message: Message
+
+
+@attrs.frozen
+class MessageEdited:
+    message: Message
+
+
+@attrs.frozen
+class MessageDeleted:
+    message: Message
+
+
+@attrs.frozen
+class ReactionChanged:
+    message: Message
+    emoji: str
+    user_id: str
+    added: bool
+
+
+@attrs.frozen
+class Typing:
+    room_id: str
+    user_id: str
+    username: str
+
+
+@attrs.frozen
+class PresenceChanged:
+    room_id: str
+    user_id: str
+    username: str
+    online: bool
+    last_seen: int | None
+
+
+@attrs.frozen
+class MemberJoined:
+    membership: Membership
+
+
+@attrs.frozen
+class MemberLeft:
+    room_id: str
+    user_id: str
+
+
+Event = (
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | ReactionChanged
+    | Typing
+    | PresenceChanged
+    | MemberJoined
+    | MemberLeft
+)

@@ -1,0 +1,167 @@
+"""Value objects of the chat. Times are epoch milliseconds (UTC)."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+
+class RoomKind(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    DIRECT = "direct"
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    OWNER = "owner"
+
+
+@attrs.frozen
+class Principal:
+    """Who is calling, as proven by the identity provider."""
+
+    user_id: str
+    """Stable user id (the Cognito `sub`)."""
+    username: str
+    """Sign-in name, shown to other users."""
+
+
+@attrs.frozen
+class User:
+    user_id: str
+    username: str
+    display_name: str
+    """Name shown in rooms; defaults to the username."""
+    avatar_key: str | None = None
+    """Object key of the avatar in the attachments bucket."""
+    created_at: int = 0
+    last_seen: int | None = None
+    """When the user's last connection closed; None while never seen."""
+
+
+@attrs.frozen
+class Room:
+    room_id: str
+    name: str
+    kind: RoomKind
+    created_by: str
+    created_at: int
+    direct_pair: tuple[str, str] | None = None
+    """The two user ids of a direct room, sorted; None for other kinds."""
+
+
+@attrs.frozen
+class Membership:
+    room_id: str
+    user_id: str
+    role: Role
+    joined_at: int
+    last_read_id: str | None = None
+    """Read marker: id of the newest message the member has read."""
+
+
+@attrs.frozen
+class Attachment:
+    key: str
+    """Object key in the attachments bucket (scoped to room and uploader)."""
+    name: str
+    content_type: str
+    size: int
+
+
+@attrs.frozen
+class Message:
+    message_id: str
+    """Time-ordered id (ULID): sorting ids sorts messages by time of posting."""
+    room_id: str
+    author_id: str
+    text: str
+    created_at: int
+    client_id: str
+    """The sender's own id for this message; a retry with the same one is the same message."""
+    attachments: tuple[Attachment, ...] = ()
+    edited_at: int | None = None
+    deleted_at: int | None = None
+    """Soft delete: the slot stays in history, text and attachments are cleared."""
+    reactions: Mapping[str, frozenset[str]] = attrs.field(factory=dict, hash=False)
+    """Emoji -> user ids who reacted with it."""
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@attrs.frozen
+class Connection:
+    connection_id: str
+    user_id: str
+    username: str
+    connected_at: int
+    expires_at: int
+    """Epoch seconds after which the row is dead even if $disconnect never came (DynamoDB TTL)."""
+
+
+@attrs.frozen
+class Subscription:
+    """A connection following a room's live events."""
+
+    connection_id: str
+    room_id: str
+    user_id: str
+    expires_at: int
+
+
+@attrs.frozen
+class RoomSummary:
+    """A room as the member sees it in the room list."""
+
+    room: Room
+    membership: Membership
+    unread: int
+    """Messages after the read marker, capped at `UNREAD_CAP`."""
+
+
+@attrs.frozen
+class PresenceEntry:
+    user_id: str
+    username: str
+    online: bool
+    last_seen: int | None
+
+
+@attrs.frozen
+class HistoryPage:
+    messages: tuple[Message, ...]
+    """Newest first."""
+    next_cursor: str | None
+    """Opaque; pass back to get older messages. None at the start of the room."""
+
+
+@attrs.frozen
+class SyncResult:
+    messages: tuple[Message, ...]
+    """Oldest first: exactly the messages after the given id (up to the limit)."""
+    has_more: bool
+
+
+@attrs.frozen
+class UploadForm:
+    """A presigned POST: the browser posts `fields` plus the file to `url`."""
+
+    url: str
+    fields: Mapping[str, str]
+    key: str
+    max_bytes: int
+    expires_in: int
+
+
+@attrs.frozen
+class SendReport:
+    """What a fan-out did: `gone` connections no longer exist (410), `failed` gave up."""
+
+    delivered: int
+    gone: frozenset[str] = frozenset()
+    failed: frozenset[str] = frozenset()

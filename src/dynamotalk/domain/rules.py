@@ -1,0 +1,130 @@
+"""The chat's rules: limits and checks that do not need storage."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import attrs
+
+from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
+from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
+
+# API Gateway refuses WebSocket frames over 128 KB and payloads over 10 MB on HTTP; we stay
+# well under the frame limit so a message event with metadata always fits one frame.
+MAX_FRAME_BYTES = 32 * 1024
+MAX_BODY_BYTES = 64 * 1024
+UNREAD_CAP = 100
+"""Unread counts stop at this number ("99+"), so a room list costs a bounded read."""
+
+
+@attrs.frozen
+class Limits:
+    max_text: int = 4000
+    """Characters of message text after trimming."""
+    max_room_name: int = 80
+    max_display_name: int = 64
+    max_attachments: int = 10
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_avatar_bytes: int = 2 * 1024 * 1024
+    page_size_default: int = 50
+    page_size_max: int = 100
+    upload_content_types: frozenset[str] = frozenset(
+        {
+            "image/png",
+            "image/jpeg",
+            "image/gif",
+            "image/webp",
+            "application/pdf",
+            "text/plain",
+            "application/zip",
+            "audio/mpeg",
+            "video/mp4",
+        }
+    )
+    avatar_content_types: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp"})
+    connection_ttl_seconds: int = 2 * 3600 + 15 * 60
+    """A little over API Gateway's 2-hour WebSocket limit."""
+
+
+def _printable(text: str) -> bool:
+    # Letters, marks, numbers, punctuation, symbols and plain spaces; no control or format chars.
+    return all(c == " " or unicodedata.category(c)[0] in "LMNPS" for c in text)
+
+
+def clean_text(text: str, limits: Limits) -> str:
+    trimmed = text.strip()
+    if not trimmed:
+        raise InvalidInput("message text must not be empty")
+    if len(trimmed) > limits.max_text:
+        raise TooLarge(f"message text is longer than {limits.max_text} characters")
+    if "\x00" in trimmed:
+        raise InvalidInput("message text must not contain NUL characters")
+    return trimmed
+
+
+def clean_room_name(name: str, limits: Limits) -> str:
+    trimmed = name.strip()
+    if not trimmed:
+        raise InvalidInput("room name must not be empty")
+    if len(trimmed) > limits.max_room_name:
+        raise InvalidInput(f"room name is longer than {limits.max_room_name} characters")
+    if not _printable(trimmed):
+        raise InvalidInput("room name must contain printable characters only")
+    return trimmed
+
+
+def clean_display_name(name: str, limits: Limits) -> str:
+    trimmed = name.strip()
+    if not trimmed or len(trimmed) > limits.max_display_name or not _printable(trimmed):
+        raise InvalidInput(
+            f"display name must be 1..{limits.max_display_name} printable characters"
+        )
+    return trimmed
+
+
+def clean_emoji(emoji: str) -> str:
+    if not emoji or len(emoji) > 16 or not _printable(emoji) or " " in emoji:
+        raise InvalidInput("emoji must be 1..16 printable characters without spaces")
+    return emoji
+
+
+def clean_page_size(limit: int | None, limits: Limits) -> int:
+    if limit is None:
+        return limits.page_size_default
+    if not 1 <= limit <= limits.page_size_max:
+        raise InvalidInput(f"limit must be between 1 and {limits.page_size_max}")
+    return limit
+
+
+def can_read(room: Room, membership: Membership | None) -> bool:
+    """Public rooms are readable by every signed-in user; others by members only."""
+    return room.kind is RoomKind.PUBLIC or membership is not None
+
+
+def require_read(room: Room, membership: Membership | None) -> None:
+    if not can_read(room, membership):
+        raise Forbidden("you are not a member of this room")
+
+
+def require_member(membership: Membership | None) -> Membership:
+    if membership is None:
+        raise Forbidden("you are not a member of this room")
+    return membership
+
+
+def require_author(message: Message, user_id: str) -> None:
+    if message.author_id != user_id:
+        raise Forbidden("only the author may edit a message")
+
+
+def require_author_or_owner(message: Message, membership: Membership | None) -> None:
+    if membership is not None and (
+        message.author_id == membership.user_id or membership.role is Role.OWNER
+    ):
+        return
+    raise Forbidden("only the author or a room owner may delete a message")
+
+
+def require_owner(membership: Membership | None) -> None:
+    if membership is None or membership.role is not Role.OWNER:
+        raise Forbidden("only a room owner may do this")

@@ -1,0 +1,180 @@
+"""What the core needs from the outside world, named by what it does for the chat.
+
+Adapters satisfy these structurally (no inheritance): `adapters/memory.py` for tests and the
+in-memory local stack, `adapters/dynamodb.py`, `apigateway.py`, `cognito.py`, `s3.py` on AWS.
+Every time argument is epoch milliseconds unless the name says seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from dynamotalk.domain.events import Event
+from dynamotalk.domain.models import (
+    Connection,
+    Membership,
+    Message,
+    Principal,
+    Room,
+    SendReport,
+    Subscription,
+    UploadForm,
+    User,
+)
+
+
+class MessageStore(Protocol):
+    def append(self, message: Message) -> tuple[Message, bool]:
+        """Store a new message, exactly once per (room, author, client_id).
+
+        Returns (stored message, created). A retry with the same client id returns the message
+        stored the first time and created=False, whatever the retry's text.
+        """
+        ...
+
+    def get(self, room_id: str, message_id: str) -> Message | None: ...
+
+    def edit(self, room_id: str, message_id: str, text: str, edited_at: int) -> Message:
+        """Replace the text of an existing, not deleted message. Raises NotFound otherwise."""
+        ...
+
+    def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
+        """Clear text, attachments and reactions but keep the slot. Raises NotFound if absent."""
+        ...
+
+    def set_reaction(
+        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool
+    ) -> Message:
+        """Add (on) or remove the user's reaction. Raises NotFound if absent or deleted."""
+        ...
+
+    def before(self, room_id: str, before_id: str | None, limit: int) -> list[Message]:
+        """Up to `limit` messages with id < before_id (all when None), newest first."""
+        ...
+
+    def after(self, room_id: str, after_id: str | None, limit: int) -> list[Message]:
+        """Up to `limit` messages with id > after_id (from the start when None), oldest first."""
+        ...
+
+    def count_after(self, room_id: str, after_id: str | None, cap: int) -> int:
+        """How many messages have id > after_id, counting no further than `cap`."""
+        ...
+
+
+class RoomStore(Protocol):
+    def create(self, room: Room, members: Sequence[Membership]) -> bool:
+        """Create the room with its first members. False (nothing written) if the id exists."""
+        ...
+
+    def get(self, room_id: str) -> Room | None: ...
+
+    def get_many(self, room_ids: Sequence[str]) -> list[Room]:
+        """The rooms that exist among `room_ids`, in no particular order."""
+        ...
+
+    def public_rooms(self, limit: int) -> list[Room]:
+        """Public rooms, newest first, for discovery."""
+        ...
+
+    def add_member(self, membership: Membership) -> bool:
+        """Add a member; False (unchanged) if already a member."""
+        ...
+
+    def remove_member(self, room_id: str, user_id: str) -> bool:
+        """False if the user was not a member."""
+        ...
+
+    def member(self, room_id: str, user_id: str) -> Membership | None: ...
+
+    def members(self, room_id: str) -> list[Membership]: ...
+
+    def rooms_of(self, user_id: str) -> list[Membership]:
+        """Every membership of the user."""
+        ...
+
+    def mark_read(self, room_id: str, user_id: str, message_id: str) -> None:
+        """Move the read marker forward to message_id; never moves it backwards."""
+        ...
+
+
+class UserStore(Protocol):
+    def get(self, user_id: str) -> User | None: ...
+
+    def get_many(self, user_ids: Sequence[str]) -> list[User]: ...
+
+    def put(self, user: User) -> None:
+        """Create or replace the profile."""
+        ...
+
+    def by_username(self, username: str) -> User | None:
+        """Exact, case-insensitive look-up of a username."""
+        ...
+
+    def set_last_seen(self, user_id: str, at: int) -> None: ...
+
+
+class ConnectionRegistry(Protocol):
+    """Live WebSocket connections and the rooms they follow.
+
+    Rows carry `expires_at` (epoch seconds, DynamoDB TTL); reads ignore rows expired at `now_s`,
+    because DynamoDB deletes expired rows lazily.
+    """
+
+    def register(self, connection: Connection) -> None: ...
+
+    def get(self, connection_id: str, now_s: int) -> Connection | None: ...
+
+    def unregister(self, connection_id: str) -> Connection | None:
+        """Remove the connection and all its subscriptions; returns what was removed."""
+        ...
+
+    def unregister_many(self, connection_ids: Sequence[str]) -> None:
+        """Batch removal of connections found gone (410) during a fan-out."""
+        ...
+
+    def subscribe(self, subscription: Subscription) -> None: ...
+
+    def unsubscribe(self, connection_id: str, room_id: str) -> None: ...
+
+    def rooms_of_connection(self, connection_id: str, now_s: int) -> list[str]: ...
+
+    def connections_in_room(self, room_id: str, now_s: int) -> list[Subscription]:
+        """Subscriptions of a room: one Query, cost grows with the answer."""
+        ...
+
+    def connections_of_user(self, user_id: str, now_s: int) -> list[Connection]: ...
+
+
+class Notifier(Protocol):
+    def send(self, connection_ids: Sequence[str], event: Event) -> SendReport:
+        """Deliver one event to many connections. Never raises for a recipient's failure."""
+        ...
+
+
+class Identity(Protocol):
+    def verify(self, token: str) -> Principal:
+        """The principal a token proves; raises Unauthorized for any bad token."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    def upload_form(
+        self, key: str, content_type: str, max_bytes: int, expires_in: int
+    ) -> UploadForm: ...
+
+    def download_url(self, key: str, expires_in: int) -> str: ...
+
+    def size_of(self, key: str) -> int | None:
+        """Size of an uploaded object, None if it does not exist."""
+        ...
+
+
+class Clock(Protocol):
+    def now_ms(self) -> int: ...
+
+
+class IdGenerator(Protocol):
+    def new_id(self, now_ms: int) -> str:
+        """A time-ordered id (ULID) for `now_ms`; strictly increasing per generator."""
+        ...

@@ -1,0 +1,104 @@
+"""The one table of routes -> Lambda handler modules, read by infra/ and the local gateway.
+
+A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+
+@attrs.frozen
+class Function:
+    module: str
+    """Module under lambdas/ (also the Lambda function's logical name)."""
+    description: str
+
+
+@attrs.frozen
+class WsRoute:
+    route_key: str
+    """`$connect`, `$disconnect`, `$default` or an action name (selection: $request.body.action)."""
+    module: str
+
+
+@attrs.frozen
+class HttpRoute:
+    method: str
+    path: str
+    """API Gateway HTTP API path with `{param}` placeholders."""
+    module: str
+    authorized: bool = True
+    """Behind the Cognito JWT authorizer; only /health is open."""
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+FUNCTIONS: tuple[Function, ...] = (
+    Function("ws_authorizer", "REQUEST authorizer for WebSocket $connect (Cognito token)"),
+    Function("ws_connect", "Registers a WebSocket connection"),
+    Function("ws_disconnect", "Unregisters a WebSocket connection and updates presence"),
+    Function("ws_default", "Every WebSocket action: messages, typing, subscriptions, sync"),
+    Function("http_api", "The REST API: rooms, history, profile, uploads"),
+    Function("cognito_pre_signup", "Cognito pre sign-up trigger (auto-confirm per stage)"),
+    Function("cognito_post_confirmation", "Cognito post confirmation trigger (creates profile)"),
+)
+
+WS_AUTHORIZER = "ws_authorizer"
+"""The module that authorizes `$connect` (identity source: the `token` query parameter)."""
+
+WS_ACTIONS: tuple[str, ...] = (
+    "sendMessage",
+    "editMessage",
+    "deleteMessage",
+    "react",
+    "typing",
+    "subscribe",
+    "unsubscribe",
+    "sync",
+    "markRead",
+    "ping",
+)
+
+WS_ROUTES: tuple[WsRoute, ...] = (
+    WsRoute("$connect", "ws_connect"),
+    WsRoute("$disconnect", "ws_disconnect"),
+    WsRoute("$default", "ws_default"),
+    *(WsRoute(action, "ws_default") for action in WS_ACTIONS),
+)
+
+HTTP_ROUTES: tuple[HttpRoute, ...] = (
+    HttpRoute("GET", "/health", "http_api", authorized=False),
+    HttpRoute("GET", "/rooms", "http_api"),
+    HttpRoute("POST", "/rooms", "http_api"),
+    HttpRoute("GET", "/rooms/public", "http_api"),
+    HttpRoute("GET", "/rooms/{roomId}", "http_api"),
+    HttpRoute("POST", "/rooms/{roomId}/join", "http_api"),
+    HttpRoute("POST", "/rooms/{roomId}/leave", "http_api"),
+    HttpRoute("GET", "/rooms/{roomId}/members", "http_api"),
+    HttpRoute("POST", "/rooms/{roomId}/members", "http_api"),
+    HttpRoute("DELETE", "/rooms/{roomId}/members/{userId}", "http_api"),
+    HttpRoute("GET", "/rooms/{roomId}/messages", "http_api"),
+    HttpRoute("GET", "/rooms/{roomId}/presence", "http_api"),
+    HttpRoute("POST", "/rooms/{roomId}/read", "http_api"),
+    HttpRoute("POST", "/direct", "http_api"),
+    HttpRoute("GET", "/me", "http_api"),
+    HttpRoute("PATCH", "/me", "http_api"),
+    HttpRoute("GET", "/users/{userId}", "http_api"),
+    HttpRoute("POST", "/uploads", "http_api"),
+    HttpRoute("GET", "/attachments", "http_api"),
+)
+
+COGNITO_TRIGGERS: dict[str, str] = {
+    "pre_sign_up": "cognito_pre_signup",
+    "post_confirmation": "cognito_post_confirmation",
+}
+
+
+def ws_route_for(action: object) -> str:
+    """The route key API Gateway would select for a frame's `action` value."""
+    if isinstance(action, str) and action in WS_ACTIONS:
+        return action
+    return "$default"

@@ -1,0 +1,95 @@
+"""Runtime settings of the Lambda functions and the local stack, read from the environment.
+
+The Pulumi program sets these variables on every function; the local stack sets them for
+its in-process handlers. A missing or invalid value fails at cold start with a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import attrs
+
+
+class SettingsError(Exception):
+    """A required environment variable is missing or invalid."""
+
+
+@attrs.frozen
+class Settings:
+    stage: str
+    """Deployment stage name (dev, prod, local)."""
+    region: str
+    table_name: str
+    bucket_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    management_endpoint: str | None = None
+    """https URL of the WebSocket API's @connections endpoint (None where no fan-out)."""
+    auto_confirm: bool = False
+    """Pre sign-up trigger confirms users without e-mail verification (dev/local only)."""
+    max_message_chars: int = 4000
+    # Local stack only: where the emulated services listen. None on AWS.
+    dynamodb_endpoint: str | None = None
+    s3_endpoint: str | None = None
+    cognito_endpoint: str | None = None
+    cognito_issuer: str | None = None
+    """Issuer override; defaults to https://cognito-idp.{region}.amazonaws.com/{pool}."""
+    download_base_url: str | None = None
+    """If set, attachment downloads are served from this CDN URL instead of presigned GETs."""
+
+    @property
+    def issuer(self) -> str:
+        return self.cognito_issuer or (
+            f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def required(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise SettingsError(f"environment variable {name} is required but not set")
+            return value
+
+        def optional(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def flag(name: str) -> bool:
+            value = env.get(name, "false").strip().lower()
+            if value not in {"true", "false", "1", "0", "yes", "no", ""}:
+                raise SettingsError(f"{name} must be true or false, got {value!r}")
+            return value in {"true", "1", "yes"}
+
+        def positive_int(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = int(raw)
+            except ValueError:
+                raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+            if value <= 0:
+                raise SettingsError(f"{name} must be positive, got {value}")
+            return value
+
+        return cls(
+            stage=required("DYNAMOTALK_STAGE"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or required("AWS_REGION"),
+            table_name=required("DYNAMOTALK_TABLE"),
+            bucket_name=required("DYNAMOTALK_BUCKET"),
+            user_pool_id=required("DYNAMOTALK_USER_POOL_ID"),
+            user_pool_client_id=required("DYNAMOTALK_USER_POOL_CLIENT_ID"),
+            management_endpoint=optional("DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"),
+            auto_confirm=flag("DYNAMOTALK_AUTO_CONFIRM"),
+            max_message_chars=positive_int("DYNAMOTALK_MAX_MESSAGE_CHARS", 4000),
+            dynamodb_endpoint=optional("DYNAMOTALK_DYNAMODB_ENDPOINT"),
+            s3_endpoint=optional("DYNAMOTALK_S3_ENDPOINT"),
+            cognito_endpoint=optional("DYNAMOTALK_COGNITO_ENDPOINT"),
+            cognito_issuer=optional("DYNAMOTALK_COGNITO_ISSUER"),
+            download_base_url=optional("DYNAMOTALK_DOWNLOAD_BASE_URL"),
+        )
