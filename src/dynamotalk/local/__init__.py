@@ -1,0 +1,1 @@
+"""The local stack: AWS emulation on loopback plus a gateway that speaks API Gateway's events."""

@@ -1,0 +1,31 @@
+"""Shared fixtures: the AWS emulators on loopback, started once per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from dynamotalk.local.emulators import DUMMY_CREDENTIALS, DynamoDBLocal, MotoServer
+
+for _name, _value in DUMMY_CREDENTIALS.items():
+    os.environ.setdefault(_name, _value)
+# Never reach real AWS from tests, whatever the machine's configuration says.
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """Endpoint URL of a moto server on loopback (S3, Cognito, DynamoDB, ...)."""
+    server = MotoServer.start()
+    yield server.endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[str]:
+    """Endpoint URL of DynamoDB Local (the official engine). `make test` installs it."""
+    ddb = DynamoDBLocal.start()
+    yield ddb.endpoint
+    ddb.stop()
