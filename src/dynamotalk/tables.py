@@ -57,8 +57,7 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": kind}
-            for name, kind in spec.attributes.items()
+            {"AttributeName": name, "AttributeType": kind} for name, kind in spec.attributes.items()
         ],
         "KeySchema": [
             {"AttributeName": spec.hash_key, "KeyType": "HASH"},

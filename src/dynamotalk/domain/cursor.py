@@ -1,0 +1,39 @@
+"""Opaque history cursors, bound to the room they were issued for.
+
+A cursor is base64url("v1|{room_id}|{message_id}"). Clients must not build them; the service
+refuses a cursor from another room (so a cursor can never be replayed against a room the caller
+was not paging) and any cursor that does not decode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from dynamotalk.domain.errors import InvalidInput
+from dynamotalk.domain.ids import is_ulid
+
+_VERSION = "v1"
+
+
+def encode_cursor(room_id: str, message_id: str) -> str:
+    raw = f"{_VERSION}|{room_id}|{message_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, room_id: str) -> str:
+    """The message id to page before; raises InvalidInput for a foreign or broken cursor."""
+    if len(cursor) > 512:
+        raise InvalidInput("cursor is not valid")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInput("cursor is not valid") from None
+    version, _, rest = raw.partition("|")
+    cursor_room, _, message_id = rest.rpartition("|")
+    if version != _VERSION or not is_ulid(message_id):
+        raise InvalidInput("cursor is not valid")
+    if cursor_room != room_id:
+        raise InvalidInput("cursor belongs to another room")
+    return message_id
