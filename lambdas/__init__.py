@@ -1,0 +1,1 @@
+"""Lambda entrypoints: one small module per function, wired once per container."""

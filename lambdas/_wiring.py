@@ -1,0 +1,105 @@
+"""The composition root of the Lambda functions: settings -> clients -> adapters -> service.
+
+Built lazily, once per container (cold start), and shared by the modules of one process, which
+is also how the local stack runs them all in one gateway process.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from typing import TYPE_CHECKING, Any
+
+from dynamotalk.domain.ids import UlidGenerator
+from dynamotalk.logging import configure
+from dynamotalk.service import ChatService
+from dynamotalk.settings import Settings
+
+if TYPE_CHECKING:
+    from dynamotalk.ports import ConnectionRegistry, Identity, MessageStore, RoomStore, UserStore
+
+configure()
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return time.time_ns() // 1_000_000
+
+
+@functools.cache
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@functools.cache
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name=settings().region)
+
+
+def _client(service: str, endpoint: str | None) -> Any:
+    from botocore.config import Config
+
+    config = Config(
+        retries={"max_attempts": 3, "mode": "standard"},
+        connect_timeout=2,
+        read_timeout=5,
+        tcp_keepalive=True,
+    )
+    return _session().client(service, endpoint_url=endpoint, config=config)
+
+
+def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
+    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+        from dynamotalk.adapters import memory
+
+        return (
+            memory.MemoryMessageStore(),
+            memory.MemoryRoomStore(),
+            memory.MemoryUserStore(),
+            memory.MemoryConnectionRegistry(),
+        )
+    from dynamotalk.adapters import dynamodb
+
+    client = _client("dynamodb", settings().dynamodb_endpoint)
+    table = settings().table_name
+    return (
+        dynamodb.DynamoMessageStore(client, table),
+        dynamodb.DynamoRoomStore(client, table),
+        dynamodb.DynamoUserStore(client, table),
+        dynamodb.DynamoConnectionRegistry(client, table),
+    )
+
+
+@functools.cache
+def service() -> ChatService:
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
+    from dynamotalk.adapters.s3 import S3AttachmentStore
+
+    s = settings()
+    messages, rooms, users, connections = _stores()
+    endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
+    notifier = ApiGatewayNotifier(build_management_client(endpoint, s.region))
+    attachments = S3AttachmentStore(
+        _client("s3", s.s3_endpoint), s.bucket_name, download_base_url=s.download_base_url
+    )
+    return ChatService(
+        messages=messages,
+        rooms=rooms,
+        users=users,
+        connections=connections,
+        notifier=notifier,
+        attachments=attachments,
+        clock=SystemClock(),
+        ids=UlidGenerator(),
+    )
+
+
+@functools.cache
+def identity() -> Identity:
+    from dynamotalk.adapters.cognito import CognitoIdentity
+
+    s = settings()
+    return CognitoIdentity(issuer=s.issuer, client_id=s.user_pool_client_id)

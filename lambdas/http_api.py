@@ -1,0 +1,178 @@
+"""The REST API (HTTP API, payload 2.0): rooms, history, members, profile, uploads.
+
+Every route of routes.HTTP_ROUTES handled by this module has one small function here; the JWT
+authorizer has already checked the token, its claims arrive in the event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from dynamotalk import wire
+from dynamotalk.apigw import HttpEvent, http_error, http_json
+from dynamotalk.domain.errors import ChatError, ErrorCode, InvalidInput, NotFound
+from dynamotalk.domain.models import RoomKind
+from dynamotalk.logging import invocation
+from dynamotalk.service import ChatService
+from lambdas import _wiring
+
+SERVICE = _wiring.service()
+_log = structlog.get_logger("dynamotalk.http")
+
+Reply = tuple[int, object]
+Route = Callable[[ChatService, HttpEvent], Reply]
+
+
+class _InternalError(ChatError):
+    code = ErrorCode.INTERNAL
+
+
+def health(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"status": "ok"}
+
+
+def list_my_rooms(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"rooms": [wire.room_summary_json(r) for r in s.my_rooms(e.principal)]}
+
+
+def create_room(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.CreateRoom)
+    room = s.create_room(e.principal, body.name, RoomKind(body.kind), body.members)
+    return 201, {"room": wire.room_json(room)}
+
+
+def list_public_rooms(s: ChatService, e: HttpEvent) -> Reply:
+    rooms = s.public_rooms(e.principal, e.query_int("limit"))
+    return 200, {"rooms": [wire.room_json(r) for r in rooms]}
+
+
+def get_room(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"room": wire.room_json(s.get_room(e.principal, e.path("roomId")))}
+
+
+def join_room(s: ChatService, e: HttpEvent) -> Reply:
+    membership = s.join_room(e.principal, e.path("roomId"))
+    return 200, {"membership": wire.membership_json(membership)}
+
+
+def leave_room(s: ChatService, e: HttpEvent) -> Reply:
+    s.leave_room(e.principal, e.path("roomId"))
+    return 200, {"left": True}
+
+
+def list_members(s: ChatService, e: HttpEvent) -> Reply:
+    members = s.members(e.principal, e.path("roomId"))
+    return 200, {"members": [wire.membership_json(m) for m in members]}
+
+
+def add_member(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.AddMember)
+    user_id = body.user_id or s.find_user(body.username or "").user_id
+    membership = s.invite(e.principal, e.path("roomId"), user_id)
+    return 200, {"membership": wire.membership_json(membership)}
+
+
+def remove_member(s: ChatService, e: HttpEvent) -> Reply:
+    s.remove_member(e.principal, e.path("roomId"), e.path("userId"))
+    return 200, {"removed": True}
+
+
+def history(s: ChatService, e: HttpEvent) -> Reply:
+    page = s.history(e.principal, e.path("roomId"), e.query("cursor"), e.query_int("limit"))
+    return 200, wire.history_page_json(page)
+
+
+def presence(s: ChatService, e: HttpEvent) -> Reply:
+    entries = s.presence(e.principal, e.path("roomId"))
+    return 200, {"members": [wire.presence_json(p) for p in entries]}
+
+
+def mark_read(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.MarkReadBody)
+    s.mark_read(e.principal, e.path("roomId"), body.message_id)
+    return 200, {"read": body.message_id}
+
+
+def open_direct(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.OpenDirect)
+    if body.user_id:
+        room = s.open_direct(e.principal, body.user_id)
+    else:
+        room = s.open_direct_by_username(e.principal, body.username or "")
+    return 200, {"room": wire.room_json(room)}
+
+
+def get_me(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"user": wire.user_json(s.get_profile(e.principal))}
+
+
+def update_me(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.UpdateProfile)
+    user = s.update_profile(e.principal, body.display_name, body.avatar_key)
+    return 200, {"user": wire.user_json(user)}
+
+
+def get_user(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"user": wire.user_json(s.get_profile(e.principal, e.path("userId")))}
+
+
+def request_upload(s: ChatService, e: HttpEvent) -> Reply:
+    body = wire.parse_body(e.body, wire.RequestUpload)
+    form = s.request_upload(
+        e.principal, body.purpose, body.filename, body.content_type, body.size, body.room_id
+    )
+    return 201, {"upload": wire.upload_form_json(form)}
+
+
+def attachment_url(s: ChatService, e: HttpEvent) -> Reply:
+    key = e.query("key")
+    if not key:
+        raise InvalidInput("query parameter key is required")
+    return 200, {"url": s.download_url(e.principal, key)}
+
+
+ROUTES: dict[str, Route] = {
+    "GET /health": health,
+    "GET /rooms": list_my_rooms,
+    "POST /rooms": create_room,
+    "GET /rooms/public": list_public_rooms,
+    "GET /rooms/{roomId}": get_room,
+    "POST /rooms/{roomId}/join": join_room,
+    "POST /rooms/{roomId}/leave": leave_room,
+    "GET /rooms/{roomId}/members": list_members,
+    "POST /rooms/{roomId}/members": add_member,
+    "DELETE /rooms/{roomId}/members/{userId}": remove_member,
+    "GET /rooms/{roomId}/messages": history,
+    "GET /rooms/{roomId}/presence": presence,
+    "POST /rooms/{roomId}/read": mark_read,
+    "POST /direct": open_direct,
+    "GET /me": get_me,
+    "PATCH /me": update_me,
+    "GET /users/{userId}": get_user,
+    "POST /uploads": request_upload,
+    "GET /attachments": attachment_url,
+}
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    view = HttpEvent(event)
+    with invocation(route=view.route_key, request_id=view.request_id) as log:
+        try:
+            route = ROUTES.get(view.route_key)
+            if route is None:
+                raise NotFound("no such route")
+            if view.claims:
+                log["user_id"] = view.claims.get("sub")
+            status, payload = route(SERVICE, view)
+            log["status"] = status
+            return http_json(status, payload)
+        except ChatError as error:
+            log.update(outcome=str(error.code))
+            return http_error(error)
+        except Exception:
+            _log.exception("unhandled error")
+            log["outcome"] = "internal"
+            return http_error(_InternalError("internal error, please retry"))

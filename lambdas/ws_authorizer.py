@@ -1,0 +1,56 @@
+"""REQUEST authorizer for the WebSocket $connect route.
+
+The token comes in the `token` query parameter (what the cloud's identity source names) or, for
+browsers that cannot set headers, as the second Sec-WebSocket-Protocol value. Refusal raises
+"Unauthorized", which API Gateway turns into a 401 on the upgrade.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamotalk.apigw import WebSocketEvent
+from dynamotalk.domain.errors import ChatError
+from dynamotalk.logging import invocation
+from lambdas import _wiring
+
+IDENTITY = _wiring.identity()
+
+
+def token_of(event: dict[str, Any]) -> str | None:
+    query = event.get("queryStringParameters") or {}
+    token = query.get("token") if isinstance(query, dict) else None
+    if token:
+        return str(token)
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    protocols = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
+    # Browsers: new WebSocket(url, ["dynamotalk", token]).
+    if len(protocols) == 2 and protocols[0] == "dynamotalk" and protocols[1]:
+        return protocols[1]
+    return None
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    view = WebSocketEvent(event)
+    method_arn = str(event.get("methodArn", ""))
+    with invocation(route="$connect:authorize", request_id=view.request_id) as log:
+        token = token_of(event)
+        if token is None:
+            log["outcome"] = "unauthorized"
+            raise PermissionError("Unauthorized")
+        try:
+            principal = IDENTITY.verify(token)
+        except ChatError as error:
+            log["outcome"] = str(error.code)
+            raise PermissionError("Unauthorized") from None
+        log["user_id"] = principal.user_id
+        return {
+            "principalId": principal.user_id,
+            "policyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}
+                ],
+            },
+            "context": {"userId": principal.user_id, "username": principal.username},
+        }

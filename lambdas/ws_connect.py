@@ -1,0 +1,30 @@
+"""$connect: register the connection the authorizer let in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamotalk.apigw import WebSocketEvent
+from dynamotalk.domain.errors import ChatError
+from dynamotalk.logging import invocation
+from lambdas import _wiring
+
+SERVICE = _wiring.service()
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    view = WebSocketEvent(event)
+    with invocation(route="$connect", request_id=view.request_id) as log:
+        try:
+            principal = view.principal
+            log.update(connection_id=view.connection_id, user_id=principal.user_id)
+            SERVICE.connect(view.connection_id, principal)
+        except ChatError as error:
+            log["outcome"] = str(error.code)
+            return {"statusCode": 401 if error.code == "unauthorized" else 400}
+        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+        reply: dict[str, Any] = {"statusCode": 200}
+        # A browser that sent its token as a subprotocol needs one protocol chosen back.
+        if headers.get("sec-websocket-protocol", "").startswith("dynamotalk"):
+            reply["headers"] = {"Sec-WebSocket-Protocol": "dynamotalk"}
+        return reply

@@ -1,0 +1,23 @@
+"""$disconnect: forget the connection; the user goes offline with their last one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamotalk.apigw import WebSocketEvent
+from dynamotalk.domain.errors import ChatError
+from dynamotalk.logging import invocation
+from lambdas import _wiring
+
+SERVICE = _wiring.service()
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    view = WebSocketEvent(event)
+    with invocation(route="$disconnect", request_id=view.request_id) as log:
+        try:
+            log["connection_id"] = view.connection_id
+            SERVICE.disconnect(view.connection_id)
+        except ChatError as error:
+            log["outcome"] = str(error.code)
+        return {"statusCode": 200}

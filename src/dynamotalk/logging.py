@@ -1,0 +1,66 @@
+"""structlog, configured once per process: JSON lines in Lambda, readable console locally.
+
+Each invocation binds its context (request id, route, connection id, user id) and ends with one
+canonical line carrying the outcome and duration. Tokens and message text are never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import structlog
+
+_configured = False
+_cold = True
+
+
+def configure(json_logs: bool | None = None, level: int = logging.INFO) -> None:
+    """Configure structlog once; JSON when running in Lambda unless told otherwise."""
+    global _configured
+    if _configured:
+        return
+    if json_logs is None:
+        json_logs = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if json_logs
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    _configured = True
+
+
+@contextmanager
+def invocation(**context: Any) -> Iterator[dict[str, Any]]:
+    """Bind per-invocation context and emit one canonical line when it ends.
+
+    The yielded dict is for the handler to add `outcome` (ok / error code) and more fields.
+    """
+    global _cold
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(**{k: v for k, v in context.items() if v is not None})
+    result: dict[str, Any] = {"outcome": "ok", "cold_start": _cold}
+    _cold = False
+    started = time.perf_counter()
+    try:
+        yield result
+    finally:
+        result["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        structlog.get_logger("dynamotalk").info("invocation", **result)
