@@ -1,0 +1,35 @@
+"""`make bench`: run every benchmark and print one table each. `--quick` checks correctness fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+BENCHMARKS = ["bench.p3_cold_start"]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="small sizes; checks, not timings")
+    parser.add_argument("only", nargs="*", help="benchmark module names to run (default: all)")
+    args = parser.parse_args()
+    failed = []
+    for name in BENCHMARKS:
+        if args.only and not any(o in name for o in args.only):
+            continue
+        started = time.perf_counter()
+        table = importlib.import_module(name).run(args.quick)
+        print(table.render())
+        print(f"  ({name}: {time.perf_counter() - started:.1f}s)\n", flush=True)
+        if not table.ok:
+            failed.append(name)
+    if failed:
+        print(f"FAILED correctness checks: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
