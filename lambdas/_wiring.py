@@ -61,15 +61,20 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
             memory.MemoryUserStore(),
             memory.MemoryConnectionRegistry(),
         )
-    from dynamotalk.adapters import dynamodb
+    from dynamotalk.adapters.dynamodb import (
+        DynamoConnectionRegistry,
+        DynamoMessageStore,
+        DynamoRoomStore,
+        DynamoUserStore,
+    )
 
     client = _client("dynamodb", settings().dynamodb_endpoint)
     table = settings().table_name
     return (
-        dynamodb.DynamoMessageStore(client, table),
-        dynamodb.DynamoRoomStore(client, table),
-        dynamodb.DynamoUserStore(client, table),
-        dynamodb.DynamoConnectionRegistry(client, table),
+        DynamoMessageStore(client, table),
+        DynamoRoomStore(client, table),
+        DynamoUserStore(client, table),
+        DynamoConnectionRegistry(client, table),
     )
 
 
@@ -102,4 +107,10 @@ def identity() -> Identity:
     from dynamotalk.adapters.cognito import CognitoIdentity
 
     s = settings()
-    return CognitoIdentity(issuer=s.issuer, client_id=s.user_pool_client_id)
+    # Locally, moto serves the pool's JWKS under its own endpoint; on AWS it is under the issuer.
+    jwks_url = (
+        f"{s.cognito_endpoint.rstrip('/')}/{s.user_pool_id}/.well-known/jwks.json"
+        if s.cognito_endpoint
+        else None
+    )
+    return CognitoIdentity(issuer=s.issuer, client_id=s.user_pool_client_id, jwks_url=jwks_url)

@@ -1,0 +1,115 @@
+"""The Notifier on AWS: PostToConnection through API Gateway's management API.
+
+One event is encoded once and posted to every connection concurrently through a bounded thread
+pool (created once per container) whose size matches the boto3 client's connection pool. 410
+Gone is reported back (the service deletes those connections in one batch); other failures are
+retried with jittered exponential backoff a bounded number of times, then reported as failed and
+logged. The sender's request never fails because a recipient did.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import structlog
+from botocore.exceptions import BotoCoreError, ClientError
+
+from dynamotalk.domain.events import Event
+from dynamotalk.domain.models import SendReport
+
+if TYPE_CHECKING:
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
+
+_log = structlog.get_logger("dynamotalk.notifier")
+DEFAULT_POOL = 32
+
+Outcome = Literal["delivered", "gone", "failed"]
+
+
+def build_management_client(
+    endpoint: str, region: str, pool_size: int = DEFAULT_POOL
+) -> ApiGatewayManagementApiClient:
+    """A management API client whose HTTP pool fits the fan-out pool; retries are ours."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        max_pool_connections=pool_size,
+        retries={"max_attempts": 1, "mode": "standard"},
+        connect_timeout=2,
+        read_timeout=3,
+        tcp_keepalive=True,
+    )
+    client: ApiGatewayManagementApiClient = boto3.client(
+        "apigatewaymanagementapi", endpoint_url=endpoint, region_name=region, config=config
+    )
+    return client
+
+
+def _default_encoder(event: Event) -> bytes:
+    from dynamotalk.wire import encode_event
+
+    return encode_event(event)
+
+
+@attrs.define
+class ApiGatewayNotifier:
+    client: ApiGatewayManagementApiClient
+    pool_size: int = DEFAULT_POOL
+    attempts: int = 3
+    """Tries per connection for transient failures (5xx, throttling, network)."""
+    backoff_s: float = 0.025
+    encode: Callable[[Event], bytes] = _default_encoder
+    sleep: Callable[[float], None] = time.sleep
+    _pool: ThreadPoolExecutor | None = attrs.field(default=None, init=False)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.pool_size, thread_name_prefix="fanout")
+        return self._pool
+
+    def send(self, connection_ids: Sequence[str], event: Event) -> SendReport:
+        if not connection_ids:
+            return SendReport(delivered=0)
+        payload = self.encode(event)
+        targets = list(dict.fromkeys(connection_ids))
+        if len(targets) == 1:
+            outcomes = [self._post(targets[0], payload)]
+        else:
+            outcomes = list(self._executor().map(lambda c: self._post(c, payload), targets))
+        gone = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "gone")
+        failed = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "failed")
+        return SendReport(delivered=outcomes.count("delivered"), gone=gone, failed=failed)
+
+    def _post(self, connection_id: str, payload: bytes) -> Outcome:
+        error: Any = None
+        for attempt in range(self.attempts):
+            try:
+                self.client.post_to_connection(ConnectionId=connection_id, Data=payload)
+            except ClientError as exc:
+                code = str(exc.response.get("Error", {}).get("Code", ""))
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if code == "GoneException" or status == 410:
+                    return "gone"
+                if code in {"ForbiddenException", "PayloadTooLargeException"}:
+                    error = code  # retrying cannot help
+                    break
+                error = code or status
+            except BotoCoreError as exc:
+                error = type(exc).__name__
+            else:
+                return "delivered"
+            if attempt + 1 < self.attempts:
+                self.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))  # noqa: S311
+        _log.warning("post_to_connection_failed", connection_id=connection_id, error=str(error))
+        return "failed"
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None

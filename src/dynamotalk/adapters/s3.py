@@ -1,0 +1,61 @@
+"""The AttachmentStore on S3: presigned POST uploads (size and type enforced by S3 itself),
+presigned GET (or CDN URL) downloads. Keys are chosen and scoped by the service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import attrs
+from botocore.exceptions import ClientError
+
+from dynamotalk.domain.models import UploadForm
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@attrs.define
+class S3AttachmentStore:
+    client: S3Client
+    bucket: str
+    download_base_url: str | None = None
+    """A CDN in front of the bucket; when set, downloads are plain URLs under it."""
+
+    def upload_form(
+        self, key: str, content_type: str, max_bytes: int, expires_in: int
+    ) -> UploadForm:
+        post = self.client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[
+                {"Content-Type": content_type},
+                ["content-length-range", 1, max_bytes],
+            ],
+            ExpiresIn=expires_in,
+        )
+        return UploadForm(
+            url=post["url"],
+            fields={str(k): str(v) for k, v in post["fields"].items()},
+            key=key,
+            max_bytes=max_bytes,
+            expires_in=expires_in,
+        )
+
+    def download_url(self, key: str, expires_in: int) -> str:
+        if self.download_base_url:
+            return f"{self.download_base_url.rstrip('/')}/{key}"
+        url: str = self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
+        )
+        return url
+
+    def size_of(self, key: str) -> int | None:
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if status in (403, 404):
+                return None
+            raise
+        return int(head["ContentLength"])
