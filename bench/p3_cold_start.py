@@ -43,7 +43,7 @@ def _time(code: str, runs: int) -> float:
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     samples = []
     for _ in range(runs):
-        out = subprocess.run(  # noqa: S603 - fixed interpreter and code
+        out = subprocess.run(
             [sys.executable, "-c", _TIMER.format(code=code)],
             env=env,
             cwd=ROOT,
@@ -58,7 +58,7 @@ def _time(code: str, runs: int) -> float:
 def run(quick: bool) -> Table:
     runs = 3 if quick else 10
     table = Table(
-        "P3 cold start: import time in a fresh interpreter (median of %d)" % runs,
+        f"P3 cold start: import time in a fresh interpreter (median of {runs})",
         ["module", "import ms", "over boto3 ms", "target <= 60 ms"],
     )
     boto3_ms = _time("import boto3", runs)

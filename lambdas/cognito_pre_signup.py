@@ -18,9 +18,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         if not USERNAME.fullmatch(username):
             log["outcome"] = "invalid_input"
             # Cognito shows this message to the user as "PreSignUp failed with error ...".
-            raise ValueError(
-                "username must be 3..32 characters: letters, digits, '.', '_' or '-'"
-            )
+            raise ValueError("username must be 3..32 characters: letters, digits, '.', '_' or '-'")
         response = event.setdefault("response", {})
         response["autoConfirmUser"] = AUTO_CONFIRM
         attributes = (event.get("request") or {}).get("userAttributes") or {}

