@@ -1,0 +1,363 @@
+"""One contract per store port, run against the in-memory fakes, DynamoDB Local and moto.
+
+The same assertions on all three keep the fakes honest: a behaviour the unit tests rely on must
+be what DynamoDB actually does.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from dynamotalk.adapters import memory
+from dynamotalk.adapters.dynamodb import (
+    DynamoConnectionRegistry,
+    DynamoMessageStore,
+    DynamoRoomStore,
+    DynamoUserStore,
+)
+from dynamotalk.domain.errors import NotFound
+from dynamotalk.domain.ids import encode_ulid
+from dynamotalk.domain.models import (
+    Attachment,
+    Connection,
+    Membership,
+    Message,
+    Role,
+    Room,
+    RoomKind,
+    Subscription,
+    User,
+)
+from dynamotalk.tables import create_table_request
+
+_names = itertools.count()
+BACKENDS = ["memory", "dynamodb-local", "moto"]
+
+
+def _client(endpoint: str) -> Any:
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    name = f"contract-{next(_names)}"
+    client.create_table(**create_table_request(name))
+    return client, name
+
+
+@pytest.fixture(params=BACKENDS)
+def stores(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
+    if request.param == "memory":
+        yield {
+            "messages": memory.MemoryMessageStore(),
+            "rooms": memory.MemoryRoomStore(),
+            "users": memory.MemoryUserStore(),
+            "connections": memory.MemoryConnectionRegistry(),
+        }
+        return
+    fixture = "dynamodb_local" if request.param == "dynamodb-local" else "moto_server"
+    client, table = _client(request.getfixturevalue(fixture))
+    yield {
+        "messages": DynamoMessageStore(client, table),
+        "rooms": DynamoRoomStore(client, table),
+        "users": DynamoUserStore(client, table),
+        "connections": DynamoConnectionRegistry(client, table),
+    }
+    client.delete_table(TableName=table)
+
+
+def mid(n: int) -> str:
+    """The n-th message id: valid, time-ordered ULIDs."""
+    return encode_ulid(((1_700_000_000_000 + n) << 80) | n)
+
+
+def msg(
+    n: int, room: str = "room-1", author: str = "alice", client_id: str | None = None
+) -> Message:
+    return Message(
+        message_id=mid(n),
+        room_id=room,
+        author_id=author,
+        text=f"message {n}",
+        created_at=1_700_000_000_000 + n,
+        client_id=client_id or f"c{n}",
+    )
+
+
+# --- MessageStore ---------------------------------------------------------------------------
+
+
+def test_append_is_idempotent_per_author_and_client_id(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    first, created = messages.append(msg(1, client_id="same"))
+    assert created
+    retry = Message(
+        message_id=mid(2),
+        room_id="room-1",
+        author_id="alice",
+        text="different",
+        created_at=5,
+        client_id="same",
+    )
+    again, created_again = messages.append(retry)
+    assert not created_again
+    assert again == first
+    assert [m.message_id for m in messages.after("room-1", None, 10)] == [mid(1)]
+    # Another author may use the same client id: that is another message.
+    _, other_created = messages.append(msg(3, author="bob", client_id="same"))
+    assert other_created
+
+
+def test_message_round_trips_with_attachments(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    attachment = Attachment("rooms/room-1/alice/x/cat.png", "cat.png", "image/png", 1234)
+    original = Message(
+        message_id=mid(1),
+        room_id="room-1",
+        author_id="alice",
+        text="héllo 👋 \u200b",
+        created_at=17,
+        client_id="c1",
+        attachments=(attachment,),
+    )
+    messages.append(original)
+    assert messages.get("room-1", mid(1)) == original
+    assert messages.get("room-1", mid(2)) is None
+    assert messages.get("room-2", mid(1)) is None
+
+
+def test_edit_delete_and_missing_messages(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    messages.append(msg(1))
+    edited = messages.edit("room-1", mid(1), "new text", 99)
+    assert (edited.text, edited.edited_at) == ("new text", 99)
+    assert messages.get("room-1", mid(1)) == edited
+    with pytest.raises(NotFound):
+        messages.edit("room-1", mid(9), "x", 1)
+    with pytest.raises(NotFound):
+        messages.soft_delete("room-1", mid(9), 1)
+    with pytest.raises(NotFound):
+        messages.set_reaction("room-1", mid(9), "👍", "bob", True)
+
+
+def test_soft_delete_keeps_the_slot_and_clears_content(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    for n in (1, 2, 3):
+        messages.append(msg(n))
+    messages.set_reaction("room-1", mid(2), "👍", "bob", True)
+    deleted = messages.soft_delete("room-1", mid(2), 50)
+    assert deleted.deleted and deleted.deleted_at == 50
+    assert (deleted.text, deleted.attachments, dict(deleted.reactions)) == ("", (), {})
+    assert [m.message_id for m in messages.before("room-1", None, 10)] == [mid(3), mid(2), mid(1)]
+    with pytest.raises(NotFound):
+        messages.edit("room-1", mid(2), "revive", 60)
+    with pytest.raises(NotFound):
+        messages.set_reaction("room-1", mid(2), "👍", "bob", True)
+
+
+def test_reactions_toggle_per_user_and_emoji(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    messages.append(msg(1))
+    messages.set_reaction("room-1", mid(1), "👍", "bob", True)
+    messages.set_reaction("room-1", mid(1), "👍", "carol", True)
+    after = messages.set_reaction("room-1", mid(1), "🎉", "bob", True)
+    assert dict(after.reactions) == {"👍": {"bob", "carol"}, "🎉": {"bob"}}
+    again = messages.set_reaction("room-1", mid(1), "👍", "bob", True)
+    assert again.reactions["👍"] == {"bob", "carol"}
+    removed = messages.set_reaction("room-1", mid(1), "🎉", "bob", False)
+    assert dict(removed.reactions) == {"👍": {"bob", "carol"}}
+    assert messages.get("room-1", mid(1)).reactions == removed.reactions
+
+
+def test_pages_newest_first_visit_every_message_once(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    for n in range(1, 24):
+        messages.append(msg(n))
+    messages.append(msg(100, room="room-2"))
+    seen: list[str] = []
+    before = None
+    while True:
+        page = messages.before("room-1", before, 5)
+        if not page:
+            break
+        seen += [m.message_id for m in page]
+        before = page[-1].message_id
+    assert seen == [mid(n) for n in range(23, 0, -1)]
+
+
+def test_after_is_gap_free_and_ordered(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    for n in range(1, 11):
+        messages.append(msg(n))
+    assert [m.message_id for m in messages.after("room-1", mid(7), 10)] == [mid(8), mid(9), mid(10)]
+    assert [m.message_id for m in messages.after("room-1", None, 3)] == [mid(1), mid(2), mid(3)]
+    assert messages.after("room-1", mid(10), 10) == []
+    assert [m.message_id for m in messages.after("room-1", mid(3), 2)] == [mid(4), mid(5)]
+
+
+def test_count_after_is_exact_up_to_the_cap(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    for n in range(1, 13):
+        messages.append(msg(n))
+    assert messages.count_after("room-1", None, 100) == 12
+    assert messages.count_after("room-1", mid(4), 100) == 8
+    assert messages.count_after("room-1", mid(4), 5) == 5
+    assert messages.count_after("room-1", mid(12), 100) == 0
+    assert messages.count_after("room-9", None, 100) == 0
+
+
+# --- RoomStore ------------------------------------------------------------------------------
+
+
+def room(room_id: str, kind: RoomKind = RoomKind.PUBLIC, created_at: int = 1) -> Room:
+    return Room(room_id, f"name {room_id}", kind, "alice", created_at)
+
+
+def member(room_id: str, user_id: str, role: Role = Role.MEMBER) -> Membership:
+    return Membership(room_id, user_id, role, 5)
+
+
+def test_create_room_once_with_members(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    assert rooms.create(room("r1"), [member("r1", "alice", Role.OWNER), member("r1", "bob")])
+    assert not rooms.create(room("r1"), [member("r1", "mallory")])
+    assert rooms.get("r1") == room("r1")
+    assert rooms.get("nope") is None
+    assert {m.user_id for m in rooms.members("r1")} == {"alice", "bob"}
+    assert rooms.member("r1", "mallory") is None
+    assert rooms.member("r1", "alice") == member("r1", "alice", Role.OWNER)
+
+
+def test_direct_room_keeps_its_pair(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    direct = Room("dm-1", "a & b", RoomKind.DIRECT, "a", 3, direct_pair=("a", "b"))
+    rooms.create(direct, [member("dm-1", "a"), member("dm-1", "b")])
+    assert rooms.get("dm-1") == direct
+
+
+def test_membership_changes_and_rooms_of_a_user(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    rooms.create(room("r1"), [member("r1", "alice", Role.OWNER)])
+    rooms.create(room("r2", RoomKind.PRIVATE), [member("r2", "alice", Role.OWNER)])
+    assert rooms.add_member(member("r1", "bob"))
+    assert not rooms.add_member(member("r1", "bob"))
+    assert {m.room_id for m in rooms.rooms_of("alice")} == {"r1", "r2"}
+    assert [m.room_id for m in rooms.rooms_of("bob")] == ["r1"]
+    assert rooms.remove_member("r1", "bob")
+    assert not rooms.remove_member("r1", "bob")
+    assert rooms.rooms_of("bob") == []
+    assert {r.room_id for r in rooms.get_many(["r1", "r2", "missing", "r1"])} == {"r1", "r2"}
+
+
+def test_public_rooms_newest_first(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    for n in range(1, 6):
+        kind = RoomKind.PRIVATE if n == 3 else RoomKind.PUBLIC
+        rooms.create(room(mid(n), kind), [member(mid(n), "alice", Role.OWNER)])
+    assert [r.room_id for r in rooms.public_rooms(10)] == [mid(5), mid(4), mid(2), mid(1)]
+    assert [r.room_id for r in rooms.public_rooms(2)] == [mid(5), mid(4)]
+
+
+def test_read_marker_only_moves_forward(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    rooms.create(room("r1"), [member("r1", "alice")])
+    rooms.mark_read("r1", "alice", mid(5))
+    rooms.mark_read("r1", "alice", mid(3))
+    assert rooms.member("r1", "alice").last_read_id == mid(5)
+    rooms.mark_read("r1", "alice", mid(8))
+    assert rooms.member("r1", "alice").last_read_id == mid(8)
+    rooms.mark_read("r1", "stranger", mid(9))  # silently ignored
+    assert rooms.member("r1", "stranger") is None
+
+
+# --- UserStore ------------------------------------------------------------------------------
+
+
+def test_users_by_id_and_case_insensitive_username(stores: dict[str, Any]) -> None:
+    users = stores["users"]
+    alice = User("u-1", "Alice", "Alice A.", None, 10)
+    users.put(alice)
+    users.put(User("u-2", "bob", "Bob", "avatars/u-2/x/me.png", 11))
+    assert users.get("u-1") == alice
+    assert users.get("u-9") is None
+    assert users.by_username("alice") == alice
+    assert users.by_username("ALICE") == alice
+    assert users.by_username("nobody") is None
+    assert {u.user_id for u in users.get_many(["u-1", "u-2", "u-9"])} == {"u-1", "u-2"}
+    users.set_last_seen("u-1", 12345)
+    assert users.get("u-1").last_seen == 12345
+    users.set_last_seen("u-9", 1)  # unknown user: nothing happens
+    assert users.get("u-9") is None
+
+
+# --- ConnectionRegistry ---------------------------------------------------------------------
+
+NOW = 1_700_000_000
+
+
+def conn(cid: str, user: str = "alice", expires_at: int = NOW + 100) -> Connection:
+    return Connection(cid, user, user, NOW * 1000, expires_at)
+
+
+def sub(cid: str, room_id: str, user: str = "alice", expires_at: int = NOW + 100) -> Subscription:
+    return Subscription(cid, room_id, user, expires_at)
+
+
+def test_register_subscribe_and_fan_out_targets(stores: dict[str, Any]) -> None:
+    registry = stores["connections"]
+    registry.register(conn("c1"))
+    registry.register(conn("c2", "bob"))
+    registry.subscribe(sub("c1", "r1"))
+    registry.subscribe(sub("c1", "r2"))
+    registry.subscribe(sub("c2", "r1", "bob"))
+    assert registry.get("c1", NOW) == conn("c1")
+    assert {s.connection_id for s in registry.connections_in_room("r1", NOW)} == {"c1", "c2"}
+    assert sorted(registry.rooms_of_connection("c1", NOW)) == ["r1", "r2"]
+    registry.unsubscribe("c1", "r1")
+    assert [s.connection_id for s in registry.connections_in_room("r1", NOW)] == ["c2"]
+    assert [c.connection_id for c in registry.connections_of_user("bob", NOW)] == ["c2"]
+
+
+def test_unregister_removes_connection_and_subscriptions(stores: dict[str, Any]) -> None:
+    registry = stores["connections"]
+    registry.register(conn("c1"))
+    registry.subscribe(sub("c1", "r1"))
+    registry.subscribe(sub("c1", "r2"))
+    assert registry.unregister("c1") == conn("c1")
+    assert registry.unregister("c1") is None
+    assert registry.get("c1", NOW) is None
+    assert registry.connections_in_room("r1", NOW) == []
+    assert registry.connections_in_room("r2", NOW) == []
+    assert registry.connections_of_user("alice", NOW) == []
+
+
+def test_unregister_many_in_one_batch(stores: dict[str, Any]) -> None:
+    registry = stores["connections"]
+    for n in range(30):
+        registry.register(conn(f"c{n}"))
+        registry.subscribe(sub(f"c{n}", "big-room"))
+    registry.unregister_many([f"c{n}" for n in range(0, 30, 2)])
+    left = {s.connection_id for s in registry.connections_in_room("big-room", NOW)}
+    assert left == {f"c{n}" for n in range(1, 30, 2)}
+    assert len(registry.connections_of_user("alice", NOW)) == 15
+
+
+def test_expired_rows_are_not_returned(stores: dict[str, Any]) -> None:
+    registry = stores["connections"]
+    registry.register(conn("old", expires_at=NOW - 1))
+    registry.subscribe(sub("old", "r1", expires_at=NOW - 1))
+    registry.register(conn("new", expires_at=NOW + 10))
+    registry.subscribe(sub("new", "r1", expires_at=NOW + 10))
+    assert registry.get("old", NOW) is None
+    assert [s.connection_id for s in registry.connections_in_room("r1", NOW)] == ["new"]
+    assert [c.connection_id for c in registry.connections_of_user("alice", NOW)] == ["new"]
+    assert registry.rooms_of_connection("old", NOW) == []
+    # The same rows were alive a moment earlier.
+    assert registry.get("old", NOW - 5) == conn("old", expires_at=NOW - 1)
