@@ -153,7 +153,8 @@ def test_soft_delete_keeps_the_slot_and_clears_content(stores: dict[str, Any]) -
         messages.append(msg(n))
     messages.set_reaction("room-1", mid(2), "👍", "bob", True)
     deleted = messages.soft_delete("room-1", mid(2), 50)
-    assert deleted.deleted and deleted.deleted_at == 50
+    assert deleted.deleted
+    assert deleted.deleted_at == 50
     assert (deleted.text, deleted.attachments, dict(deleted.reactions)) == ("", (), {})
     assert [m.message_id for m in messages.before("room-1", None, 10)] == [mid(3), mid(2), mid(1)]
     with pytest.raises(NotFound):
