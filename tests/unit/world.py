@@ -1,0 +1,68 @@
+"""A ChatService over the in-memory adapters, with a few users, for domain unit tests."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from dynamotalk.adapters import memory
+from dynamotalk.domain.models import Principal, RoomKind
+from dynamotalk.service import ChatService
+
+ALICE = Principal("u-alice", "alice")
+BOB = Principal("u-bob", "bob")
+CAROL = Principal("u-carol", "carol")
+MALLORY = Principal("u-mallory", "mallory")
+
+
+@attrs.define
+class World:
+    service: ChatService
+    notifier: memory.RecordingNotifier
+    clock: memory.ManualClock
+    files: memory.MemoryAttachmentStore
+
+    def events(self, connection_id: str) -> list[object]:
+        return self.notifier.events_for(connection_id)
+
+    def online(self, principal: Principal, connection_id: str, *room_ids: str) -> None:
+        self.service.connect(connection_id, principal)
+        if room_ids:
+            self.service.subscribe(principal, connection_id, list(room_ids))
+
+
+def make_world() -> World:
+    notifier = memory.RecordingNotifier()
+    clock = memory.ManualClock()
+    files = memory.MemoryAttachmentStore()
+    service = ChatService(
+        messages=memory.MemoryMessageStore(),
+        rooms=memory.MemoryRoomStore(),
+        users=memory.MemoryUserStore(),
+        connections=memory.MemoryConnectionRegistry(),
+        notifier=notifier,
+        attachments=files,
+        clock=clock,
+        ids=memory.SequentialIds(),
+    )
+    for principal in (ALICE, BOB, CAROL, MALLORY):
+        service.ensure_user(principal)
+    return World(service, notifier, clock, files)
+
+
+@pytest.fixture
+def world() -> World:
+    return make_world()
+
+
+@pytest.fixture
+def public_room(world: World) -> str:
+    room = world.service.create_room(ALICE, "General", RoomKind.PUBLIC)
+    world.service.join_room(BOB, room.room_id)
+    return room.room_id
+
+
+@pytest.fixture
+def private_room(world: World) -> str:
+    room = world.service.create_room(ALICE, "Secret", RoomKind.PRIVATE, [BOB.user_id])
+    return room.room_id
