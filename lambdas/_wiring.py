@@ -43,7 +43,7 @@ def _client(service: str, endpoint: str | None) -> Any:
     from botocore.config import Config
 
     config = Config(
-        retries={"max_attempts": 3, "mode": "standard"},
+        retries={"total_max_attempts": 3, "mode": "standard"},
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,

@@ -40,7 +40,7 @@ def build_management_client(
 
     config = Config(
         max_pool_connections=pool_size,
-        retries={"max_attempts": 1, "mode": "standard"},
+        retries={"total_max_attempts": 1, "mode": "standard"},
         connect_timeout=2,
         read_timeout=3,
         tcp_keepalive=True,

@@ -1,0 +1,150 @@
+"""Create the AWS side of a stage on the local emulators: table, user pool, app client, bucket.
+
+The table comes from tables.py and the pool's settings mirror the Pulumi program's (password
+policy, a public client with the flows the clients use), so local and cloud cannot drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import boto3
+from botocore.exceptions import ClientError
+
+from dynamotalk.tables import CHAT_TABLE, create_table_request
+
+REGION = "us-east-1"
+PASSWORD_POLICY = {
+    "MinimumLength": 8,
+    "RequireUppercase": False,
+    "RequireLowercase": True,
+    "RequireNumbers": True,
+    "RequireSymbols": False,
+}
+CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+
+
+@attrs.frozen
+class LocalResources:
+    stage: str
+    table_name: str
+    bucket_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    dynamodb_endpoint: str
+    aws_endpoint: str
+    """moto's server: Cognito and S3."""
+
+    def environment(self, management_endpoint: str, auto_confirm: bool = True) -> dict[str, str]:
+        """The environment variables the Lambda handlers read (settings.py)."""
+        return {
+            "DYNAMOTALK_STAGE": self.stage,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "DYNAMOTALK_TABLE": self.table_name,
+            "DYNAMOTALK_BUCKET": self.bucket_name,
+            "DYNAMOTALK_USER_POOL_ID": self.user_pool_id,
+            "DYNAMOTALK_USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": management_endpoint,
+            "DYNAMOTALK_AUTO_CONFIRM": "true" if auto_confirm else "false",
+            "DYNAMOTALK_DYNAMODB_ENDPOINT": self.dynamodb_endpoint,
+            "DYNAMOTALK_S3_ENDPOINT": self.aws_endpoint,
+            "DYNAMOTALK_COGNITO_ENDPOINT": self.aws_endpoint,
+        }
+
+
+def client(service: str, endpoint: str) -> Any:
+    factory: Any = boto3.client
+    return factory(
+        service,
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - loopback emulator
+    )
+
+
+def ensure_table(dynamodb: Any, name: str) -> None:
+    try:
+        dynamodb.create_table(**create_table_request(name))
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceInUseException":
+            raise
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    try:
+        dynamodb.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": CHAT_TABLE.ttl_attribute},
+        )
+    except ClientError as error:  # already enabled on a kept table
+        if error.response["Error"]["Code"] != "ValidationException":
+            raise
+
+
+def ensure_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
+    name = f"dynamotalk-{stage}"
+    pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+    pool_id = next((p["Id"] for p in pools if p["Name"] == name), None)
+    if pool_id is None:
+        pool_id = cognito.create_user_pool(
+            PoolName=name,
+            Policies={"PasswordPolicy": PASSWORD_POLICY},
+            AutoVerifiedAttributes=["email"],
+            AliasAttributes=["email"],
+        )["UserPool"]["Id"]
+    clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
+    client_id = next(
+        (c["ClientId"] for c in clients["UserPoolClients"] if c["ClientName"] == "web"), None
+    )
+    if client_id is None:
+        client_id = cognito.create_user_pool_client(
+            UserPoolId=pool_id,
+            ClientName="web",
+            GenerateSecret=False,
+            ExplicitAuthFlows=CLIENT_FLOWS,
+        )["UserPoolClient"]["ClientId"]
+    return pool_id, client_id
+
+
+def ensure_bucket(s3: Any, name: str, origins: list[str]) -> None:
+    try:
+        s3.create_bucket(Bucket=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in (
+            "BucketAlreadyOwnedByYou",
+            "BucketAlreadyExists",
+        ):
+            raise
+    s3.put_bucket_cors(
+        Bucket=name,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["GET", "POST", "HEAD"],
+                    "AllowedOrigins": origins or ["*"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 600,
+                }
+            ]
+        },
+    )
+
+
+def provision(
+    stage: str, dynamodb_endpoint: str, aws_endpoint: str, origins: list[str] | None = None
+) -> LocalResources:
+    table = CHAT_TABLE.physical_name(stage)
+    bucket = f"dynamotalk-{stage}-attachments"
+    ensure_table(client("dynamodb", dynamodb_endpoint), table)
+    pool_id, client_id = ensure_user_pool(client("cognito-idp", aws_endpoint), stage)
+    ensure_bucket(client("s3", aws_endpoint), bucket, origins or [])
+    return LocalResources(
+        stage=stage,
+        table_name=table,
+        bucket_name=bucket,
+        user_pool_id=pool_id,
+        user_pool_client_id=client_id,
+        dynamodb_endpoint=dynamodb_endpoint,
+        aws_endpoint=aws_endpoint,
+    )

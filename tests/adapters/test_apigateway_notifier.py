@@ -1,0 +1,77 @@
+"""The API Gateway notifier through the real boto3 client against a loopback management API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
+from dynamotalk.domain.events import Typing
+from dynamotalk.wire import encode_event
+from tests.support.management_api import ManagementApi
+
+EVENT = Typing("room-1", "u-1", "alice")
+
+
+@pytest.fixture
+def api() -> Iterator[ManagementApi]:
+    server = ManagementApi.start()
+    yield server
+    server.stop()
+
+
+def notifier(api: ManagementApi, pool: int = 8) -> ApiGatewayNotifier:
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=pool)
+    return ApiGatewayNotifier(client, pool_size=pool, sleep=lambda s: None)
+
+
+def test_every_live_connection_gets_the_payload_once(api: ManagementApi) -> None:
+    ids = [f"conn-{n}" for n in range(40)]
+    report = notifier(api).send(ids, EVENT)
+    assert report.delivered == 40
+    assert (report.gone, report.failed) == (frozenset(), frozenset())
+    for connection_id in ids:
+        assert api.received[connection_id] == [encode_event(EVENT)]
+    assert json.loads(api.received["conn-0"][0])["type"] == "typing"
+
+
+def test_gone_connections_are_reported_not_retried(api: ManagementApi) -> None:
+    api.gone |= {"conn-1", "conn-3"}
+    report = notifier(api).send(["conn-0", "conn-1", "conn-2", "conn-3"], EVENT)
+    assert report.gone == {"conn-1", "conn-3"}
+    assert report.delivered == 2
+    assert api.attempts["conn-1"] == 1
+
+
+def test_transient_failures_are_retried_then_delivered(api: ManagementApi) -> None:
+    api.failures["flaky"] = 2
+    report = notifier(api).send(["flaky", "steady"], EVENT)
+    assert report.delivered == 2
+    assert api.attempts["flaky"] == 3
+    assert api.received["flaky"] == [encode_event(EVENT)]
+
+
+def test_permanent_failures_are_reported_and_logged_without_raising(api: ManagementApi) -> None:
+    api.always_fail.add("broken")
+    with structlog.testing.capture_logs() as logs:
+        report = notifier(api).send(["broken", "fine"], EVENT)
+    assert report.failed == {"broken"}
+    assert report.delivered == 1
+    assert api.attempts["broken"] == 3
+    assert any(e.get("connection_id") == "broken" for e in logs)
+    assert all("alice" not in json.dumps(e, default=str) for e in logs), "no payload in logs"
+
+
+def test_fan_out_is_concurrent_and_bounded_by_the_pool(api: ManagementApi) -> None:
+    api.delay_s = 0.05
+    report = notifier(api, pool=4).send([f"c{n}" for n in range(16)], EVENT)
+    assert report.delivered == 16
+    assert 1 < api.max_in_flight <= 4
+
+
+def test_duplicate_targets_are_sent_once(api: ManagementApi) -> None:
+    notifier(api).send(["same", "same", "other"], EVENT)
+    assert len(api.received["same"]) == 1
