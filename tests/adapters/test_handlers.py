@@ -1,0 +1,464 @@
+"""The Lambda handlers driven by real-shaped API Gateway events (tests/events/*.json), on
+DynamoDB Local, moto's Cognito (real tokens, verified against its JWKS) and moto's S3 (a real
+presigned POST), with fan-out through the real boto3 management API client."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import pytest
+
+from dynamotalk.local.provision import client, provision
+from tests.support.cognito import sign_up, unique
+from tests.support.management_api import ManagementApi
+
+EVENTS = Path(__file__).resolve().parents[1] / "events"
+
+
+def load(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return copy.deepcopy(data)
+
+
+class Stack:
+    """The handlers wired to the emulators, plus helpers that build their events."""
+
+    def __init__(self, resources: Any, api: ManagementApi, modules: dict[str, ModuleType]) -> None:
+        self.resources = resources
+        self.api = api
+        self.modules = modules
+        self.cognito = client("cognito-idp", resources.aws_endpoint)
+        self.connections = 0
+
+    def user(self, prefix: str = "user") -> dict[str, Any]:
+        name = unique(prefix)
+        tokens = sign_up(
+            self.cognito, self.resources.user_pool_client_id, self.resources.user_pool_id, name
+        )
+        context = self.authorize(tokens["IdToken"])["context"]
+        # Cognito runs the post confirmation trigger in the cloud; moto does not, so we do.
+        trigger = load("cognito_post_confirmation")
+        trigger["userName"] = name
+        trigger["request"]["userAttributes"]["sub"] = context["userId"]
+        self.modules["cognito_post_confirmation"].handler(trigger, None)
+        return {"name": name, "tokens": tokens, "context": context, "id": context["userId"]}
+
+    def authorize(self, token: str | None, via_protocol: bool = False) -> dict[str, Any]:
+        event = load("ws_authorizer_request")
+        if via_protocol:
+            event["queryStringParameters"] = {}
+            event["headers"]["Sec-WebSocket-Protocol"] = f"dynamotalk, {token}"
+        elif token is None:
+            event["queryStringParameters"] = {}
+        else:
+            event["queryStringParameters"]["token"] = token
+        result: dict[str, Any] = self.modules["ws_authorizer"].handler(event, None)
+        return result
+
+    def ws_event(self, name: str, user: dict[str, Any], connection_id: str) -> dict[str, Any]:
+        event = load(name)
+        event["requestContext"]["connectionId"] = connection_id
+        event["requestContext"]["authorizer"].update(
+            principalId=user["id"], userId=user["id"], username=user["context"]["username"]
+        )
+        return event
+
+    def connect(self, user: dict[str, Any]) -> str:
+        self.connections += 1
+        connection_id = f"conn-{self.connections}-{user['name']}"
+        reply = self.modules["ws_connect"].handler(
+            self.ws_event("ws_connect", user, connection_id), None
+        )
+        assert reply["statusCode"] == 200
+        return connection_id
+
+    def send(self, user: dict[str, Any], connection_id: str, frame: Any) -> dict[str, Any]:
+        event = self.ws_event("ws_message", user, connection_id)
+        event["body"] = frame if isinstance(frame, str) else json.dumps(frame)
+        if isinstance(frame, dict):
+            event["requestContext"]["routeKey"] = frame.get("action", "$default")
+        reply = self.modules["ws_default"].handler(event, None)
+        assert reply["statusCode"] == 200
+        body: dict[str, Any] = json.loads(reply["body"])
+        return body
+
+    def disconnect(self, user: dict[str, Any], connection_id: str) -> None:
+        event = self.ws_event("ws_disconnect", user, connection_id)
+        assert self.modules["ws_disconnect"].handler(event, None)["statusCode"] == 200
+
+    def http(
+        self,
+        user: dict[str, Any] | None,
+        route: str,
+        path: dict[str, str] | None = None,
+        query: dict[str, str] | None = None,
+        body: Any = None,
+    ) -> tuple[int, Any]:
+        event = load("http_api_v2")
+        method, _template = route.split(" ", 1)
+        event["routeKey"] = event["requestContext"]["routeKey"] = route
+        event["requestContext"]["http"]["method"] = method
+        event["pathParameters"] = path or {}
+        event["queryStringParameters"] = query
+        event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
+        if user is None:
+            del event["requestContext"]["authorizer"]
+        else:
+            claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+            claims.update(sub=user["id"], **{"cognito:username": user["context"]["username"]})
+        reply = self.modules["http_api"].handler(event, None)
+        assert reply["headers"]["content-type"] == "application/json"
+        return reply["statusCode"], json.loads(reply["body"])
+
+    def events_for(self, connection_id: str) -> list[dict[str, Any]]:
+        return [json.loads(body) for body in self.api.received.get(connection_id, [])]
+
+
+@pytest.fixture(scope="module")
+def stack(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
+    resources = provision(unique("handlers-"), dynamodb_local, moto_server)
+    api = ManagementApi.start()
+    saved = dict(os.environ)
+    os.environ.update(resources.environment(api.endpoint, auto_confirm=True))
+    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "dynamotalk-test"  # JSON logs, as in Lambda
+    from lambdas import _wiring
+
+    for cached in (_wiring.settings, _wiring.service, _wiring.identity, _wiring._session):
+        cached.cache_clear()
+    modules = {}
+    for name in ("ws_authorizer", "ws_connect", "ws_disconnect", "ws_default", "http_api"):
+        modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
+    for name in ("cognito_pre_signup", "cognito_post_confirmation"):
+        modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
+    yield Stack(resources, api, modules)
+    api.stop()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+# --- authorizer -----------------------------------------------------------------------------
+
+
+def test_authorizer_allows_id_and_access_tokens(stack: Stack) -> None:
+    alice = stack.user("alice")
+    for token in (alice["tokens"]["IdToken"], alice["tokens"]["AccessToken"]):
+        policy = stack.authorize(token)
+        assert policy["principalId"] == alice["id"]
+        statement = policy["policyDocument"]["Statement"][0]
+        assert statement["Effect"] == "Allow"
+        assert statement["Resource"] == load("ws_authorizer_request")["methodArn"]
+        assert policy["context"] == {"userId": alice["id"], "username": alice["name"]}
+
+
+def test_authorizer_reads_the_token_from_the_websocket_subprotocol(stack: Stack) -> None:
+    alice = stack.user("alice")
+    policy = stack.authorize(alice["tokens"]["IdToken"], via_protocol=True)
+    assert policy["principalId"] == alice["id"]
+
+
+@pytest.mark.parametrize("token", [None, "", "garbage", "a.b.c"])
+def test_authorizer_refuses_with_unauthorized(stack: Stack, token: str | None) -> None:
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        stack.authorize(token)
+
+
+# --- the WebSocket conversation -------------------------------------------------------------
+
+
+def test_two_users_chat_through_the_handlers(stack: Stack) -> None:
+    alice, bob = stack.user("alice"), stack.user("bob")
+    status, created = stack.http(alice, "POST /rooms", body={"name": "Lobby", "kind": "public"})
+    assert status == 201
+    room_id = created["room"]["roomId"]
+    assert stack.http(bob, "POST /rooms/{roomId}/join", {"roomId": room_id})[0] == 200
+    c_alice, c_bob = stack.connect(alice), stack.connect(bob)
+    for user, conn in ((alice, c_alice), (bob, c_bob)):
+        ack = stack.send(user, conn, {"action": "subscribe", "roomIds": [room_id]})
+        assert ack["type"] == "ack"
+        assert ack["roomIds"] == [room_id]
+
+    frame = {
+        "action": "sendMessage",
+        "requestId": "r1",
+        "roomId": room_id,
+        "text": "hi bob",
+        "clientId": "m1",
+    }
+    ack = stack.send(alice, c_alice, frame)
+    assert (ack["type"], ack["requestId"], ack["action"]) == ("ack", "r1", "sendMessage")
+    message = ack["message"]
+    assert message["text"] == "hi bob"
+    posted = [e for e in stack.events_for(c_bob) if e["type"] == "message.posted"]
+    assert [e["message"]["id"] for e in posted] == [message["id"]]
+
+    retry = stack.send(alice, c_alice, {**frame, "text": "hi bob (retry)"})
+    assert retry["message"]["id"] == message["id"]
+    assert len([e for e in stack.events_for(c_bob) if e["type"] == "message.posted"]) == 1
+
+    refused = stack.send(
+        bob,
+        c_bob,
+        {"action": "editMessage", "roomId": room_id, "messageId": message["id"], "text": "x"},
+    )
+    assert refused["type"] == "error"
+    assert refused["error"]["code"] == "forbidden"
+
+    stack.send(bob, c_bob, {"action": "typing", "roomId": room_id})
+    assert any(e["type"] == "typing" for e in stack.events_for(c_alice))
+    assert not any(e["type"] == "typing" for e in stack.events_for(c_bob))
+
+    status, page = stack.http(
+        bob, "GET /rooms/{roomId}/messages", {"roomId": room_id}, {"limit": "10"}
+    )
+    assert status == 200
+    assert [m["id"] for m in page["messages"]] == [message["id"]]
+    synced = stack.send(bob, c_bob, {"action": "sync", "roomId": room_id})
+    assert [m["text"] for m in synced["messages"]] == ["hi bob"]
+
+
+def test_malformed_frames_get_error_frames(stack: Stack) -> None:
+    alice = stack.user("alice")
+    conn = stack.connect(alice)
+    for frame, code in [
+        ("not json", "invalid_input"),
+        ('{"action": "fly"}', "invalid_input"),
+        ('{"action": "sendMessage", "roomId": 5, "text": "x", "clientId": "c"}', "invalid_input"),
+        ('{"action": "sendMessage", "roomId": "nope", "text": "x", "clientId": "c"}', "not_found"),
+        ('{"action": "ping", "requestId": "p"}', None),
+    ]:
+        reply = stack.send(alice, conn, frame)
+        if code is None:
+            assert reply["type"] == "ack"
+        else:
+            assert reply["type"] == "error"
+            assert reply["error"]["code"] == code
+
+
+def test_a_gone_connection_is_removed_on_fan_out(stack: Stack) -> None:
+    alice, bob = stack.user("alice"), stack.user("bob")
+    room_id = stack.http(alice, "POST /rooms", body={"name": "Gone", "kind": "public"})[1]["room"][
+        "roomId"
+    ]
+    stack.http(bob, "POST /rooms/{roomId}/join", {"roomId": room_id})
+    c_bob = stack.connect(bob)
+    stack.send(bob, c_bob, {"action": "subscribe", "roomIds": [room_id]})
+    stack.api.gone.add(c_bob)
+    c_alice = stack.connect(alice)
+    stack.send(
+        alice,
+        c_alice,
+        {"action": "sendMessage", "roomId": room_id, "text": "anyone?", "clientId": "g1"},
+    )
+    registry = stack.modules["ws_default"].SERVICE.connections
+    assert registry.get(c_bob, 0) is None
+    assert registry.connections_in_room(room_id, 0) == []
+
+
+def test_disconnect_sets_presence_offline_with_last_seen(stack: Stack) -> None:
+    alice, bob = stack.user("alice"), stack.user("bob")
+    room = stack.http(
+        alice, "POST /rooms", body={"name": "Presence", "kind": "private", "members": [bob["id"]]}
+    )[1]["room"]
+    room_id = room["roomId"]
+    c_bob = stack.connect(bob)
+    online = stack.http(alice, "GET /rooms/{roomId}/presence", {"roomId": room_id})[1]["members"]
+    assert {m["userId"]: m["online"] for m in online}[bob["id"]] is True
+    stack.disconnect(bob, c_bob)
+    after = stack.http(alice, "GET /rooms/{roomId}/presence", {"roomId": room_id})[1]["members"]
+    bob_entry = next(m for m in after if m["userId"] == bob["id"])
+    assert bob_entry["online"] is False
+    assert bob_entry["lastSeen"] > 0
+
+
+# --- HTTP -----------------------------------------------------------------------------------
+
+
+def test_http_refusals_carry_codes_never_500(stack: Stack) -> None:
+    alice = stack.user("alice")
+    cases = [
+        (alice, "GET /nope", {}, None, None, 404, "not_found"),
+        (None, "GET /rooms", {}, None, None, 401, "unauthorized"),
+        (alice, "POST /rooms", {}, None, "{bad json", 400, "invalid_input"),
+        (alice, "POST /rooms", {}, None, {"name": "x", "kind": "secret"}, 400, "invalid_input"),
+        (alice, "POST /rooms", {}, None, {"name": ""}, 400, "invalid_input"),
+        (alice, "GET /rooms/{roomId}", {"roomId": "missing"}, None, None, 404, "not_found"),
+        (
+            alice,
+            "GET /rooms/{roomId}/messages",
+            {"roomId": "missing"},
+            {"limit": "abc"},
+            None,
+            400,
+            "invalid_input",
+        ),
+        (alice, "POST /direct", {}, None, {"username": "nobody-at-all"}, 404, "not_found"),
+        (
+            alice,
+            "POST /uploads",
+            {},
+            None,
+            {
+                "purpose": "avatar",
+                "filename": "a.exe",
+                "contentType": "application/x-msdownload",
+                "size": 5,
+            },
+            400,
+            "invalid_input",
+        ),
+        (alice, "PATCH /me", {}, None, {}, 400, "invalid_input"),
+    ]
+    for user, route, path, query, body, status, code in cases:
+        got_status, reply = stack.http(user, route, path, query, body)
+        assert (got_status, reply["error"]["code"]) == (status, code), route
+
+
+def test_health_needs_no_token(stack: Stack) -> None:
+    assert stack.http(None, "GET /health") == (200, {"status": "ok"})
+
+
+def test_history_pages_with_cursor_bound_to_room(stack: Stack) -> None:
+    alice = stack.user("alice")
+    rooms = [stack.http(alice, "POST /rooms", body={"name": f"P{n}"})[1]["room"] for n in range(2)]
+    first, second = (r["roomId"] for r in rooms)
+    conn = stack.connect(alice)
+    for n in range(7):
+        stack.send(
+            alice,
+            conn,
+            {"action": "sendMessage", "roomId": first, "text": f"m{n}", "clientId": f"c{n}"},
+        )
+    seen, cursor = [], None
+    while True:
+        query = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        status, page = stack.http(alice, "GET /rooms/{roomId}/messages", {"roomId": first}, query)
+        assert status == 200
+        seen += [m["text"] for m in page["messages"]]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+        foreign = stack.http(
+            alice, "GET /rooms/{roomId}/messages", {"roomId": second}, {"cursor": cursor}
+        )
+        assert foreign[0] == 400
+    assert seen == [f"m{n}" for n in range(6, -1, -1)]
+
+
+def test_upload_through_presigned_post_then_attach_and_download(stack: Stack) -> None:
+    alice = stack.user("alice")
+    room = stack.http(alice, "POST /rooms", body={"name": "Files"})[1]["room"]
+    room_id = room["roomId"]
+    content = b"\x89PNG\r\n\x1a\n" + b"pixels" * 100
+    status, reply = stack.http(
+        alice,
+        "POST /uploads",
+        body={
+            "purpose": "attachment",
+            "roomId": room_id,
+            "filename": "cat.png",
+            "contentType": "image/png",
+            "size": len(content),
+        },
+    )
+    assert status == 201
+    form = reply["upload"]
+    uploaded = httpx.post(
+        form["url"], data=form["fields"], files={"file": ("cat.png", content, "image/png")}
+    )
+    assert uploaded.status_code in (200, 201, 204)
+    conn = stack.connect(alice)
+    attachment = {
+        "key": form["key"],
+        "name": "cat.png",
+        "contentType": "image/png",
+        "size": len(content),
+    }
+    ack = stack.send(
+        alice,
+        conn,
+        {
+            "action": "sendMessage",
+            "roomId": room_id,
+            "text": "",
+            "clientId": "f1",
+            "attachments": [attachment],
+        },
+    )
+    assert ack["type"] == "ack", ack
+    assert ack["message"]["attachments"][0]["size"] == len(content)
+    status, link = stack.http(alice, "GET /attachments", query={"key": form["key"]})
+    assert status == 200
+    assert httpx.get(link["url"]).content == content
+    stranger = stack.user("mallory")
+    private = stack.http(alice, "POST /rooms", body={"name": "Private", "kind": "private"})[1][
+        "room"
+    ]
+    key = form["key"].replace(room_id, private["roomId"])
+    assert stack.http(stranger, "GET /attachments", query={"key": key})[0] == 403
+
+
+# --- Cognito triggers -----------------------------------------------------------------------
+
+
+def test_pre_signup_auto_confirms_per_stage_and_checks_the_username(stack: Stack) -> None:
+    event = load("cognito_pre_signup")
+    event["userName"] = "valid_name"
+    reply = stack.modules["cognito_pre_signup"].handler(event, None)
+    assert reply["response"]["autoConfirmUser"] is True
+    bad = load("cognito_pre_signup")
+    bad["userName"] = "no spaces allowed"
+    with pytest.raises(ValueError, match="username"):
+        stack.modules["cognito_pre_signup"].handler(bad, None)
+
+
+def test_post_confirmation_creates_the_profile(stack: Stack) -> None:
+    event = load("cognito_post_confirmation")
+    event["userName"] = "fresh_user"
+    event["request"]["userAttributes"]["sub"] = "sub-fresh-1"
+    assert stack.modules["cognito_post_confirmation"].handler(event, None) == event
+    alice = stack.user("alice")
+    status, reply = stack.http(alice, "GET /users/{userId}", {"userId": "sub-fresh-1"})
+    assert status == 200
+    assert reply["user"]["username"] == "fresh_user"
+
+
+# --- the edge never crashes, and logs one canonical line ------------------------------------
+
+
+def test_a_bug_answers_internal_not_a_crash(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    alice = stack.user("alice")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(stack.modules["http_api"].ROUTES, "GET /rooms", broken)
+    status, reply = stack.http(alice, "GET /rooms")
+    assert (status, reply["error"]["code"]) == (500, "internal")
+    assert "boom" not in reply["error"]["message"]
+
+
+def test_one_canonical_json_log_line_per_invocation(
+    stack: Stack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    alice = stack.user("alice")
+    capfd.readouterr()
+    stack.http(alice, "GET /rooms")
+    lines = [
+        json.loads(line) for line in capfd.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    canonical = [line for line in lines if line.get("event") == "invocation"]
+    assert len(canonical) == 1
+    entry = canonical[0]
+    assert entry["route"] == "GET /rooms"
+    assert entry["outcome"] == "ok"
+    assert entry["user_id"] == alice["id"]
+    assert {"request_id", "duration_ms", "cold_start", "timestamp", "level"} <= set(entry)
+    assert alice["tokens"]["IdToken"] not in json.dumps(lines)
