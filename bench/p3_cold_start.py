@@ -69,15 +69,15 @@ def run(quick: bool) -> Table:
         ms = _time(f"import lambdas.{function.module}", runs)
         over = ms - boto3_ms
         table.add(f"lambdas.{function.module}", ms, over, "yes" if over <= 60 else "NO")
-    zip_path = ROOT / "build" / "lambda.zip"
+    zip_path = ROOT / "build" / "lambda-arm64.zip"
     if zip_path.exists():
         with zipfile.ZipFile(zip_path) as archive:
             unpacked = sum(i.file_size for i in archive.infolist())
         size_mb = zip_path.stat().st_size / 1e6
         table.notes.append(
             f"Lambda zip: {size_mb:.2f} MB zipped, {unpacked / 1e6:.2f} MB unpacked "
-            f"(target <= 5 MB without boto3) — build/lambda.zip from `make package`"
+            f"(target <= 5 MB without boto3): build/lambda-arm64.zip from `make package`"
         )
     else:
-        table.notes.append("Lambda zip size: run `make package` first (build/lambda.zip)")
+        table.notes.append("Lambda zip size: run `make package` first (build/lambda-arm64.zip)")
     return table

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
 from dynamotalk.service import ChatService
-from dynamotalk.settings import Settings
+from dynamotalk.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
     from dynamotalk.ports import ConnectionRegistry, Identity, MessageStore, RoomStore, UserStore
@@ -107,6 +107,10 @@ def identity() -> Identity:
     from dynamotalk.adapters.cognito import CognitoIdentity
 
     s = settings()
+    if not s.user_pool_id or not s.user_pool_client_id:
+        raise SettingsError(
+            "DYNAMOTALK_USER_POOL_ID and DYNAMOTALK_USER_POOL_CLIENT_ID are required to verify tokens"
+        )
     # Locally, moto serves the pool's JWKS under its own endpoint; on AWS it is under the issuer.
     jwks_url = (
         f"{s.cognito_endpoint.rstrip('/')}/{s.user_pool_id}/.well-known/jwks.json"

@@ -23,8 +23,9 @@ class Settings:
     region: str
     table_name: str
     bucket_name: str
-    user_pool_id: str
-    user_pool_client_id: str
+    user_pool_id: str = ""
+    """Empty only in the Cognito trigger functions (the pool depends on them, not back)."""
+    user_pool_client_id: str = ""
     management_endpoint: str | None = None
     """https URL of the WebSocket API's @connections endpoint (None where no fan-out)."""
     auto_confirm: bool = False
@@ -82,8 +83,8 @@ class Settings:
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or required("AWS_REGION"),
             table_name=required("DYNAMOTALK_TABLE"),
             bucket_name=required("DYNAMOTALK_BUCKET"),
-            user_pool_id=required("DYNAMOTALK_USER_POOL_ID"),
-            user_pool_client_id=required("DYNAMOTALK_USER_POOL_CLIENT_ID"),
+            user_pool_id=env.get("DYNAMOTALK_USER_POOL_ID", "").strip(),
+            user_pool_client_id=env.get("DYNAMOTALK_USER_POOL_CLIENT_ID", "").strip(),
             management_endpoint=optional("DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"),
             auto_confirm=flag("DYNAMOTALK_AUTO_CONFIRM"),
             max_message_chars=positive_int("DYNAMOTALK_MAX_MESSAGE_CHARS", 4000),

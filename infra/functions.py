@@ -1,0 +1,191 @@
+"""Functions: one Lambda per lambdas/ module, own log group, own least-privilege role."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import pulumi
+import pulumi_aws as aws
+
+from dynamotalk.routes import FUNCTIONS
+from infra.policies import LOG_ACTIONS, PERMISSIONS, S3_PREFIXES, XRAY_ACTIONS
+from infra.settings import StageSettings
+
+RUNTIME = "python3.13"
+TRIGGERS = ("cognito_pre_signup", "cognito_post_confirmation")
+
+
+@attrs.frozen
+class Wiring:
+    """The ARNs and names a function's policy and environment are built from."""
+
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    connections_arn: pulumi.Input[str] | None = None
+    """arn:aws:execute-api:{region}:{account}:{api}/{stage}/POST/@connections/*"""
+    management_endpoint: pulumi.Input[str] | None = None
+    user_pool_id: pulumi.Input[str] | None = None
+    user_pool_client_id: pulumi.Input[str] | None = None
+
+
+def policy_document(
+    module: str, settings: StageSettings, wiring: Wiring, log_group_arn: pulumi.Input[str]
+) -> pulumi.Output[str]:
+    needs = PERMISSIONS[module]
+    statements: list[Any] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": [pulumi.Output.concat(log_group_arn, ":*")],
+        }
+    ]
+    if needs.dynamodb:
+        resources: list[Any] = [wiring.table_arn]
+        if needs.uses_gsi:
+            resources.append(pulumi.Output.concat(wiring.table_arn, "/index/GSI1"))
+        statements.append(
+            {
+                "Sid": "Table",
+                "Effect": "Allow",
+                "Action": sorted(needs.dynamodb),
+                "Resource": resources,
+            }
+        )
+    if needs.manage_connections and wiring.connections_arn is not None:
+        statements.append(
+            {
+                "Sid": "Connections",
+                "Effect": "Allow",
+                "Action": ["execute-api:ManageConnections"],
+                "Resource": [wiring.connections_arn],
+            }
+        )
+    if needs.s3:
+        statements.append(
+            {
+                "Sid": "Attachments",
+                "Effect": "Allow",
+                "Action": sorted(needs.s3),
+                "Resource": [pulumi.Output.concat(wiring.bucket_arn, "/", p) for p in S3_PREFIXES],
+            }
+        )
+    if settings.xray:
+        statements.append(
+            {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}
+        )
+    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class LambdaFunction(pulumi.ComponentResource):
+    function: aws.lambda_.Function
+    log_group: aws.cloudwatch.LogGroup
+    role: aws.iam.Role
+
+    def __init__(
+        self,
+        module: str,
+        settings: StageSettings,
+        wiring: Wiring,
+        code: pulumi.Archive,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dynamotalk:functions:Function", module, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        name = f"dynamotalk-{settings.stage}-{module.replace('_', '-')}"
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{module}-logs",
+            name=f"/aws/lambda/{name}",
+            retention_in_days=settings.log_retention_days,
+            opts=child,
+        )
+        self.role = aws.iam.Role(
+            f"{module}-role",
+            assume_role_policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "lambda.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        self.policy = aws.iam.RolePolicy(
+            f"{module}-policy",
+            role=self.role.id,
+            policy=policy_document(module, settings, wiring, self.log_group.arn),
+            opts=child,
+        )
+        environment: dict[str, pulumi.Input[str]] = {
+            "DYNAMOTALK_STAGE": settings.stage,
+            "DYNAMOTALK_TABLE": wiring.table_name,
+            "DYNAMOTALK_BUCKET": wiring.bucket_name,
+            "DYNAMOTALK_AUTO_CONFIRM": "true" if settings.auto_confirm_signups else "false",
+            "DYNAMOTALK_MAX_MESSAGE_CHARS": str(settings.max_message_chars),
+        }
+        optional = {
+            "DYNAMOTALK_USER_POOL_ID": wiring.user_pool_id,
+            "DYNAMOTALK_USER_POOL_CLIENT_ID": wiring.user_pool_client_id,
+            "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": wiring.management_endpoint,
+        }
+        environment.update({k: v for k, v in optional.items() if v is not None})
+        self.function = aws.lambda_.Function(
+            module,
+            name=name,
+            runtime=RUNTIME,
+            architectures=[settings.lambda_architecture],
+            handler=f"lambdas.{module}.handler",
+            code=code,
+            memory_size=settings.lambda_memory_mb,
+            timeout=settings.lambda_timeout_s,
+            role=self.role.arn,
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            tracing_config=aws.lambda_.FunctionTracingConfigArgs(
+                mode="Active" if settings.xray else "PassThrough"
+            ),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=self.log_group.name
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
+        )
+        self.register_outputs({"arn": self.function.arn, "name": self.function.name})
+
+
+class Functions(pulumi.ComponentResource):
+    """Every function but the Cognito triggers (those belong to Auth, the pool needs them)."""
+
+    by_module: dict[str, LambdaFunction]
+
+    def __init__(
+        self,
+        name: str,
+        settings: StageSettings,
+        wiring: Wiring,
+        code: pulumi.Archive,
+        modules: Sequence[str] | None = None,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dynamotalk:functions:Functions", name, None, opts)
+        wanted = modules or [f.module for f in FUNCTIONS if f.module not in TRIGGERS]
+        self.by_module = {
+            module: LambdaFunction(
+                module, settings, wiring, code, pulumi.ResourceOptions(parent=self)
+            )
+            for module in wanted
+        }
+        self.register_outputs({m: f.function.arn for m, f in self.by_module.items()})
+
+    def __getitem__(self, module: str) -> LambdaFunction:
+        return self.by_module[module]
+
+    def items(self) -> Mapping[str, LambdaFunction]:
+        return self.by_module

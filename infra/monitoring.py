@@ -1,0 +1,160 @@
+"""Monitoring: alarms on Lambda errors and throttles, API 5xx, DynamoDB throttling, to an SNS
+topic with the stage's e-mail subscription; and a dashboard of the same figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.functions import LambdaFunction
+from infra.settings import StageSettings
+
+
+class Monitoring(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        settings: StageSettings,
+        functions: Mapping[str, LambdaFunction],
+        http_api_id: pulumi.Input[str],
+        ws_api_id: pulumi.Input[str],
+        table_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dynamotalk:monitoring:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.topic = aws.sns.Topic(
+            f"{name}-alarms", name=f"dynamotalk-{settings.stage}-alarms", opts=child
+        )
+        if settings.alarm_email:
+            aws.sns.TopicSubscription(
+                f"{name}-email",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=settings.alarm_email,
+                opts=child,
+            )
+        self.alarms: list[aws.cloudwatch.MetricAlarm] = []
+
+        def alarm(
+            key: str,
+            namespace: str,
+            metric: str,
+            dimensions: Mapping[str, pulumi.Input[str]],
+            threshold: float = 1,
+        ) -> None:
+            self.alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-{key}",
+                    name=f"dynamotalk-{settings.stage}-{key}",
+                    namespace=namespace,
+                    metric_name=metric,
+                    dimensions=dimensions,
+                    statistic="Sum",
+                    period=300,
+                    evaluation_periods=1,
+                    threshold=threshold,
+                    comparison_operator="GreaterThanOrEqualToThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[self.topic.arn],
+                    ok_actions=[self.topic.arn],
+                    opts=child,
+                )
+            )
+
+        for module, function in functions.items():
+            dims = {"FunctionName": function.function.name}
+            alarm(f"{module}-errors", "AWS/Lambda", "Errors", dims)
+            alarm(f"{module}-throttles", "AWS/Lambda", "Throttles", dims)
+        alarm("http-5xx", "AWS/ApiGateway", "5xx", {"ApiId": http_api_id})
+        alarm(
+            "ws-integration-errors",
+            "AWS/ApiGateway",
+            "IntegrationError",
+            {"ApiId": ws_api_id, "Stage": settings.stage},
+        )
+        alarm("dynamodb-throttled", "AWS/DynamoDB", "ThrottledRequests", {"TableName": table_name})
+
+        names = [f.function.name for f in functions.values()]
+        body = pulumi.Output.all(http_api_id, ws_api_id, table_name, *names).apply(
+            lambda values: _dashboard(settings.region, values[0], values[1], values[2], values[3:])
+        )
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"dynamotalk-{settings.stage}",
+            dashboard_body=body,
+            opts=child,
+        )
+        self.register_outputs({"alarmTopicArn": self.topic.arn})
+
+
+def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: list[str]) -> str:
+    import json
+
+    def widget(title: str, metrics: list[list[object]], x: int, y: int) -> dict[str, object]:
+        return {
+            "type": "metric",
+            "x": x,
+            "y": y,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": title,
+                "region": region,
+                "stat": "Sum",
+                "period": 60,
+                "metrics": metrics,
+            },
+        }
+
+    return json.dumps(
+        {
+            "widgets": [
+                widget(
+                    "Lambda errors",
+                    [["AWS/Lambda", "Errors", "FunctionName", f] for f in functions],
+                    0,
+                    0,
+                ),
+                widget(
+                    "Lambda duration p99",
+                    [
+                        ["AWS/Lambda", "Duration", "FunctionName", f, {"stat": "p99"}]
+                        for f in functions
+                    ],
+                    12,
+                    0,
+                ),
+                widget(
+                    "HTTP API",
+                    [["AWS/ApiGateway", m, "ApiId", http_api] for m in ("Count", "4xx", "5xx")],
+                    0,
+                    6,
+                ),
+                widget(
+                    "WebSocket API",
+                    [
+                        ["AWS/ApiGateway", m, "ApiId", ws_api]
+                        for m in ("MessageCount", "ConnectCount", "IntegrationError")
+                    ],
+                    12,
+                    6,
+                ),
+                widget(
+                    "DynamoDB",
+                    [
+                        ["AWS/DynamoDB", m, "TableName", table]
+                        for m in (
+                            "ConsumedReadCapacityUnits",
+                            "ConsumedWriteCapacityUnits",
+                            "ThrottledRequests",
+                        )
+                    ],
+                    0,
+                    12,
+                ),
+            ]
+        }
+    )

@@ -1,0 +1,74 @@
+"""The whole stack of one stage, as a function so tests can run it under Pulumi's mocks."""
+
+from __future__ import annotations
+
+import attrs
+import pulumi
+
+from infra.apis import HttpApi, WebSocketApi
+from infra.auth import Auth
+from infra.data import Data
+from infra.functions import Functions, Wiring
+from infra.monitoring import Monitoring
+from infra.settings import StageSettings
+from infra.storage_web import Attachments, Web
+
+
+@attrs.frozen
+class Stack:
+    data: Data
+    attachments: Attachments
+    auth: Auth
+    functions: Functions
+    websocket: WebSocketApi
+    http: HttpApi
+    web: Web
+    monitoring: Monitoring
+    outputs: dict[str, pulumi.Output[str]]
+
+
+def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
+    data = Data("data", settings)
+    attachments = Attachments("attachments", settings)
+    websocket = WebSocketApi("websocket", settings)
+    base = Wiring(
+        table_name=data.table.name,
+        table_arn=data.table.arn,
+        bucket_name=attachments.bucket.bucket,
+        bucket_arn=attachments.bucket.arn,
+    )
+    auth = Auth("auth", settings, base, code)
+    wiring = attrs.evolve(
+        base,
+        connections_arn=websocket.connections_arn,
+        management_endpoint=websocket.management_endpoint,
+        user_pool_id=auth.user_pool.id,
+        user_pool_client_id=auth.client.id,
+    )
+    functions = Functions("functions", settings, wiring, code)
+    websocket.wire(functions.items())
+    http = HttpApi("http", settings, functions.items(), auth.user_pool.id, auth.client.id)
+    client_config: dict[str, pulumi.Input[str]] = {
+        "wsUrl": websocket.url,
+        "httpUrl": http.url,
+        "region": settings.region,
+        "userPoolId": auth.user_pool.id,
+        "userPoolClientId": auth.client.id,
+        "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
+    }
+    web = Web("web", settings, client_config)
+    every_function = {**functions.items(), **auth.triggers}
+    monitoring = Monitoring(
+        "monitoring", settings, every_function, http.api.id, websocket.api.id, data.table.name
+    )
+    outputs: dict[str, pulumi.Output[str]] = {
+        "wsUrl": websocket.url,
+        "httpUrl": http.url,
+        "webUrl": web.url,
+        "userPoolId": auth.user_pool.id,
+        "userPoolClientId": auth.client.id,
+        "bucketName": attachments.bucket.bucket,
+        "tableName": data.table.name,
+        "region": pulumi.Output.from_input(settings.region),
+    }
+    return Stack(data, attachments, auth, functions, websocket, http, web, monitoring, outputs)

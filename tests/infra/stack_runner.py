@@ -1,0 +1,95 @@
+"""Run the Pulumi program under Pulumi's mocks (no CLI, no AWS) and record every resource."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+import pulumi
+
+from infra.program import build
+from infra.settings import StageSettings
+
+ACCOUNT = "123456789012"
+
+
+@attrs.define
+class Resource:
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+
+    def json(self, key: str) -> Any:
+        value = self.inputs[key]
+        return json.loads(value) if isinstance(value, str) else value
+
+
+@attrs.define
+class Recorder(pulumi.runtime.Mocks):
+    region: str
+    resources: list[Resource] = attrs.Factory(list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        rid = f"{args.name}-id"
+        arn_prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT}"
+        typ = args.typ
+        if typ == "aws:dynamodb/table:Table":
+            state["arn"] = f"{arn_prefix.format('dynamodb')}:table/{state['name']}"
+        elif typ == "aws:s3/bucket:Bucket":
+            state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+            state["bucketRegionalDomainName"] = f"{state['bucket']}.s3.{self.region}.amazonaws.com"
+        elif typ == "aws:apigatewayv2/api:Api":
+            rid = f"api{len(self.resources)}"
+            scheme = "wss" if state.get("protocolType") == "WEBSOCKET" else "https"
+            state["apiEndpoint"] = f"{scheme}://{rid}.execute-api.{self.region}.amazonaws.com"
+            state["executionArn"] = f"{arn_prefix.format('execute-api')}:{rid}"
+        elif typ == "aws:lambda/function:Function":
+            arn = f"{arn_prefix.format('lambda')}:function:{state['name']}"
+            state["arn"] = arn
+            state["invokeArn"] = (
+                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
+            )
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            state["arn"] = f"{arn_prefix.format('logs')}:log-group:{state['name']}"
+        elif typ == "aws:cognito/userPool:UserPool":
+            rid = f"{self.region}_Pool{len(self.resources)}"
+            state["arn"] = f"{arn_prefix.format('cognito-idp')}:userpool/{rid}"
+        elif typ == "aws:cloudfront/distribution:Distribution":
+            state["domainName"] = "d111111abcdef8.cloudfront.net"
+            state["arn"] = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"
+        elif typ == "aws:iam/role:Role":
+            state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.name}"
+        else:
+            state.setdefault("arn", f"{arn_prefix.format('mock')}:{args.name}")
+        state.setdefault("name", args.name)
+        self.resources.append(Resource(typ, args.name, state))
+        return rid, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
+        return {}, None
+
+    def of(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def named(self, name: str) -> Resource:
+        return next(r for r in self.resources if r.name == name)
+
+
+def run(settings: StageSettings) -> tuple[Recorder, dict[str, Any]]:
+    """Build the stack for `settings` under fresh mocks; returns the recorder and the outputs."""
+    recorder = Recorder(region=settings.region)
+    pulumi.runtime.set_mocks(recorder, project="dynamotalk", stack=settings.stage, preview=False)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> pulumi.Output[Any]:
+        stack = build(settings, pulumi.AssetArchive({}))
+        keys = list(stack.outputs)
+        return pulumi.Output.all(*stack.outputs.values()).apply(
+            lambda values: outputs.update(zip(keys, values, strict=True))
+        )
+
+    program()
+    return recorder, outputs
