@@ -49,15 +49,25 @@ class CognitoIdentity:
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     def verify(self, token: str) -> Principal:
+        claims = self.claims(token)
+        use = claims["token_use"]
+        username = claims.get("cognito:username") if use == "id" else claims.get("username")
+        sub = claims.get("sub")
+        if not isinstance(sub, str) or not isinstance(username, str) or not sub or not username:
+            raise Unauthorized("invalid or expired token")
+        return Principal(user_id=sub, username=username)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims of a token (what API Gateway's JWT authorizer passes on)."""
         try:
-            return self._verify(token)
+            return self._claims(token)
         except Unauthorized:
             raise
         except Exception as error:  # noqa: BLE001 - any decoding failure is a refusal
             _log.info("token_refused", reason=type(error).__name__)
             raise Unauthorized("invalid or expired token") from None
 
-    def _verify(self, token: str) -> Principal:
+    def _claims(self, token: str) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > 8192:
             raise Unauthorized("invalid or expired token")
         header = jwt.get_unverified_header(token)
@@ -79,11 +89,7 @@ class CognitoIdentity:
         if use not in self.token_uses or audience != self.client_id:
             _log.info("token_refused", reason="wrong_use_or_audience")
             raise Unauthorized("invalid or expired token")
-        username = claims.get("cognito:username") if use == "id" else claims.get("username")
-        sub = claims.get("sub")
-        if not isinstance(sub, str) or not isinstance(username, str) or not sub or not username:
-            raise Unauthorized("invalid or expired token")
-        return Principal(user_id=sub, username=username)
+        return claims
 
     def _key(self, kid: str) -> Any:
         with self._lock:

@@ -1,0 +1,193 @@
+"""Builders of the event dicts API Gateway and Cognito hand to the Lambda handlers.
+
+The local gateway uses them, so the handlers see locally exactly the shapes they see in the
+cloud (see tests/events/*.json for the recorded originals).
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+API_ID = "local"
+ACCOUNT = "000000000000"
+REGION = "us-east-1"
+
+
+def _request_time() -> tuple[str, int]:
+    now = time.time()
+    return time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), int(now * 1000)
+
+
+def ws_context(
+    route_key: str,
+    event_type: str,
+    connection_id: str,
+    domain: str,
+    stage: str,
+    connected_at: int,
+    source_ip: str,
+    authorizer: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    request_time, epoch = _request_time()
+    context: dict[str, Any] = {
+        "routeKey": route_key,
+        "eventType": event_type,
+        "extendedRequestId": uuid.uuid4().hex[:16],
+        "requestTime": request_time,
+        "messageDirection": "IN",
+        "stage": stage,
+        "connectedAt": connected_at,
+        "requestTimeEpoch": epoch,
+        "identity": {"sourceIp": source_ip, "userAgent": "local"},
+        "requestId": uuid.uuid4().hex[:16],
+        "domainName": domain,
+        "connectionId": connection_id,
+        "apiId": API_ID,
+    }
+    if event_type == "MESSAGE":
+        context["messageId"] = uuid.uuid4().hex[:16]
+    if authorizer is not None:
+        context["authorizer"] = dict(authorizer)
+    return context
+
+
+def ws_authorizer_event(
+    connection_id: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    domain: str,
+    stage: str,
+    connected_at: int,
+    source_ip: str,
+) -> dict[str, Any]:
+    return {
+        "type": "REQUEST",
+        "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/$connect",
+        "headers": dict(headers),
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": dict(query),
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
+        "stageVariables": {},
+        "requestContext": ws_context(
+            "$connect", "CONNECT", connection_id, domain, stage, connected_at, source_ip, None
+        ),
+    }
+
+
+def ws_event(
+    route_key: str,
+    event_type: str,
+    connection_id: str,
+    domain: str,
+    stage: str,
+    connected_at: int,
+    source_ip: str,
+    authorizer: Mapping[str, Any],
+    body: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    query: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "requestContext": ws_context(
+            route_key, event_type, connection_id, domain, stage, connected_at, source_ip, authorizer
+        ),
+        "isBase64Encoded": False,
+    }
+    if headers is not None:
+        event["headers"] = dict(headers)
+        event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+    if query:
+        event["queryStringParameters"] = dict(query)
+    if body is not None:
+        event["body"] = body
+    return event
+
+
+def http_event(
+    route_key: str,
+    method: str,
+    path: str,
+    raw_query: str,
+    query: Mapping[str, str],
+    path_parameters: Mapping[str, str],
+    headers: Mapping[str, str],
+    body: bytes,
+    claims: Mapping[str, Any] | None,
+    source_ip: str,
+    domain: str,
+) -> dict[str, Any]:
+    request_time, epoch = _request_time()
+    text_body: str | None = None
+    encoded = False
+    if body:
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text_body, encoded = base64.b64encode(body).decode(), True
+    context: dict[str, Any] = {
+        "accountId": ACCOUNT,
+        "apiId": API_ID,
+        "domainName": domain,
+        "domainPrefix": domain.split(".")[0],
+        "http": {
+            "method": method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": headers.get("user-agent", ""),
+        },
+        "requestId": uuid.uuid4().hex[:16],
+        "routeKey": route_key,
+        "stage": "$default",
+        "time": request_time,
+        "timeEpoch": epoch,
+    }
+    if claims is not None:
+        context["authorizer"] = {"jwt": {"claims": dict(claims), "scopes": None}}
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": raw_query,
+        "headers": {k.lower(): v for k, v in headers.items()},
+        "requestContext": context,
+        "isBase64Encoded": encoded,
+    }
+    if query:
+        event["queryStringParameters"] = dict(query)
+    if path_parameters:
+        event["pathParameters"] = dict(path_parameters)
+    if text_body is not None:
+        event["body"] = text_body
+    return event
+
+
+def cognito_event(
+    trigger_source: str,
+    user_pool_id: str,
+    client_id: str,
+    username: str,
+    attributes: Mapping[str, str],
+) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "version": "1",
+        "region": REGION,
+        "userPoolId": user_pool_id,
+        "userName": username,
+        "callerContext": {"awsSdkVersion": "local", "clientId": client_id},
+        "triggerSource": trigger_source,
+        "request": {"userAttributes": dict(attributes)},
+        "response": {},
+    }
+    if trigger_source.startswith("PreSignUp"):
+        event["request"]["validationData"] = None
+        event["response"] = {
+            "autoConfirmUser": False,
+            "autoVerifyEmail": False,
+            "autoVerifyPhone": False,
+        }
+    return event
