@@ -132,7 +132,11 @@ class MotoServer:
 
     @classmethod
     def start(cls, port: int | None = None) -> MotoServer:
+        import logging
+
         from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
 
         for name, value in DUMMY_CREDENTIALS.items():
             os.environ.setdefault(name, value)

@@ -285,10 +285,14 @@ class Gateway:
         }
         async with httpx.AsyncClient(timeout=10) as client:
             upstream = await client.post(f"{self.cognito_endpoint}/", content=raw, headers=headers)
+        content = upstream.content
         if upstream.status_code == 200 and operation in ("SignUp", "ConfirmSignUp"):
             await self._after_signup(operation, payload, auto_confirm)
+            if operation == "SignUp" and auto_confirm:
+                # What Cognito answers when the pre sign-up trigger confirmed the user.
+                content = json.dumps({**upstream.json(), "UserConfirmed": True}).encode()
         return Response(
-            upstream.content,
+            content,
             status_code=upstream.status_code,
             headers={"content-type": "application/x-amz-json-1.1", **_cors(request)},
         )

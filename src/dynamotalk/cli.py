@@ -1,0 +1,47 @@
+"""The `dynamotalk` command: `dev` runs the local stack, `chat` is the terminal client."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dynamotalk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole chat locally (no AWS account)")
+    dev.add_argument("--port", type=int, default=8787, help="gateway port (default 8787)")
+    dev.add_argument(
+        "--data-dir", type=Path, default=Path(".dynamotalk"), help="where DynamoDB Local keeps data"
+    )
+    dev.add_argument("--in-memory", action="store_true", help="keep chat data in memory only")
+    dev.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+    chat = commands.add_parser("chat", help="terminal chat client for a local or deployed stage")
+    chat.add_argument("--url", default=None, help="local stack base URL (reads its config.json)")
+    chat.add_argument("--config", default=None, help="URL or path of a stage's config.json")
+    chat.add_argument("--user", default=None, help="username to sign in (or sign up) as")
+    chat.add_argument("--password", default=None, help="password (default: prompt)")
+    chat.add_argument("--email", default=None, help="e-mail, to sign up if the user is new")
+    chat.add_argument("--room", default=None, help="room name or id to open first")
+    chat.add_argument(
+        "--script", action="store_true", help="read commands from stdin without a prompt"
+    )
+
+    args = parser.parse_args(argv)
+    if args.command == "dev":
+        from dynamotalk.local.stack import Options, run
+
+        try:
+            return run(Options(args.port, "127.0.0.1", args.data_dir, args.in_memory, args.quiet))
+        except KeyboardInterrupt:
+            return 0
+    from dynamotalk.local.chat_client import main as chat_main
+
+    return chat_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
