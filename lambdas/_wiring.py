@@ -17,7 +17,8 @@ from dynamotalk.service import ChatService
 from dynamotalk.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
-    from dynamotalk.ports import ConnectionRegistry, Identity, MessageStore, RoomStore, UserStore
+    from dynamotalk.adapters.cognito import CognitoIdentity
+    from dynamotalk.ports import ConnectionRegistry, MessageStore, RoomStore, UserStore
 
 configure()
 
@@ -103,13 +104,14 @@ def service() -> ChatService:
 
 
 @functools.cache
-def identity() -> Identity:
+def identity() -> CognitoIdentity:
     from dynamotalk.adapters.cognito import CognitoIdentity
 
     s = settings()
     if not s.user_pool_id or not s.user_pool_client_id:
         raise SettingsError(
-            "DYNAMOTALK_USER_POOL_ID and DYNAMOTALK_USER_POOL_CLIENT_ID are required to verify tokens"
+            "DYNAMOTALK_USER_POOL_ID and DYNAMOTALK_USER_POOL_CLIENT_ID are required "
+            "to verify tokens"
         )
     # Locally, moto serves the pool's JWKS under its own endpoint; on AWS it is under the issuer.
     jwks_url = (

@@ -98,7 +98,7 @@ def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -
         stage=STAGE,
         host=options.host,
         port=options.port,
-        verify_claims=identity.claims,  # type: ignore[attr-defined]
+        verify_claims=identity.claims,
         cognito_endpoint=moto.endpoint,
         user_pool_id=resources.user_pool_id,
         user_pool_client_id=resources.user_pool_client_id,

@@ -1,0 +1,143 @@
+"""Real clients for end-to-end tests: Cognito through the gateway, httpx, and WebSockets."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import httpx
+from botocore import UNSIGNED
+from botocore.config import Config
+from websockets.sync.client import ClientConnection, connect
+
+PASSWORD = "e2e-password-1"
+
+
+def cognito(base: str) -> Any:
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=f"{base}/cognito",
+        region_name="us-east-1",
+        config=Config(signature_version=UNSIGNED),
+    )
+
+
+class User:
+    """A signed-up user with an HTTP client and any number of WebSocket connections."""
+
+    def __init__(self, base: str, prefix: str) -> None:
+        self.base = base
+        self.name = f"{prefix}{uuid.uuid4().hex[:6]}"
+        config = httpx.get(f"{base}/config.json").json()
+        client = cognito(base)
+        answer = client.sign_up(
+            ClientId=config["userPoolClientId"],
+            Username=self.name,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": f"{self.name}@example.com"}],
+        )
+        assert answer["UserConfirmed"], "the local stage auto-confirms sign-ups"
+        tokens = client.initiate_auth(
+            ClientId=config["userPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": self.name, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        self.token: str = tokens["IdToken"]
+        self.ws_url = config["wsUrl"]
+        self.http = httpx.Client(
+            base_url=config["httpUrl"],
+            headers={"authorization": f"Bearer {self.token}"},
+            timeout=15,
+        )
+        self.id: str = self.get("/me")["user"]["userId"]
+
+    def request(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
+        return self.http.request(method, path, json=body, params=params or None)
+
+    def get(self, path: str, **params: Any) -> Any:
+        reply = self.request("GET", path, **params)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
+    def post(self, path: str, body: Any = None) -> Any:
+        reply = self.request("POST", path, body)
+        assert reply.status_code in (200, 201), reply.text
+        return reply.json()
+
+    def room(self, name: str, kind: str = "public", members: list[str] | None = None) -> str:
+        room_id: str = self.post("/rooms", {"name": name, "kind": kind, "members": members or []})[
+            "room"
+        ]["roomId"]
+        return room_id
+
+    def socket(self) -> Socket:
+        return Socket(f"{self.ws_url}?token={self.token}")
+
+
+class Socket:
+    """A WebSocket whose frames are collected by a reader thread."""
+
+    def __init__(self, url: str) -> None:
+        self.connection: ClientConnection = connect(url, open_timeout=10).__enter__()
+        self.frames: list[dict[str, Any]] = []
+        self.changed = threading.Condition()
+        self.closed = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for raw in self.connection:
+                with self.changed:
+                    self.frames.append(json.loads(raw))
+                    self.changed.notify_all()
+        except Exception:
+            pass
+        with self.changed:
+            self.closed = True
+            self.changed.notify_all()
+
+    def wait(self, match: Callable[[dict[str, Any]], bool], timeout: float = 10) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                for frame in self.frames:
+                    if match(frame):
+                        return frame
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"no matching frame within {timeout}s; got {self.frames[-5:]}"
+                    )
+                self.changed.wait(left)
+
+    def call(self, frame: dict[str, Any], timeout: float = 10) -> dict[str, Any]:
+        request_id = uuid.uuid4().hex[:12]
+        self.connection.send(json.dumps({**frame, "requestId": request_id}))
+        return self.wait(
+            lambda f: f.get("requestId") == request_id and f["type"] in ("ack", "error"), timeout
+        )
+
+    def events(self, kind: str) -> list[dict[str, Any]]:
+        with self.changed:
+            return [f for f in self.frames if f.get("type") == kind]
+
+    def post(self, room_id: str, text: str, client_id: str | None = None) -> dict[str, Any]:
+        reply = self.call(
+            {
+                "action": "sendMessage",
+                "roomId": room_id,
+                "text": text,
+                "clientId": client_id or uuid.uuid4().hex,
+            }
+        )
+        assert reply["type"] == "ack", reply
+        message: dict[str, Any] = reply["message"]
+        return message
+
+    def close(self) -> None:
+        self.connection.close()
