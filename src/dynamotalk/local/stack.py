@@ -78,6 +78,7 @@ def run(options: Options) -> int:
         if dynamodb is not None:
             dynamodb.stop()
         moto.stop()
+        say(options, "DynamoTalk local stack stopped.")
 
 
 def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -> int:
@@ -119,6 +120,5 @@ def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -
         ws="websockets-sansio",
         lifespan="off",
     )
-    uvicorn.Server(config).run()
-    say(options, "DynamoTalk local stack stopped.")
+    uvicorn.Server(config).run()  # returns (or re-raises the signal) after a clean shutdown
     return 0
