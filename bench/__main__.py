@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 
-BENCHMARKS = ["bench.p3_cold_start"]
+from dynamotalk.local.emulators import DUMMY_CREDENTIALS
+
+BENCHMARKS = ["bench.p1_fanout", "bench.p2_recipients", "bench.p3_cold_start"]
 
 
 def main() -> int:
@@ -15,6 +18,8 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes; checks, not timings")
     parser.add_argument("only", nargs="*", help="benchmark module names to run (default: all)")
     args = parser.parse_args()
+    for name, value in DUMMY_CREDENTIALS.items():  # loopback only; never real AWS
+        os.environ.setdefault(name, value)
     failed = []
     for name in BENCHMARKS:
         if args.only and not any(o in name for o in args.only):

@@ -15,6 +15,8 @@ class Table:
     notes: list[str] = attrs.Factory(list)
     ok: bool = True
     """False when a correctness check of the benchmark failed (the run then fails)."""
+    extra: dict[str, float] = attrs.Factory(dict)
+    """Figures another benchmark reuses (P2's read units feed the cost model)."""
 
     def add(self, *row: object) -> None:
         self.rows.append(row)

@@ -699,27 +699,24 @@ class DynamoConnectionRegistry:
         self._table.batch_write(deletes)
 
     def subscribe(self, subscription: Subscription) -> None:
-        common = {
-            "kind": "subscription",
-            "connection_id": subscription.connection_id,
-            "room_id": subscription.room_id,
-            "user_id": subscription.user_id,
-            "expires_at": subscription.expires_at,
-        }
+        # The room-side mirror is what every fan-out reads: keep it to the keys, the user and
+        # the TTL (connection and room ids are in its keys) so a room's Query stays small.
         self._table.batch_write(
             [
                 self._table.put(
                     {
                         "PK": t.connection_pk(subscription.connection_id),
                         "SK": f"{t.SUB_PREFIX}{subscription.room_id}",
-                        **common,
+                        "room_id": subscription.room_id,
+                        "expires_at": subscription.expires_at,
                     }
                 ),
                 self._table.put(
                     {
                         "PK": t.room_connections_pk(subscription.room_id),
                         "SK": t.connection_pk(subscription.connection_id),
-                        **common,
+                        "u": subscription.user_id,
+                        "expires_at": subscription.expires_at,
                     }
                 ),
             ]
@@ -750,9 +747,9 @@ class DynamoConnectionRegistry:
         )
         return [
             Subscription(
-                connection_id=str(i["connection_id"]),
-                room_id=str(i["room_id"]),
-                user_id=str(i["user_id"]),
+                connection_id=str(i["SK"])[len(t.CONN_PREFIX) :],
+                room_id=room_id,
+                user_id=str(i["u"]),
                 expires_at=int(i["expires_at"]),
             )
             for i in items
