@@ -36,6 +36,7 @@ typecheck: $(STAMP)
 
 test: tools lint typecheck
 	$(BIN)/pytest -q
+	$(BIN)/python -m bench --quick
 
 dev: tools
 	$(BIN)/dynamotalk dev $(ARGS)

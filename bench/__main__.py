@@ -8,9 +8,16 @@ import os
 import sys
 import time
 
+from bench.table import RESULTS
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS
 
-BENCHMARKS = ["bench.p1_fanout", "bench.p2_recipients", "bench.p3_cold_start"]
+BENCHMARKS = [
+    "bench.p1_fanout",
+    "bench.p2_recipients",
+    "bench.cost_model",
+    "bench.p3_cold_start",
+    "bench.p4_local_load",
+]
 
 
 def main() -> int:
@@ -26,6 +33,7 @@ def main() -> int:
             continue
         started = time.perf_counter()
         table = importlib.import_module(name).run(args.quick)
+        RESULTS[name] = table
         print(table.render())
         print(f"  ({name}: {time.perf_counter() - started:.1f}s)\n", flush=True)
         if not table.ok:

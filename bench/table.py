@@ -35,6 +35,10 @@ class Table:
         return "\n".join(out)
 
 
+RESULTS: dict[str, Table] = {}
+"""Tables of this run by benchmark module, so later benchmarks can reuse measured figures."""
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}" if abs(value) < 1000 else f"{value:,.0f}"

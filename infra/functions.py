@@ -9,12 +9,13 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import FUNCTIONS
-from infra.policies import LOG_ACTIONS, PERMISSIONS, S3_PREFIXES, XRAY_ACTIONS
+from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTIONS
+from infra.policies import GSI, LOG_ACTIONS, PERMISSIONS, XRAY_ACTIONS
 from infra.settings import StageSettings
 
-RUNTIME = "python3.13"
-TRIGGERS = ("cognito_pre_signup", "cognito_post_confirmation")
+RUNTIME = aws.lambda_.Runtime.PYTHON3D13
+"""The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
+DESCRIPTIONS = {f.module: f.description for f in FUNCTIONS}
 
 
 @attrs.frozen
@@ -35,6 +36,7 @@ class Wiring:
 def policy_document(
     module: str, settings: StageSettings, wiring: Wiring, log_group_arn: pulumi.Input[str]
 ) -> pulumi.Output[str]:
+    """The inline policy of one function's role, from the PERMISSIONS table and real ARNs."""
     needs = PERMISSIONS[module]
     statements: list[Any] = [
         {
@@ -47,7 +49,7 @@ def policy_document(
     if needs.dynamodb:
         resources: list[Any] = [wiring.table_arn]
         if needs.uses_gsi:
-            resources.append(pulumi.Output.concat(wiring.table_arn, "/index/GSI1"))
+            resources.append(pulumi.Output.concat(wiring.table_arn, "/index/", GSI))
         statements.append(
             {
                 "Sid": "Table",
@@ -56,7 +58,9 @@ def policy_document(
                 "Resource": resources,
             }
         )
-    if needs.manage_connections and wiring.connections_arn is not None:
+    if needs.manage_connections:
+        if wiring.connections_arn is None:
+            raise ValueError(f"{module} posts to connections but no @connections ARN is wired")
         statements.append(
             {
                 "Sid": "Connections",
@@ -71,7 +75,10 @@ def policy_document(
                 "Sid": "Attachments",
                 "Effect": "Allow",
                 "Action": sorted(needs.s3),
-                "Resource": [pulumi.Output.concat(wiring.bucket_arn, "/", p) for p in S3_PREFIXES],
+                "Resource": [
+                    pulumi.Output.concat(wiring.bucket_arn, "/", prefix)
+                    for prefix in needs.s3_prefixes
+                ],
             }
         )
     if settings.xray:
@@ -82,6 +89,8 @@ def policy_document(
 
 
 class LambdaFunction(pulumi.ComponentResource):
+    """One lambdas/<module>.py: the function, its log group, its role and inline policy."""
+
     function: aws.lambda_.Function
     log_group: aws.cloudwatch.LogGroup
     role: aws.iam.Role
@@ -141,6 +150,7 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function = aws.lambda_.Function(
             module,
             name=name,
+            description=DESCRIPTIONS[module],
             runtime=RUNTIME,
             architectures=[settings.lambda_architecture],
             handler=f"lambdas.{module}.handler",
@@ -159,6 +169,19 @@ class LambdaFunction(pulumi.ComponentResource):
         )
         self.register_outputs({"arn": self.function.arn, "name": self.function.name})
 
+    def allow_invoke(
+        self, name: str, principal: str, source_arn: pulumi.Input[str], parent: pulumi.Resource
+    ) -> aws.lambda_.Permission:
+        """Let one AWS service (API Gateway, Cognito) invoke this function from one source."""
+        return aws.lambda_.Permission(
+            name,
+            action="lambda:InvokeFunction",
+            function=self.function.name,
+            principal=principal,
+            source_arn=source_arn,
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
 
 class Functions(pulumi.ComponentResource):
     """Every function but the Cognito triggers (those belong to Auth, the pool needs them)."""
@@ -175,7 +198,8 @@ class Functions(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:functions:Functions", name, None, opts)
-        wanted = modules or [f.module for f in FUNCTIONS if f.module not in TRIGGERS]
+        triggers = set(COGNITO_TRIGGERS.values())
+        wanted = modules or [f.module for f in FUNCTIONS if f.module not in triggers]
         self.by_module = {
             module: LambdaFunction(
                 module, settings, wiring, code, pulumi.ResourceOptions(parent=self)

@@ -1,7 +1,12 @@
-"""Typed stage settings, read from `pulumi.Config`, refused early with a clear message."""
+"""Typed stage settings, read from `pulumi.Config`, refused early with a clear message.
+
+Every key lives in one table (CONFIG_KEYS) that the Pulumi config reader, the plain reader
+used by tests, and Pulumi.yaml (checked by tests/infra) all agree on.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -21,25 +26,40 @@ class StageConfigError(ValueError):
 
 @attrs.frozen
 class StageSettings:
+    """Everything that differs between stages; validated as a whole on construction."""
+
     stage: str
+    """The Pulumi stack name (dev, prod, ...): part of every physical name."""
     region: str
+    """aws:region of the stack."""
     lambda_architecture: str = "arm64"
+    """arm64 (cheaper, default) or x86_64; the zip's wheels follow it."""
     lambda_memory_mb: int = 512
     lambda_timeout_s: int = 10
+    """At most 29 s: API Gateway stops waiting then anyway."""
     log_retention_days: int = 14
+    """Retention of every log group (Lambda and API access/execution logs)."""
     xray: bool = False
+    """Active X-Ray tracing on every function."""
     point_in_time_recovery: bool = False
     deletion_protection: bool = False
+    """Deletion protection on the table and the user pool, and Pulumi `protect` on both."""
     auto_confirm_signups: bool = False
     """Skip e-mail verification at sign-up. Refused on protected stages (prod)."""
     cors_origins: tuple[str, ...] = ("http://localhost:8787",)
+    """Browser origins allowed on the HTTP API and for uploads to the attachments bucket."""
     alarm_email: str | None = None
+    """Subscribed to the alarm topic; no subscription when unset."""
     throttle_rate: float = 50.0
+    """Steady requests per second per route, on both APIs."""
     throttle_burst: int = 100
     custom_domain: str | None = None
+    """A domain for the web client (CloudFront alias); needs certificate_arn."""
     certificate_arn: str | None = None
     """ACM certificate (us-east-1) for the custom domain of the web client."""
     max_message_chars: int = 4000
+    manage_api_gateway_log_role: bool = True
+    """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -81,13 +101,34 @@ class StageSettings:
 
     @property
     def protected(self) -> bool:
+        """Production-like: stricter password policy, no auto-confirm."""
         return self.stage in PROTECTED_STAGES
 
 
-def _value(raw: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
-    if key not in raw or raw[key] in (None, ""):
-        return default
-    value = raw[key]
+CONFIG_KEYS: dict[str, tuple[str, type]] = {
+    "lambdaArchitecture": ("lambda_architecture", str),
+    "lambdaMemoryMb": ("lambda_memory_mb", int),
+    "lambdaTimeoutSeconds": ("lambda_timeout_s", int),
+    "logRetentionDays": ("log_retention_days", int),
+    "xray": ("xray", bool),
+    "pointInTimeRecovery": ("point_in_time_recovery", bool),
+    "deletionProtection": ("deletion_protection", bool),
+    "autoConfirmSignups": ("auto_confirm_signups", bool),
+    "corsOrigins": ("cors_origins", tuple),
+    "alarmEmail": ("alarm_email", str),
+    "throttleRate": ("throttle_rate", float),
+    "throttleBurst": ("throttle_burst", int),
+    "customDomain": ("custom_domain", str),
+    "certificateArn": ("certificate_arn", str),
+    "maxMessageChars": ("max_message_chars", int),
+    "manageApiGatewayLogRole": ("manage_api_gateway_log_role", bool),
+}
+"""Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
+
+_KIND_NAMES = {bool: "boolean", int: "integer", float: "number", tuple: "list", str: "string"}
+
+
+def _value(key: str, kind: type, value: Any) -> Any:
     try:
         if kind is bool:
             if isinstance(value, bool):
@@ -102,67 +143,41 @@ def _value(raw: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
         if kind is float:
             return float(str(value))
         if kind is tuple:
+            if isinstance(value, str) and value.startswith("["):
+                value = json.loads(value)  # Pulumi hands arrays over as JSON text
             items = value if isinstance(value, list) else str(value).split(",")
             return tuple(str(v).strip() for v in items if str(v).strip())
         return str(value)
     except ValueError:
-        raise StageConfigError(f"{key} must be a {kind.__name__}, got {value!r}") from None
+        raise StageConfigError(f"{key} must be a {_KIND_NAMES[kind]}, got {value!r}") from None
 
 
 def settings_from(stage: str, region: str | None, raw: Mapping[str, Any]) -> StageSettings:
-    """Build settings from plain config values (keys as in Pulumi.<stage>.yaml, no namespace)."""
+    """Build settings from plain config values (keys as in Pulumi.<stage>.yaml, no namespace).
+
+    A missing or empty value takes the default; an unknown key is refused so a typo cannot
+    silently fall back to a default.
+    """
     if not region:
         raise StageConfigError(
             f"aws:region is not set for stage {stage!r}: "
             "run `pulumi config set aws:region eu-west-1`"
         )
-    defaults = StageSettings(stage="default", region="us-east-1")
-    fields = {
-        "lambda_architecture": ("lambdaArchitecture", str),
-        "lambda_memory_mb": ("lambdaMemoryMb", int),
-        "lambda_timeout_s": ("lambdaTimeoutSeconds", int),
-        "log_retention_days": ("logRetentionDays", int),
-        "xray": ("xray", bool),
-        "point_in_time_recovery": ("pointInTimeRecovery", bool),
-        "deletion_protection": ("deletionProtection", bool),
-        "auto_confirm_signups": ("autoConfirmSignups", bool),
-        "cors_origins": ("corsOrigins", tuple),
-        "alarm_email": ("alarmEmail", str),
-        "throttle_rate": ("throttleRate", float),
-        "throttle_burst": ("throttleBurst", int),
-        "custom_domain": ("customDomain", str),
-        "certificate_arn": ("certificateArn", str),
-        "max_message_chars": ("maxMessageChars", int),
-    }
-    known = {key for key, _ in fields.values()}
-    unknown = sorted(set(raw) - known)
+    unknown = sorted(set(raw) - set(CONFIG_KEYS))
     if unknown:
-        raise StageConfigError(f"unknown setting(s) {unknown}; known: {sorted(known)}")
+        raise StageConfigError(f"unknown setting(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
     values = {
-        name: _value(raw, key, kind, getattr(defaults, name))
-        for name, (key, kind) in fields.items()
+        field: _value(key, kind, raw[key])
+        for key, (field, kind) in CONFIG_KEYS.items()
+        if raw.get(key) not in (None, "", [])
     }
     return StageSettings(stage=stage, region=region, **values)
 
 
 def settings_from_pulumi() -> StageSettings:
     """The running stack's settings (namespace `dynamotalk:`, region from `aws:region`)."""
-    import json
-
     import pulumi
 
     config = pulumi.Config("dynamotalk")
-    raw: dict[str, Any] = {}
-    for key in (
-        "lambdaArchitecture", "lambdaMemoryMb", "lambdaTimeoutSeconds", "logRetentionDays",
-        "xray", "pointInTimeRecovery", "deletionProtection", "autoConfirmSignups",
-        "corsOrigins", "alarmEmail", "throttleRate", "throttleBurst", "customDomain",
-        "certificateArn", "maxMessageChars",
-    ):  # fmt: skip
-        value = config.get(key)
-        if value is not None:
-            raw[key] = (
-                json.loads(value) if key == "corsOrigins" and value.startswith("[") else value
-            )
-    region = pulumi.Config("aws").get("region")
-    return settings_from(pulumi.get_stack(), region, raw)
+    raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
+    return settings_from(pulumi.get_stack(), pulumi.Config("aws").get("region"), raw)

@@ -260,20 +260,23 @@ def make_converter() -> cattrs.Converter:
         lambda t: getattr(t, "__origin__", None) is tuple and len(get_args(t)) == 2,
         _strict_tuple(converter),
     )
-    for cls in _INBOUND:
-        renames: dict[str, Any] = {
-            a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)
-        }
-        converter.register_structure_hook(
-            cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **renames)
-        )
-    for cls in (*_INBOUND, *_OUTBOUND):
-        out_renames: dict[str, Any] = {
-            a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)
-        }
-        converter.register_unstructure_hook(
-            cls, make_dict_unstructure_fn(cls, converter, **out_renames)
-        )
+    # Hooks are generated on first use of each class (cached by cattrs), not at import: a
+    # Lambda invocation touches one or two classes, and generating all of them costs cold start.
+    inbound, outbound = frozenset(_INBOUND), frozenset((*_INBOUND, *_OUTBOUND))
+
+    def renames(cls: Any) -> dict[str, Any]:
+        return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+
+    converter.register_structure_hook_factory(
+        lambda t: t in inbound,
+        lambda cls: make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=True, **renames(cls)
+        ),
+    )
+    converter.register_unstructure_hook_factory(
+        lambda t: t in outbound,
+        lambda cls: make_dict_unstructure_fn(cls, converter, **renames(cls)),
+    )
     converter.register_unstructure_hook(frozenset, lambda s: sorted(s))
     converter.register_unstructure_hook(Message, _message_json)
     converter.register_unstructure_hook(RoomSummary, _room_summary_json)

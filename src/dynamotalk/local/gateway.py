@@ -20,6 +20,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,10 @@ class Gateway:
     user_pool_client_id: str = ""
     web_dir: Path | None = None
     connections: dict[str, LiveConnection] = attrs.Factory(dict)
+    executor: ThreadPoolExecutor = attrs.Factory(
+        lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
+    )
+    """Where handlers run: like Lambda's concurrency, many at once, each blocking on I/O."""
     lost: set[str] = attrs.Factory(set)
     """Connections cut by the test hook: their $disconnect never runs, as when AWS loses one."""
 
@@ -101,7 +106,8 @@ class Gateway:
     async def call(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
         """Run a handler off the event loop (handlers block on boto3, as in Lambda)."""
         handler = self.resolve(module)
-        return await asyncio.to_thread(handler, event, None)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, handler, event, None)
 
     # --- WebSocket API ------------------------------------------------------------------------
 
