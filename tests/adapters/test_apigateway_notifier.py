@@ -75,3 +75,57 @@ def test_fan_out_is_concurrent_and_bounded_by_the_pool(api: ManagementApi) -> No
 def test_duplicate_targets_are_sent_once(api: ManagementApi) -> None:
     notifier(api).send(["same", "same", "other"], EVENT)
     assert len(api.received["same"]) == 1
+
+
+def test_circuit_breaker_opens_on_repeated_failures_and_closes_again(api: ManagementApi) -> None:
+    from dynamotalk.adapters.apigateway import CircuitBreaker
+
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=5, cooldown_s=10, clock=lambda: now[0])
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
+    notifier = ApiGatewayNotifier(
+        client, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
+    )
+    ids = [f"down-{n}" for n in range(5)]
+    api.always_fail |= set(ids)
+    assert notifier.send(ids, EVENT).failed == set(ids)
+    assert breaker.state == "open"
+    calls = sum(api.attempts.values())
+    skipped = notifier.send(["fine-1", "fine-2"], EVENT)
+    assert skipped.failed == {"fine-1", "fine-2"}
+    assert sum(api.attempts.values()) == calls, "an open breaker does not call the endpoint"
+    now[0] += 11
+    assert breaker.state == "half-open"
+    probe = notifier.send(["fine-1"], EVENT)
+    assert probe.delivered == 1
+    assert breaker.state == "closed"
+
+
+def test_gone_answers_never_open_the_breaker(api: ManagementApi) -> None:
+    from dynamotalk.adapters.apigateway import CircuitBreaker
+
+    breaker = CircuitBreaker(threshold=3)
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
+    notifier = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None, breaker=breaker)
+    gone = [f"gone-{n}" for n in range(30)]
+    api.gone |= set(gone)
+    assert notifier.send(gone, EVENT).gone == set(gone)
+    assert breaker.state == "closed"
+    assert notifier.send(["alive"], EVENT).delivered == 1
+
+
+def test_a_half_open_probe_that_fails_opens_again(api: ManagementApi) -> None:
+    from dynamotalk.adapters.apigateway import CircuitBreaker
+
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=2, cooldown_s=5, clock=lambda: now[0])
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
+    notifier = ApiGatewayNotifier(
+        client, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
+    )
+    api.always_fail |= {"x", "y", "z"}
+    notifier.send(["x", "y"], EVENT)
+    assert breaker.state == "open"
+    now[0] += 6
+    notifier.send(["z"], EVENT)
+    assert breaker.state == "open"

@@ -10,6 +10,7 @@ logged. The sender's request never fails because a recipient did.
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,44 @@ def _default_encoder(event: Event) -> bytes:
 
 
 @attrs.define
+class CircuitBreaker:
+    """Stops hammering a failing management endpoint, then probes it again.
+
+    Closed: posts go through; `threshold` failed posts in a row (after their retries) open it.
+    Open: posts are skipped (reported failed: clients catch up with sync) for `cooldown_s`.
+    Half-open: the next send is let through as a probe; success closes, failure re-opens.
+    410 Gone is a fact about one connection, not about the endpoint: it never counts.
+    """
+
+    threshold: int = 20
+    cooldown_s: float = 10.0
+    clock: Callable[[], float] = time.monotonic
+    failures: int = 0
+    opened_at: float | None = None
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    @property
+    def state(self) -> Literal["closed", "open", "half-open"]:
+        if self.opened_at is None:
+            return "closed"
+        return "half-open" if self.clock() - self.opened_at >= self.cooldown_s else "open"
+
+    def allows(self) -> bool:
+        return self.state != "open"
+
+    def record(self, outcome: Outcome) -> None:
+        with self._lock:
+            if outcome == "delivered":
+                self.failures, self.opened_at = 0, None
+            elif outcome == "failed":
+                self.failures += 1
+                if self.failures >= self.threshold or self.state == "half-open":
+                    if self.opened_at is None or self.state == "half-open":
+                        _log.warning("notifier_circuit_open", failures=self.failures)
+                    self.opened_at = self.clock()
+
+
+@attrs.define
 class ApiGatewayNotifier:
     client: ApiGatewayManagementApiClient
     pool_size: int = DEFAULT_POOL
@@ -67,6 +106,7 @@ class ApiGatewayNotifier:
     backoff_s: float = 0.025
     encode: Callable[[Event], bytes] = _default_encoder
     sleep: Callable[[float], None] = time.sleep
+    breaker: CircuitBreaker = attrs.Factory(CircuitBreaker)
     _pool: ThreadPoolExecutor | None = attrs.field(default=None, init=False)
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -88,6 +128,13 @@ class ApiGatewayNotifier:
         return SendReport(delivered=outcomes.count("delivered"), gone=gone, failed=failed)
 
     def _post(self, connection_id: str, payload: bytes) -> Outcome:
+        if not self.breaker.allows():
+            return "failed"
+        outcome = self._post_with_retries(connection_id, payload)
+        self.breaker.record(outcome)
+        return outcome
+
+    def _post_with_retries(self, connection_id: str, payload: bytes) -> Outcome:
         error: Any = None
         for attempt in range(self.attempts):
             try:
