@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,11 @@ def dynamodb_local() -> Iterator[str]:
     ddb = DynamoDBLocal.start()
     yield ddb.endpoint
     ddb.stop()
+
+
+@pytest.fixture(scope="session")
+def lambda_stack(dynamodb_local: str, moto_server: str) -> Iterator[Any]:
+    """The Lambda handlers wired to DynamoDB Local, moto and a loopback management API."""
+    from tests.support import lambda_stack as support
+
+    yield from support.start(dynamodb_local, moto_server)

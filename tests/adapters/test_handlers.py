@@ -4,144 +4,18 @@ presigned POST), with fan-out through the real boto3 management API client."""
 
 from __future__ import annotations
 
-import copy
-import importlib
 import json
-import os
-from collections.abc import Iterator
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import httpx
 import pytest
 
-from dynamotalk.local.provision import client, provision
-from tests.support.cognito import sign_up, unique
-from tests.support.management_api import ManagementApi
-
-EVENTS = Path(__file__).resolve().parents[1] / "events"
+from tests.support.lambda_stack import Stack, load
 
 
-def load(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
-    return copy.deepcopy(data)
-
-
-class Stack:
-    """The handlers wired to the emulators, plus helpers that build their events."""
-
-    def __init__(self, resources: Any, api: ManagementApi, modules: dict[str, ModuleType]) -> None:
-        self.resources = resources
-        self.api = api
-        self.modules = modules
-        self.cognito = client("cognito-idp", resources.aws_endpoint)
-        self.connections = 0
-
-    def user(self, prefix: str = "user") -> dict[str, Any]:
-        name = unique(prefix)
-        tokens = sign_up(
-            self.cognito, self.resources.user_pool_client_id, self.resources.user_pool_id, name
-        )
-        context = self.authorize(tokens["IdToken"])["context"]
-        # Cognito runs the post confirmation trigger in the cloud; moto does not, so we do.
-        trigger = load("cognito_post_confirmation")
-        trigger["userName"] = name
-        trigger["request"]["userAttributes"]["sub"] = context["userId"]
-        self.modules["cognito_post_confirmation"].handler(trigger, None)
-        return {"name": name, "tokens": tokens, "context": context, "id": context["userId"]}
-
-    def authorize(self, token: str | None, via_protocol: bool = False) -> dict[str, Any]:
-        event = load("ws_authorizer_request")
-        if via_protocol:
-            event["queryStringParameters"] = {}
-            event["headers"]["Sec-WebSocket-Protocol"] = f"dynamotalk, {token}"
-        elif token is None:
-            event["queryStringParameters"] = {}
-        else:
-            event["queryStringParameters"]["token"] = token
-        result: dict[str, Any] = self.modules["ws_authorizer"].handler(event, None)
-        return result
-
-    def ws_event(self, name: str, user: dict[str, Any], connection_id: str) -> dict[str, Any]:
-        event = load(name)
-        event["requestContext"]["connectionId"] = connection_id
-        event["requestContext"]["authorizer"].update(
-            principalId=user["id"], userId=user["id"], username=user["context"]["username"]
-        )
-        return event
-
-    def connect(self, user: dict[str, Any]) -> str:
-        self.connections += 1
-        connection_id = f"conn-{self.connections}-{user['name']}"
-        reply = self.modules["ws_connect"].handler(
-            self.ws_event("ws_connect", user, connection_id), None
-        )
-        assert reply["statusCode"] == 200
-        return connection_id
-
-    def send(self, user: dict[str, Any], connection_id: str, frame: Any) -> dict[str, Any]:
-        event = self.ws_event("ws_message", user, connection_id)
-        event["body"] = frame if isinstance(frame, str) else json.dumps(frame)
-        if isinstance(frame, dict):
-            event["requestContext"]["routeKey"] = frame.get("action", "$default")
-        reply = self.modules["ws_default"].handler(event, None)
-        assert reply["statusCode"] == 200
-        body: dict[str, Any] = json.loads(reply["body"])
-        return body
-
-    def disconnect(self, user: dict[str, Any], connection_id: str) -> None:
-        event = self.ws_event("ws_disconnect", user, connection_id)
-        assert self.modules["ws_disconnect"].handler(event, None)["statusCode"] == 200
-
-    def http(
-        self,
-        user: dict[str, Any] | None,
-        route: str,
-        path: dict[str, str] | None = None,
-        query: dict[str, str] | None = None,
-        body: Any = None,
-    ) -> tuple[int, Any]:
-        event = load("http_api_v2")
-        method, _template = route.split(" ", 1)
-        event["routeKey"] = event["requestContext"]["routeKey"] = route
-        event["requestContext"]["http"]["method"] = method
-        event["pathParameters"] = path or {}
-        event["queryStringParameters"] = query
-        event["body"] = body if body is None or isinstance(body, str) else json.dumps(body)
-        if user is None:
-            del event["requestContext"]["authorizer"]
-        else:
-            claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
-            claims.update(sub=user["id"], **{"cognito:username": user["context"]["username"]})
-        reply = self.modules["http_api"].handler(event, None)
-        assert reply["headers"]["content-type"] == "application/json"
-        return reply["statusCode"], json.loads(reply["body"])
-
-    def events_for(self, connection_id: str) -> list[dict[str, Any]]:
-        return [json.loads(body) for body in self.api.received.get(connection_id, [])]
-
-
-@pytest.fixture(scope="module")
-def stack(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
-    resources = provision(unique("handlers-"), dynamodb_local, moto_server)
-    api = ManagementApi.start()
-    saved = dict(os.environ)
-    os.environ.update(resources.environment(api.endpoint, auto_confirm=True))
-    os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "dynamotalk-test"  # JSON logs, as in Lambda
-    from lambdas import _wiring
-
-    for cached in (_wiring.settings, _wiring.service, _wiring.identity, _wiring._session):
-        cached.cache_clear()
-    modules = {}
-    for name in ("ws_authorizer", "ws_connect", "ws_disconnect", "ws_default", "http_api"):
-        modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
-    for name in ("cognito_pre_signup", "cognito_post_confirmation"):
-        modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
-    yield Stack(resources, api, modules)
-    api.stop()
-    os.environ.clear()
-    os.environ.update(saved)
+@pytest.fixture
+def stack(lambda_stack: Stack) -> Stack:
+    return lambda_stack
 
 
 # --- authorizer -----------------------------------------------------------------------------
