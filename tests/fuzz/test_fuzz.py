@@ -227,7 +227,7 @@ def test_stored_data_is_intact_afterwards(lambda_stack: Stack, world: dict[str, 
 
 
 def seen_ids(lambda_stack: Stack, world: dict[str, Any]) -> set[str]:
-    status, page = lambda_stack.http(
+    _, page = lambda_stack.http(
         world["owner"], "GET /rooms/{roomId}/messages", {"roomId": world["room"]}, {"limit": "100"}
     )
     first = {m["id"] for m in page["messages"]}
