@@ -38,3 +38,17 @@ def lambda_stack(dynamodb_local: str, moto_server: str) -> Iterator[Any]:
     from tests.support import lambda_stack as support
 
     yield from support.start(dynamodb_local, moto_server)
+
+
+@pytest.fixture(scope="session")
+def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a real `dynamotalk dev` (DynamoDB Local + moto + gateway) on loopback."""
+    from dynamotalk.local.emulators import free_port
+    from tests.support.dev_stack import start_dev, stop, wait_healthy
+
+    port = free_port()
+    process = start_dev(port, tmp_path_factory.mktemp("dev-data"), "--quiet")
+    base = f"http://127.0.0.1:{port}"
+    wait_healthy(base, process)
+    yield base
+    stop(process)

@@ -14,7 +14,7 @@ from websockets.sync.client import connect
 
 from dynamotalk.local.emulators import free_port
 from tests.e2e.client import User
-from tests.e2e.conftest import ROOT, start_dev, stop, wait_healthy
+from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy
 
 pytestmark = pytest.mark.timeout(180)
 

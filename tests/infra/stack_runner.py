@@ -1,4 +1,8 @@
-"""Run the Pulumi program under Pulumi's mocks (no CLI, no AWS) and record every resource."""
+"""Run the Pulumi program under Pulumi's mocks (no CLI, no AWS) and record every resource.
+
+Each run calls `set_mocks` afresh (new monitor, new root stack), so dev and prod runs in one
+process do not see each other's resources.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 
 import attrs
 import pulumi
+from pulumi.runtime.mocks import MockMonitor
 
 from infra.program import build
 from infra.settings import StageSettings
@@ -19,6 +24,15 @@ class Resource:
     typ: str
     name: str
     inputs: dict[str, Any]
+    id: str = ""
+    """The physical id the mock gave it (what other resources' `apiId`, `bucket`... hold)."""
+    protect: bool = False
+    retain_on_delete: bool = False
+    parent: str = ""
+    """URN of the parent resource (component)."""
+    dependencies: list[str] = attrs.Factory(list)
+    """URNs of explicit depends_on resources."""
+    urn: str = ""
 
     def json(self, key: str) -> Any:
         value = self.inputs[key]
@@ -27,8 +41,11 @@ class Resource:
 
 @attrs.define
 class Recorder(pulumi.runtime.Mocks):
+    """Answers like AWS would (ids, ARNs, endpoints) and keeps every resource's inputs."""
+
     region: str
     resources: list[Resource] = attrs.Factory(list)
+    calls: list[str] = attrs.Factory(list)
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
@@ -38,6 +55,7 @@ class Recorder(pulumi.runtime.Mocks):
         if typ == "aws:dynamodb/table:Table":
             state["arn"] = f"{arn_prefix.format('dynamodb')}:table/{state['name']}"
         elif typ == "aws:s3/bucket:Bucket":
+            rid = state["bucket"]
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
             state["bucketRegionalDomainName"] = f"{state['bucket']}.s3.{self.region}.amazonaws.com"
         elif typ == "aws:apigatewayv2/api:Api":
@@ -64,11 +82,19 @@ class Recorder(pulumi.runtime.Mocks):
         else:
             state.setdefault("arn", f"{arn_prefix.format('mock')}:{args.name}")
         state.setdefault("name", args.name)
-        self.resources.append(Resource(typ, args.name, state))
+        self.resources.append(Resource(typ, args.name, state, id=rid))
         return rid, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], None]:
-        return {}, None
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        self.calls.append(args.token)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT,
+                "arn": f"arn:aws:iam::{ACCOUNT}:user/deployer",
+                "id": ACCOUNT,
+                "userId": "AIDAEXAMPLE",
+            }
+        raise AssertionError(f"the program made an unexpected call: {args.token}")
 
     def of(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.typ == typ]
@@ -76,11 +102,46 @@ class Recorder(pulumi.runtime.Mocks):
     def named(self, name: str) -> Resource:
         return next(r for r in self.resources if r.name == name)
 
+    def by_urn(self, urn: str) -> Resource:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+class OptionsMonitor(MockMonitor):
+    """The mock monitor, also keeping each resource's options (protect, retain, parent, deps)."""
+
+    recorder: Recorder
+
+    def __init__(self, recorder: Recorder) -> None:
+        super().__init__(recorder)
+        self.recorder = recorder
+
+    def RegisterResource(self, request: Any) -> Any:  # the gRPC method's name
+        reply = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            # Registrations run on worker threads: find this one by its (unique) type and name.
+            (resource,) = [
+                r
+                for r in self.recorder.resources
+                if (r.typ, r.name) == (request.type, request.name)
+            ]
+            resource.protect = bool(request.protect)
+            resource.retain_on_delete = bool(request.retainOnDelete)
+            resource.parent = request.parent
+            resource.dependencies = list(request.dependencies)
+            resource.urn = reply.urn
+        return reply
+
 
 def run(settings: StageSettings) -> tuple[Recorder, dict[str, Any]]:
     """Build the stack for `settings` under fresh mocks; returns the recorder and the outputs."""
     recorder = Recorder(region=settings.region)
-    pulumi.runtime.set_mocks(recorder, project="dynamotalk", stack=settings.stage, preview=False)
+    pulumi.runtime.set_mocks(
+        recorder,
+        project="dynamotalk",
+        stack=settings.stage,
+        preview=False,
+        monitor=OptionsMonitor(recorder),
+    )
     outputs: dict[str, Any] = {}
 
     @pulumi.runtime.test

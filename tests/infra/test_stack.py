@@ -3,21 +3,27 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 import yaml
 
-from dynamotalk.routes import FUNCTIONS, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTES
+from dynamotalk.local import provision
+from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTIONS, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTES
+from dynamotalk.tables import CHAT_TABLE
 from infra.policies import PERMISSIONS, XRAY_ACTIONS
 from infra.settings import StageSettings, settings_from
-from tests.infra.stack_runner import Recorder, Resource, run
+from infra.storage_web import web_files
+from tests.infra.stack_runner import ACCOUNT, Recorder, Resource, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# What each handler's role may do beyond writing its own logs: the least-privilege table.
-EXPECTED_ACTIONS = {
+# The least-privilege table: what each handler's role may do beyond writing its own logs.
+# Written out here (not read from infra/policies.py) so a widened policy fails this test.
+EXPECTED_ACTIONS: dict[str, set[str]] = {
     "ws_authorizer": set(),
     "ws_connect": {
         "dynamodb:GetItem",
@@ -56,17 +62,24 @@ EXPECTED_ACTIONS = {
     "cognito_pre_signup": set(),
     "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:BatchWriteItem"},
 }
+# Which handlers Query GSI1, and which S3 prefixes each may touch.
+EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api"}
+EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
 def stage_settings(stage: str) -> StageSettings:
+    """The settings `pulumi up` would read from the committed Pulumi.<stage>.yaml."""
     config = yaml.safe_load((ROOT / f"Pulumi.{stage}.yaml").read_text())["config"]
     raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("dynamotalk:")}
     return settings_from(stage, config.get("aws:region"), raw)
 
 
+Stack = tuple[StageSettings, Recorder, dict[str, Any]]
+
+
 @pytest.fixture(scope="module", params=["dev", "prod"])
-def stack(request: pytest.FixtureRequest) -> tuple[StageSettings, Recorder, dict[str, Any]]:
+def stack(request: pytest.FixtureRequest) -> Stack:
     settings = stage_settings(request.param)
     recorder, outputs = run(settings)
     return settings, recorder, outputs
@@ -78,10 +91,13 @@ def functions_by_module(recorder: Recorder) -> dict[str, Resource]:
     }
 
 
-def statements(recorder: Recorder) -> list[tuple[str, dict[str, Any]]]:
-    found = []
+def lambda_policies(recorder: Recorder) -> dict[str, list[dict[str, Any]]]:
+    """Handler module -> statements of its role's inline policy."""
+    found = {}
     for policy in recorder.of("aws:iam/rolePolicy:RolePolicy"):
-        found += [(policy.name, s) for s in json.loads(policy.inputs["policy"])["Statement"]]
+        module = policy.name.removesuffix("-policy")
+        if module in EXPECTED_ACTIONS:
+            found[module] = json.loads(policy.inputs["policy"])["Statement"]
     return found
 
 
@@ -89,52 +105,69 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def test_one_function_per_lambdas_module(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    settings, recorder, _ = stack
+def the_api(recorder: Recorder, protocol: str) -> Resource:
+    (api,) = [
+        a for a in recorder.of("aws:apigatewayv2/api:Api") if a.inputs["protocolType"] == protocol
+    ]
+    return api
+
+
+def env_names_read_by_the_functions() -> set[str]:
+    source = (ROOT / "src" / "dynamotalk" / "settings.py").read_text()
+    return set(re.findall(r'"(DYNAMOTALK_[A-Z_]+)"', source))
+
+
+def test_one_function_per_lambdas_module(stack: Stack) -> None:
+    settings, recorder, outputs = stack
     functions = functions_by_module(recorder)
     assert set(functions) == {f.module for f in FUNCTIONS}
+    readable = env_names_read_by_the_functions()
     for module, function in functions.items():
         assert (ROOT / "lambdas" / f"{module}.py").exists()
         assert function.inputs["runtime"] == "python3.13"
         assert function.inputs["architectures"] == [settings.lambda_architecture]
         assert function.inputs["memorySize"] == settings.lambda_memory_mb
+        assert function.inputs["timeout"] == settings.lambda_timeout_s
+        assert function.inputs["tracingConfig"]["mode"] == (
+            "Active" if settings.xray else "PassThrough"
+        )
         variables = function.inputs["environment"]["variables"]
-        assert variables["DYNAMOTALK_TABLE"] == f"dynamotalk-{settings.stage}-chat"
-        assert variables["DYNAMOTALK_BUCKET"] == f"dynamotalk-{settings.stage}-attachments"
-        if module not in ("cognito_pre_signup", "cognito_post_confirmation"):
-            assert variables["DYNAMOTALK_USER_POOL_ID"]
-            assert variables["DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"].startswith("https://")
+        assert set(variables) <= readable, set(variables) - readable
+        assert variables["DYNAMOTALK_STAGE"] == settings.stage
+        assert variables["DYNAMOTALK_TABLE"] == CHAT_TABLE.physical_name(settings.stage)
+        assert variables["DYNAMOTALK_BUCKET"] == outputs["bucketName"]
+        assert variables["DYNAMOTALK_AUTO_CONFIRM"] == str(settings.auto_confirm_signups).lower()
+        if module not in COGNITO_TRIGGERS.values():
+            assert variables["DYNAMOTALK_USER_POOL_ID"] == outputs["userPoolId"]
+            assert variables["DYNAMOTALK_USER_POOL_CLIENT_ID"] == outputs["userPoolClientId"]
+            ws_api = the_api(recorder, "WEBSOCKET").inputs["apiEndpoint"].split("//")[1]
+            assert variables["DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"] == (
+                f"https://{ws_api}/{settings.stage}"
+            )
+    # Auto-confirm is a dev convenience only.
+    assert settings.auto_confirm_signups == (settings.stage == "dev")
 
 
-def test_every_websocket_route_goes_to_its_function(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    _, recorder, _ = stack
-    ws_api = next(
-        a
-        for a in recorder.of("aws:apigatewayv2/api:Api")
-        if a.inputs["protocolType"] == "WEBSOCKET"
-    )
+def test_every_websocket_route_goes_to_its_function(stack: Stack) -> None:
+    settings, recorder, _ = stack
+    ws_api = the_api(recorder, "WEBSOCKET")
     assert ws_api.inputs["routeSelectionExpression"] == "$request.body.action"
     integrations = {
-        r.name.split("-", 1)[1]: r
+        r.id: r
         for r in recorder.of("aws:apigatewayv2/integration:Integration")
-        if r.inputs["apiId"] == ws_api.inputs.get("id", r.inputs["apiId"])
-        and r.name.startswith("websocket-")
+        if r.inputs["apiId"] == ws_api.id
     }
     functions = functions_by_module(recorder)
     routes = {
         r.inputs["routeKey"]: r
         for r in recorder.of("aws:apigatewayv2/route:Route")
-        if r.name.startswith("websocket-")
+        if r.inputs["apiId"] == ws_api.id
     }
     assert set(routes) == {r.route_key for r in WS_ROUTES}
     for route in WS_ROUTES:
         target = routes[route.route_key].inputs["target"]
-        integration = integrations[route.module]
-        assert target == f"integrations/{integration.name}-id"
+        integration = integrations[target.removeprefix("integrations/")]
+        assert integration.inputs["integrationType"] == "AWS_PROXY"
         assert integration.inputs["integrationUri"] == functions[route.module].inputs["invokeArn"]
     connect = routes["$connect"].inputs
     assert connect["authorizationType"] == "CUSTOM"
@@ -143,25 +176,58 @@ def test_every_websocket_route_goes_to_its_function(
         for a in recorder.of("aws:apigatewayv2/authorizer:Authorizer")
         if a.inputs["authorizerType"] == "REQUEST"
     ]
-    assert connect["authorizerId"] == f"{authorizer.name}-id"
+    assert connect["authorizerId"] == authorizer.id
+    assert authorizer.inputs["apiId"] == ws_api.id
     assert authorizer.inputs["identitySources"] == ["route.request.querystring.token"]
     assert authorizer.inputs["authorizerUri"] == functions[WS_AUTHORIZER].inputs["invokeArn"]
-    others = [r for key, r in routes.items() if key != "$connect"]
-    assert all(r.inputs["authorizationType"] == "NONE" for r in others)
+    assert all(
+        r.inputs["authorizationType"] == "NONE" for key, r in routes.items() if key != "$connect"
+    )
     # ws_default routes are two-way so the handler's reply reaches the sender.
     responses = recorder.of("aws:apigatewayv2/routeResponse:RouteResponse")
-    two_way = [r for r in WS_ROUTES if r.module == "ws_default"]
-    assert len(responses) == len(two_way)
+    two_way = {routes[r.route_key].id for r in WS_ROUTES if r.module == "ws_default"}
+    assert len(two_way) == len(WS_ROUTES) - 2  # all but $connect and $disconnect
+    assert {r.inputs["routeId"] for r in responses} == two_way
+    assert {r.inputs["routeResponseKey"] for r in responses} == {"$default"}
+    for route in WS_ROUTES:
+        selection = routes[route.route_key].inputs.get("routeResponseSelectionExpression")
+        assert selection == ("$default" if route.module == "ws_default" else None)
+    stage = recorder.named("websocket-stage").inputs
+    assert stage["apiId"] == ws_api.id
+    assert stage["autoDeploy"] is True
+    assert stage["name"] == settings.stage
+    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == settings.throttle_rate
+    assert stage["defaultRouteSettings"]["throttlingBurstLimit"] == settings.throttle_burst
+    assert stage["accessLogSettings"]["destinationArn"].endswith(
+        f":log-group:/aws/apigateway/dynamotalk-{settings.stage}-ws"
+    )
+    json.loads(stage["accessLogSettings"]["format"])  # CloudWatch Insights needs valid JSON
 
 
-def test_http_routes_are_wired_and_all_but_health_need_the_jwt(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
+def test_api_gateway_may_invoke_exactly_the_integrated_functions(stack: Stack) -> None:
+    _, recorder, _ = stack
+    functions = functions_by_module(recorder)
+    ws_arn = the_api(recorder, "WEBSOCKET").inputs["executionArn"]
+    http_arn = the_api(recorder, "HTTP").inputs["executionArn"]
+    granted = {
+        (p.inputs["function"], p.inputs["sourceArn"])
+        for p in recorder.of("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "apigateway.amazonaws.com"
+    }
+    expected = {(functions[WS_AUTHORIZER].inputs["name"], f"{ws_arn}/*")}
+    expected |= {(functions[r.module].inputs["name"], f"{ws_arn}/*") for r in WS_ROUTES}
+    expected |= {(functions[r.module].inputs["name"], f"{http_arn}/*") for r in HTTP_ROUTES}
+    assert granted == expected
+
+
+def test_http_routes_are_wired_and_all_but_health_need_the_jwt(stack: Stack) -> None:
     settings, recorder, outputs = stack
+    functions = functions_by_module(recorder)
+    http_api = the_api(recorder, "HTTP")
     routes = {
         r.inputs["routeKey"]: r
         for r in recorder.of("aws:apigatewayv2/route:Route")
-        if r.name.startswith("http-")
+        if r.inputs["apiId"] == http_api.id
     }
     assert set(routes) == {r.route_key for r in HTTP_ROUTES}
     (jwt,) = [
@@ -174,175 +240,176 @@ def test_http_routes_are_wired_and_all_but_health_need_the_jwt(
         == f"https://cognito-idp.{settings.region}.amazonaws.com/{outputs['userPoolId']}"
     )
     assert jwt.inputs["jwtConfiguration"]["audiences"] == [outputs["userPoolClientId"]]
-    for key, route in routes.items():
-        if key == "GET /health":
-            assert route.inputs["authorizationType"] == "NONE"
-            assert "authorizerId" not in route.inputs
+    integrations = {i.id: i for i in recorder.of("aws:apigatewayv2/integration:Integration")}
+    for route in HTTP_ROUTES:
+        inputs = routes[route.route_key].inputs
+        integration = integrations[inputs["target"].removeprefix("integrations/")]
+        assert integration.inputs["apiId"] == http_api.id
+        assert integration.inputs["integrationUri"] == functions[route.module].inputs["invokeArn"]
+        assert integration.inputs["payloadFormatVersion"] == "2.0"
+        if route.route_key == "GET /health":
+            assert inputs["authorizationType"] == "NONE"
+            assert "authorizerId" not in inputs
         else:
-            assert route.inputs["authorizationType"] == "JWT", key
-            assert route.inputs["authorizerId"] == f"{jwt.name}-id", key
-    http_api = next(
-        a for a in recorder.of("aws:apigatewayv2/api:Api") if a.inputs["protocolType"] == "HTTP"
-    )
-    assert http_api.inputs["corsConfiguration"]["allowOrigins"] == list(settings.cors_origins)
+            assert inputs["authorizationType"] == "JWT", route.route_key
+            assert inputs["authorizerId"] == jwt.id, route.route_key
+    assert [r.route_key for r in HTTP_ROUTES if not r.authorized] == ["GET /health"]
+    cors = http_api.inputs["corsConfiguration"]
+    assert cors["allowOrigins"] == list(settings.cors_origins)
+    assert {r.method for r in HTTP_ROUTES} <= set(cors["allowMethods"])
+    stage = recorder.named("http-stage").inputs
+    assert (stage["name"], stage["autoDeploy"]) == ("$default", True)
+    assert stage["defaultRouteSettings"]["throttlingRateLimit"] == settings.throttle_rate
+    json.loads(stage["accessLogSettings"]["format"])
 
 
-def test_no_wildcard_actions_and_no_wildcard_resources_where_an_arn_exists(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    for name, statement in statements(stack[1]):
-        actions = as_list(statement["Action"])
-        assert all("*" not in action for action in actions), (name, actions)
-        if "*" in as_list(statement["Resource"]):
-            assert set(actions) <= set(XRAY_ACTIONS), (name, statement)
-        assert statement["Effect"] == "Allow"
-
-
-def test_each_role_holds_exactly_what_its_handler_needs(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    settings, recorder, outputs = stack
-    assert set(EXPECTED_ACTIONS) == set(PERMISSIONS)
-    table_arn = f"arn:aws:dynamodb:{settings.region}:123456789012:table/{outputs['tableName']}"
-    ws_api = next(
-        a
-        for a in recorder.of("aws:apigatewayv2/api:Api")
-        if a.inputs["protocolType"] == "WEBSOCKET"
-    )
-    ws_arn = ws_api.inputs["executionArn"]
-    for policy in recorder.of("aws:iam/rolePolicy:RolePolicy"):
-        module = policy.name.removesuffix("-policy")
-        granted: set[str] = set()
+def test_no_wildcard_actions_and_no_wildcard_resources_where_an_arn_exists(stack: Stack) -> None:
+    _, recorder, _ = stack
+    policies = recorder.of("aws:iam/rolePolicy:RolePolicy")
+    assert len(policies) == len(FUNCTIONS) + 1  # one per function + the API Gateway log role
+    for policy in policies:
         for statement in json.loads(policy.inputs["policy"])["Statement"]:
+            assert statement["Effect"] == "Allow"
+            actions = as_list(statement["Action"])
+            assert all("*" not in action for action in actions), (policy.name, actions)
+            if "*" in as_list(statement["Resource"]):
+                assert set(actions) <= set(XRAY_ACTIONS), (policy.name, statement)
+    # Nothing is attached from AWS's managed policies (AWSLambdaBasicExecutionRole is `*`).
+    assert not recorder.of("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+
+
+def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
+    settings, recorder, outputs = stack
+    assert set(EXPECTED_ACTIONS) == set(PERMISSIONS) == {f.module for f in FUNCTIONS}
+    table_arn = f"arn:aws:dynamodb:{settings.region}:{ACCOUNT}:table/{outputs['tableName']}"
+    ws_arn = the_api(recorder, "WEBSOCKET").inputs["executionArn"]
+    bucket_arn = f"arn:aws:s3:::{outputs['bucketName']}"
+    policies = lambda_policies(recorder)
+    assert set(policies) == set(EXPECTED_ACTIONS)
+    for module, statements in policies.items():
+        granted: set[str] = set()
+        for statement in statements:
             actions = set(as_list(statement["Action"]))
             granted |= actions
-            resources = as_list(statement["Resource"])
+            resources = set(as_list(statement["Resource"]))
             if any(a.startswith("dynamodb:") for a in actions):
-                assert resources[0] == table_arn
-                assert set(resources) <= {table_arn, f"{table_arn}/index/GSI1"}
+                index = {f"{table_arn}/index/GSI1"} if module in EXPECTED_GSI else set()
+                assert resources == {table_arn} | index, module
             if "execute-api:ManageConnections" in actions:
-                assert resources == [f"{ws_arn}/{settings.stage}/POST/@connections/*"]
+                assert resources == {f"{ws_arn}/{settings.stage}/POST/@connections/*"}
             if any(a.startswith("s3:") for a in actions):
-                bucket = f"arn:aws:s3:::{outputs['bucketName']}"
-                assert sorted(resources) == [f"{bucket}/avatars/*", f"{bucket}/rooms/*"]
+                prefixes = EXPECTED_S3_PREFIXES[module]
+                assert resources == {f"{bucket_arn}/{p}" for p in prefixes}, module
             if any(a.startswith("logs:") for a in actions):
-                assert resources == [
-                    f"arn:aws:logs:{settings.region}:123456789012:log-group:/aws/lambda/dynamotalk-{settings.stage}-{module.replace('_', '-')}:*"
-                ]
+                name = f"dynamotalk-{settings.stage}-{module.replace('_', '-')}"
+                assert resources == {
+                    f"arn:aws:logs:{settings.region}:{ACCOUNT}:log-group:/aws/lambda/{name}:*"
+                }
         tracing = set(XRAY_ACTIONS) if settings.xray else set()
         assert granted == EXPECTED_ACTIONS[module] | LOGS | tracing, module
 
 
-def test_table_follows_tables_py_and_stage_protection(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
+def test_table_follows_tables_py_and_stage_protection(stack: Stack) -> None:
     settings, recorder, _ = stack
     (table,) = recorder.of("aws:dynamodb/table:Table")
     inputs = table.inputs
-    assert (inputs["hashKey"], inputs["rangeKey"]) == ("PK", "SK")
+    assert inputs["name"] == CHAT_TABLE.physical_name(settings.stage)
+    assert (inputs["hashKey"], inputs["rangeKey"]) == (CHAT_TABLE.hash_key, CHAT_TABLE.range_key)
     assert inputs["billingMode"] == "PAY_PER_REQUEST"
     assert inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
     assert inputs["serverSideEncryption"]["enabled"] is True
-    assert inputs["globalSecondaryIndexes"][0]["name"] == "GSI1"
-    if settings.stage == "prod":
-        assert inputs["pointInTimeRecovery"]["enabled"] is True
-        assert inputs["deletionProtectionEnabled"] is True
-        (pool,) = recorder.of("aws:cognito/userPool:UserPool")
-        assert pool.inputs["deletionProtection"] == "ACTIVE"
+    assert {a["name"]: a["type"] for a in inputs["attributes"]} == CHAT_TABLE.attributes
+    (gsi,) = inputs["globalSecondaryIndexes"]
+    assert gsi["name"] == "GSI1"
+    assert [k["attributeName"] for k in gsi["keySchemas"]] == ["GSI1PK", "GSI1SK"]
+    (pool,) = recorder.of("aws:cognito/userPool:UserPool")
+    protected = settings.stage == "prod"
+    assert inputs["pointInTimeRecovery"]["enabled"] is protected
+    assert inputs["deletionProtectionEnabled"] is protected
+    assert pool.inputs["deletionProtection"] == ("ACTIVE" if protected else "INACTIVE")
+    assert table.protect is protected
+    assert pool.protect is protected
 
 
-def test_every_log_group_has_retention(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
+def test_every_log_group_has_retention(stack: Stack) -> None:
     settings, recorder, _ = stack
     groups = recorder.of("aws:cloudwatch/logGroup:LogGroup")
-    assert len(groups) == len(FUNCTIONS) + 2  # one per function + one per API's access logs
+    # One per function, the WebSocket API's access and execution logs, the HTTP API's access.
+    assert len(groups) == len(FUNCTIONS) + 3
     assert all(g.inputs.get("retentionInDays") == settings.log_retention_days for g in groups)
+    ws_api = the_api(recorder, "WEBSOCKET")
+    names = {g.inputs["name"] for g in groups}
+    # API Gateway's own group for the stage's error logs, made here so it has retention.
+    assert f"API-Gateway-Execution-Logs_{ws_api.id}/{settings.stage}" in names
+    for function in recorder.of("aws:lambda/function:Function"):
+        assert (
+            function.inputs["loggingConfig"]["logGroup"] == f"/aws/lambda/{function.inputs['name']}"
+        )
+        assert f"/aws/lambda/{function.inputs['name']}" in names
 
 
-def test_both_buckets_block_public_access_and_are_encrypted(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    _, recorder, _ = stack
-    buckets = recorder.of("aws:s3/bucket:Bucket")
+def test_both_buckets_are_private_encrypted_and_named_per_account(stack: Stack) -> None:
+    settings, recorder, outputs = stack
+    buckets = {b.name: b for b in recorder.of("aws:s3/bucket:Bucket")}
+    assert {b.inputs["bucket"] for b in buckets.values()} == {
+        f"dynamotalk-{settings.stage}-attachments-{ACCOUNT}",
+        f"dynamotalk-{settings.stage}-web-{ACCOUNT}",
+    }
+    assert outputs["bucketName"] == f"dynamotalk-{settings.stage}-attachments-{ACCOUNT}"
+    ids = {b.id for b in buckets.values()}
     blocks = recorder.of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert {b.inputs["bucket"] for b in blocks} == ids
+    flags = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert all(block.inputs[flag] is True for block in blocks for flag in flags)
     encryption = recorder.of(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
     )
-    assert len(buckets) == 2
-    assert {b.inputs["bucket"] for b in blocks} == {f"{b.name}-id" for b in buckets}
-    for block in blocks:
-        assert all(
-            block.inputs[k] is True
-            for k in (
-                "blockPublicAcls",
-                "blockPublicPolicy",
-                "ignorePublicAcls",
-                "restrictPublicBuckets",
-            )
-        )
-    assert {e.inputs["bucket"] for e in encryption} == {f"{b.name}-id" for b in buckets}
-    assert all("acl" not in b.inputs for b in buckets)
+    assert {e.inputs["bucket"] for e in encryption} == ids
+    assert all(
+        e.inputs["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+        for e in encryption
+    )
+    assert all("acl" not in b.inputs for b in buckets.values())
+    # dev is destroyed with its uploads; prod's buckets are protected and never emptied.
+    for bucket in buckets.values():
+        assert bucket.inputs["forceDestroy"] is not settings.deletion_protection
+        assert bucket.protect is settings.deletion_protection
+    # Attachments: browser uploads from the stage's origins; incomplete uploads cleaned up.
+    (cors,) = recorder.of("aws:s3/bucketCorsConfiguration:BucketCorsConfiguration")
+    (rule,) = cors.inputs["corsRules"]
+    assert rule["allowedOrigins"] == list(settings.cors_origins)
+    assert "POST" in rule["allowedMethods"]
+    (lifecycle,) = recorder.of("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    assert lifecycle.inputs["bucket"] == cors.inputs["bucket"] == outputs["bucketName"]
+    assert (
+        lifecycle.inputs["rules"][0]["abortIncompleteMultipartUpload"]["daysAfterInitiation"] >= 1
+    )
+    # Web: readable only by this stage's distribution, through origin access control.
     (policy,) = recorder.of("aws:s3/bucketPolicy:BucketPolicy")
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    (distribution,) = recorder.of("aws:cloudfront/distribution:Distribution")
     assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert "AWS:SourceArn" in statement["Condition"]["StringEquals"]
-
-
-def test_alarms_and_dashboard_exist(stack: tuple[StageSettings, Recorder, dict[str, Any]]) -> None:
-    settings, recorder, _ = stack
-    alarms = {a.inputs["metricName"] for a in recorder.of("aws:cloudwatch/metricAlarm:MetricAlarm")}
-    assert {"Errors", "Throttles", "5xx", "IntegrationError", "ThrottledRequests"} <= alarms
-    assert len(recorder.of("aws:cloudwatch/metricAlarm:MetricAlarm")) == 2 * len(FUNCTIONS) + 3
-    assert recorder.of("aws:cloudwatch/dashboard:Dashboard")
-    subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
-    assert [s.inputs["endpoint"] for s in subscriptions] == (
-        [settings.alarm_email] if settings.alarm_email else []
-    )
-
-
-def test_triggers_are_wired_with_invoke_permissions(
-    stack: tuple[StageSettings, Recorder, dict[str, Any]],
-) -> None:
-    _, recorder, _ = stack
-    (pool,) = recorder.of("aws:cognito/userPool:UserPool")
-    functions = functions_by_module(recorder)
-    assert pool.inputs["lambdaConfig"]["preSignUp"] == functions["cognito_pre_signup"].inputs["arn"]
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Condition"]["StringEquals"]["AWS:SourceArn"] == distribution.inputs["arn"]
+    (origin,) = distribution.inputs["origins"]
+    (oac,) = recorder.of("aws:cloudfront/originAccessControl:OriginAccessControl")
+    assert origin["originAccessControlId"] == oac.id
     assert (
-        pool.inputs["lambdaConfig"]["postConfirmation"]
-        == functions["cognito_post_confirmation"].inputs["arn"]
+        distribution.inputs["defaultCacheBehavior"]["viewerProtocolPolicy"] == "redirect-to-https"
     )
-    cognito_permissions = [
-        p
-        for p in recorder.of("aws:lambda/permission:Permission")
-        if p.inputs["principal"] == "cognito-idp.amazonaws.com"
-    ]
-    assert len(cognito_permissions) == 2
-    (client,) = recorder.of("aws:cognito/userPoolClient:UserPoolClient")
-    assert client.inputs["generateSecret"] is False
-    assert "ALLOW_USER_PASSWORD_AUTH" in client.inputs["explicitAuthFlows"]
 
 
-def test_outputs_and_web_config(stack: tuple[StageSettings, Recorder, dict[str, Any]]) -> None:
+def test_web_client_files_and_generated_config(stack: Stack) -> None:
     settings, recorder, outputs = stack
-    assert set(outputs) >= {
-        "wsUrl",
-        "httpUrl",
-        "webUrl",
-        "userPoolId",
-        "userPoolClientId",
-        "bucketName",
-        "region",
-    }
-    assert outputs["wsUrl"].startswith("wss://")
-    assert outputs["wsUrl"].endswith(f"/{settings.stage}")
-    assert outputs["region"] == settings.region
-    config = next(
-        o
-        for o in recorder.of("aws:s3/bucketObjectv2:BucketObjectv2")
-        if o.inputs["key"] == "config.json"
-    )
-    assert json.loads(config.inputs["content"]) | {} == {
+    objects = {o.inputs["key"]: o for o in recorder.of("aws:s3/bucketObjectv2:BucketObjectv2")}
+    assert set(objects) == set(web_files()) | {"config.json"}
+    for key in web_files():
+        assert objects[key].inputs["contentType"], key
+    if "index.html" in objects:
+        assert objects["index.html"].inputs["contentType"].startswith("text/html")
+    config = objects["config.json"].inputs
+    assert config["contentType"] == "application/json"
+    assert json.loads(config["content"]) == {
         "wsUrl": outputs["wsUrl"],
         "httpUrl": outputs["httpUrl"],
         "region": settings.region,
@@ -350,3 +417,101 @@ def test_outputs_and_web_config(stack: tuple[StageSettings, Recorder, dict[str, 
         "userPoolClientId": outputs["userPoolClientId"],
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
     }
+
+
+def test_alarms_and_dashboard_exist(stack: Stack) -> None:
+    settings, recorder, _ = stack
+    alarms = recorder.of("aws:cloudwatch/metricAlarm:MetricAlarm")
+    (topic,) = recorder.of("aws:sns/topic:Topic")
+    by_metric: dict[str, list[Resource]] = {}
+    for alarm in alarms:
+        by_metric.setdefault(alarm.inputs["metricName"], []).append(alarm)
+        assert alarm.inputs["alarmActions"] == [topic.inputs["arn"]]
+    functions = {f.inputs["name"] for f in recorder.of("aws:lambda/function:Function")}
+    for metric in ("Errors", "Throttles"):
+        assert {a.inputs["dimensions"]["FunctionName"] for a in by_metric[metric]} == functions
+    assert len(by_metric["5xx"]) == len(by_metric["IntegrationError"]) == 1
+    assert by_metric["ThrottledRequests"][0].inputs["dimensions"] == {
+        "TableName": CHAT_TABLE.physical_name(settings.stage)
+    }
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3
+    (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
+    assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
+    subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
+    assert [s.inputs["endpoint"] for s in subscriptions] == (
+        [settings.alarm_email] if settings.alarm_email else []
+    )
+
+
+def test_user_pool_client_and_triggers(stack: Stack) -> None:
+    _, recorder, _ = stack
+    (pool,) = recorder.of("aws:cognito/userPool:UserPool")
+    functions = functions_by_module(recorder)
+    config = pool.inputs["lambdaConfig"]
+    assert config["preSignUp"] == functions[COGNITO_TRIGGERS["pre_sign_up"]].inputs["arn"]
+    assert (
+        config["postConfirmation"] == functions[COGNITO_TRIGGERS["post_confirmation"]].inputs["arn"]
+    )
+    invokers = {
+        (p.inputs["function"], p.inputs["sourceArn"])
+        for p in recorder.of("aws:lambda/permission:Permission")
+        if p.inputs["principal"] == "cognito-idp.amazonaws.com"
+    }
+    assert invokers == {
+        (functions[m].inputs["name"], pool.inputs["arn"]) for m in COGNITO_TRIGGERS.values()
+    }
+    # Username sign-in with e-mail as a verified alias, like the local stack's pool.
+    assert pool.inputs["aliasAttributes"] == ["email"]
+    assert pool.inputs["autoVerifiedAttributes"] == ["email"]
+    assert "usernameAttributes" not in pool.inputs
+    policy = pool.inputs["passwordPolicy"]
+    local = provision.PASSWORD_POLICY
+    assert policy["minimumLength"] >= local["MinimumLength"]
+    assert policy["requireNumbers"] == local["RequireNumbers"]
+    (client,) = recorder.of("aws:cognito/userPoolClient:UserPoolClient")
+    assert client.inputs["generateSecret"] is False
+    assert client.inputs["explicitAuthFlows"] == provision.CLIENT_FLOWS
+
+
+def test_api_gateway_log_role_is_kept_and_scoped(stack: Stack) -> None:
+    settings, recorder, _ = stack
+    (account,) = recorder.of("aws:apigateway/account:Account")
+    role = recorder.named("apigateway-logs-role")
+    policy = recorder.named("apigateway-logs-policy")
+    assert account.inputs["cloudwatchRoleArn"] == role.inputs["arn"]
+    assert [r.retain_on_delete for r in (account, role, policy)] == [True, True, True]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Resource"] == [f"arn:aws:logs:{settings.region}:{ACCOUNT}:log-group:*"]
+    # The WebSocket stage enables logging only once the region's role is set.
+    assert account.urn in recorder.named("websocket-stage").dependencies
+
+
+def test_log_role_can_be_left_to_the_account() -> None:
+    settings = attrs.evolve(stage_settings("dev"), manage_api_gateway_log_role=False)
+    recorder, _ = run(settings)
+    assert not recorder.of("aws:apigateway/account:Account")
+    assert len(recorder.of("aws:iam/role:Role")) == len(FUNCTIONS)
+    assert recorder.of("aws:apigatewayv2/stage:Stage")
+
+
+def test_outputs_exist(stack: Stack) -> None:
+    settings, _, outputs = stack
+    assert set(outputs) == {
+        "wsUrl",
+        "httpUrl",
+        "webUrl",
+        "userPoolId",
+        "userPoolClientId",
+        "bucketName",
+        "tableName",
+        "region",
+    }
+    assert all(isinstance(v, str) and v for v in outputs.values())
+    assert outputs["wsUrl"].startswith("wss://")
+    assert outputs["wsUrl"].endswith(f"/{settings.stage}")
+    assert outputs["httpUrl"].startswith("https://")
+    assert outputs["webUrl"] == "https://d111111abcdef8.cloudfront.net"
+    assert outputs["region"] == settings.region
+    assert outputs["tableName"] == CHAT_TABLE.physical_name(settings.stage)
