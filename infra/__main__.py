@@ -14,9 +14,14 @@ import pulumi  # noqa: E402
 
 from infra import package  # noqa: E402
 from infra.program import build  # noqa: E402
-from infra.settings import settings_from_pulumi  # noqa: E402
+from infra.settings import StageConfigError, settings_from_pulumi  # noqa: E402
 
-settings = settings_from_pulumi()
+try:
+    settings = settings_from_pulumi()
+except StageConfigError as error:
+    # RunError: Pulumi prints the message alone, not a traceback of this file.
+    raise pulumi.RunError(str(error)) from None
+# Rebuilt on every run: the zip is deterministic, so unchanged sources mean no Lambda update.
 archive = package.build(settings.lambda_architecture)
 pulumi.log.info(f"Lambda code: {archive.relative_to(ROOT)} ({archive.stat().st_size / 1e6:.2f} MB)")
 stack = build(settings, pulumi.FileArchive(str(archive)))

@@ -1,5 +1,11 @@
-"""Auth: the Cognito user pool (username sign-in, e-mail alias and verification), a public app
-client for the web and terminal clients, and the pre sign-up / post confirmation triggers."""
+"""Auth: the Cognito user pool, a public app client, and the two Cognito triggers.
+
+Sign-in choice: users sign up with a username (what the chat shows, checked by the pre sign-up
+trigger) plus an e-mail address; they sign in with either (e-mail is an alias, usable once
+verified). The e-mail is verified with a code, except on stages with autoConfirmSignups.
+The client has no secret (browsers and the terminal client cannot keep one) and allows the
+password, SRP and refresh-token flows those clients use.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRES
 
 
 class Auth(pulumi.ComponentResource):
+    """The pool and its client; owns the trigger functions, since the pool needs their ARNs."""
+
     user_pool: aws.cognito.UserPool
     client: aws.cognito.UserPoolClient
     triggers: dict[str, LambdaFunction]
@@ -68,13 +76,8 @@ class Auth(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=settings.deletion_protection),
         )
         for module in COGNITO_TRIGGERS.values():
-            aws.lambda_.Permission(
-                f"{module}-invoke",
-                action="lambda:InvokeFunction",
-                function=self.triggers[module].function.name,
-                principal="cognito-idp.amazonaws.com",
-                source_arn=self.user_pool.arn,
-                opts=child,
+            self.triggers[module].allow_invoke(
+                f"{module}-invoke", "cognito-idp.amazonaws.com", self.user_pool.arn, self
             )
         self.client = aws.cognito.UserPoolClient(
             f"{name}-web-client",

@@ -1,5 +1,6 @@
-"""Monitoring: alarms on Lambda errors and throttles, API 5xx, DynamoDB throttling, to an SNS
-topic with the stage's e-mail subscription; and a dashboard of the same figures."""
+"""Monitoring: alarms on Lambda errors and throttles, HTTP API 5xx, WebSocket integration
+errors and DynamoDB throttling, to an SNS topic with the stage's e-mail subscription; and a
+dashboard of the same figures."""
 
 from __future__ import annotations
 
@@ -13,6 +14,10 @@ from infra.settings import StageSettings
 
 
 class Monitoring(pulumi.ComponentResource):
+    """An SNS topic for the stage's alarms, one alarm per failure worth waking up for, and a
+    dashboard. Every alarm fires on a single occurrence in 5 minutes: a chat backend at rest
+    should have none."""
+
     def __init__(
         self,
         name: str,

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import attrs
 import pulumi
+import pulumi_aws as aws
 
-from infra.apis import HttpApi, WebSocketApi
 from infra.auth import Auth
 from infra.data import Data
 from infra.functions import Functions, Wiring
+from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
+from infra.websocket_api import ApiGatewayLogRole, WebSocketApi
 
 
 @attrs.frozen
 class Stack:
+    """Every component of one stage, and the outputs to export."""
+
     data: Data
     attachments: Attachments
     auth: Auth
@@ -24,12 +28,18 @@ class Stack:
     http: HttpApi
     web: Web
     monitoring: Monitoring
+    log_role: ApiGatewayLogRole | None
     outputs: dict[str, pulumi.Output[str]]
 
 
 def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
+    """Create the stage's resources; `code` is the Lambda archive every function runs."""
+    identity = aws.get_caller_identity_output()
+    account_id = identity.account_id
+    partition = identity.arn.apply(lambda arn: arn.split(":")[1])
+
     data = Data("data", settings)
-    attachments = Attachments("attachments", settings)
+    attachments = Attachments("attachments", settings, account_id)
     websocket = WebSocketApi("websocket", settings)
     base = Wiring(
         table_name=data.table.name,
@@ -37,6 +47,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         bucket_name=attachments.bucket.bucket,
         bucket_arn=attachments.bucket.arn,
     )
+    # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
     wiring = attrs.evolve(
         base,
@@ -46,7 +57,17 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         user_pool_client_id=auth.client.id,
     )
     functions = Functions("functions", settings, wiring, code)
-    websocket.wire(functions.items())
+    log_role = (
+        ApiGatewayLogRole(
+            "apigateway-logs",
+            pulumi.Output.concat(
+                "arn:", partition, ":logs:", settings.region, ":", account_id, ":log-group:*"
+            ),
+        )
+        if settings.manage_api_gateway_log_role
+        else None
+    )
+    websocket.wire(functions.items(), [log_role.account] if log_role else [])
     http = HttpApi("http", settings, functions.items(), auth.user_pool.id, auth.client.id)
     client_config: dict[str, pulumi.Input[str]] = {
         "wsUrl": websocket.url,
@@ -56,7 +77,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         "userPoolClientId": auth.client.id,
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
     }
-    web = Web("web", settings, client_config)
+    web = Web("web", settings, account_id, client_config)
     every_function = {**functions.items(), **auth.triggers}
     monitoring = Monitoring(
         "monitoring", settings, every_function, http.api.id, websocket.api.id, data.table.name
@@ -71,4 +92,6 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         "tableName": data.table.name,
         "region": pulumi.Output.from_input(settings.region),
     }
-    return Stack(data, attachments, auth, functions, websocket, http, web, monitoring, outputs)
+    return Stack(
+        data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs
+    )

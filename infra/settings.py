@@ -125,7 +125,13 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 
-_KIND_NAMES = {bool: "boolean", int: "integer", float: "number", tuple: "list", str: "string"}
+_KIND_NAMES = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    tuple: "a list",
+    str: "a string",
+}
 
 
 def _value(key: str, kind: type, value: Any) -> Any:
@@ -149,7 +155,7 @@ def _value(key: str, kind: type, value: Any) -> Any:
             return tuple(str(v).strip() for v in items if str(v).strip())
         return str(value)
     except ValueError:
-        raise StageConfigError(f"{key} must be a {_KIND_NAMES[kind]}, got {value!r}") from None
+        raise StageConfigError(f"{key} must be {_KIND_NAMES[kind]}, got {value!r}") from None
 
 
 def settings_from(stage: str, region: str | None, raw: Mapping[str, Any]) -> StageSettings:

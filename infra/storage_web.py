@@ -4,7 +4,7 @@ behind CloudFront (origin access control) with a generated config.json."""
 from __future__ import annotations
 
 import mimetypes
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pulumi
 import pulumi_aws as aws
@@ -12,11 +12,48 @@ import pulumi_aws as aws
 from infra.settings import StageSettings
 
 WEB = Path(__file__).resolve().parents[1] / "web"
+CONFIG_KEY = "config.json"
+"""Generated from the stage's outputs; a web/config.json (the local stack's) is not uploaded."""
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+}
+"""Fixed here rather than from the machine's mime.types, so every machine uploads the same."""
 
 
-def private_bucket(name: str, bucket_name: str, parent: pulumi.Resource) -> aws.s3.Bucket:
+def content_type(key: str) -> str:
+    """The Content-Type a browser needs for a web/ file."""
+    suffix = PurePosixPath(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def bucket_name(stage: str, purpose: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+    """S3 names are global: `dynamotalk-{stage}-{purpose}-{account}` cannot clash with others'."""
+    return pulumi.Output.concat("dynamotalk-", stage, "-", purpose, "-", account_id)
+
+
+def private_bucket(
+    name: str, physical_name: pulumi.Input[str], settings: StageSettings, parent: pulumi.Resource
+) -> aws.s3.Bucket:
+    """A bucket nobody reaches without IAM: public access blocked, owner-enforced, encrypted.
+
+    Unprotected stages (dev) may be destroyed with their uploads; protected ones keep them.
+    """
     child = pulumi.ResourceOptions(parent=parent)
-    bucket = aws.s3.Bucket(name, bucket=bucket_name, force_destroy=False, opts=child)
+    bucket = aws.s3.Bucket(
+        name,
+        bucket=physical_name,
+        force_destroy=not settings.deletion_protection,
+        opts=pulumi.ResourceOptions(parent=parent, protect=settings.deletion_protection),
+    )
     aws.s3.BucketPublicAccessBlock(
         f"{name}-no-public",
         bucket=bucket.id,
@@ -48,14 +85,20 @@ def private_bucket(name: str, bucket_name: str, parent: pulumi.Resource) -> aws.
 
 
 class Attachments(pulumi.ComponentResource):
+    """Files and avatars: browsers upload with presigned POSTs, read with presigned GETs."""
+
     bucket: aws.s3.Bucket
 
     def __init__(
-        self, name: str, settings: StageSettings, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        settings: StageSettings,
+        account_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:storage:Attachments", name, None, opts)
         self.bucket = private_bucket(
-            f"{name}-bucket", f"dynamotalk-{settings.stage}-attachments", self
+            f"{name}-bucket", bucket_name(settings.stage, "attachments", account_id), settings, self
         )
         child = pulumi.ResourceOptions(parent=self)
         aws.s3.BucketCorsConfiguration(
@@ -90,6 +133,8 @@ class Attachments(pulumi.ComponentResource):
 
 
 class Web(pulumi.ComponentResource):
+    """The static web client: a private bucket read only by this stage's CloudFront."""
+
     bucket: aws.s3.Bucket
     distribution: aws.cloudfront.Distribution
 
@@ -97,12 +142,15 @@ class Web(pulumi.ComponentResource):
         self,
         name: str,
         settings: StageSettings,
+        account_id: pulumi.Input[str],
         config: pulumi.Input[dict[str, pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:web:Web", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.bucket = private_bucket(f"{name}-bucket", f"dynamotalk-{settings.stage}-web", self)
+        self.bucket = private_bucket(
+            f"{name}-bucket", bucket_name(settings.stage, "web", account_id), settings, self
+        )
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
             name=f"dynamotalk-{settings.stage}-web",
@@ -173,21 +221,19 @@ class Web(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        if WEB.is_dir():
-            for path in sorted(p for p in WEB.rglob("*") if p.is_file()):
-                key = path.relative_to(WEB).as_posix()
-                aws.s3.BucketObjectv2(
-                    f"{name}-file-{key}",
-                    bucket=self.bucket.id,
-                    key=key,
-                    source=pulumi.FileAsset(str(path)),
-                    content_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
-                    opts=child,
-                )
+        for key, path in web_files().items():
+            aws.s3.BucketObjectv2(
+                f"{name}-file-{key}",
+                bucket=self.bucket.id,
+                key=key,
+                source=pulumi.FileAsset(str(path)),
+                content_type=content_type(key),
+                opts=child,
+            )
         aws.s3.BucketObjectv2(
             f"{name}-config",
             bucket=self.bucket.id,
-            key="config.json",
+            key=CONFIG_KEY,
             content=pulumi.Output.json_dumps(config),
             content_type="application/json",
             cache_control="no-cache",
@@ -195,3 +241,13 @@ class Web(pulumi.ComponentResource):
         )
         self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
         self.register_outputs({"webUrl": self.url})
+
+
+def web_files(root: Path = WEB) -> dict[str, Path]:
+    """Key -> file for everything under web/ (none if it does not exist yet), sorted."""
+    if not root.is_dir():
+        return {}
+    files = sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    keys = {path.relative_to(root).as_posix(): path for path in files}
+    keys.pop(CONFIG_KEY, None)
+    return {k: v for k, v in keys.items() if not PurePosixPath(k).name.startswith(".")}

@@ -1,0 +1,125 @@
+"""The HTTP API (payload 2.0), wired from routes.HTTP_ROUTES.
+
+The Cognito JWT authorizer guards every route marked `authorized` (all but GET /health); CORS
+follows the stage's origins; the $default stage auto-deploys with throttling and access logs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from dynamotalk.routes import HTTP_ROUTES
+from infra.functions import LambdaFunction
+from infra.settings import StageSettings
+
+ACCESS_LOG_FORMAT = (
+    '{"requestId":"$context.requestId","routeKey":"$context.routeKey",'
+    '"status":"$context.status","responseLength":"$context.responseLength",'
+    '"error":"$context.error.message","authorizerError":"$context.authorizer.error",'
+    '"integrationError":"$context.integrationErrorMessage",'
+    '"integrationLatencyMs":"$context.integration.latency","ip":"$context.identity.sourceIp"}'
+)
+CORS_METHODS = sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"})
+
+
+def _slug(route_key: str) -> str:
+    """`GET /rooms/{roomId}` -> `GET-rooms-roomId`: a stable Pulumi resource name."""
+    return route_key.replace(" ", "").replace("/", "-").replace("{", "").replace("}", "")
+
+
+class HttpApi(pulumi.ComponentResource):
+    """The REST side of the chat: rooms, history, members, profile, uploads."""
+
+    api: aws.apigatewayv2.Api
+
+    def __init__(
+        self,
+        name: str,
+        settings: StageSettings,
+        functions: Mapping[str, LambdaFunction],
+        user_pool_id: pulumi.Input[str],
+        client_id: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dynamotalk:api:HttpApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.api = aws.apigatewayv2.Api(
+            f"{name}-api",
+            name=f"dynamotalk-{settings.stage}-http",
+            protocol_type="HTTP",
+            cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
+                allow_origins=list(settings.cors_origins),
+                allow_methods=CORS_METHODS,
+                allow_headers=["authorization", "content-type"],
+                max_age=3600,
+            ),
+            opts=child,
+        )
+        # Cognito access tokens carry the app client in `client_id` (no `aud`); API Gateway
+        # checks either claim against the audience list.
+        self.authorizer = aws.apigatewayv2.Authorizer(
+            f"{name}-jwt",
+            api_id=self.api.id,
+            authorizer_type="JWT",
+            identity_sources=["$request.header.Authorization"],
+            name="cognito",
+            jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
+                audiences=[client_id],
+                issuer=pulumi.Output.concat(
+                    "https://cognito-idp.", settings.region, ".amazonaws.com/", user_pool_id
+                ),
+            ),
+            opts=child,
+        )
+        every_route = pulumi.Output.concat(self.api.execution_arn, "/*")
+        integrations: dict[str, aws.apigatewayv2.Integration] = {}
+        routes: list[pulumi.Resource] = []
+        for route in HTTP_ROUTES:
+            if route.module not in integrations:
+                integrations[route.module] = aws.apigatewayv2.Integration(
+                    f"{name}-{route.module}",
+                    api_id=self.api.id,
+                    integration_type="AWS_PROXY",
+                    integration_uri=functions[route.module].function.invoke_arn,
+                    payload_format_version="2.0",
+                    opts=child,
+                )
+                functions[route.module].allow_invoke(
+                    f"{name}-invoke-{route.module}", "apigateway.amazonaws.com", every_route, self
+                )
+            routes.append(
+                aws.apigatewayv2.Route(
+                    f"{name}-route-{_slug(route.route_key)}",
+                    api_id=self.api.id,
+                    route_key=route.route_key,
+                    target=integrations[route.module].id.apply(lambda i: f"integrations/{i}"),
+                    authorization_type="JWT" if route.authorized else "NONE",
+                    authorizer_id=self.authorizer.id if route.authorized else None,
+                    opts=child,
+                )
+            )
+        self.access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs",
+            name=f"/aws/apigateway/dynamotalk-{settings.stage}-http",
+            retention_in_days=settings.log_retention_days,
+            opts=child,
+        )
+        self.stage = aws.apigatewayv2.Stage(
+            f"{name}-stage",
+            api_id=self.api.id,
+            name="$default",
+            auto_deploy=True,
+            default_route_settings=aws.apigatewayv2.StageDefaultRouteSettingsArgs(
+                throttling_rate_limit=settings.throttle_rate,
+                throttling_burst_limit=settings.throttle_burst,
+            ),
+            access_log_settings=aws.apigatewayv2.StageAccessLogSettingsArgs(
+                destination_arn=self.access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=routes),
+        )
+        self.url = self.api.api_endpoint
+        self.register_outputs({"httpUrl": self.url})
