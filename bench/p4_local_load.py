@@ -182,6 +182,8 @@ async def load(base: str, clients: int, rooms: int, messages: int) -> dict[str, 
         "lost": lost,
         "duplicated": duplicated,
         "seconds": elapsed,
+        "sent": sent_ids,
+        "tokens": tokens,
     }
 
 
