@@ -157,6 +157,9 @@ def test_throttling_gone_slow_and_failing_recipients_lose_nothing(
         retried += errors
     chaos.share = 0.0
 
+    print(
+        f"\nfaults: {chaos.injected} of {chaos.calls} DynamoDB calls throttled, {retried} client retries"
+    )
     assert chaos.injected > 10, "the fault injection really fired"
     assert retried > 0, "some posts needed a retry"
     # Exactly once: every client id once in history, nothing else.
