@@ -186,3 +186,56 @@ def test_bad_password_shows_a_clear_error(browser: Browser, stack_url: str) -> N
     page.get_by_role("button", name="Sign in").click()
     expect(page.locator("#signin-error")).to_have_text("Wrong username or password.")
     context.close()
+
+
+def test_edit_delete_react_and_avatar_in_the_browser(browser: Browser, stack_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    viewer_context = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True)
+    viewer = viewer_context.new_page()
+    tag = os.urandom(3).hex()
+    sign_up(page, stack_url, f"editor{tag}")
+    room_name = f"edits {tag}"
+    page.get_by_label("New room").fill(room_name)
+    page.get_by_role("button", name="Create").click()
+    expect(page.locator("#room-title")).to_have_text(room_name)
+    sign_up(viewer, stack_url, f"viewer{tag}")
+    viewer.get_by_label("Public rooms").select_option(label=room_name)
+    viewer.get_by_role("button", name="Join").click()
+    expect(viewer.locator("#room-title")).to_have_text(room_name)
+
+    page.get_by_role("textbox", name="Message", exact=True).fill("first draft")
+    page.keyboard.press("Enter")
+    expect(message(viewer, "first draft")).to_be_visible()
+    mine = page.locator("#messages li.message", has_text="first draft")
+    page.once("dialog", lambda dialog: dialog.accept("final words"))
+    mine.get_by_role("button", name="Edit").click()
+    expect(message(viewer, "final words")).to_be_visible()
+    expect(viewer.locator("#messages li.message", has_text="final words")).to_contain_text(
+        "(edited)"
+    )
+
+    theirs = viewer.locator("#messages li.message", has_text="final words")
+    theirs.get_by_role("button", name="React with 🎉").click()
+    reaction = page.locator("#messages li.message", has_text="final words").get_by_role(
+        "button", name="React with 🎉"
+    )
+    expect(reaction).to_have_text("🎉 1")
+    expect(theirs.get_by_role("button", name="React with 🎉")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#messages li.message", has_text="final words").get_by_role(
+        "button", name="Delete"
+    ).click()
+    expect(viewer.locator("#messages li.message.deleted .text")).to_have_text("message deleted")
+    expect(message(viewer, "final words")).to_have_count(0)
+
+    page.locator("#avatar-input").set_input_files(
+        files=[{"name": "me.png", "mimeType": "image/png", "buffer": png(48, 48)}]
+    )
+    expect(page.locator("#my-avatar")).to_be_visible()
+    page.wait_for_function("document.getElementById('my-avatar').naturalWidth === 48")
+    context.close()
+    viewer_context.close()
