@@ -7,11 +7,13 @@ be what DynamoDB actually does.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from dynamotalk.adapters import memory
 from dynamotalk.adapters.dynamodb import (
@@ -20,7 +22,7 @@ from dynamotalk.adapters.dynamodb import (
     DynamoRoomStore,
     DynamoUserStore,
 )
-from dynamotalk.domain.errors import NotFound
+from dynamotalk.domain.errors import NotFound, RateLimited
 from dynamotalk.domain.ids import encode_ulid
 from dynamotalk.domain.models import (
     Attachment,
@@ -214,6 +216,69 @@ def test_count_after_is_exact_up_to_the_cap(stores: dict[str, Any]) -> None:
     assert messages.count_after("room-9", None, 100) == 0
 
 
+def test_reactions_take_any_short_emoji_string(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    messages.append(msg(1))
+    # Strings that would break a bare attribute name or an expression if not placeholdered.
+    emojis = ["👨\u200d👩\u200d👧\u200d👦", "a.b#c:d", "#text", ":user", "r#x", "Ω" * 16]
+    for emoji in emojis:
+        messages.set_reaction("room-1", mid(1), emoji, "bob", True)
+    assert dict(messages.get("room-1", mid(1)).reactions) == {e: {"bob"} for e in emojis}
+    for emoji in emojis:
+        last = messages.set_reaction("room-1", mid(1), emoji, "bob", False)
+    assert dict(last.reactions) == {}
+    assert dict(messages.get("room-1", mid(1)).reactions) == {}
+    # Removing a reaction nobody made changes nothing and is no error.
+    assert dict(messages.set_reaction("room-1", mid(1), "👍", "bob", False).reactions) == {}
+
+
+def test_soft_delete_twice_keeps_the_first_deletion(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    messages.append(msg(1))
+    first = messages.soft_delete("room-1", mid(1), 50)
+    again = messages.soft_delete("room-1", mid(1), 60)
+    assert again == first
+    assert again.deleted_at == 50
+
+
+def test_empty_limits_give_empty_answers(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    for n in (1, 2):
+        messages.append(msg(n))
+    assert messages.before("room-1", None, 0) == []
+    assert messages.after("room-1", None, 0) == []
+    assert messages.count_after("room-1", None, 0) == 0
+    stores["rooms"].create(room("r1"), [member("r1", "alice")])
+    assert stores["rooms"].public_rooms(0) == []
+
+
+def test_concurrent_retries_of_one_post_store_it_once(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    results: list[tuple[Message, bool]] = []
+    lock = threading.Lock()
+
+    def post(n: int) -> None:
+        # What a client does: retry a retryable refusal with the same client id.
+        for _ in range(20):
+            try:
+                outcome = messages.append(msg(n, client_id="one-post"))
+            except RateLimited:
+                continue
+            with lock:
+                results.append(outcome)
+            return
+
+    threads = [threading.Thread(target=post, args=(n,)) for n in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 8
+    assert sum(created for _, created in results) == 1
+    assert len({stored for stored, _ in results}) == 1
+    assert len(messages.after("room-1", None, 100)) == 1
+
+
 # --- RoomStore ------------------------------------------------------------------------------
 
 
@@ -234,6 +299,13 @@ def test_create_room_once_with_members(stores: dict[str, Any]) -> None:
     assert {m.user_id for m in rooms.members("r1")} == {"alice", "bob"}
     assert rooms.member("r1", "mallory") is None
     assert rooms.member("r1", "alice") == member("r1", "alice", Role.OWNER)
+
+
+def test_create_room_with_a_repeated_member(stores: dict[str, Any]) -> None:
+    rooms = stores["rooms"]
+    owner = member("r1", "alice", Role.OWNER)
+    assert rooms.create(room("r1"), [member("r1", "alice"), owner])
+    assert rooms.members("r1") == [owner]
 
 
 def test_direct_room_keeps_its_pair(stores: dict[str, Any]) -> None:
@@ -296,6 +368,14 @@ def test_users_by_id_and_case_insensitive_username(stores: dict[str, Any]) -> No
     assert users.get("u-1").last_seen == 12345
     users.set_last_seen("u-9", 1)  # unknown user: nothing happens
     assert users.get("u-9") is None
+
+
+def test_get_many_beyond_one_batch(stores: dict[str, Any]) -> None:
+    users = stores["users"]
+    for n in range(105):
+        users.put(User(f"u-{n}", f"user{n}", f"User {n}", None, n))
+    wanted = [f"u-{n}" for n in range(105)] + ["u-missing", "u-7"]
+    assert sorted(u.user_id for u in users.get_many(wanted)) == sorted(f"u-{n}" for n in range(105))
 
 
 # --- ConnectionRegistry ---------------------------------------------------------------------
@@ -362,3 +442,155 @@ def test_expired_rows_are_not_returned(stores: dict[str, Any]) -> None:
     assert registry.rooms_of_connection("old", NOW) == []
     # The same rows were alive a moment earlier.
     assert registry.get("old", NOW - 5) == conn("old", expires_at=NOW - 1)
+
+
+# --- DynamoDB only: paging and throttling ---------------------------------------------------
+
+
+@pytest.fixture(params=["dynamodb-local", "moto"])
+def dynamo(request: pytest.FixtureRequest) -> Iterator[tuple[Any, str]]:
+    fixture = "dynamodb_local" if request.param == "dynamodb-local" else "moto_server"
+    client, table = _client(request.getfixturevalue(fixture))
+    yield client, table
+    client.delete_table(TableName=table)
+
+
+def test_every_full_answer_follows_every_page(dynamo: tuple[Any, str]) -> None:
+    """Pages of two items (as if each were near 1 MB): answers must still be whole."""
+    client, table = dynamo
+
+    def two_per_page(params: dict[str, Any], **_: Any) -> None:
+        params["Limit"] = min(params.get("Limit", 2), 2)
+
+    messages = DynamoMessageStore(client, table)
+    rooms = DynamoRoomStore(client, table)
+    registry = DynamoConnectionRegistry(client, table)
+    for n in range(1, 8):
+        messages.append(msg(n))
+        rooms.create(room(mid(n)), [member(mid(n), "alice")])
+        rooms.add_member(member(mid(1), f"user-{n}"))
+        registry.register(conn(f"c{n}"))
+        registry.subscribe(sub(f"c{n}", "r1"))
+        registry.subscribe(sub("c1", f"room-{n}"))
+    client.meta.events.register("before-parameter-build.dynamodb.Query", two_per_page)
+
+    assert [m.message_id for m in messages.before("room-1", None, 10)] == [
+        mid(n) for n in range(7, 0, -1)
+    ]
+    assert [m.message_id for m in messages.after("room-1", mid(1), 5)] == [
+        mid(n) for n in range(2, 7)
+    ]
+    assert messages.count_after("room-1", None, 100) == 7
+    assert messages.count_after("room-1", None, 5) == 5
+    assert len(rooms.members(mid(1))) == 8
+    assert len(rooms.rooms_of("alice")) == 7
+    assert len(rooms.public_rooms(10)) == 7
+    assert len(registry.connections_in_room("r1", NOW)) == 7
+    assert len(registry.connections_of_user("alice", NOW)) == 7
+    assert len(registry.rooms_of_connection("c1", NOW)) == 8
+    assert registry.unregister("c1") == conn("c1")
+    assert registry.rooms_of_connection("c1", NOW) == []
+    assert all(registry.connections_in_room(f"room-{n}", NOW) == [] for n in range(1, 8))
+
+
+def test_a_reaction_racing_a_delete_does_not_survive_it(dynamo: tuple[Any, str]) -> None:
+    client, table = dynamo
+    messages = DynamoMessageStore(client, table)
+    messages.append(msg(1))
+    messages.set_reaction("room-1", mid(1), "👍", "bob", True)
+    # Another Lambda (its own client) reacts between soft_delete's read and its update.
+    other = DynamoMessageStore(_client_for(client), table)
+    raced: list[Message] = []
+
+    def react_first(params: dict[str, Any], **_: Any) -> None:
+        if "deleted_at" in params.get("UpdateExpression", "") and not raced:
+            raced.append(other.set_reaction("room-1", mid(1), "🎉", "carol", True))
+
+    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", react_first)
+    deleted = messages.soft_delete("room-1", mid(1), 50)
+    assert dict(raced[0].reactions) == {"👍": {"bob"}, "🎉": {"carol"}}
+    assert dict(deleted.reactions) == {}
+    assert dict(other.get("room-1", mid(1)).reactions) == {}
+
+
+def _client_for(client: Any) -> Any:
+    return boto3.client("dynamodb", endpoint_url=client.meta.endpoint_url, region_name="us-east-1")
+
+
+def _refuse(
+    client: Any, operation: str, code: str, reasons: list[str] | None = None, times: int = 10**9
+) -> None:
+    """Make the next `times` `operation` calls fail with `code` before they leave the process."""
+    left = [times]
+
+    def refuse(model: Any, **_: Any) -> None:
+        if model.name != operation or left[0] <= 0:
+            return
+        left[0] -= 1
+        response: dict[str, Any] = {
+            "Error": {"Code": code, "Message": "injected"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        if reasons is not None:
+            response["CancellationReasons"] = [{"Code": r} for r in reasons]
+        raise ClientError(response, operation)  # type: ignore[arg-type]
+
+    client.meta.events.register("before-call.dynamodb", refuse)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"],
+)
+def test_throttling_becomes_rate_limited(dynamo: tuple[Any, str], code: str) -> None:
+    client, table = dynamo
+    for operation in ("GetItem", "Query", "UpdateItem", "BatchWriteItem", "BatchGetItem"):
+        _refuse(client, operation, code)
+    with pytest.raises(RateLimited, match="busy"):
+        DynamoMessageStore(client, table).get("room-1", mid(1))
+    with pytest.raises(RateLimited):
+        DynamoMessageStore(client, table).before("room-1", None, 5)
+    with pytest.raises(RateLimited):
+        DynamoMessageStore(client, table).edit("room-1", mid(1), "x", 1)
+    with pytest.raises(RateLimited):
+        DynamoConnectionRegistry(client, table).subscribe(sub("c1", "r1"))
+    with pytest.raises(RateLimited):
+        DynamoUserStore(client, table).get_many(["u-1"])
+
+
+def test_a_post_that_keeps_conflicting_is_refused_as_retryable(dynamo: tuple[Any, str]) -> None:
+    client, table = dynamo
+    messages = DynamoMessageStore(client, table)
+    _refuse(
+        client,
+        "TransactWriteItems",
+        "TransactionCanceledException",
+        ["None", "TransactionConflict"],
+    )
+    with pytest.raises(RateLimited) as refused:
+        messages.append(msg(1))
+    assert refused.value.retryable
+    assert messages.get("room-1", mid(1)) is None
+
+
+def test_a_post_that_conflicts_once_is_stored_on_the_next_attempt(
+    dynamo: tuple[Any, str],
+) -> None:
+    client, table = dynamo
+    messages = DynamoMessageStore(client, table)
+    _refuse(
+        client,
+        "TransactWriteItems",
+        "TransactionCanceledException",
+        ["TransactionConflict", "None"],
+        times=1,
+    )
+    assert messages.append(msg(1)) == (msg(1), True)
+    assert messages.get("room-1", mid(1)) == msg(1)
+
+
+def test_unexpected_errors_are_not_disguised(dynamo: tuple[Any, str]) -> None:
+    client, table = dynamo
+    _refuse(client, "GetItem", "ValidationException")
+    with pytest.raises(ClientError, match="ValidationException"):
+        DynamoRoomStore(client, table).get("r1")

@@ -32,6 +32,7 @@ from dynamotalk.domain.models import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 Item = dict[str, Any]
 
@@ -47,6 +48,7 @@ _THROTTLED = frozenset(
 )
 _BATCH_WRITE = 25
 _BATCH_GET = 100
+_CONFLICT_ATTEMPTS = 4
 
 
 def _dump(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -93,6 +95,8 @@ class _Table:
 
     def query(self, limit: int | None = None, **kwargs: Any) -> Iterator[Item]:
         """Items of a Query, following LastEvaluatedKey until `limit` items (or the end)."""
+        if limit is not None and limit <= 0:
+            return  # DynamoDB refuses Limit=0; the answer is empty anyway
         request: dict[str, Any] = {"TableName": self.table_name, **kwargs}
         seen = 0
         while True:
@@ -235,37 +239,51 @@ class DynamoMessageStore:
         room_pk = t.room_pk(message.room_id)
         claim_sk = t.client_sk(message.author_id, message.client_id)
         claim = {"PK": room_pk, "SK": claim_sk, "message_id": message.message_id}
-        try:
-            self.client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": _dump(claim),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                    {
-                        "Put": {
-                            "TableName": self.table_name,
-                            "Item": _dump(_message_item(message)),
-                            "ConditionExpression": "attribute_not_exists(PK)",
-                        }
-                    },
-                ]
-            )
-        except ClientError as error:
-            if _code(error) != "TransactionCanceledException":
-                raise self._table._translate(error) from error
-            reasons = _reasons(error)
-            if not reasons or reasons[0] != "ConditionalCheckFailed":
+        # The claim and the message are written together or not at all, each only if absent:
+        # a retry finds the claim taken and gets the message stored the first time.
+        request: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(claim),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(_message_item(message)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=request)
+            except ClientError as error:
+                if _code(error) != "TransactionCanceledException":
+                    raise self._table._translate(error) from error
+                reasons = _reasons(error)
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return self._first_of_claim(message.room_id, claim_sk, error), False
+                if "TransactionConflict" in reasons and attempt + 1 < _CONFLICT_ATTEMPTS:
+                    # Two retries of one post racing: the next attempt sees the winner's claim.
+                    time.sleep(0.02 * 2**attempt)
+                    continue
+                # Throttled, still conflicting, or (never in practice) a message id collision:
+                # nothing was written, and the client retries with the same client id.
                 raise _throttled(error) from error
-            existing = self._table.get(room_pk, claim_sk)
-            stored = existing and self.get(message.room_id, str(existing["message_id"]))
-            if not stored:
-                raise _throttled(error) from error
-            return stored, False
-        return message, True
+            return message, True
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _first_of_claim(self, room_id: str, claim_sk: str, error: ClientError) -> Message:
+        """The message a taken client-id claim points to (written in the same transaction)."""
+        existing = self._table.get(t.room_pk(room_id), claim_sk)
+        stored = self.get(room_id, str(existing["message_id"])) if existing else None
+        if stored is None:
+            # The claim was deleted between the failed write and this read: ask for a retry.
+            raise _throttled(error) from error
+        return stored
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         item = self._table.get(t.room_pk(room_id), t.message_sk(message_id))
@@ -302,16 +320,35 @@ class DynamoMessageStore:
             raise NotFound("no such message")
         if current.deleted:
             return current
-        names = {f"#r{i}": f"r#{emoji}" for i, emoji in enumerate(current.reactions)}
+        names = _reaction_names(current)
         removed = ", ".join(["attachments", *names])
-        return self._update(
-            room_id,
-            message_id,
-            "attribute_exists(PK)",
-            UpdateExpression=f"SET #text = :empty, deleted_at = :at REMOVE {removed}",
-            ExpressionAttributeNames={"#text": "text", **names},
-            ExpressionAttributeValues={":empty": {"S": ""}, ":at": {"N": str(deleted_at)}},
-        )
+        try:
+            deleted = self._update(
+                room_id,
+                message_id,
+                "attribute_exists(PK) AND attribute_not_exists(deleted_at)",
+                UpdateExpression=f"SET #text = :empty, deleted_at = :at REMOVE {removed}",
+                ExpressionAttributeNames={"#text": "text", **names},
+                ExpressionAttributeValues={":empty": {"S": ""}, ":at": {"N": str(deleted_at)}},
+            )
+        except NotFound:
+            # A concurrent delete won the race: the message is deleted either way.
+            winner = self.get(room_id, message_id)
+            if winner is None:
+                raise
+            return winner
+        if deleted.reactions:
+            # A reaction that landed between the read and the update survived it; no new one
+            # can land now (set_reaction requires a live message), so one more REMOVE is final.
+            names = _reaction_names(deleted)
+            deleted = self._update(
+                room_id,
+                message_id,
+                "attribute_exists(PK)",
+                UpdateExpression=f"REMOVE {', '.join(names)}",
+                ExpressionAttributeNames=names,
+            )
+        return deleted
 
     def set_reaction(
         self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool
@@ -363,6 +400,11 @@ class DynamoMessageStore:
                 ":high": {"S": "MSG$"},
             },
         )
+
+
+def _reaction_names(message: Message) -> dict[str, str]:
+    """Placeholders for the message's reaction attributes: an emoji is no valid bare name."""
+    return {f"#r{i}": f"r#{emoji}" for i, emoji in enumerate(message.reactions)}
 
 
 def _just_below(key: str) -> str:
@@ -439,6 +481,8 @@ class DynamoRoomStore:
         self._table = _Table(self.client, self.table_name)
 
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
+        # One item per user (the last one given wins): a transaction may not touch an item twice.
+        members = list({m.user_id: m for m in members}.values())
         puts: list[Any] = [
             {
                 "Put": {
