@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -30,43 +27,19 @@ from websockets.asyncio.client import connect
 
 from bench.table import Table
 from dynamotalk.local.emulators import free_port
+from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-1"  # noqa: S105 - loopback test users only
 
 
-def start_stack(*extra: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_stack(*extra: str) -> tuple[subprocess.Popen[str], str]:
+    """`dynamotalk dev` on a free port, the same way the end-to-end tests start it."""
     port = free_port()
-    data = tempfile.mkdtemp(prefix="p4-")
-    log = open(Path(data) / "dev.log", "wb")  # noqa: SIM115 - lives as long as the process
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "dynamotalk.cli",
-            "dev",
-            "--port",
-            str(port),
-            "--data-dir",
-            data,
-            "--quiet",
-            *extra,
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    process = start_dev(port, Path(tempfile.mkdtemp(prefix="p4-")), "--quiet", *extra)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("local stack did not start")
+    wait_healthy(base, process)
+    return process, base
 
 
 def sign_up(base: str, config: dict[str, str], name: str) -> str:
@@ -208,8 +181,7 @@ def run(quick: bool) -> Table:
         try:
             results[label] = r = asyncio.run(load(base, clients, rooms, messages))
         finally:
-            os.killpg(process.pid, signal.SIGINT)
-            process.wait(30)
+            stop(process)
         table.add(
             label,
             r["messages"],
