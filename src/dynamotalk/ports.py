@@ -7,7 +7,7 @@ Every time argument is epoch milliseconds unless the name says seconds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from dynamotalk.domain.events import Event
@@ -168,6 +168,21 @@ class AttachmentStore(Protocol):
     def size_of(self, key: str) -> int | None:
         """Size of an uploaded object, None if it does not exist."""
         ...
+
+
+class Assistant(Protocol):
+    """A chat bot's brain: given a room's recent messages, answer the request."""
+
+    def reply(self, context: Sequence[Message], request: Message, names: Mapping[str, str]) -> str:
+        """The reply text. `context` is oldest first and ends before `request`; `names` maps
+        user ids to usernames. Raises any exception on failure (the bot apologises)."""
+        ...
+
+
+class BotJobs(Protocol):
+    """Where ChatService hands messages the bot should answer; never waits for the answer."""
+
+    def enqueue(self, room_id: str, message_id: str) -> None: ...
 
 
 class Clock(Protocol):

@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from dynamotalk.domain import rules
+from dynamotalk.domain import bot, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from dynamotalk.domain.events import (
@@ -48,6 +48,7 @@ from dynamotalk.domain.models import (
 )
 from dynamotalk.ports import (
     AttachmentStore,
+    BotJobs,
     Clock,
     ConnectionRegistry,
     IdGenerator,
@@ -94,6 +95,8 @@ class ChatService:
     clock: Clock
     ids: IdGenerator
     limits: rules.Limits = attrs.Factory(rules.Limits)
+    bot_jobs: BotJobs | None = None
+    """Set where a bot participant runs: messages for it are queued, never awaited."""
 
     # --- connections and presence -------------------------------------------------------------
 
@@ -389,6 +392,10 @@ class ChatService:
         if created:
             self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
             self._broadcast(room.room_id, MessagePosted(stored))
+            if self.bot_jobs is not None and bot.wants_reply(
+                room, stored, lambda: self.rooms.member(room.room_id, bot.BOT.user_id) is not None
+            ):
+                self.bot_jobs.enqueue(room.room_id, stored.message_id)
         return stored
 
     def _check_attachments(

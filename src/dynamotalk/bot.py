@@ -1,0 +1,112 @@
+"""The chat bot participant: answers `@bot` mentions (in rooms it belongs to) and direct
+messages, using an Assistant (Bedrock in the cloud, a deterministic one locally).
+
+The sender never waits for the model: ChatService hands a job (room id, message id) to a
+BotJobs queue; a worker calls `BotWorker.answer`, which shows typing, reads the room's recent
+messages as context, asks the assistant under a timeout and a circuit breaker, and posts the
+reply as an ordinary message (stored, fanned out, in history). On failure it posts a short
+apology instead of nothing. The reply's client id is derived from the request's id, so a job
+delivered twice (queues are at-least-once) still yields one reply.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+import attrs
+import structlog
+
+from dynamotalk.domain.bot import APOLOGY, BOT
+from dynamotalk.domain.models import Message
+from dynamotalk.ports import Assistant
+from dynamotalk.service import ChatService
+
+_log = structlog.get_logger("dynamotalk.bot")
+
+
+@attrs.define
+class Breaker:
+    """Opens after `threshold` failures in a row; lets one try through after `cooldown_s`."""
+
+    threshold: int = 3
+    cooldown_s: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    failures: int = 0
+    opened_at: float | None = None
+
+    def allows(self) -> bool:
+        return self.opened_at is None or self.clock() - self.opened_at >= self.cooldown_s
+
+    def record(self, ok: bool) -> None:
+        if ok:
+            self.failures, self.opened_at = 0, None
+            return
+        self.failures += 1
+        if self.failures >= self.threshold or self.opened_at is not None:
+            self.opened_at = self.clock()
+
+
+@attrs.define
+class BotWorker:
+    service: ChatService
+    assistant: Assistant
+    context_size: int = 20
+    timeout_s: float = 20.0
+    breaker: Breaker = attrs.Factory(Breaker)
+    _pool: concurrent.futures.ThreadPoolExecutor = attrs.Factory(
+        lambda: concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="assistant")
+    )
+
+    def answer(self, room_id: str, message_id: str) -> Message | None:
+        service = self.service
+        request = service.messages.get(room_id, message_id)
+        if request is None or request.deleted or request.author_id == BOT.user_id:
+            return None
+        service.typing(BOT, room_id)
+        context = list(reversed(service.messages.before(room_id, message_id, self.context_size)))
+        authors = {m.author_id for m in [*context, request]}
+        names = {u.user_id: u.username for u in service.users.get_many(sorted(authors))}
+        text = self._ask(context, request, names)
+        limit = service.limits.max_text
+        return service.post_message(BOT, room_id, text[:limit], f"bot-reply-{message_id}")
+
+    def _ask(self, context: list[Message], request: Message, names: dict[str, str]) -> str:
+        if not self.breaker.allows():
+            return APOLOGY
+        future = self._pool.submit(self.assistant.reply, context, request, names)
+        try:
+            text = future.result(timeout=self.timeout_s).strip()
+        except Exception:  # noqa: BLE001 - timeout, throttling, bad reply: all an apology
+            self.breaker.record(False)
+            return APOLOGY
+        self.breaker.record(bool(text))
+        return text or APOLOGY
+
+
+@attrs.define
+class ThreadBotJobs:
+    """BotJobs in the local stack: an in-process queue drained by one background thread."""
+
+    worker: Callable[[], BotWorker]
+    """Builds the worker on first use (it needs the finished ChatService)."""
+    _queue: queue.Queue[tuple[str, str]] = attrs.Factory(queue.Queue)
+    _thread: threading.Thread | None = None
+
+    def enqueue(self, room_id: str, message_id: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._drain, name="bot", daemon=True)
+            self._thread.start()
+        self._queue.put((room_id, message_id))
+
+    def _drain(self) -> None:
+        worker = self.worker()
+        while True:
+            room_id, message_id = self._queue.get()
+            try:
+                worker.answer(room_id, message_id)
+            except Exception:  # noqa: BLE001 - one bad job must not stop the bot
+                _log.exception("bot_job_failed", room_id=room_id, message_id=message_id)
