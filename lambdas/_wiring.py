@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from dynamotalk.adapters.cognito import CognitoIdentity
+    from dynamotalk.bot import ThreadBotJobs
     from dynamotalk.ports import ConnectionRegistry, MessageStore, RoomStore, UserStore
 
 configure()
@@ -108,7 +109,7 @@ def service() -> ChatService:
     attachments = S3AttachmentStore(
         cast("S3Client", s3), s.bucket_name, download_base_url=s.download_base_url
     )
-    return ChatService(
+    service = ChatService(
         messages=messages,
         rooms=rooms,
         users=users,
@@ -118,6 +119,21 @@ def service() -> ChatService:
         clock=SystemClock(),
         ids=UlidGenerator(),
     )
+    if os.environ.get("DYNAMOTALK_BOT") == "local":
+        service.bot_jobs = _local_bot(service)
+    return service
+
+
+def _local_bot(service: ChatService) -> ThreadBotJobs:
+    """The bot of the local stack: an in-process queue and the deterministic echo assistant."""
+    from dynamotalk.adapters.bedrock import EchoAssistant
+    from dynamotalk.bot import BotWorker, Breaker, ThreadBotJobs
+
+    breaker = Breaker(
+        threshold=int(os.environ.get("DYNAMOTALK_BOT_BREAKER_THRESHOLD", "3")),
+        cooldown_s=float(os.environ.get("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", "30")),
+    )
+    return ThreadBotJobs(lambda: BotWorker(service, EchoAssistant(), breaker=breaker))
 
 
 @functools.cache

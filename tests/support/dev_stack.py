@@ -17,7 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def start_dev(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
     """Start `dynamotalk dev`; its output goes to data_dir/dev.log (a pipe nobody reads would
     fill up and stall the server)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    # A quick bot breaker so the end-to-end test can watch it open and close.
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "DYNAMOTALK_BOT_BREAKER_THRESHOLD": "2",
+        "DYNAMOTALK_BOT_BREAKER_COOLDOWN_S": "2",
+    }
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "dev.log").open("w")
     return subprocess.Popen(

@@ -37,14 +37,17 @@ def say(options: Options, line: str) -> None:
 
 def ensure_demo_room() -> None:
     """A public room to land in on first start (kept across restarts with --data-dir)."""
+    from dynamotalk.domain.bot import BOT
     from dynamotalk.domain.models import Principal, RoomKind
     from lambdas import _wiring
 
     service = _wiring.service()
+    service.ensure_user(BOT)
     system = Principal(user_id="dynamotalk-system", username="dynamotalk")
     if not any(room.name == DEMO_ROOM for room in service.rooms.public_rooms(100)):
-        room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC)
-        service.post_message(system, room.room_id, "Welcome to DynamoTalk! Say hi 👋", "welcome")
+        room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC, [BOT.user_id])
+        welcome = "Welcome to DynamoTalk! Say hi 👋 (mention @bot to talk to the bot)"
+        service.post_message(system, room.room_id, welcome, "welcome")
 
 
 def run(options: Options) -> int:
@@ -91,6 +94,7 @@ def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -
     origins = [base, f"http://localhost:{options.port}"]
     resources = provision(STAGE, ddb_endpoint, moto.endpoint, origins)
     os.environ.update(resources.environment(management_endpoint=base, auto_confirm=True))
+    os.environ.setdefault("DYNAMOTALK_BOT", "local")
     from lambdas import _wiring
 
     ensure_demo_room()
