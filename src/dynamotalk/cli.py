@@ -30,7 +30,17 @@ def main(argv: list[str] | None = None) -> int:
         "--script", action="store_true", help="read commands from stdin without a prompt"
     )
 
+    mcp = commands.add_parser(
+        "mcp", help="MCP server (stdio) acting as DYNAMOTALK_USER / DYNAMOTALK_PASSWORD"
+    )
+    mcp.add_argument("--url", default=None, help="local stack base URL (reads its config.json)")
+    mcp.add_argument("--config", default=None, help="URL or path of a stage's config.json")
+
     args = parser.parse_args(argv)
+    if args.command == "mcp":
+        from dynamotalk.mcp_server import main as mcp_main
+
+        return mcp_main(args)
     if args.command == "dev":
         from dynamotalk.local.stack import Options, run
 

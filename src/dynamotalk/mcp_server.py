@@ -1,0 +1,179 @@
+"""`dynamotalk mcp`: a Model Context Protocol server (official `mcp` SDK, stdio transport) that
+lets an AI assistant act as a signed-in user of a local or deployed stage.
+
+Tools: list_rooms, read_history (paged), post_message, open_direct, wait_for_messages.
+Resources: `dynamotalk://rooms/{room_id}/transcript`, the last 50 messages as text.
+API refusals come back as MCP tool errors carrying the API's error code ("forbidden: ...").
+
+Credentials come from the environment (DYNAMOTALK_USER, DYNAMOTALK_PASSWORD), never the
+command line, so they do not show in process lists; the stage from --url or --config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+import websockets
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from dynamotalk.local.chat_client import ChatClientError, Session, load_config
+
+
+class Chat:
+    """The signed-in user's view of the stage: HTTP API calls and one-shot WebSocket posts."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.names: dict[str, str] = {}
+
+    async def api(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        async with httpx.AsyncClient(base_url=self.session.config["httpUrl"], timeout=15) as http:
+            for attempt in range(2):
+                reply = await http.request(
+                    method,
+                    path,
+                    json=body,
+                    params={k: v for k, v in params.items() if v is not None} or None,
+                    headers={"authorization": f"Bearer {self.session.id_token}"},
+                )
+                if reply.status_code == 401 and attempt == 0:
+                    await asyncio.to_thread(self.session.refresh)
+                    continue
+                break
+        data = reply.json() if reply.content else {}
+        if reply.status_code >= 400:
+            error = data.get("error") or {"code": "unauthorized", "message": data.get("message")}
+            raise ToolError(f"{error['code']}: {error['message']}")
+        return data
+
+    async def name_of(self, user_id: str) -> str:
+        if user_id not in self.names:
+            try:
+                user = (await self.api("GET", f"/users/{user_id}"))["user"]
+                self.names[user_id] = user["username"]
+            except ToolError:
+                self.names[user_id] = user_id
+        return self.names[user_id]
+
+    async def shape(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": message["id"],
+            "author": await self.name_of(message["authorId"]),
+            "text": "(deleted)" if message["deleted"] else message["text"],
+            "createdAt": message["createdAt"],
+            "attachments": [a["name"] for a in message.get("attachments", [])],
+        }
+
+    async def post(self, room_id: str, text: str) -> dict[str, Any]:
+        url = f"{self.session.config['wsUrl']}?token={self.session.id_token}"
+        frame = {"action": "sendMessage", "requestId": "mcp", "roomId": room_id, "text": text}
+        frame["clientId"] = uuid.uuid4().hex
+        async with websockets.connect(url, open_timeout=10) as socket:
+            await socket.send(json.dumps(frame))
+            while True:
+                reply = json.loads(await asyncio.wait_for(socket.recv(), 15))
+                if reply.get("requestId") == "mcp":
+                    break
+        if reply["type"] == "error":
+            raise ToolError(f"{reply['error']['code']}: {reply['error']['message']}")
+        message: dict[str, Any] = reply["message"]
+        return message
+
+
+def build_server(chat: Chat) -> MCPServer:
+    server = MCPServer(
+        name="dynamotalk",
+        instructions=(
+            "Act in DynamoTalk chat rooms as the signed-in user: list rooms, read history, "
+            "post messages, open direct rooms and wait for replies."
+        ),
+    )
+
+    @server.tool()
+    async def list_rooms() -> list[dict[str, Any]]:
+        """The user's rooms with their kind and unread count."""
+        rooms = (await chat.api("GET", "/rooms"))["rooms"]
+        return [
+            {
+                "roomId": r["room"]["roomId"],
+                "name": r["room"]["name"],
+                "kind": r["room"]["kind"],
+                "unread": r["unread"],
+            }
+            for r in rooms
+        ]
+
+    @server.tool()
+    async def read_history(
+        room_id: str, cursor: str | None = None, limit: int = 20
+    ) -> dict[str, Any]:
+        """A page of a room's messages, newest first; pass nextCursor back for older ones."""
+        page = await chat.api("GET", f"/rooms/{room_id}/messages", cursor=cursor, limit=limit)
+        return {
+            "messages": [await chat.shape(m) for m in page["messages"]],
+            "nextCursor": page["nextCursor"],
+        }
+
+    @server.tool()
+    async def post_message(room_id: str, text: str) -> dict[str, Any]:
+        """Post a message to a room as the signed-in user."""
+        message = await chat.post(room_id, text)
+        return {"id": message["id"], "roomId": message["roomId"]}
+
+    @server.tool()
+    async def open_direct(username: str) -> dict[str, Any]:
+        """The direct room with another user (created on first use)."""
+        room = (await chat.api("POST", "/direct", {"username": username}))["room"]
+        return {"roomId": room["roomId"], "name": room["name"]}
+
+    @server.tool()
+    async def wait_for_messages(
+        room_id: str, after_id: str | None = None, timeout_s: float = 20
+    ) -> list[dict[str, Any]]:
+        """Wait (up to timeout_s, at most 60) for messages newer than after_id in a room."""
+        deadline = time.monotonic() + min(max(timeout_s, 0), 60)
+        while True:
+            page = await chat.api("GET", f"/rooms/{room_id}/messages", limit=50)
+            fresh = [m for m in page["messages"] if after_id is None or m["id"] > after_id]
+            if fresh or time.monotonic() >= deadline:
+                return [await chat.shape(m) for m in reversed(fresh)]
+            await asyncio.sleep(0.5)
+
+    @server.resource(
+        "dynamotalk://rooms/{room_id}/transcript",
+        name="transcript",
+        description="The last 50 messages of a room as plain text",
+        mime_type="text/plain",
+    )
+    async def transcript(room_id: str) -> str:
+        page = await chat.api("GET", f"/rooms/{room_id}/messages", limit=50)
+        lines = [await chat.shape(m) for m in reversed(page["messages"])]
+        return "\n".join(f"{m['author']}: {m['text']}" for m in lines)
+
+    return server
+
+
+def main(args: argparse.Namespace) -> int:
+    username = os.environ.get("DYNAMOTALK_USER", "")
+    password = os.environ.get("DYNAMOTALK_PASSWORD", "")
+    if not username or not password:
+        print("dynamotalk mcp: set DYNAMOTALK_USER and DYNAMOTALK_PASSWORD", file=sys.stderr)
+        return 2
+    try:
+        config = load_config(args.url, args.config)
+        session = Session(config, username)
+        session.sign_in(password, None)
+    except ChatClientError as error:
+        print(f"dynamotalk mcp: {error}", file=sys.stderr)
+        return 1
+    build_server(Chat(session)).run(transport="stdio")
+    return 0
