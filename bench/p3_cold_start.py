@@ -28,6 +28,7 @@ ENV = {
     "DYNAMOTALK_USER_POOL_ID": "us-east-1_bench",
     "DYNAMOTALK_USER_POOL_CLIENT_ID": "benchclient",
     "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": "https://example.execute-api.us-east-1.amazonaws.com/b",
+    "DYNAMOTALK_BOT_MODEL_ID": "anthropic.claude-3-haiku-20240307-v1:0",
 }
 
 _TIMER = """

@@ -10,7 +10,15 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTIONS
-from infra.policies import GSI, LOG_ACTIONS, PERMISSIONS, XRAY_ACTIONS
+from infra.policies import (
+    BEDROCK_INVOKE,
+    GSI,
+    LOG_ACTIONS,
+    PERMISSIONS,
+    SQS_CONSUME,
+    SQS_SEND,
+    XRAY_ACTIONS,
+)
 from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
@@ -31,6 +39,8 @@ class Wiring:
     management_endpoint: pulumi.Input[str] | None = None
     user_pool_id: pulumi.Input[str] | None = None
     user_pool_client_id: pulumi.Input[str] | None = None
+    bot_queue_url: pulumi.Input[str] | None = None
+    bot_queue_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(
@@ -78,6 +88,29 @@ def policy_document(
                 "Resource": [
                     pulumi.Output.concat(wiring.bucket_arn, "/", prefix)
                     for prefix in needs.s3_prefixes
+                ],
+            }
+        )
+    if needs.queues_bot_jobs or needs.answers_bot_jobs:
+        if wiring.bot_queue_arn is None:
+            raise ValueError(f"{module} uses the bot queue but no queue is wired")
+        actions = [SQS_SEND] if needs.queues_bot_jobs else sorted(SQS_CONSUME)
+        statements.append(
+            {
+                "Sid": "BotQueue",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": [wiring.bot_queue_arn],
+            }
+        )
+    if needs.answers_bot_jobs:
+        statements.append(
+            {
+                "Sid": "BotModel",
+                "Effect": "Allow",
+                "Action": [BEDROCK_INVOKE],
+                "Resource": [
+                    f"arn:aws:bedrock:{settings.region}::foundation-model/{settings.bot_model_id}"
                 ],
             }
         )
@@ -147,6 +180,15 @@ class LambdaFunction(pulumi.ComponentResource):
             "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": wiring.management_endpoint,
         }
         environment.update({k: v for k, v in optional.items() if v is not None})
+        needs = PERMISSIONS[module]
+        if needs.queues_bot_jobs and wiring.bot_queue_url is not None:
+            environment.update(DYNAMOTALK_BOT="sqs", DYNAMOTALK_BOT_QUEUE_URL=wiring.bot_queue_url)
+        if needs.answers_bot_jobs:
+            environment.update(
+                DYNAMOTALK_BOT_MODEL_ID=settings.bot_model_id,
+                DYNAMOTALK_BOT_MAX_TOKENS=str(settings.bot_max_tokens),
+                DYNAMOTALK_BOT_TEMPERATURE=str(settings.bot_temperature_percent / 100),
+            )
         self.function = aws.lambda_.Function(
             module,
             name=name,

@@ -34,12 +34,29 @@ class Needs:
     s3: tuple[str, ...] = ()
     s3_prefixes: tuple[str, ...] = ()
     """Key prefixes of the attachments bucket the S3 actions apply to."""
+    queues_bot_jobs: bool = False
+    """Sends @bot jobs to the bot queue."""
+    answers_bot_jobs: bool = False
+    """Consumes the bot queue and calls the configured Bedrock model."""
 
     @property
     def actions(self) -> frozenset[str]:
         """Every IAM action this handler is granted (logs and tracing aside)."""
-        extra = ("execute-api:ManageConnections",) if self.manage_connections else ()
+        extra: tuple[str, ...] = (
+            ("execute-api:ManageConnections",) if self.manage_connections else ()
+        )
+        if self.queues_bot_jobs:
+            extra += (SQS_SEND,)
+        if self.answers_bot_jobs:
+            extra += (*SQS_CONSUME, BEDROCK_INVOKE)
         return frozenset((*self.dynamodb, *self.s3, *extra))
+
+
+SQS_SEND = "sqs:SendMessage"
+SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+"""What the Lambda event source mapping needs on the queue, with the function's role."""
+BEDROCK_INVOKE = "bedrock:InvokeModel"
+"""Converse is authorised by InvokeModel, on the one configured model's ARN."""
 
 
 ROOM_FILES = "rooms/*"
@@ -80,6 +97,7 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         s3=("s3:GetObject",),
         s3_prefixes=(ROOM_FILES,),
+        queues_bot_jobs=True,
     ),
     # Rooms, members (Delete on leave/remove), my rooms (GSI1 + BatchGet), presence, profile;
     # presigned upload (Put) and download (Get) URLs for attachments and avatars.
@@ -102,6 +120,20 @@ PERMISSIONS: dict[str, Needs] = {
     "cognito_pre_signup": Needs(),
     # Creates the profile and the username claim (Get, then BatchWrite of both items).
     "cognito_post_confirmation": Needs(dynamodb=("dynamodb:GetItem", "dynamodb:BatchWriteItem")),
+    # Reads the request and its context (Get, Query), the authors' names (BatchGet), posts
+    # the reply (transactional Put, read marker Update) and fans it out (Query, BatchWrite).
+    "bot_worker": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        manage_connections=True,
+        answers_bot_jobs=True,
+    ),
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")

@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.auth import Auth
+from infra.bot import Bot
 from infra.data import Data
 from infra.functions import Functions, Wiring
 from infra.http_api import HttpApi
@@ -41,11 +42,14 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     data = Data("data", settings)
     attachments = Attachments("attachments", settings, account_id)
     websocket = WebSocketApi("websocket", settings)
+    bot = Bot("bot", settings, data.table.name)
     base = Wiring(
         table_name=data.table.name,
         table_arn=data.table.arn,
         bucket_name=attachments.bucket.bucket,
         bucket_arn=attachments.bucket.arn,
+        bot_queue_url=bot.queue.url,
+        bot_queue_arn=bot.queue.arn,
     )
     # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
@@ -57,6 +61,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         user_pool_client_id=auth.client.id,
     )
     functions = Functions("functions", settings, wiring, code)
+    bot.consume(functions["bot_worker"])
     log_role = (
         ApiGatewayLogRole(
             "apigateway-logs",

@@ -59,6 +59,11 @@ class StageSettings:
     """ACM certificate (us-east-1) for the custom domain of the web client."""
     max_message_chars: int = 4000
     manage_api_gateway_log_role: bool = True
+    bot_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
+    """Bedrock model the bot asks (Converse API); the bot worker may invoke only this one."""
+    bot_max_tokens: int = 512
+    bot_temperature_percent: int = 30
+    """Sampling temperature of the bot, in hundredths (30 = 0.3)."""
     """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
 
     def __attrs_post_init__(self) -> None:
@@ -94,6 +99,12 @@ class StageSettings:
             problems.append("customDomain needs certificateArn (an ACM certificate in us-east-1)")
         if not 1 <= self.max_message_chars <= 4000:
             problems.append("maxMessageChars must be 1..4000")
+        if not re.fullmatch(r"[a-zA-Z0-9.:-]{3,100}", self.bot_model_id):
+            problems.append(f"botModelId {self.bot_model_id!r} is not a Bedrock model id")
+        if not 1 <= self.bot_max_tokens <= 4096:
+            problems.append("botMaxTokens must be 1..4096")
+        if not 0 <= self.bot_temperature_percent <= 100:
+            problems.append("botTemperaturePercent must be 0..100")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -122,6 +133,9 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "certificateArn": ("certificate_arn", str),
     "maxMessageChars": ("max_message_chars", int),
     "manageApiGatewayLogRole": ("manage_api_gateway_log_role", bool),
+    "botModelId": ("bot_model_id", str),
+    "botMaxTokens": ("bot_max_tokens", int),
+    "botTemperaturePercent": ("bot_temperature_percent", int),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

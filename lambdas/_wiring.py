@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from dynamotalk.adapters.cognito import CognitoIdentity
-    from dynamotalk.bot import ThreadBotJobs
+    from dynamotalk.bot import BotWorker, ThreadBotJobs
     from dynamotalk.ports import ConnectionRegistry, MessageStore, RoomStore, UserStore
 
 configure()
@@ -119,9 +119,38 @@ def service() -> ChatService:
         clock=SystemClock(),
         ids=UlidGenerator(),
     )
-    if os.environ.get("DYNAMOTALK_BOT") == "local":
+    if s.bot == "local":
         service.bot_jobs = _local_bot(service)
+    elif s.bot == "sqs" and s.bot_queue_url:
+        from dynamotalk.adapters.sqs import SqsBotJobs
+
+        sqs = _OnFirstUse(lambda: _client("sqs", None))
+        service.bot_jobs = SqsBotJobs(sqs, s.bot_queue_url)
     return service
+
+
+@functools.cache
+def bot_worker() -> BotWorker:
+    """The cloud bot: Bedrock's Converse API, model and limits from the stage's settings."""
+    from botocore.config import Config
+
+    from dynamotalk.adapters.bedrock import BedrockAssistant
+    from dynamotalk.bot import BotWorker
+    from dynamotalk.domain.bot import BOT
+
+    s = settings()
+    if not s.bot_model_id:
+        raise SettingsError("DYNAMOTALK_BOT_MODEL_ID is required by the bot worker")
+    config = Config(read_timeout=20, connect_timeout=3, retries={"total_max_attempts": 2})
+    bedrock = _session().client("bedrock-runtime", endpoint_url=s.bedrock_endpoint, config=config)
+    assistant = BedrockAssistant(
+        bedrock,
+        s.bot_model_id,
+        bot_user_id=BOT.user_id,
+        max_tokens=s.bot_max_tokens,
+        temperature=s.bot_temperature,
+    )
+    return BotWorker(service(), assistant, timeout_s=20)
 
 
 def _local_bot(service: ChatService) -> ThreadBotJobs:
@@ -129,10 +158,8 @@ def _local_bot(service: ChatService) -> ThreadBotJobs:
     from dynamotalk.adapters.bedrock import EchoAssistant
     from dynamotalk.bot import BotWorker, Breaker, ThreadBotJobs
 
-    breaker = Breaker(
-        threshold=int(os.environ.get("DYNAMOTALK_BOT_BREAKER_THRESHOLD", "3")),
-        cooldown_s=float(os.environ.get("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", "30")),
-    )
+    s = settings()
+    breaker = Breaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
     return ThreadBotJobs(lambda: BotWorker(service, EchoAssistant(), breaker=breaker))
 
 

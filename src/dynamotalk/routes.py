@@ -44,6 +44,7 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("http_api", "The REST API: rooms, history, profile, uploads"),
     Function("cognito_pre_signup", "Cognito pre sign-up trigger (auto-confirm per stage)"),
     Function("cognito_post_confirmation", "Cognito post confirmation trigger (creates profile)"),
+    Function("bot_worker", "Answers @bot mentions from the bot queue with Amazon Bedrock"),
 )
 
 WS_AUTHORIZER = "ws_authorizer"

@@ -39,6 +39,17 @@ class Settings:
     """Issuer override; defaults to https://cognito-idp.{region}.amazonaws.com/{pool}."""
     download_base_url: str | None = None
     """If set, attachment downloads are served from this CDN URL instead of presigned GETs."""
+    bot: str = ""
+    """Where @bot jobs go: "" (no bot), "local" (in-process, echo assistant) or "sqs"."""
+    bot_queue_url: str | None = None
+    bot_model_id: str | None = None
+    """Bedrock model of the bot worker."""
+    bot_max_tokens: int = 512
+    bot_temperature: float = 0.3
+    bedrock_endpoint: str | None = None
+    """Local/test override of the Bedrock runtime endpoint. None on AWS."""
+    bot_breaker_threshold: int = 3
+    bot_breaker_cooldown_s: float = 30.0
 
     @property
     def issuer(self) -> str:
@@ -78,6 +89,22 @@ class Settings:
                 raise SettingsError(f"{name} must be positive, got {value}")
             return value
 
+        bot = env.get("DYNAMOTALK_BOT", "").strip()
+        if bot not in ("", "local", "sqs"):
+            raise SettingsError(f"DYNAMOTALK_BOT must be local or sqs, got {bot!r}")
+        if bot == "sqs" and not optional("DYNAMOTALK_BOT_QUEUE_URL"):
+            raise SettingsError("DYNAMOTALK_BOT_QUEUE_URL is required when DYNAMOTALK_BOT=sqs")
+
+        def number(name: str, default: float, low: float, high: float) -> float:
+            raw = env.get(name, "").strip()
+            try:
+                value = float(raw) if raw else default
+            except ValueError:
+                raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+            if not low <= value <= high:
+                raise SettingsError(f"{name} must be {low:g}..{high:g}, got {value:g}")
+            return value
+
         return cls(
             stage=required("DYNAMOTALK_STAGE"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or required("AWS_REGION"),
@@ -93,4 +120,12 @@ class Settings:
             cognito_endpoint=optional("DYNAMOTALK_COGNITO_ENDPOINT"),
             cognito_issuer=optional("DYNAMOTALK_COGNITO_ISSUER"),
             download_base_url=optional("DYNAMOTALK_DOWNLOAD_BASE_URL"),
+            bot=bot,
+            bot_queue_url=optional("DYNAMOTALK_BOT_QUEUE_URL"),
+            bot_model_id=optional("DYNAMOTALK_BOT_MODEL_ID"),
+            bedrock_endpoint=optional("DYNAMOTALK_BEDROCK_ENDPOINT"),
+            bot_max_tokens=int(number("DYNAMOTALK_BOT_MAX_TOKENS", 512, 1, 4096)),
+            bot_temperature=number("DYNAMOTALK_BOT_TEMPERATURE", 0.3, 0, 1),
+            bot_breaker_threshold=int(number("DYNAMOTALK_BOT_BREAKER_THRESHOLD", 3, 1, 1000)),
+            bot_breaker_cooldown_s=number("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", 30, 0, 3600),
         )

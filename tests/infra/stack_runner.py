@@ -77,6 +77,9 @@ class Recorder(pulumi.runtime.Mocks):
         elif typ == "aws:cloudfront/distribution:Distribution":
             state["domainName"] = "d111111abcdef8.cloudfront.net"
             state["arn"] = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"
+        elif typ == "aws:sqs/queue:Queue":
+            state["arn"] = f"arn:aws:sqs:{self.region}:{ACCOUNT}:{state['name']}"
+            state["url"] = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{state['name']}"
         elif typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.name}"
         else:

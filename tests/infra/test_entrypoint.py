@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pytest
 
+from dynamotalk.routes import FUNCTIONS
 from tests.infra.stack_runner import OptionsMonitor, Recorder
 
 MAIN = Path(__file__).resolve().parents[2] / "infra" / "__main__.py"
@@ -57,6 +58,6 @@ def test_pulumi_up_creates_the_stack_from_config() -> None:
         pulumi.runtime.set_all_config({})
     assert namespace["archive"].name == "lambda-arm64.zip"
     functions = recorder.of("aws:lambda/function:Function")
-    assert len(functions) == 7
+    assert len(functions) == len(FUNCTIONS)
     assert all(f.inputs["runtime"] == "python3.13" for f in functions)
     assert set(namespace["stack"].outputs) >= {"wsUrl", "httpUrl", "webUrl", "region"}

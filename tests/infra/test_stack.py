@@ -46,6 +46,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:BatchWriteItem",
         "execute-api:ManageConnections",
         "s3:GetObject",
+        "sqs:SendMessage",
     },
     "http_api": {
         "dynamodb:GetItem",
@@ -61,6 +62,19 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
     "cognito_pre_signup": set(),
     "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:BatchWriteItem"},
+    "bot_worker": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "bedrock:InvokeModel",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
 EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api"}
@@ -515,3 +529,47 @@ def test_outputs_exist(stack: Stack) -> None:
     assert outputs["webUrl"] == "https://d111111abcdef8.cloudfront.net"
     assert outputs["region"] == settings.region
     assert outputs["tableName"] == CHAT_TABLE.physical_name(settings.stage)
+
+
+def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
+    """#9: the bot's queue with a dead-letter queue, the worker consuming it, Bedrock only on
+    the configured model, the sending function only allowed to send, the bot user written."""
+    import json as _json
+
+    from dynamotalk.adapters.dynamodb import _load, _user
+
+    settings, recorder, _ = stack
+    queues = {q.inputs["name"]: q for q in recorder.of("aws:sqs/queue:Queue")}
+    jobs = queues[f"dynamotalk-{settings.stage}-bot-jobs"]
+    dlq = queues[f"dynamotalk-{settings.stage}-bot-dlq"]
+    redrive = _json.loads(jobs.inputs["redrivePolicy"])
+    assert redrive == {"deadLetterTargetArn": dlq.inputs["arn"], "maxReceiveCount": 3}
+    (mapping,) = recorder.of("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert mapping.inputs["eventSourceArn"] == jobs.inputs["arn"]
+    assert mapping.inputs["functionName"] == f"dynamotalk-{settings.stage}-bot-worker"
+    assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
+    model_arn = f"arn:aws:bedrock:{settings.region}::foundation-model/{settings.bot_model_id}"
+    for policy in recorder.of("aws:iam/rolePolicy:RolePolicy"):
+        for statement in _json.loads(policy.inputs["policy"])["Statement"]:
+            actions = (
+                statement["Action"]
+                if isinstance(statement["Action"], list)
+                else [statement["Action"]]
+            )
+            if "bedrock:InvokeModel" in actions:
+                assert policy.name == "bot_worker-policy"
+                assert statement["Resource"] == [model_arn]
+            if any(a.startswith("sqs:") for a in actions):
+                assert statement["Resource"] == [jobs.inputs["arn"]]
+    functions = functions_by_module(recorder)
+    sender = functions["ws_default"].inputs["environment"]["variables"]
+    assert sender["DYNAMOTALK_BOT"] == "sqs"
+    assert sender["DYNAMOTALK_BOT_QUEUE_URL"] == jobs.inputs["url"]
+    assert jobs.inputs["url"].endswith(f"/dynamotalk-{settings.stage}-bot-jobs")
+    worker = functions["bot_worker"].inputs["environment"]["variables"]
+    assert worker["DYNAMOTALK_BOT_MODEL_ID"] == settings.bot_model_id
+    assert "DYNAMOTALK_BOT" not in worker, "the worker's own replies queue nothing"
+    items = [_json.loads(i.inputs["item"]) for i in recorder.of("aws:dynamodb/tableItem:TableItem")]
+    profile = next(i for i in items if i["SK"]["S"] == "PROFILE")
+    user = _user(_load(profile))
+    assert (user.user_id, user.username) == ("dynamotalk-bot", "bot")

@@ -1,0 +1,90 @@
+"""Bot: the queue of @bot jobs with its dead-letter queue, the worker's event source, and the
+bot's chat profile written at deploy (so people can mention it and open a direct room)."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_aws as aws
+
+from dynamotalk.tables import PROFILE, user_pk, username_pk
+from infra.functions import LambdaFunction
+from infra.settings import StageSettings
+
+BOT_USER_ID = "dynamotalk-bot"
+BOT_USERNAME = "bot"
+
+
+def bot_items() -> list[dict[str, dict[str, str]]]:
+    """The bot's profile and username claim, in DynamoDB JSON, shaped like the user store's."""
+    profile = {
+        "PK": {"S": user_pk(BOT_USER_ID)},
+        "SK": {"S": PROFILE},
+        "kind": {"S": "user"},
+        "user_id": {"S": BOT_USER_ID},
+        "username": {"S": BOT_USERNAME},
+        "display_name": {"S": "DynamoTalk bot"},
+        "created_at": {"N": "0"},
+    }
+    claim = {
+        "PK": {"S": username_pk(BOT_USERNAME)},
+        "SK": {"S": "USERNAME"},
+        "user_id": {"S": BOT_USER_ID},
+    }
+    return [profile, claim]
+
+
+class Bot(pulumi.ComponentResource):
+    queue: aws.sqs.Queue
+    dead_letters: aws.sqs.Queue
+
+    def __init__(
+        self,
+        name: str,
+        settings: StageSettings,
+        table_name: pulumi.Input[str],
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__("dynamotalk:bot:Bot", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.dead_letters = aws.sqs.Queue(
+            f"{name}-dead-letters",
+            name=f"dynamotalk-{settings.stage}-bot-dlq",
+            message_retention_seconds=14 * 24 * 3600,
+            sqs_managed_sse_enabled=True,
+            opts=child,
+        )
+        self.queue = aws.sqs.Queue(
+            f"{name}-jobs",
+            name=f"dynamotalk-{settings.stage}-bot-jobs",
+            # Lambda's rule of thumb: six times the function timeout.
+            visibility_timeout_seconds=6 * max(settings.lambda_timeout_s, 25),
+            message_retention_seconds=3600,
+            sqs_managed_sse_enabled=True,
+            redrive_policy=self.dead_letters.arn.apply(
+                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+            ),
+            opts=child,
+        )
+        for n, item in enumerate(bot_items()):
+            aws.dynamodb.TableItem(
+                f"{name}-user-{n}",
+                table_name=table_name,
+                hash_key="PK",
+                range_key="SK",
+                item=json.dumps(item),
+                opts=child,
+            )
+
+    def consume(self, worker: LambdaFunction) -> None:
+        """Wire the queue to the worker, reporting failed jobs one by one."""
+        aws.lambda_.EventSourceMapping(
+            f"{self._name}-worker",
+            event_source_arn=self.queue.arn,
+            function_name=worker.function.name,
+            batch_size=5,
+            function_response_types=["ReportBatchItemFailures"],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.register_outputs({"botQueueUrl": self.queue.url})
