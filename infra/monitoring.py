@@ -26,6 +26,7 @@ class Monitoring(pulumi.ComponentResource):
         http_api_id: pulumi.Input[str],
         ws_api_id: pulumi.Input[str],
         table_name: pulumi.Input[str],
+        dead_letter_queue: pulumi.Input[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:monitoring:Monitoring", name, None, opts)
@@ -81,6 +82,14 @@ class Monitoring(pulumi.ComponentResource):
             {"ApiId": ws_api_id, "Stage": settings.stage},
         )
         alarm("dynamodb-throttled", "AWS/DynamoDB", "ThrottledRequests", {"TableName": table_name})
+        if dead_letter_queue is not None:
+            # A bot job that failed three times: someone's @bot went unanswered.
+            alarm(
+                "bot-dead-letters",
+                "AWS/SQS",
+                "ApproximateNumberOfMessagesVisible",
+                {"QueueName": dead_letter_queue},
+            )
 
         names = [f.function.name for f in functions.values()]
         body = pulumi.Output.all(http_api_id, ws_api_id, table_name, *names).apply(

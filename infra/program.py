@@ -85,7 +85,13 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     web = Web("web", settings, account_id, client_config)
     every_function = {**functions.items(), **auth.triggers}
     monitoring = Monitoring(
-        "monitoring", settings, every_function, http.api.id, websocket.api.id, data.table.name
+        "monitoring",
+        settings,
+        every_function,
+        http.api.id,
+        websocket.api.id,
+        data.table.name,
+        dead_letter_queue=bot.dead_letters.name,
     )
     outputs: dict[str, pulumi.Output[str]] = {
         "wsUrl": websocket.url,

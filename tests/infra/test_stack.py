@@ -448,7 +448,11 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
     assert by_metric["ThrottledRequests"][0].inputs["dimensions"] == {
         "TableName": CHAT_TABLE.physical_name(settings.stage)
     }
-    assert len(alarms) == 2 * len(FUNCTIONS) + 3
+    (dead_letters,) = by_metric["ApproximateNumberOfMessagesVisible"]
+    assert dead_letters.inputs["dimensions"] == {
+        "QueueName": f"dynamotalk-{settings.stage}-bot-dlq"
+    }
+    assert len(alarms) == 2 * len(FUNCTIONS) + 4
     (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
     assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
