@@ -13,6 +13,10 @@ class Function:
     module: str
     """Module under lambdas/ (also the Lambda function's logical name)."""
     description: str
+    timeout_s: int = 10
+    """Lambda timeout: what the function waits on, plus a margin (tests/infra checks it)."""
+    memory_mb: int = 512
+    """Lambda memory; the local gateway reports it in the context as Lambda does."""
 
 
 @attrs.frozen
@@ -91,6 +95,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/uploads", "http_api"),
     HttpRoute("GET", "/attachments", "http_api"),
 )
+
+FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
 
 COGNITO_TRIGGERS: dict[str, str] = {
     "pre_sign_up": "cognito_pre_signup",
