@@ -6,28 +6,22 @@ authorizer has already checked the token, its claims arrive in the event.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
 from dynamotalk import wire
 from dynamotalk.apigw import HttpEvent, http_error, http_json
-from dynamotalk.domain.errors import ChatError, ErrorCode, InvalidInput, NotFound
+from dynamotalk.domain.errors import ChatError, InvalidInput, NotFound
 from dynamotalk.domain.models import RoomKind
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
-from lambdas import _wiring
+from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
-_log = structlog.get_logger("dynamotalk.http")
 
 Reply = tuple[int, object]
 Route = Callable[[ChatService, HttpEvent], Reply]
-
-
-class _InternalError(ChatError):
-    code = ErrorCode.INTERNAL
 
 
 def health(s: ChatService, e: HttpEvent) -> Reply:
@@ -171,8 +165,17 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             return http_json(status, payload)
         except ChatError as error:
             log.update(outcome=str(error.code))
-            return http_error(error)
-        except Exception:  # noqa: BLE001 - the edge must answer, whatever broke
-            _log.exception("unhandled error")
-            log["outcome"] = "internal"
-            return http_error(_InternalError("internal error, please retry"))
+            return _error_reply(error)
+        except Exception as error:  # noqa: BLE001 - the edge must answer, whatever broke
+            return _error_reply(_failures.unexpected(error, log))
+
+
+def _error_reply(error: ChatError) -> dict[str, Any]:
+    reply = http_error(error)
+    retry_after_ms = error.retry_after_ms
+    if retry_after_ms is not None:
+        body = json.loads(reply["body"])
+        body["error"]["retryAfterMs"] = retry_after_ms
+        reply["body"] = json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+        reply["headers"]["retry-after"] = str(max(1, -(-retry_after_ms // 1000)))
+    return reply

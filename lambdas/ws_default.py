@@ -8,22 +8,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import structlog
-
 from dynamotalk import wire
 from dynamotalk.apigw import WebSocketEvent
-from dynamotalk.domain.errors import ChatError, ErrorCode
+from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.models import Attachment, Principal
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
-from lambdas import _wiring
+from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
-_log = structlog.get_logger("dynamotalk.ws")
-
-
-class _InternalError(ChatError):
-    code = ErrorCode.INTERNAL
 
 
 def _send_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
@@ -102,10 +95,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             body = wire.encode_ack(request_id, action, payload)
         except ChatError as error:
             log["outcome"] = str(error.code)
+            if request_id is None:  # refused while parsing: echo the id if the frame had one
+                request_id = wire.request_id_of(view.body)
             body = wire.encode_error(request_id, error)
-        except Exception:  # noqa: BLE001 - the edge must answer, whatever broke
-            # A bug must still answer the sender with a well-formed, retryable error.
-            _log.exception("unhandled error")
-            log["outcome"] = "internal"
-            body = wire.encode_error(request_id, _InternalError("internal error, please retry"))
+        except Exception as error:  # noqa: BLE001 - the edge must answer, whatever broke
+            # A bug or a dead dependency must still answer the sender with a well-formed error.
+            body = wire.encode_error(request_id, _failures.unexpected(error, log))
         return {"statusCode": 200, "body": body.decode()}

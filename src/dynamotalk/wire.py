@@ -418,12 +418,30 @@ def parse_frame(raw: str | bytes | None) -> Frame:
     if cls is None:
         raise InvalidInput("unknown action; expected one of: " + ", ".join(COMMANDS))
     request_id = data.get("requestId")
-    if request_id is not None and (
-        not isinstance(request_id, str) or not 1 <= len(request_id) <= 64
-    ):
+    if request_id is not None and not _valid_request_id(request_id):
         raise InvalidInput("requestId: must be a string of 1..64 characters")
     fields = {k: v for k, v in data.items() if k not in ("action", "requestId")}
     return Frame(request_id=request_id, command=_structure(fields, cls))
+
+
+def _valid_request_id(value: object) -> bool:
+    return isinstance(value, str) and 1 <= len(value) <= 64
+
+
+def request_id_of(raw: str | bytes | None) -> str | None:
+    """The frame's requestId when it carried a valid one, else None; never raises.
+
+    For the error reply of a frame that parse_frame refused: a client matches replies to its
+    requests by this id, parse and validation errors included. An oversized frame is still read
+    here (the gateway bounds what reaches a handler at the WebSocket message limit).
+    """
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = json.loads(text or "", parse_constant=_reject_constant)
+    except (ChatError, ValueError, RecursionError):
+        return None
+    request_id = data.get("requestId") if isinstance(data, dict) else None
+    return request_id if _valid_request_id(request_id) else None
 
 
 def parse_body(raw: str | bytes | None, cls: type[T]) -> T:
@@ -542,15 +560,11 @@ def encode_ack(request_id: str | None, action: str, payload: Mapping[str, Any] |
 
 
 def encode_error(request_id: str | None, error: ChatError) -> bytes:
-    return _dumps(
-        {
-            "v": VERSION,
-            "type": "error",
-            "requestId": request_id,
-            "error": {
-                "code": str(error.code),
-                "message": error.message,
-                "retryable": error.retryable,
-            },
-        }
-    )
+    detail: dict[str, Any] = {
+        "code": str(error.code),
+        "message": error.message,
+        "retryable": error.retryable,
+    }
+    if error.retry_after_ms is not None:
+        detail["retryAfterMs"] = error.retry_after_ms
+    return _dumps({"v": VERSION, "type": "error", "requestId": request_id, "error": detail})

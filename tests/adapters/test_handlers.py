@@ -336,3 +336,186 @@ def test_one_canonical_json_log_line_per_invocation(
     assert entry["user_id"] == alice["id"]
     assert {"request_id", "duration_ms", "cold_start", "timestamp", "level"} <= set(entry)
     assert alice["tokens"]["IdToken"] not in json.dumps(lines)
+
+
+# --- requestId echo and dependency failures -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"action": "fly"}, "invalid_input"),
+        ({"action": "sendMessage", "roomId": "r", "text": "x"}, "invalid_input"),
+        ({"action": "sendMessage", "roomId": 5, "text": "x", "clientId": "c"}, "invalid_input"),
+        (
+            {"action": "sendMessage", "roomId": "r", "text": "x" * 16_001, "clientId": "c"},
+            "too_large",
+        ),
+        ({"action": "sync", "roomId": "r", "limit": "ten"}, "invalid_input"),
+        ({"action": "ping", "extra": True}, "invalid_input"),
+    ],
+    ids=["unknown-action", "missing-field", "wrong-type", "oversized-text", "bad-limit", "extra"],
+)
+def test_errors_raised_while_parsing_echo_the_request_id(
+    stack: Stack, frame: dict[str, Any], code: str
+) -> None:
+    alice = stack.user("alice")
+    conn = stack.connect(alice)
+    reply = stack.send(alice, conn, json.dumps({**frame, "requestId": "req-42"}))
+    assert (reply["type"], reply["requestId"], reply["error"]["code"]) == ("error", "req-42", code)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "not json",
+        '{"action": "fly", "requestId": 7}',
+        '{"action": "fly", "requestId": ""}',
+        json.dumps({"action": "ping", "requestId": "x" * 65}),
+        '["ping"]',
+    ],
+)
+def test_no_valid_request_id_means_null(stack: Stack, raw: str) -> None:
+    alice = stack.user("alice")
+    reply = stack.send(alice, stack.connect(alice), raw)
+    assert reply["type"] == "error"
+    assert reply["requestId"] is None
+
+
+class _Loopback:
+    """A TCP listener on loopback that either closes each connection at once or never answers."""
+
+    def __init__(self, behaviour: str) -> None:
+        import socket
+        import threading
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.behaviour = behaviour
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            if self.behaviour == "close":
+                conn.recv(65536)
+                conn.close()
+            else:
+                self.held.append(conn)
+
+    def close(self) -> None:
+        self.listener.close()
+        for conn in self.held:
+            conn.close()
+
+
+def _dead_dynamodb_call(behaviour: str) -> Any:
+    """A real DynamoDB call through botocore that fails the way a dead dependency fails."""
+    import boto3
+    from botocore.config import Config
+
+    from dynamotalk.local.emulators import free_port
+
+    server = _Loopback(behaviour) if behaviour != "refused" else None
+    port = server.port if server else free_port()
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        region_name="us-east-1",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1, read_timeout=1),
+    )
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return client.describe_table(TableName="chat")
+        finally:
+            if server:
+                server.close()
+
+    return call
+
+
+DEAD = ["refused", "close", "hang"]  # EndpointConnectionError, ConnectionClosedError, ReadTimeout
+
+
+@pytest.mark.parametrize("behaviour", DEAD)
+def test_a_dead_dependency_answers_unavailable_frames_not_internal(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], behaviour: str
+) -> None:
+    from dynamotalk import wire
+
+    alice = stack.user("alice")
+    conn = stack.connect(alice)
+    actions = stack.modules["ws_default"].ACTIONS
+    monkeypatch.setitem(actions, wire.Ping, ("ping", _dead_dynamodb_call(behaviour)))
+    capfd.readouterr()
+    reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-dead"})
+    assert reply["type"] == "error"
+    assert reply["requestId"] == "p-dead"
+    assert reply["error"]["code"] == "unavailable"
+    assert reply["error"]["retryable"] is False
+    assert reply["error"]["retryAfterMs"] > 0
+    out = capfd.readouterr().out
+    assert "Traceback" not in out
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    (canonical,) = [line for line in lines if line.get("event") == "invocation"]
+    assert canonical["outcome"] == "unavailable"
+    assert any(line.get("event") == "dependency_unavailable" for line in lines)
+
+
+@pytest.mark.parametrize("behaviour", DEAD)
+def test_a_dead_dependency_answers_503_over_http(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], behaviour: str
+) -> None:
+    alice = stack.user("alice")
+    routes = stack.modules["http_api"].ROUTES
+    monkeypatch.setitem(routes, "GET /rooms", _dead_dynamodb_call(behaviour))
+    capfd.readouterr()
+    event_reply = stack.modules["http_api"].handler(_http_event(stack, alice, "GET /rooms"), None)
+    assert event_reply["statusCode"] == 503
+    assert int(event_reply["headers"]["retry-after"]) >= 1
+    error = json.loads(event_reply["body"])["error"]
+    assert error["code"] == "unavailable"
+    assert error["retryAfterMs"] > 0
+    lines = [json.loads(x) for x in capfd.readouterr().out.splitlines() if x.startswith("{")]
+    (canonical,) = [line for line in lines if line.get("event") == "invocation"]
+    assert canonical["outcome"] == "unavailable"
+
+
+def _http_event(stack: Stack, user: dict[str, Any], route: str) -> dict[str, Any]:
+    from tests.support.lambda_stack import load
+
+    event = load("http_api_v2")
+    method, _ = route.split(" ", 1)
+    event["routeKey"] = event["requestContext"]["routeKey"] = route
+    event["requestContext"]["http"]["method"] = method
+    event["pathParameters"] = {}
+    event["queryStringParameters"] = None
+    event["body"] = None
+    claims = event["requestContext"]["authorizer"]["jwt"]["claims"]
+    claims.update(sub=user["id"], **{"cognito:username": user["context"]["username"]})
+    return event
+
+
+def test_a_bug_is_still_internal_with_its_traceback_logged(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    from dynamotalk import wire
+
+    alice = stack.user("alice")
+    conn = stack.connect(alice)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("boom")
+
+    monkeypatch.setitem(stack.modules["ws_default"].ACTIONS, wire.Ping, ("ping", broken))
+    capfd.readouterr()
+    reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-bug"})
+    assert (reply["error"]["code"], reply["error"]["retryable"]) == ("internal", True)
+    assert reply["requestId"] == "p-bug"
+    assert "retryAfterMs" not in reply["error"]
+    assert "boom" in capfd.readouterr().out  # the traceback is logged for the bug

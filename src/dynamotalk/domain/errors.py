@@ -14,6 +14,9 @@ class ErrorCode(enum.StrEnum):
     CONFLICT = "conflict"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    # A dependency (the database, an AWS API) cannot be reached. Not retryable at once: the
+    # reply carries a retryAfterMs hint instead of inviting a tight retry loop.
+    UNAVAILABLE = "unavailable"
     # Never raised on purpose: what an unexpected bug is reported as, so a client still
     # gets a well-formed error. Tests assert it never shows up.
     INTERNAL = "internal"
@@ -28,6 +31,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
 }
 
@@ -43,6 +47,11 @@ class ChatError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        """How long a client should wait before trying again, when the error knows."""
+        return None
 
     @property
     def retryable(self) -> bool:
@@ -75,3 +84,18 @@ class TooLarge(ChatError):
 
 class RateLimited(ChatError):
     code = ErrorCode.RATE_LIMITED
+
+
+class Unavailable(ChatError):
+    """A dependency is down: retrying at once cannot help, retrying after a pause may."""
+
+    code = ErrorCode.UNAVAILABLE
+    DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 5000
+
+    def __init__(self, message: str, retry_after_ms: int = DEFAULT_RETRY_AFTER_MS) -> None:
+        super().__init__(message)
+        self._retry_after_ms = retry_after_ms
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        return self._retry_after_ms
