@@ -3,27 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTIONS
-from infra.policies import (
-    BEDROCK_INVOKE,
-    GSI,
-    LOG_ACTIONS,
-    PERMISSIONS,
-    SQS_CONSUME,
-    SQS_SEND,
-    XRAY_ACTIONS,
-)
+from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS
+from infra.policies import PERMISSIONS, policy_document
 from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
-DESCRIPTIONS = {f.module: f.description for f in FUNCTIONS}
 
 
 @attrs.frozen
@@ -41,84 +31,6 @@ class Wiring:
     user_pool_client_id: pulumi.Input[str] | None = None
     bot_queue_url: pulumi.Input[str] | None = None
     bot_queue_arn: pulumi.Input[str] | None = None
-
-
-def policy_document(
-    module: str, settings: StageSettings, wiring: Wiring, log_group_arn: pulumi.Input[str]
-) -> pulumi.Output[str]:
-    """The inline policy of one function's role, from the PERMISSIONS table and real ARNs."""
-    needs = PERMISSIONS[module]
-    statements: list[Any] = [
-        {
-            "Sid": "Logs",
-            "Effect": "Allow",
-            "Action": list(LOG_ACTIONS),
-            "Resource": [pulumi.Output.concat(log_group_arn, ":*")],
-        }
-    ]
-    if needs.dynamodb:
-        resources: list[Any] = [wiring.table_arn]
-        if needs.uses_gsi:
-            resources.append(pulumi.Output.concat(wiring.table_arn, "/index/", GSI))
-        statements.append(
-            {
-                "Sid": "Table",
-                "Effect": "Allow",
-                "Action": sorted(needs.dynamodb),
-                "Resource": resources,
-            }
-        )
-    if needs.manage_connections:
-        if wiring.connections_arn is None:
-            raise ValueError(f"{module} posts to connections but no @connections ARN is wired")
-        statements.append(
-            {
-                "Sid": "Connections",
-                "Effect": "Allow",
-                "Action": ["execute-api:ManageConnections"],
-                "Resource": [wiring.connections_arn],
-            }
-        )
-    if needs.s3:
-        statements.append(
-            {
-                "Sid": "Attachments",
-                "Effect": "Allow",
-                "Action": sorted(needs.s3),
-                "Resource": [
-                    pulumi.Output.concat(wiring.bucket_arn, "/", prefix)
-                    for prefix in needs.s3_prefixes
-                ],
-            }
-        )
-    if needs.queues_bot_jobs or needs.answers_bot_jobs:
-        if wiring.bot_queue_arn is None:
-            raise ValueError(f"{module} uses the bot queue but no queue is wired")
-        actions = [SQS_SEND] if needs.queues_bot_jobs else sorted(SQS_CONSUME)
-        statements.append(
-            {
-                "Sid": "BotQueue",
-                "Effect": "Allow",
-                "Action": actions,
-                "Resource": [wiring.bot_queue_arn],
-            }
-        )
-    if needs.answers_bot_jobs:
-        statements.append(
-            {
-                "Sid": "BotModel",
-                "Effect": "Allow",
-                "Action": [BEDROCK_INVOKE],
-                "Resource": [
-                    f"arn:aws:bedrock:{settings.region}::foundation-model/{settings.bot_model_id}"
-                ],
-            }
-        )
-    if settings.xray:
-        statements.append(
-            {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}
-        )
-    return pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -192,13 +104,14 @@ class LambdaFunction(pulumi.ComponentResource):
         self.function = aws.lambda_.Function(
             module,
             name=name,
-            description=DESCRIPTIONS[module],
+            description=FUNCTION_BY_MODULE[module].description,
             runtime=RUNTIME,
             architectures=[settings.lambda_architecture],
             handler=f"lambdas.{module}.handler",
             code=code,
-            memory_size=settings.lambda_memory_mb,
-            timeout=settings.lambda_timeout_s,
+            # Each function's own runtime needs (routes.py); the stage may raise the memory.
+            memory_size=FUNCTION_BY_MODULE[module].memory_for(settings.lambda_memory_mb),
+            timeout=FUNCTION_BY_MODULE[module].timeout_s,
             role=self.role.arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(

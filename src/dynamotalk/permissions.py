@@ -1,0 +1,253 @@
+"""What each Lambda may do, and the IAM policy document its role gets: one pure builder that the
+Pulumi program (infra/policies.py) and the local stack's IAM check (local/iam.py) both use.
+
+Least privilege from real ARNs: DynamoDB actions only on the table (and its GSI1 only where a
+Query uses it), `execute-api:ManageConnections` only on this API's @connections, S3 only on
+the key prefixes the handler touches. The actions follow the adapters' calls:
+
+- GetItem, Query, PutItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem as named;
+- TransactWriteItems (message append, room creation) is authorised per item, so it needs the
+  item actions it carries (here only Put -> PutItem); IAM has no "TransactWriteItems" action;
+- fan-out (any handler that broadcasts) = Query on the room's connections +
+  ManageConnections + BatchWriteItem to forget the connections found gone;
+- S3 HeadObject (attachment/avatar size check) is authorised by s3:GetObject, and a presigned
+  POST upload by the signer's s3:PutObject.
+
+Nothing here imports pulumi: ARNs are plain strings, the document a plain dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from dynamotalk.tables import GSI1
+
+GSI = GSI1.name
+
+PolicyDocument = dict[str, Any]
+"""An IAM policy document as JSON: {"Version": ..., "Statement": [...]}."""
+
+
+@attrs.frozen
+class Needs:
+    """One handler's permissions beyond writing its own logs."""
+
+    dynamodb: tuple[str, ...] = ()
+    uses_gsi: bool = False
+    """Queries GSI1 (rooms of a user, a user's connections, public rooms)."""
+    manage_connections: bool = False
+    """Posts to WebSocket connections (fan-out)."""
+    s3: tuple[str, ...] = ()
+    s3_prefixes: tuple[str, ...] = ()
+    """Key prefixes of the attachments bucket the S3 actions apply to."""
+    queues_bot_jobs: bool = False
+    """Sends @bot jobs to the bot queue."""
+    answers_bot_jobs: bool = False
+    """Consumes the bot queue and calls the configured Bedrock model."""
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """Every IAM action this handler is granted (logs and tracing aside)."""
+        extra: tuple[str, ...] = (
+            ("execute-api:ManageConnections",) if self.manage_connections else ()
+        )
+        if self.queues_bot_jobs:
+            extra += (SQS_SEND,)
+        if self.answers_bot_jobs:
+            extra += (*SQS_CONSUME, BEDROCK_INVOKE)
+        return frozenset((*self.dynamodb, *self.s3, *extra))
+
+
+SQS_SEND = "sqs:SendMessage"
+SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+"""What the Lambda event source mapping needs on the queue, with the function's role."""
+BEDROCK_INVOKE = "bedrock:InvokeModel"
+"""Converse is authorised by InvokeModel, on the one configured model's ARN."""
+
+
+ROOM_FILES = "rooms/*"
+AVATARS = "avatars/*"
+
+PERMISSIONS: dict[str, Needs] = {
+    # Verifies the token against the pool's public JWKS: no AWS call at all.
+    "ws_authorizer": Needs(),
+    # Profile on first sight (Get + BatchWrite), register (Put), the user's other connections
+    # (GSI1), the user's rooms (GSI1) for the "online" fan-out.
+    "ws_connect": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:BatchWriteItem",
+        ),
+        uses_gsi=True,
+        manage_connections=True,
+    ),
+    # Rows of the connection (Query) deleted in one batch, lastSeen (Update), "offline" fan-out.
+    "ws_disconnect": Needs(
+        dynamodb=("dynamodb:Query", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"),
+        uses_gsi=True,
+        manage_connections=True,
+    ),
+    # Every frame: room/member/message reads, append (transactional Put), edit/react/read
+    # markers (Update), subscriptions (BatchWrite), history/sync (Query on the table only);
+    # attachment size check on rooms/ only.
+    "ws_default": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        manage_connections=True,
+        s3=("s3:GetObject",),
+        s3_prefixes=(ROOM_FILES,),
+        queues_bot_jobs=True,
+    ),
+    # Rooms, members (Delete on leave/remove), my rooms (GSI1 + BatchGet), presence, profile;
+    # presigned upload (Put) and download (Get) URLs for attachments and avatars.
+    "http_api": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        uses_gsi=True,
+        manage_connections=True,
+        s3=("s3:GetObject", "s3:PutObject"),
+        s3_prefixes=(ROOM_FILES, AVATARS),
+    ),
+    # Checks the username and answers Cognito: no AWS call.
+    "cognito_pre_signup": Needs(),
+    # Creates the profile and the username claim (Get, then BatchWrite of both items).
+    "cognito_post_confirmation": Needs(dynamodb=("dynamodb:GetItem", "dynamodb:BatchWriteItem")),
+    # Reads the request and its context (Get, Query), the authors' names (BatchGet), posts
+    # the reply (transactional Put, read marker Update) and fans it out (Query, BatchWrite).
+    "bot_worker": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        manage_connections=True,
+        answers_bot_jobs=True,
+    ),
+}
+
+XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
+"""X-Ray has no resource-level permissions: the one place a `*` resource is allowed."""
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+"""On the function's own log group only (not AWSLambdaBasicExecutionRole's `*`)."""
+API_GATEWAY_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+    "logs:PutLogEvents",
+)
+"""The region's API Gateway logging role: it writes execution and access logs of every API."""
+
+
+@attrs.frozen
+class StageArns:
+    """The plain ARNs of one stage that the functions' policies name (cloud or local)."""
+
+    region: str
+    table_arn: str
+    bucket_arn: str
+    connections_arn: str | None = None
+    """arn:aws:execute-api:{region}:{account}:{api}/{stage}/POST/@connections/*"""
+    bot_queue_arn: str | None = None
+    bot_model_id: str | None = None
+    """The Bedrock model the bot worker may invoke (a model id or a model ARN)."""
+    xray: bool = False
+
+
+def bedrock_model_arn(region: str, model_id: str) -> str:
+    """The ARN IAM checks bedrock:InvokeModel against for a Converse/InvokeModel `modelId`."""
+    if model_id.startswith("arn:"):
+        return model_id
+    return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
+
+
+def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyDocument:
+    """The inline policy of one function's role, from the PERMISSIONS table and the ARNs."""
+    needs = PERMISSIONS[module]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": [f"{log_group_arn}:*"],
+        }
+    ]
+    if needs.dynamodb:
+        resources = [arns.table_arn]
+        if needs.uses_gsi:
+            resources.append(f"{arns.table_arn}/index/{GSI}")
+        statements.append(
+            {
+                "Sid": "Table",
+                "Effect": "Allow",
+                "Action": sorted(needs.dynamodb),
+                "Resource": resources,
+            }
+        )
+    if needs.manage_connections:
+        if arns.connections_arn is None:
+            raise ValueError(f"{module} posts to connections but no @connections ARN is wired")
+        statements.append(
+            {
+                "Sid": "Connections",
+                "Effect": "Allow",
+                "Action": ["execute-api:ManageConnections"],
+                "Resource": [arns.connections_arn],
+            }
+        )
+    if needs.s3:
+        statements.append(
+            {
+                "Sid": "Attachments",
+                "Effect": "Allow",
+                "Action": sorted(needs.s3),
+                "Resource": [f"{arns.bucket_arn}/{prefix}" for prefix in needs.s3_prefixes],
+            }
+        )
+    if needs.queues_bot_jobs or needs.answers_bot_jobs:
+        if arns.bot_queue_arn is None:
+            raise ValueError(f"{module} uses the bot queue but no queue is wired")
+        actions = [SQS_SEND] if needs.queues_bot_jobs else sorted(SQS_CONSUME)
+        statements.append(
+            {
+                "Sid": "BotQueue",
+                "Effect": "Allow",
+                "Action": actions,
+                "Resource": [arns.bot_queue_arn],
+            }
+        )
+    if needs.answers_bot_jobs:
+        if arns.bot_model_id is None:
+            raise ValueError(f"{module} calls the bot model but no model is configured")
+        statements.append(
+            {
+                "Sid": "BotModel",
+                "Effect": "Allow",
+                "Action": [BEDROCK_INVOKE],
+                "Resource": [bedrock_model_arn(arns.region, arns.bot_model_id)],
+            }
+        )
+    if arns.xray:
+        statements.append(
+            {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
