@@ -8,12 +8,22 @@ import json
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.tables import PROFILE, user_pk, username_pk
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
 BOT_USER_ID = "dynamotalk-bot"
 BOT_USERNAME = "bot"
+WORKER = FUNCTION_BY_MODULE["bot_worker"]
+VISIBILITY_TIMEOUT_S = 6 * WORKER.timeout_s
+"""Lambda's advice for SQS sources: at least six times the function timeout, so a batch
+retried after throttling is not redelivered while still running."""
+MAX_RECEIVES = 3
+"""Deliveries of a job before it goes to the dead-letter queue."""
+JOB_RETENTION_S = 2 * MAX_RECEIVES * VISIBILITY_TIMEOUT_S
+"""Long enough for every delivery (each may wait out a visibility timeout) with room to spare,
+so a job reaches the dead-letter queue instead of expiring unseen."""
 
 
 def bot_items() -> list[dict[str, dict[str, str]]]:
@@ -58,12 +68,13 @@ class Bot(pulumi.ComponentResource):
         self.queue = aws.sqs.Queue(
             f"{name}-jobs",
             name=f"dynamotalk-{settings.stage}-bot-jobs",
-            # Lambda's rule of thumb: six times the function timeout.
-            visibility_timeout_seconds=6 * max(settings.lambda_timeout_s, 25),
-            message_retention_seconds=3600,
+            visibility_timeout_seconds=VISIBILITY_TIMEOUT_S,
+            message_retention_seconds=JOB_RETENTION_S,
             sqs_managed_sse_enabled=True,
             redrive_policy=self.dead_letters.arn.apply(
-                lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+                lambda arn: json.dumps(
+                    {"deadLetterTargetArn": arn, "maxReceiveCount": MAX_RECEIVES}
+                )
             ),
             opts=child,
         )
@@ -83,7 +94,7 @@ class Bot(pulumi.ComponentResource):
             f"{self._name}-worker",
             event_source_arn=self.queue.arn,
             function_name=worker.function.name,
-            batch_size=5,
+            batch_size=WORKER.batch_size,
             function_response_types=["ReportBatchItemFailures"],
             opts=pulumi.ResourceOptions(parent=self),
         )

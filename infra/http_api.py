@@ -1,7 +1,8 @@
 """The HTTP API (payload 2.0), wired from routes.HTTP_ROUTES.
 
 The Cognito JWT authorizer guards every route marked `authorized` (all but GET /health); CORS
-follows the stage's origins; the $default stage auto-deploys with throttling and access logs.
+allows the web client's own origins plus the stage's extra ones (dynamotalk.origins); the
+$default stage auto-deploys with throttling and access logs.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class HttpApi(pulumi.ComponentResource):
         functions: Mapping[str, LambdaFunction],
         user_pool_id: pulumi.Input[str],
         client_id: pulumi.Input[str],
+        allowed_origins: pulumi.Input[list[str]],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:api:HttpApi", name, None, opts)
@@ -51,7 +53,7 @@ class HttpApi(pulumi.ComponentResource):
             name=f"dynamotalk-{settings.stage}-http",
             protocol_type="HTTP",
             cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
-                allow_origins=list(settings.cors_origins),
+                allow_origins=allowed_origins,
                 allow_methods=CORS_METHODS,
                 allow_headers=["authorization", "content-type"],
                 max_age=3600,

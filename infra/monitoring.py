@@ -1,6 +1,10 @@
 """Monitoring: alarms on Lambda errors and throttles, HTTP API 5xx, WebSocket integration
 errors and DynamoDB throttling, to an SNS topic with the stage's e-mail subscription; and a
-dashboard of the same figures."""
+dashboard of the same figures.
+
+Every metric is read with a dimension set its namespace publishes (tests/infra checks them
+against AWS's tables): a metric read with any other set has no data, and its alarm never fires.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,14 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.tables import CHAT_TABLE
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
+
+THROTTLE_EVENTS = ("ReadThrottleEvents", "WriteThrottleEvents")
+"""DynamoDB's throttle metrics per TableName (and per TableName + GlobalSecondaryIndexName).
+They count every throttled read or write event, batch items included. ThrottledRequests is
+published only per TableName *and* Operation, so a TableName-only alarm on it never fires."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -81,7 +91,48 @@ class Monitoring(pulumi.ComponentResource):
             "IntegrationError",
             {"ApiId": ws_api_id, "Stage": settings.stage},
         )
-        alarm("dynamodb-throttled", "AWS/DynamoDB", "ThrottledRequests", {"TableName": table_name})
+        # Any throttled read or write on the table or one of its indexes: metric math over
+        # the per-table and per-index series (AWS "DynamoDB Metrics and dimensions").
+        queries = [
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=f"m{n}",
+                return_data=False,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace="AWS/DynamoDB",
+                    metric_name=metric,
+                    dimensions=dimensions,
+                    stat="Sum",
+                    period=300,
+                ),
+            )
+            for n, (metric, dimensions) in enumerate(
+                (metric, dimensions)
+                for dimensions in _table_dimension_sets(table_name)
+                for metric in THROTTLE_EVENTS
+            )
+        ]
+        queries.append(
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id="throttled",
+                expression="SUM(METRICS())",
+                label="DynamoDB throttle events (table and indexes)",
+                return_data=True,
+            )
+        )
+        self.alarms.append(
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-dynamodb-throttled",
+                name=f"dynamotalk-{settings.stage}-dynamodb-throttled",
+                metric_queries=queries,
+                evaluation_periods=1,
+                threshold=1,
+                comparison_operator="GreaterThanOrEqualToThreshold",
+                treat_missing_data="notBreaching",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                opts=child,
+            )
+        )
         if dead_letter_queue is not None:
             # A bot job that failed three times: someone's @bot went unanswered.
             alarm(
@@ -159,11 +210,12 @@ def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: l
                 widget(
                     "DynamoDB",
                     [
-                        ["AWS/DynamoDB", m, "TableName", table]
+                        ["AWS/DynamoDB", m, *_flat(dimensions)]
+                        for dimensions in _table_dimension_sets(table)
                         for m in (
                             "ConsumedReadCapacityUnits",
                             "ConsumedWriteCapacityUnits",
-                            "ThrottledRequests",
+                            *THROTTLE_EVENTS,
                         )
                     ],
                     0,
@@ -172,3 +224,16 @@ def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: l
             ]
         }
     )
+
+
+def _table_dimension_sets(table: pulumi.Input[str]) -> list[dict[str, pulumi.Input[str]]]:
+    """The table itself, then each of its global secondary indexes (tables.py)."""
+    return [
+        {"TableName": table},
+        *({"TableName": table, "GlobalSecondaryIndexName": i.name} for i in CHAT_TABLE.indexes),
+    ]
+
+
+def _flat(dimensions: dict[str, pulumi.Input[str]]) -> list[object]:
+    """{"TableName": "t"} -> ["TableName", "t"]: a dashboard metric's dimension pairs."""
+    return [part for pair in dimensions.items() for part in pair]

@@ -73,7 +73,17 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         else None
     )
     websocket.wire(functions.items(), [log_role.account] if log_role else [])
-    http = HttpApi("http", settings, functions.items(), auth.user_pool.id, auth.client.id)
+    # The distribution first: the browser calls the HTTP API and S3 from its origin.
+    web = Web("web", settings, account_id)
+    http = HttpApi(
+        "http",
+        settings,
+        functions.items(),
+        auth.user_pool.id,
+        auth.client.id,
+        allowed_origins=web.allowed_origins,
+    )
+    attachments.allow_browsers(web.allowed_origins)
     client_config: dict[str, pulumi.Input[str]] = {
         "wsUrl": websocket.url,
         "httpUrl": http.url,
@@ -82,7 +92,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         "userPoolClientId": auth.client.id,
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
     }
-    web = Web("web", settings, account_id, client_config)
+    web.publish_config(client_config)
     every_function = {**functions.items(), **auth.triggers}
     monitoring = Monitoring(
         "monitoring",

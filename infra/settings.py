@@ -13,6 +13,9 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.domain.rules import Limits
+from dynamotalk.origins import origin_of
+
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
@@ -34,9 +37,9 @@ class StageSettings:
     """aws:region of the stack."""
     lambda_architecture: str = "arm64"
     """arm64 (cheaper, default) or x86_64; the zip's wheels follow it."""
-    lambda_memory_mb: int = 512
-    lambda_timeout_s: int = 10
-    """At most 29 s: API Gateway stops waiting then anyway."""
+    lambda_memory_mb: int = 128
+    """Memory floor of every function: each gets max(its own need in routes.py, this).
+    Timeouts are per function only (routes.py), sized by what each one waits on."""
     log_retention_days: int = 14
     """Retention of every log group (Lambda and API access/execution logs)."""
     xray: bool = False
@@ -46,8 +49,9 @@ class StageSettings:
     """Deletion protection on the table and the user pool, and Pulumi `protect` on both."""
     auto_confirm_signups: bool = False
     """Skip e-mail verification at sign-up. Refused on protected stages (prod)."""
-    cors_origins: tuple[str, ...] = ("http://localhost:8787",)
-    """Browser origins allowed on the HTTP API and for uploads to the attachments bucket."""
+    cors_origins: tuple[str, ...] = ()
+    """Extra browser origins allowed on the HTTP API and for uploads to the attachments bucket,
+    besides the web client's own (CloudFront's domain and customDomain, always allowed)."""
     alarm_email: str | None = None
     """Subscribed to the alarm topic; no subscription when unset."""
     throttle_rate: float = 50.0
@@ -57,14 +61,15 @@ class StageSettings:
     """A domain for the web client (CloudFront alias); needs certificate_arn."""
     certificate_arn: str | None = None
     """ACM certificate (us-east-1) for the custom domain of the web client."""
-    max_message_chars: int = 4000
+    max_message_chars: int = Limits().max_text
+    """Longest message text; at most the domain's ceiling (rules.Limits.max_text)."""
     manage_api_gateway_log_role: bool = True
+    """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
     bot_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
     """Bedrock model the bot asks (Converse API); the bot worker may invoke only this one."""
     bot_max_tokens: int = 512
     bot_temperature_percent: int = 30
     """Sampling temperature of the bot, in hundredths (30 = 0.3)."""
-    """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -76,29 +81,34 @@ class StageSettings:
             problems.append("lambdaArchitecture must be arm64 or x86_64")
         if not 128 <= self.lambda_memory_mb <= 10240:
             problems.append(f"lambdaMemoryMb must be 128..10240, got {self.lambda_memory_mb}")
-        if not 1 <= self.lambda_timeout_s <= 29:
-            problems.append(
-                "lambdaTimeoutSeconds must be 1..29 (API Gateway's limit), "
-                f"got {self.lambda_timeout_s}"
-            )
         if self.log_retention_days not in LOG_RETENTION_DAYS:
             problems.append(f"logRetentionDays must be one of {sorted(LOG_RETENTION_DAYS)}")
         if self.auto_confirm_signups and self.stage in PROTECTED_STAGES:
             problems.append(f"autoConfirmSignups must not be on for the {self.stage} stage")
-        if not self.cors_origins or any(
-            not re.fullmatch(r"https?://[^/\s]+", o) for o in self.cors_origins
-        ):
-            problems.append("corsOrigins must list origins like https://chat.example.com")
+        for origin in self.cors_origins:
+            try:
+                exact = origin_of(origin) == origin
+            except ValueError:
+                exact = False
+            if not exact:
+                problems.append(
+                    f"corsOrigins: {origin!r} is not an origin like https://chat.example.com "
+                    "(lowercase, no path, no default port)"
+                )
         if self.alarm_email is not None and not re.fullmatch(
             r"[^@\s]+@[^@\s]+\.[^@\s]+", self.alarm_email
         ):
             problems.append("alarmEmail must be an e-mail address")
         if self.throttle_rate <= 0 or self.throttle_burst <= 0:
             problems.append("throttleRate and throttleBurst must be positive")
+        if self.custom_domain and not re.fullmatch(
+            r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?", self.custom_domain
+        ):
+            problems.append(f"customDomain {self.custom_domain!r} must be a lowercase host name")
         if self.custom_domain and not self.certificate_arn:
             problems.append("customDomain needs certificateArn (an ACM certificate in us-east-1)")
-        if not 1 <= self.max_message_chars <= 4000:
-            problems.append("maxMessageChars must be 1..4000")
+        if not 1 <= self.max_message_chars <= Limits().max_text:
+            problems.append(f"maxMessageChars must be 1..{Limits().max_text}")
         if not re.fullmatch(r"[a-zA-Z0-9.:-]{3,100}", self.bot_model_id):
             problems.append(f"botModelId {self.bot_model_id!r} is not a Bedrock model id")
         if not 1 <= self.bot_max_tokens <= 4096:
@@ -119,7 +129,6 @@ class StageSettings:
 CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "lambdaArchitecture": ("lambda_architecture", str),
     "lambdaMemoryMb": ("lambda_memory_mb", int),
-    "lambdaTimeoutSeconds": ("lambda_timeout_s", int),
     "logRetentionDays": ("log_retention_days", int),
     "xray": ("xray", bool),
     "pointInTimeRecovery": ("point_in_time_recovery", bool),

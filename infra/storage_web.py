@@ -1,5 +1,8 @@
 """Storage and web: the private attachments bucket, and the web client on a private bucket
-behind CloudFront (origin access control) with a generated config.json."""
+behind CloudFront (origin access control) with a generated config.json.
+
+Order matters: the distribution comes first (its domain is an allowed browser origin of the
+HTTP API and the attachments bucket), config.json last (it names the APIs' URLs)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.origins import allowed_origins
 from infra.settings import StageSettings
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -101,19 +105,6 @@ class Attachments(pulumi.ComponentResource):
             f"{name}-bucket", bucket_name(settings.stage, "attachments", account_id), settings, self
         )
         child = pulumi.ResourceOptions(parent=self)
-        aws.s3.BucketCorsConfiguration(
-            f"{name}-cors",
-            bucket=self.bucket.id,
-            cors_rules=[
-                aws.s3.BucketCorsConfigurationCorsRuleArgs(
-                    allowed_methods=["GET", "POST", "HEAD"],
-                    allowed_origins=list(settings.cors_origins),
-                    allowed_headers=["*"],
-                    max_age_seconds=3000,
-                )
-            ],
-            opts=child,
-        )
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle",
             bucket=self.bucket.id,
@@ -131,6 +122,22 @@ class Attachments(pulumi.ComponentResource):
         )
         self.register_outputs({"bucketName": self.bucket.bucket})
 
+    def allow_browsers(self, origins: pulumi.Input[list[str]]) -> aws.s3.BucketCorsConfiguration:
+        """Let pages from `origins` upload (presigned POST) and read (presigned GET)."""
+        return aws.s3.BucketCorsConfiguration(
+            f"{self._name}-cors",
+            bucket=self.bucket.id,
+            cors_rules=[
+                aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                    allowed_methods=["GET", "POST", "HEAD"],
+                    allowed_origins=origins,
+                    allowed_headers=["*"],
+                    max_age_seconds=3000,
+                )
+            ],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
 
 class Web(pulumi.ComponentResource):
     """The static web client: a private bucket read only by this stage's CloudFront."""
@@ -143,7 +150,6 @@ class Web(pulumi.ComponentResource):
         name: str,
         settings: StageSettings,
         account_id: pulumi.Input[str],
-        config: pulumi.Input[dict[str, pulumi.Input[str]]],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:web:Web", name, None, opts)
@@ -230,17 +236,30 @@ class Web(pulumi.ComponentResource):
                 content_type=content_type(key),
                 opts=child,
             )
-        aws.s3.BucketObjectv2(
-            f"{name}-config",
+        self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
+        served = [
+            self.url,
+            *([f"https://{settings.custom_domain}"] if settings.custom_domain else []),
+        ]
+        self.allowed_origins: pulumi.Output[list[str]] = pulumi.Output.all(*served).apply(
+            lambda urls: allowed_origins(urls, settings.cors_origins)
+        )
+        """Where the browser may call from: the client's own origins, then corsOrigins."""
+        self.register_outputs({"webUrl": self.url})
+
+    def publish_config(
+        self, config: pulumi.Input[dict[str, pulumi.Input[str]]]
+    ) -> aws.s3.BucketObjectv2:
+        """config.json beside index.html: the stage's URLs and ids, read by the client."""
+        return aws.s3.BucketObjectv2(
+            f"{self._name}-config",
             bucket=self.bucket.id,
             key=CONFIG_KEY,
             content=pulumi.Output.json_dumps(config),
             content_type="application/json",
             cache_control="no-cache",
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.url = pulumi.Output.concat("https://", self.distribution.domain_name)
-        self.register_outputs({"webUrl": self.url})
 
 
 def web_files(root: Path = WEB) -> dict[str, Path]:

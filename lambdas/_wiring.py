@@ -98,8 +98,11 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
 
 @functools.cache
 def service() -> ChatService:
+    import attrs
+
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
     from dynamotalk.adapters.s3 import S3AttachmentStore
+    from dynamotalk.domain.rules import Limits
 
     s = settings()
     messages, rooms, users, connections = _stores()
@@ -118,6 +121,8 @@ def service() -> ChatService:
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
+        # The stage's message limit (maxMessageChars) under the domain's own ceiling.
+        limits=attrs.evolve(Limits(), max_text=s.max_message_chars),
     )
     if s.bot == "local":
         service.bot_jobs = _local_bot(service)
@@ -136,12 +141,14 @@ def bot_worker() -> BotWorker:
 
     from dynamotalk.adapters.bedrock import BedrockAssistant
     from dynamotalk.bot import BotWorker
-    from dynamotalk.domain.bot import BOT
+    from dynamotalk.domain.bot import BOT, MODEL_TIMEOUT_S
 
     s = settings()
     if not s.bot_model_id:
         raise SettingsError("DYNAMOTALK_BOT_MODEL_ID is required by the bot worker")
-    config = Config(read_timeout=20, connect_timeout=3, retries={"total_max_attempts": 2})
+    config = Config(
+        read_timeout=MODEL_TIMEOUT_S, connect_timeout=3, retries={"total_max_attempts": 2}
+    )
     bedrock = _session().client("bedrock-runtime", endpoint_url=s.bedrock_endpoint, config=config)
     assistant = BedrockAssistant(
         bedrock,
@@ -150,7 +157,7 @@ def bot_worker() -> BotWorker:
         max_tokens=s.bot_max_tokens,
         temperature=s.bot_temperature,
     )
-    return BotWorker(service(), assistant, timeout_s=20)
+    return BotWorker(service(), assistant)  # waits MODEL_TIMEOUT_S for each answer
 
 
 def _local_bot(service: ChatService) -> ThreadBotJobs:

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import attrs
 import structlog
 
-from dynamotalk.domain.bot import APOLOGY, BOT
+from dynamotalk.domain.bot import APOLOGY, BOT, MODEL_TIMEOUT_S
 from dynamotalk.domain.models import Message
 from dynamotalk.ports import Assistant
 from dynamotalk.service import ChatService
@@ -55,7 +55,7 @@ class BotWorker:
     service: ChatService
     assistant: Assistant
     context_size: int = 20
-    timeout_s: float = 20.0
+    timeout_s: float = MODEL_TIMEOUT_S
     breaker: Breaker = attrs.Factory(Breaker)
     _pool: concurrent.futures.ThreadPoolExecutor = attrs.Factory(
         lambda: concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="assistant")

@@ -5,7 +5,11 @@ A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
 
 from __future__ import annotations
 
+import math
+
 import attrs
+
+from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 
 
 @attrs.frozen
@@ -17,6 +21,22 @@ class Function:
     """Lambda timeout: what the function waits on, plus a margin (tests/infra checks it)."""
     memory_mb: int = 512
     """Lambda memory; the local gateway reports it in the context as Lambda does."""
+    batch_size: int | None = None
+    """Queue consumers only: SQS messages per invocation, handled one after another."""
+
+    def memory_for(self, stage_floor_mb: int) -> int:
+        """Memory on a stage: this function's own need, raised to the stage's floor
+        (`lambdaMemoryMb`; more memory also buys more CPU)."""
+        return max(self.memory_mb, stage_floor_mb)
+
+
+BOT_BATCH_SIZE = 5
+"""Bot jobs per bot_worker invocation."""
+BOT_JOB_OVERHEAD_S = 5
+"""Per job, besides the model: read the context, show typing, store and fan out the reply."""
+BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVERHEAD_S)) + 10
+"""A whole batch of slow answers (each cut off at the model timeout, then an apology) plus
+cold start: the worker never dies mid-batch, so no job is retried for the batch's sake."""
 
 
 @attrs.frozen
@@ -48,7 +68,12 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("http_api", "The REST API: rooms, history, profile, uploads"),
     Function("cognito_pre_signup", "Cognito pre sign-up trigger (auto-confirm per stage)"),
     Function("cognito_post_confirmation", "Cognito post confirmation trigger (creates profile)"),
-    Function("bot_worker", "Answers @bot mentions from the bot queue with Amazon Bedrock"),
+    Function(
+        "bot_worker",
+        "Answers @bot mentions from the bot queue with Amazon Bedrock",
+        timeout_s=BOT_WORKER_TIMEOUT_S,
+        batch_size=BOT_BATCH_SIZE,
+    ),
 )
 
 WS_AUTHORIZER = "ws_authorizer"

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 
 import attrs
 
+from dynamotalk.domain.rules import Limits
+
 
 class SettingsError(Exception):
     """A required environment variable is missing or invalid."""
@@ -30,7 +32,8 @@ class Settings:
     """https URL of the WebSocket API's @connections endpoint (None where no fan-out)."""
     auto_confirm: bool = False
     """Pre sign-up trigger confirms users without e-mail verification (dev/local only)."""
-    max_message_chars: int = 4000
+    max_message_chars: int = Limits().max_text
+    """Longest message text (maxMessageChars); at most the domain's own ceiling."""
     # Local stack only: where the emulated services listen. None on AWS.
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
@@ -77,7 +80,7 @@ class Settings:
                 raise SettingsError(f"{name} must be true or false, got {value!r}")
             return value in {"true", "1", "yes"}
 
-        def positive_int(name: str, default: int) -> int:
+        def positive_int(name: str, default: int, highest: int) -> int:
             raw = env.get(name, "").strip()
             if not raw:
                 return default
@@ -85,8 +88,8 @@ class Settings:
                 value = int(raw)
             except ValueError:
                 raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-            if value <= 0:
-                raise SettingsError(f"{name} must be positive, got {value}")
+            if not 1 <= value <= highest:
+                raise SettingsError(f"{name} must be 1..{highest}, got {value}")
             return value
 
         bot = env.get("DYNAMOTALK_BOT", "").strip()
@@ -114,7 +117,9 @@ class Settings:
             user_pool_client_id=env.get("DYNAMOTALK_USER_POOL_CLIENT_ID", "").strip(),
             management_endpoint=optional("DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"),
             auto_confirm=flag("DYNAMOTALK_AUTO_CONFIRM"),
-            max_message_chars=positive_int("DYNAMOTALK_MAX_MESSAGE_CHARS", 4000),
+            max_message_chars=positive_int(
+                "DYNAMOTALK_MAX_MESSAGE_CHARS", Limits().max_text, Limits().max_text
+            ),
             dynamodb_endpoint=optional("DYNAMOTALK_DYNAMODB_ENDPOINT"),
             s3_endpoint=optional("DYNAMOTALK_S3_ENDPOINT"),
             cognito_endpoint=optional("DYNAMOTALK_COGNITO_ENDPOINT"),

@@ -79,10 +79,18 @@ def test_stage_files_pass_pulumis_own_config_check(stage: str) -> None:
         ({}, "", "aws:region is not set"),
         ({}, "mars-north-1", "is not an AWS region"),
         ({"lambdaArchitecture": "sparc"}, "eu-west-1", "arm64 or x86_64"),
-        ({"lambdaTimeoutSeconds": 60}, "eu-west-1", "1..29"),
+        # Timeouts are per function now (routes.py): the old stage-wide key is refused.
+        ({"lambdaTimeoutSeconds": 10}, "eu-west-1", "unknown setting"),
         ({"logRetentionDays": 8}, "eu-west-1", "logRetentionDays must be one of"),
         ({"xray": "maybe"}, "eu-west-1", "xray must be true or false"),
         ({"corsOrigins": ["chat.example.com"]}, "eu-west-1", "corsOrigins"),
+        ({"corsOrigins": ["https://chat.example.com/app"]}, "eu-west-1", "corsOrigins"),
+        ({"corsOrigins": ["https://Chat.example.com"]}, "eu-west-1", "corsOrigins"),
+        (
+            {"customDomain": "chat.example.com/x", "certificateArn": "arn:aws:acm:x"},
+            "eu-west-1",
+            "customDomain",
+        ),
         ({"alarmEmail": "nobody"}, "eu-west-1", "alarmEmail"),
         ({"customDomain": "chat.example.com"}, "eu-west-1", "certificateArn"),
         ({"throttleRate": 0}, "eu-west-1", "throttle"),
@@ -99,9 +107,9 @@ def test_invalid_settings_fail_clearly(
 
 def test_every_problem_is_reported_at_once() -> None:
     with pytest.raises(StageConfigError) as caught:
-        settings_from("dev", "eu-west-1", {"lambdaMemoryMb": 64, "lambdaTimeoutSeconds": 0})
+        settings_from("dev", "eu-west-1", {"lambdaMemoryMb": 64, "maxMessageChars": 0})
     assert "lambdaMemoryMb" in str(caught.value)
-    assert "lambdaTimeoutSeconds" in str(caught.value)
+    assert "maxMessageChars" in str(caught.value)
 
 
 def test_auto_confirm_is_refused_on_prod() -> None:

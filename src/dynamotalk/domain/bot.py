@@ -10,6 +10,9 @@ from dynamotalk.domain.models import Message, Principal, Room, RoomKind
 BOT = Principal(user_id="dynamotalk-bot", username="bot")
 MENTION = re.compile(r"(?<![\w@])@bot\b", re.IGNORECASE)
 APOLOGY = "Sorry, I can't answer right now. Please try again in a moment."
+MODEL_TIMEOUT_S = 20.0
+"""Longest wait for one model answer before the bot apologises instead (the bot worker's
+Lambda timeout is sized from it, see routes.py)."""
 
 
 def mentions_bot(text: str) -> bool:
