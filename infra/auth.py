@@ -1,5 +1,6 @@
 """Auth: the Cognito user pool, a public app client, and the two Cognito triggers.
 
+The pool's settings come from dynamotalk/userpool.py, which the local stack reads too.
 Sign-in choice: users sign up with a username (what the chat shows, checked by the pre sign-up
 trigger) plus an e-mail address; they sign in with either (e-mail is an alias, usable once
 verified). The e-mail is verified with a code, except on stages with autoConfirmSignups.
@@ -13,10 +14,9 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.routes import COGNITO_TRIGGERS
+from dynamotalk.userpool import user_pool_spec
 from infra.functions import LambdaFunction, Wiring
 from infra.settings import StageSettings
-
-CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
 
 
 class Auth(pulumi.ComponentResource):
@@ -40,33 +40,35 @@ class Auth(pulumi.ComponentResource):
             module: LambdaFunction(module, settings, wiring, code, child)
             for module in COGNITO_TRIGGERS.values()
         }
+        spec = user_pool_spec(settings.protected)
+        password = spec.password_policy
         self.user_pool = aws.cognito.UserPool(
             f"{name}-users",
-            name=f"dynamotalk-{settings.stage}",
-            alias_attributes=["email"],
-            auto_verified_attributes=["email"],
+            name=spec.pool_name(settings.stage),
+            alias_attributes=list(spec.alias_attributes),
+            auto_verified_attributes=list(spec.auto_verified_attributes),
             username_configuration=aws.cognito.UserPoolUsernameConfigurationArgs(
-                case_sensitive=False
+                case_sensitive=spec.case_sensitive_usernames
             ),
             password_policy=aws.cognito.UserPoolPasswordPolicyArgs(
-                minimum_length=10 if settings.protected else 8,
-                require_lowercase=True,
-                require_numbers=True,
-                require_symbols=False,
-                require_uppercase=False,
-                temporary_password_validity_days=3,
+                minimum_length=password.minimum_length,
+                require_lowercase=password.require_lowercase,
+                require_numbers=password.require_numbers,
+                require_symbols=password.require_symbols,
+                require_uppercase=password.require_uppercase,
+                temporary_password_validity_days=password.temporary_password_validity_days,
             ),
             account_recovery_setting=aws.cognito.UserPoolAccountRecoverySettingArgs(
                 recovery_mechanisms=[
                     aws.cognito.UserPoolAccountRecoverySettingRecoveryMechanismArgs(
-                        name="verified_email", priority=1
+                        name=spec.recovery_mechanism, priority=1
                     )
                 ]
             ),
             verification_message_template=aws.cognito.UserPoolVerificationMessageTemplateArgs(
                 default_email_option="CONFIRM_WITH_CODE",
-                email_subject="Your DynamoTalk code",
-                email_message="Your DynamoTalk verification code is {####}",
+                email_subject=spec.email_subject,
+                email_message=spec.email_message,
             ),
             deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
             lambda_config=aws.cognito.UserPoolLambdaConfigArgs(
@@ -79,16 +81,17 @@ class Auth(pulumi.ComponentResource):
             self.triggers[module].allow_invoke(
                 f"{module}-invoke", "cognito-idp.amazonaws.com", self.user_pool.arn, self
             )
+        web = spec.client
         self.client = aws.cognito.UserPoolClient(
             f"{name}-web-client",
-            name="web",
+            name=web.name,
             user_pool_id=self.user_pool.id,
-            generate_secret=False,
-            explicit_auth_flows=CLIENT_FLOWS,
-            prevent_user_existence_errors="ENABLED",
-            access_token_validity=60,
-            id_token_validity=60,
-            refresh_token_validity=30,
+            generate_secret=web.generate_secret,
+            explicit_auth_flows=list(web.explicit_auth_flows),
+            prevent_user_existence_errors=web.prevent_user_existence_errors,
+            access_token_validity=web.access_token_minutes,
+            id_token_validity=web.id_token_minutes,
+            refresh_token_validity=web.refresh_token_days,
             token_validity_units=aws.cognito.UserPoolClientTokenValidityUnitsArgs(
                 access_token="minutes",  # noqa: S106 - a unit, not a secret
                 id_token="minutes",  # noqa: S106

@@ -1,7 +1,9 @@
 """Create the AWS side of a stage on the local emulators: table, user pool, app client, bucket.
 
-The table comes from tables.py and the pool's settings mirror the Pulumi program's (password
-policy, a public client with the flows the clients use), so local and cloud cannot drift.
+The table comes from tables.py and the pool from userpool.py, the definitions the Pulumi
+program reads too, so local and cloud cannot drift. Every step is idempotent: on state kept
+from an earlier run (LocalAws with a data directory) the same pool and client ids come back,
+and their changeable settings are brought up to the spec, as `pulumi up` would.
 """
 
 from __future__ import annotations
@@ -13,16 +15,17 @@ import boto3
 from botocore.exceptions import ClientError
 
 from dynamotalk.tables import CHAT_TABLE, create_table_request
+from dynamotalk.userpool import UserPoolSpec, user_pool_spec
 
 REGION = "us-east-1"
-PASSWORD_POLICY = {
-    "MinimumLength": 8,
-    "RequireUppercase": False,
-    "RequireLowercase": True,
-    "RequireNumbers": True,
-    "RequireSymbols": False,
-}
-CLIENT_FLOWS = ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+LOCAL_POOL = user_pool_spec(protected=False)
+"""The local stage is not protected (like dev)."""
+PASSWORD_POLICY = LOCAL_POOL.password_policy.request()
+CLIENT_FLOWS = list(LOCAL_POOL.client.explicit_auth_flows)
+
+
+class ProvisionError(Exception):
+    """Kept state cannot be brought up to the spec; the message says what to do."""
 
 
 @attrs.frozen
@@ -51,10 +54,16 @@ class LocalResources:
             "DYNAMOTALK_DYNAMODB_ENDPOINT": self.dynamodb_endpoint,
             "DYNAMOTALK_S3_ENDPOINT": self.aws_endpoint,
             "DYNAMOTALK_COGNITO_ENDPOINT": self.aws_endpoint,
+            # The handlers sign S3 forms and URLs with the keys LocalAws knows, never a
+            # developer's real ones.
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
         }
 
 
 def client(service: str, endpoint: str) -> Any:
+    from botocore.config import Config
+
     factory: Any = boto3.client
     return factory(
         service,
@@ -62,6 +71,9 @@ def client(service: str, endpoint: str) -> Any:
         region_name=REGION,
         aws_access_key_id="local",
         aws_secret_access_key="local",  # noqa: S106 - loopback emulator
+        # S3 buckets created since June 2020 refuse SigV2, which botocore still uses for
+        # presigned POSTs unless told otherwise; LocalAws refuses it too.
+        config=Config(signature_version="s3v4") if service == "s3" else None,
     )
 
 
@@ -82,28 +94,35 @@ def ensure_table(dynamodb: Any, name: str) -> None:
             raise
 
 
-def ensure_user_pool(cognito: Any, stage: str) -> tuple[str, str]:
-    name = f"dynamotalk-{stage}"
+def ensure_user_pool(cognito: Any, stage: str, spec: UserPoolSpec = LOCAL_POOL) -> tuple[str, str]:
+    name = spec.pool_name(stage)
     pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == name), None)
     if pool_id is None:
-        pool_id = cognito.create_user_pool(
-            PoolName=name,
-            Policies={"PasswordPolicy": PASSWORD_POLICY},
-            AutoVerifiedAttributes=["email"],
-            AliasAttributes=["email"],
-        )["UserPool"]["Id"]
+        pool_id = cognito.create_user_pool(**spec.request(stage))["UserPool"]["Id"]
+    else:
+        kept = cognito.describe_user_pool(UserPoolId=pool_id)["UserPool"]
+        for setting, wanted in spec.immutable().items():
+            if kept.get(setting) != wanted:
+                raise ProvisionError(
+                    f"the kept user pool {pool_id} has {setting}={kept.get(setting)!r}, the "
+                    f"spec says {wanted!r}; Cognito cannot change that on a pool: start "
+                    f"with --fresh (a new pool, without the kept users)"
+                )
+        cognito.update_user_pool(UserPoolId=pool_id, **spec.mutable())
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
     client_id = next(
-        (c["ClientId"] for c in clients["UserPoolClients"] if c["ClientName"] == "web"), None
+        (c["ClientId"] for c in clients["UserPoolClients"] if c["ClientName"] == spec.client.name),
+        None,
     )
     if client_id is None:
-        client_id = cognito.create_user_pool_client(
-            UserPoolId=pool_id,
-            ClientName="web",
-            GenerateSecret=False,
-            ExplicitAuthFlows=CLIENT_FLOWS,
-        )["UserPoolClient"]["ClientId"]
+        client_id = cognito.create_user_pool_client(**spec.client.request(pool_id))[
+            "UserPoolClient"
+        ]["ClientId"]
+    else:
+        cognito.update_user_pool_client(
+            ClientId=client_id, ClientName=spec.client.name, **spec.client.update_request(pool_id)
+        )
     return pool_id, client_id
 
 

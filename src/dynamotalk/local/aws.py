@@ -1,0 +1,257 @@
+"""LocalAws: Cognito and S3 on loopback, at least as strict as AWS, kept across restarts.
+
+moto's server (its WSGI app, in this process) does the work; a WSGI layer of ours in front of
+it refuses what AWS refuses and moto lets through (see aws_cognito.py and aws_s3.py), and,
+given a data directory, writes Cognito and S3 state to disk before each answer that changed
+it (aws_state.py), so users, their ids, passwords, signing keys, buckets and objects come
+back on the next start, after a clean stop or a crash.
+
+Requests are handled one at a time: moto's models are not thread-safe, and a snapshot must
+not see half a request. Local traffic is small; correctness comes first.
+
+Run alone: `python -m dynamotalk.local.aws --port 4566 --data-dir .dynamotalk/aws`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import io
+import json
+import logging
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from dynamotalk.local import aws_cognito, aws_s3
+from dynamotalk.local.aws_state import SavedState, StateError
+from dynamotalk.local.emulators import DUMMY_CREDENTIALS, EmulatorError, _wait_http, free_port
+
+__all__ = ["LocalAws", "StateError"]
+
+COGNITO_TARGET = "AWSCognitoIdentityProviderService."
+JWKS_PATH = re.compile(r"^/(?P<pool>[\w-]+_[0-9A-Za-z]+)/\.well-known/jwks\.json$")
+KNOWN_KEYS = {DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]: DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+"""The access keys LocalAws knows (secret by key id): only the loopback dummy pair."""
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@attrs.frozen
+class _Answer:
+    status: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def _status_line(code: int) -> str:
+    from http import HTTPStatus
+
+    return f"{code} {HTTPStatus(code).phrase}"
+
+
+@attrs.define
+class StrictAws:
+    """The WSGI layer in front of moto's app."""
+
+    moto: WsgiApp
+    state: SavedState | None = None
+    secrets: Mapping[str, str] = KNOWN_KEYS
+    now: Callable[[], dt.datetime] = attrs.field(default=lambda: dt.datetime.now(dt.UTC))
+    cognito: aws_cognito.CognitoCorrections = attrs.Factory(aws_cognito.CognitoCorrections)
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        with self._lock:
+            answer = self._handle(environ, body)
+        start_response(answer.status, answer.headers)
+        return [answer.body]
+
+    def _handle(self, environ: dict[str, Any], body: bytes) -> _Answer:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target.startswith(COGNITO_TARGET):
+            return self._cognito(environ, target[len(COGNITO_TARGET) :], body)
+        jwks = JWKS_PATH.match(path)
+        if method == "GET" and jwks:
+            reply = aws_cognito.jwks(jwks["pool"])
+            return _Answer(
+                _status_line(reply.status),
+                [("Content-Type", "application/json")],
+                reply.encoded(),
+            )
+        content_type = environ.get("CONTENT_TYPE", "")
+        if aws_s3.is_form_upload(method, path, environ.get("QUERY_STRING", ""), content_type):
+            refused = self._check_upload(environ, path, body, content_type)
+            if refused is not None:
+                return refused
+        answer = self._moto(environ, body)
+        changed = method in ("PUT", "POST", "DELETE") and answer.status.startswith("2")
+        if self.state is not None and changed:
+            self.state.save_s3()
+        return answer
+
+    def _moto(self, environ: dict[str, Any], body: bytes) -> _Answer:
+        environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+        seen: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], *_: Any) -> None:
+            seen["status"], seen["headers"] = status, headers
+
+        chunks = self.moto(environ, start_response)
+        try:
+            data = b"".join(chunks)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        return _Answer(seen["status"], list(seen["headers"]), data)
+
+    # --- Cognito ------------------------------------------------------------------------------
+
+    def _cognito(self, environ: dict[str, Any], operation: str, body: bytes) -> _Answer:
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            return _cognito_answer(
+                aws_cognito.CognitoReply.error(
+                    "SerializationException", "body is not a JSON object"
+                )
+            )
+        reply = self.cognito.before(operation, payload)
+        if reply is not None:
+            return _cognito_answer(reply)
+        answer = self._moto(environ, json.dumps(payload).encode())
+        if answer.status.startswith("200"):
+            try:
+                result = json.loads(answer.body or b"{}")
+            except ValueError:
+                result = {}
+            self.cognito.after(operation, payload, result if isinstance(result, dict) else {})
+        if self.state is not None and aws_cognito.mutates(operation):
+            self.state.save_cognito()
+        return answer
+
+    # --- S3 -----------------------------------------------------------------------------------
+
+    def _check_upload(
+        self, environ: dict[str, Any], path: str, body: bytes, content_type: str
+    ) -> _Answer | None:
+        bucket = path.strip("/")
+        try:
+            fields, content = aws_s3.parse_form(body, content_type)
+        except ValueError:
+            refusal: aws_s3.S3Refusal | None = aws_s3.S3Refusal(
+                400,
+                "MalformedPOSTRequest",
+                "The body of your POST request is not well-formed multipart/form-data.",
+            )
+        else:
+            refusal = aws_s3.check_form_upload(bucket, fields, content, self.secrets, self.now)
+        if refusal is None:
+            return None
+        headers = [("Content-Type", "application/xml"), *_cors_headers(environ, bucket)]
+        return _Answer(_status_line(refusal.status), headers, refusal.body())
+
+
+def _cognito_answer(reply: aws_cognito.CognitoReply) -> _Answer:
+    headers = [("Content-Type", "application/x-amz-json-1.1")]
+    if reply.status >= 400:
+        headers.append(("x-amzn-ErrorType", str(reply.body.get("__type", ""))))
+    return _Answer(_status_line(reply.status), headers, reply.encoded())
+
+
+def _cors_headers(environ: Mapping[str, Any], bucket_name: str) -> list[tuple[str, str]]:
+    """S3 sends CORS headers on errors too, when the bucket's rules allow the origin."""
+    origin = environ.get("HTTP_ORIGIN")
+    if not origin:
+        return []
+    from moto.s3.models import s3_backends
+
+    for regions in list(s3_backends.values()):
+        for backend in list(regions.values()):
+            bucket = backend.buckets.get(bucket_name)
+            for rule in getattr(bucket, "cors", None) or []:
+                origins = rule.allowed_origins or []
+                if "POST" in (rule.allowed_methods or []) and ("*" in origins or origin in origins):
+                    return [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+    return []
+
+
+@attrs.define
+class LocalAws:
+    """Cognito and S3 for the local stack and the tests; same shape as MotoServer."""
+
+    endpoint: str
+    _server: Any
+    _thread: threading.Thread
+
+    @classmethod
+    def start(cls, port: int | None = None, data_dir: Path | None = None) -> LocalAws:
+        """Serve on 127.0.0.1; with `data_dir`, restore what it holds and keep writing to it.
+
+        moto's state lives in this process, so run one LocalAws with a data directory per
+        process (a second one would share, and replace, the first one's state).
+        """
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+        for name, value in DUMMY_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        state = None
+        if data_dir is not None:
+            state = SavedState(data_dir)
+            try:
+                state.restore()
+            except StateError as error:
+                raise EmulatorError(str(error)) from error
+        app = StrictAws(DomainDispatcherApplication(create_backend_app), state)
+        port = port or free_port()
+        server = make_server(
+            "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        )
+        thread = threading.Thread(target=server.serve_forever, name="local-aws", daemon=True)
+        thread.start()
+        endpoint = f"http://127.0.0.1:{port}"
+        _wait_http(f"{endpoint}/moto-api/", 30)
+        return cls(endpoint=endpoint, server=server, thread=thread)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(10)
+        self._server.server_close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Cognito and S3 on loopback, as strict as AWS")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args(argv)
+    aws = LocalAws.start(args.port or None, args.data_dir)
+    print(aws.endpoint, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        aws.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""LocalAws state on disk: Cognito and S3 as they were, after a restart or a crash.
+
+Written as it changes, before the request that changed it is answered, so whatever a client
+was told happened survives kill -9. Each file is replaced atomically (write, fsync, rename);
+a crash mid-write leaves the previous version.
+
+Layout under the data directory:
+  FORMAT                    the moto version and layout that wrote it (refused if different)
+  cognito.pickle            every user pool: clients, users (sub, password, status), keys
+  s3/backend.pickle         buckets and their settings, without objects
+  s3/objects/<sha256>.pickle  one object (all its versions), written when it changes
+
+moto's own objects are pickled (its S3 keys support that; pool signing keys are reduced to
+their JWK). A directory written by another moto version is refused with a clear message
+rather than half-read: start with --fresh.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import hashlib
+import io
+import os
+import pickle
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+LAYOUT = 1
+
+
+class StateError(Exception):
+    """The kept state cannot be used; the message says what to do."""
+
+
+def _format_line() -> str:
+    import moto
+
+    return f"dynamotalk-localaws {LAYOUT} moto {moto.__version__}\n"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(temporary, path)
+
+
+def _restore_key(jwk: dict[str, Any]) -> Any:
+    from joserfc.jwk import RSAKey
+
+    return RSAKey.import_key(jwk)
+
+
+def _dumps(value: Any) -> bytes:
+    from joserfc.jwk import RSAKey
+
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    table = copyreg.dispatch_table.copy()
+    table[RSAKey] = lambda key: (_restore_key, (key.as_dict(private=True),))
+    pickler.dispatch_table = table
+    pickler.dump(value)
+    return buffer.getvalue()
+
+
+def _loads(data: bytes) -> Any:
+    return pickle.loads(data)  # noqa: S301 - our own files, written by this module
+
+
+def _accounts(backend_dict: Any) -> Iterator[tuple[str, Any]]:
+    yield from list(backend_dict.items())
+
+
+@attrs.define
+class SavedState:
+    root: Path
+    _object_marks: dict[str, tuple[Any, ...]] = attrs.field(factory=dict, init=False)
+
+    # --- start ---------------------------------------------------------------------------------
+
+    def restore(self) -> None:
+        """Replace moto's Cognito and S3 state with what the directory holds (or nothing)."""
+        from moto.cognitoidp.models import cognitoidp_backends
+        from moto.s3.models import s3_backends
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        marker = self.root / "FORMAT"
+        if marker.exists() and marker.read_text() != _format_line():
+            raise StateError(
+                f"{self.root} holds local AWS state written by another version "
+                f"({marker.read_text().strip()}); start with --fresh to begin again"
+            )
+        for backend_dict in (cognitoidp_backends, s3_backends):
+            for _, regions in _accounts(backend_dict):
+                regions.clear()
+        try:
+            self._restore_cognito(cognitoidp_backends)
+            self._restore_s3(s3_backends)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as error:
+            raise StateError(
+                f"the local AWS state in {self.root} cannot be read ({error}); "
+                f"start with --fresh to begin again"
+            ) from error
+        _write_atomically(marker, _format_line().encode())
+
+    def _restore_cognito(self, backend_dict: Any) -> None:
+        path = self.root / "cognito.pickle"
+        if not path.exists():
+            return
+        for (account_id, region), backend in _loads(path.read_bytes()).items():
+            backend_dict[account_id][region] = backend
+
+    def _restore_s3(self, backend_dict: Any) -> None:
+        path = self.root / "s3" / "backend.pickle"
+        if not path.exists():
+            return
+        for (account_id, region), backend in _loads(path.read_bytes()).items():
+            backend_dict[account_id][region] = backend
+        for file in sorted((self.root / "s3" / "objects").glob("*.pickle")):
+            account_id, region, bucket_name, key, versions = _loads(file.read_bytes())
+            bucket = backend_dict[account_id][region].buckets.get(bucket_name)
+            if bucket is None:
+                file.unlink()  # its bucket was deleted before the crash
+                continue
+            dict.__setitem__(bucket.keys, key, versions)
+            self._object_marks[file.stem] = _mark(versions)
+
+    # --- as it changes -------------------------------------------------------------------------
+
+    def save_cognito(self) -> None:
+        from moto.cognitoidp.models import cognitoidp_backends
+
+        snapshot = {
+            (account_id, region): backend
+            for account_id, regions in _accounts(cognitoidp_backends)
+            for region, backend in list(regions.items())
+        }
+        _write_atomically(self.root / "cognito.pickle", _dumps(snapshot))
+
+    def save_s3(self) -> None:
+        """Objects that changed since the last save, then the buckets without their objects."""
+        from moto.s3.models import s3_backends
+
+        seen: set[str] = set()
+        backends = {}
+        for account_id, regions in _accounts(s3_backends):
+            for region, backend in list(regions.items()):
+                backends[(account_id, region)] = backend
+                for bucket in list(backend.buckets.values()):
+                    for key, versions in list(dict.items(bucket.keys)):
+                        name = _object_file(account_id, region, bucket.name, key)
+                        seen.add(name)
+                        mark = _mark(versions)
+                        if self._object_marks.get(name) != mark:
+                            record = (account_id, region, bucket.name, key, versions)
+                            _write_atomically(self._objects / f"{name}.pickle", _dumps(record))
+                            self._object_marks[name] = mark
+        for name in set(self._object_marks) - seen:
+            (self._objects / f"{name}.pickle").unlink(missing_ok=True)
+            del self._object_marks[name]
+        kept: list[tuple[Any, Any]] = []
+        try:
+            for backend in backends.values():
+                for bucket in backend.buckets.values():
+                    kept.append((bucket, bucket.keys))
+                    bucket.keys = type(bucket.keys)()
+            data = _dumps(backends)
+        finally:
+            for bucket, keys in kept:
+                bucket.keys = keys
+        _write_atomically(self.root / "s3" / "backend.pickle", data)
+
+    @property
+    def _objects(self) -> Path:
+        return self.root / "s3" / "objects"
+
+
+def _object_file(account_id: str, region: str, bucket: str, key: str) -> str:
+    return hashlib.sha256(f"{account_id}\0{region}\0{bucket}\0{key}".encode()).hexdigest()
+
+
+def _mark(versions: list[Any]) -> tuple[Any, ...]:
+    """Changes when an object is written, replaced, deleted (versions) or its metadata changes."""
+    return tuple(
+        (id(v), getattr(v, "etag", None), getattr(v, "version_id", None), repr(v.metadata))
+        for v in versions
+    )
