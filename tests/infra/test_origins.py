@@ -91,7 +91,7 @@ def test_origin_of_is_what_a_browser_sends(url: str, origin: str) -> None:
     ["chat.example.com", "ftp://chat.example.com", "https://", "https://a:b@x.com", "*"],
 )
 def test_not_an_origin_is_refused(url: str) -> None:
-    with pytest.raises(ValueError, match="origin|credentials"):
+    with pytest.raises(ValueError, match=r"origin|credentials"):
         origin_of(url)
 
 
