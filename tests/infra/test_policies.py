@@ -1,0 +1,102 @@
+"""The deployed role policies (Pulumi's mocks, committed dev and prod settings) are the shared
+builder's output on the stage's real ARNs, and under IAM's rules (the local stack's evaluator)
+they allow each function's real calls on those ARNs and refuse the ones it does not need."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from dynamotalk.local import iam
+from dynamotalk.permissions import PERMISSIONS, StageArns, policy_document
+from infra.settings import StageSettings
+from tests.adapters.test_local_iam import ALLOWED, DENIED, Call
+from tests.infra.stack_runner import ACCOUNT, Recorder, run
+from tests.infra.test_stack import stage_settings
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def deployed(request: pytest.FixtureRequest) -> tuple[StageSettings, Recorder]:
+    settings = stage_settings(request.param)
+    recorder, _outputs = run(settings)
+    return settings, recorder
+
+
+def documents(recorder: Recorder) -> dict[str, Any]:
+    return {
+        policy.name.removesuffix("-policy"): json.loads(policy.inputs["policy"])
+        for policy in recorder.of("aws:iam/rolePolicy:RolePolicy")
+        if policy.name.removesuffix("-policy") in PERMISSIONS
+    }
+
+
+def stage_arns(settings: StageSettings, recorder: Recorder) -> StageArns:
+    (api,) = [
+        a
+        for a in recorder.of("aws:apigatewayv2/api:Api")
+        if a.inputs["protocolType"] == "WEBSOCKET"
+    ]
+    return StageArns(
+        region=settings.region,
+        table_arn=recorder.named("data-chat").inputs["arn"],
+        bucket_arn=f"arn:aws:s3:::{recorder.named('attachments-bucket').inputs['bucket']}",
+        connections_arn=f"{api.inputs['executionArn']}/{settings.stage}/POST/@connections/*",
+        bot_queue_arn=recorder.named("bot-jobs").inputs["arn"],
+        bot_model_id=settings.bot_model_id,
+        xray=settings.xray,
+    )
+
+
+def test_each_deployed_policy_is_the_shared_builders_document(
+    deployed: tuple[StageSettings, Recorder],
+) -> None:
+    settings, recorder = deployed
+    arns = stage_arns(settings, recorder)
+    found = documents(recorder)
+    assert set(found) == set(PERMISSIONS)
+    for module, document in found.items():
+        log_group = recorder.named(f"{module}-logs").inputs["arn"]
+        assert document == policy_document(module, arns, log_group), module
+
+
+def cloud_requests(call: Call, settings: StageSettings, recorder: Recorder) -> list[iam.Request]:
+    """The call with the test's local names swapped for the stage's real table, bucket, queue."""
+    (api,) = [
+        a
+        for a in recorder.of("aws:apigatewayv2/api:Api")
+        if a.inputs["protocolType"] == "WEBSOCKET"
+    ]
+    cloud = iam.LocalAccount(
+        stage=settings.stage, region=settings.region, account=ACCOUNT, api_id=api.id
+    )
+    names = {
+        "dynamotalk-local-chat": recorder.named("data-chat").inputs["name"],
+        "dynamotalk-local-attachments": recorder.named("attachments-bucket").inputs["bucket"],
+        "dynamotalk-local-bot-jobs": recorder.named("bot-jobs").inputs["name"],
+        "us-east-1": settings.region,
+        iam.LOCAL_ACCOUNT: ACCOUNT,
+        "anthropic.claude-3-haiku-20240307-v1:0": settings.bot_model_id,
+    }
+    text = json.dumps(call[2], default=str)
+    for local, real in names.items():
+        text = text.replace(local, real)
+    prefix, operation, _ = call
+    return iam.requests_for(prefix, operation, json.loads(text), cloud)
+
+
+@pytest.mark.parametrize("module", sorted(PERMISSIONS))
+def test_the_deployed_policies_allow_the_real_calls_and_nothing_else(
+    deployed: tuple[StageSettings, Recorder], module: str
+) -> None:
+    settings, recorder = deployed
+    document = documents(recorder)[module]
+    for call in ALLOWED[module]:
+        for request in cloud_requests(call, settings, recorder):
+            decision = iam.evaluate(document, request.action, request.resource)
+            assert decision == "allow", (module, request)
+    for call in DENIED[module]:
+        requests = cloud_requests(call, settings, recorder)
+        decisions = {iam.evaluate(document, r.action, r.resource) for r in requests}
+        assert "implicit_deny" in decisions, (module, call)
