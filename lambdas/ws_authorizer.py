@@ -1,7 +1,9 @@
 """REQUEST authorizer for the WebSocket $connect route.
 
-The token comes in the `token` query parameter (what the cloud's identity source names) or, for
-browsers that cannot set headers, as the second Sec-WebSocket-Protocol value. Refusal raises
+The token comes in the `token` query parameter only: that is the cloud's identity source
+(`route.request.querystring.token`, infra/websocket_api.py), and API Gateway refuses a connect
+without it with 401 before this function runs. A token offered any other way (a
+Sec-WebSocket-Protocol value, a header) is not read, locally either. Refusal raises
 "Unauthorized", which API Gateway turns into a 401 on the upgrade.
 """
 
@@ -18,16 +20,10 @@ IDENTITY = _wiring.identity()
 
 
 def token_of(event: dict[str, Any]) -> str | None:
+    """The `token` query parameter, the identity source; nothing else is read."""
     query = event.get("queryStringParameters") or {}
     token = query.get("token") if isinstance(query, dict) else None
-    if token:
-        return str(token)
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-    protocols = [p.strip() for p in headers.get("sec-websocket-protocol", "").split(",")]
-    # Browsers: new WebSocket(url, ["dynamotalk", token]).
-    if len(protocols) == 2 and protocols[0] == "dynamotalk" and protocols[1]:
-        return protocols[1]
-    return None
+    return str(token) if token else None
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -22,9 +22,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         except ChatError as error:
             log["outcome"] = str(error.code)
             return {"statusCode": 401 if error.code == "unauthorized" else 400}
-        headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
-        reply: dict[str, Any] = {"statusCode": 200}
-        # A browser that sent its token as a subprotocol needs one protocol chosen back.
-        if headers.get("sec-websocket-protocol", "").startswith("dynamotalk"):
-            reply["headers"] = {"Sec-WebSocket-Protocol": "dynamotalk"}
-        return reply
+        # No subprotocol is chosen: the token travels in the query string (the identity source).
+        return {"statusCode": 200}

@@ -32,10 +32,20 @@ def test_authorizer_allows_id_and_access_tokens(stack: Stack) -> None:
         assert policy["context"] == {"userId": alice["id"], "username": alice["name"]}
 
 
-def test_authorizer_reads_the_token_from_the_websocket_subprotocol(stack: Stack) -> None:
+def test_authorizer_reads_the_token_from_the_query_string_only(stack: Stack) -> None:
+    # The cloud's identity source is route.request.querystring.token: a valid token offered as
+    # a WebSocket subprotocol instead is refused (there, API Gateway answers 401 on its own).
     alice = stack.user("alice")
-    policy = stack.authorize(alice["tokens"]["IdToken"], via_protocol=True)
-    assert policy["principalId"] == alice["id"]
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        stack.authorize(alice["tokens"]["IdToken"], via_protocol=True)
+
+
+def test_connect_chooses_no_subprotocol(stack: Stack) -> None:
+    alice = stack.user("alice")
+    event = stack.ws_event("ws_connect", alice, "conn-no-subprotocol")
+    event["headers"]["Sec-WebSocket-Protocol"] = "dynamotalk"
+    reply = stack.modules["ws_connect"].handler(event, None)
+    assert reply == {"statusCode": 200}
 
 
 @pytest.mark.parametrize("token", [None, "", "garbage", "a.b.c"])

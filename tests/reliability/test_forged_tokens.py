@@ -32,7 +32,7 @@ def test_ws_authorizer_refuses_every_forged_token_without_logging_it(
     for token in forged.values():
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             lambda_stack.authorize(token)
-        # and through the subprotocol header too
+        # offered as a subprotocol it is not even read (the identity source is the query)
         with pytest.raises(Exception, match=r"^Unauthorized$"):
             lambda_stack.authorize(token, via_protocol=True)
     logs = capfd.readouterr()
