@@ -1,27 +1,38 @@
 """Build the Lambda code archive: deterministic (same inputs -> same bytes) and lean.
 
-Contents: `dynamotalk/` (without the local stack), `lambdas/`, and the runtime dependencies from
-pyproject.toml installed for the Lambda platform and architecture as manylinux wheels. boto3
-and its family are left to the Lambda runtime. `python -m infra.package` (or `make package`)
-writes build/lambda-<arch>.zip and prints its size.
+Contents: `dynamotalk/` (without the local stack), `lambdas/`, and the runtime dependencies
+installed from the lock file (infra/lambda-requirements.txt: exact versions, hash-checked) as
+manylinux wheels for the stage's architecture. boto3 and its family are left to the Lambda
+runtime. Every module ships with bytecode compiled by the runtime's own Python (3.13) in
+`unchecked-hash` mode: /var/task is read-only, so without it each cold start compiles
+everything again, and unchecked-hash bytecode carries no timestamps, so the zip stays
+reproducible. `python -m infra.package` (or `make package`) writes build/lambda-<arch>.zip and
+prints its size; `python -m infra.package --lock` rewrites the lock file from pyproject.toml.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import re
 import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 import tomllib
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
+LOCK = ROOT / "infra" / "lambda-requirements.txt"
 PYTHON_VERSION = "3.13"
+"""The Lambda runtime's Python (functions.RUNTIME): wheels and bytecode are made for it."""
+BYTECODE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
+TASK_ROOT = "/var/task"
+"""Where Lambda unpacks the zip: the path tracebacks show for shipped bytecode."""
 PROVIDED_BY_RUNTIME: dict[str, tuple[str, ...]] = {
     "boto3": ("boto3",),
     "botocore": ("botocore",),
@@ -32,7 +43,6 @@ PROVIDED_BY_RUNTIME: dict[str, tuple[str, ...]] = {
     "six": ("six.py",),
 }
 """Distributions the Lambda Python runtime ships (boto3 and its family) -> what they install."""
-SKIPPED_PARTS = frozenset({"__pycache__"})
 SKIPPED_DEPS_TOP = frozenset({"bin"})
 """pip's console scripts: nothing runs them on Lambda."""
 LOCAL_ONLY = "dynamotalk/local/"
@@ -51,11 +61,71 @@ def runtime_requirements() -> list[str]:
     return sorted(r for r in project["dependencies"] if _distribution(r) not in PROVIDED_BY_RUNTIME)
 
 
-def install_dependencies(architecture: str) -> Path:
-    """pip-install the runtime deps for Lambda into a cache keyed by what is installed."""
-    requirements = runtime_requirements()
+def locked_versions(lock: Path = LOCK) -> dict[str, str]:
+    """Distribution -> exact version, as the lock file pins them."""
+    pins = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", lock.read_text(), re.MULTILINE)
+    return {_distribution(name): version for name, version in pins}
+
+
+class RuntimePythonMissing(RuntimeError):
+    """No Python 3.13 on this machine to compile the bytecode Lambda's runtime loads."""
+
+
+def runtime_python() -> Path:
+    """This machine's Python 3.13: on PATH as python3.13, or under `pyenv root`."""
+    candidates = [shutil.which(f"python{PYTHON_VERSION}")]
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        root = subprocess.run(  # noqa: S603 - fixed argv
+            [pyenv, "root"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        if root:
+            versions = sorted(Path(root, "versions").glob(f"{PYTHON_VERSION}*"), reverse=True)
+            candidates += [str(v / "bin" / f"python{PYTHON_VERSION}") for v in versions]
+    for candidate in candidates:
+        if candidate and _is_runtime_python(candidate):
+            return Path(candidate)
+    raise RuntimePythonMissing(
+        f"the Lambda runtime is Python {PYTHON_VERSION} and its bytecode must be compiled by "
+        f"that version: install it (e.g. `pyenv install {PYTHON_VERSION}` or your package "
+        f"manager's python{PYTHON_VERSION}) so python{PYTHON_VERSION} is on PATH"
+    )
+
+
+def _is_runtime_python(executable: str) -> bool:
+    probe = subprocess.run(  # noqa: S603 - a candidate interpreter, fixed arguments
+        [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION
+
+
+def compile_bytecode(directory: Path) -> None:
+    """Compile every module under `directory` with the runtime's Python, reproducibly.
+
+    unchecked-hash: no source timestamps in the .pyc, and the runtime never re-checks the
+    source (it is read-only anyway). PYTHONHASHSEED=0 fixes the order of set constants; one
+    process, sorted walk: the same files always yield the same bytes.
+    """
+    environment = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run(  # noqa: S603 - fixed argv, the runtime's interpreter
+        [
+            str(runtime_python()), "-m", "compileall", "-q", "-f",
+            "--invalidation-mode", "unchecked-hash",
+            "-s", str(directory), "-p", TASK_ROOT, str(directory),
+        ],
+        check=True,
+        env=environment,
+    )  # fmt: skip
+
+
+def install_dependencies(architecture: str, lock: Path = LOCK) -> Path:
+    """pip-install the locked deps for Lambda (hash-checked) and compile them, into a cache
+    keyed by the lock file, the architecture and the Python version."""
     key = hashlib.sha256(
-        "\n".join([architecture, PYTHON_VERSION, *requirements]).encode()
+        "\n".join([architecture, PYTHON_VERSION, BYTECODE_TAG, lock.read_text()]).encode()
     ).hexdigest()[:16]
     target = BUILD / "deps" / f"{architecture}-{key}"
     if (target / ".complete").exists():
@@ -66,13 +136,53 @@ def install_dependencies(architecture: str) -> Path:
             sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--target", str(target), "--platform", PLATFORMS[architecture],
             "--implementation", "cp", "--python-version", PYTHON_VERSION,
-            "--only-binary=:all:", "--no-compile", *requirements,
+            "--only-binary=:all:", "--no-compile", "--require-hashes", "-r", str(lock),
         ],
         check=True,
     )  # fmt: skip
     _drop_runtime_provided(target)
+    for top in SKIPPED_DEPS_TOP:
+        shutil.rmtree(target / top, ignore_errors=True)
+    compile_bytecode(target)
     (target / ".complete").touch()
     return target
+
+
+def write_lock(lock: Path = LOCK) -> Path:
+    """Resolve pyproject's runtime dependencies for every architecture and pin each wheel pip
+    picks (version and sha256), so `--require-hashes` installs exactly these files."""
+    hashes: dict[tuple[str, str], set[str]] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for architecture, platform in sorted(PLATFORMS.items()):
+            into = Path(scratch, architecture)
+            subprocess.run(  # noqa: S603 - fixed argv, our own interpreter
+                [
+                    sys.executable, "-m", "pip", "download", "--quiet",
+                    "--disable-pip-version-check", "--dest", str(into),
+                    "--platform", platform, "--implementation", "cp",
+                    "--python-version", PYTHON_VERSION, "--only-binary=:all:",
+                    *runtime_requirements(),
+                ],
+                check=True,
+            )  # fmt: skip
+            for wheel in sorted(into.glob("*.whl")):
+                name, version = wheel.name.split("-")[:2]
+                digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+                hashes.setdefault((_distribution(name), version), set()).add(digest)
+    lines = [
+        "# The Lambda zip's dependencies, exact and hash-checked (pip --require-hashes).",
+        "# Generated by `python -m infra.package --lock` from pyproject.toml's dependencies",
+        f"# (boto3's family is the Lambda runtime's) for CPython {PYTHON_VERSION}, manylinux "
+        + " and ".join(sorted(PLATFORMS))
+        + ".",
+        "# Do not edit by hand.",
+    ]
+    for (name, version), digests in sorted(hashes.items()):
+        lines.append(f"{name}=={version} \\")
+        lines += [f"    --hash=sha256:{d} \\" for d in sorted(digests)]
+        lines[-1] = lines[-1].removesuffix(" \\")
+    lock.write_text("\n".join(lines) + "\n")
+    return lock
 
 
 def _drop_runtime_provided(target: Path) -> None:
@@ -89,25 +199,46 @@ def _drop_runtime_provided(target: Path) -> None:
 
 
 def _files(base: Path, prefix: str) -> list[tuple[str, Path]]:
+    """Every file under `base` but stray bytecode: only the runtime's own is shipped."""
     found = []
     for path in base.rglob("*"):
         relative = path.relative_to(base)
-        if SKIPPED_PARTS & set(relative.parts) or not path.is_file():
+        if not path.is_file() or path.name == ".complete":
             continue
-        if path.name.endswith((".pyc", ".pyo")) or path.name == ".complete":
-            continue
+        if path.suffix in (".pyc", ".pyo") or "__pycache__" in relative.parts:
+            runtime_bytecode = relative.parent.name == "__pycache__" and path.name.endswith(
+                f".{BYTECODE_TAG}.pyc"
+            )
+            if not runtime_bytecode:
+                continue
         found.append((f"{prefix}{relative.as_posix()}", path))
     return found
 
 
-def zip_entries(deps: Path, root: Path = ROOT) -> list[tuple[str, Path]]:
-    """(name in the zip, file) for the package, the handlers and the dependencies, sorted."""
-    entries = [
-        (name, path)
-        for name, path in _files(root / "src" / "dynamotalk", "dynamotalk/")
-        if not name.startswith(LOCAL_ONLY)
+def stage_sources(root: Path, into: Path) -> Path:
+    """Copy the package (without the local stack) and the handlers' sources, then compile."""
+    package = root / "src" / "dynamotalk"
+    sources = [
+        (f"dynamotalk/{path.relative_to(package).as_posix()}", path)
+        for path in [*package.rglob("*.py"), package / "py.typed"]
+        if path.is_file() and "__pycache__" not in path.parts
     ]
-    entries += [(f"lambdas/{p.name}", p) for p in sorted((root / "lambdas").glob("*.py"))]
+    sources += [(f"lambdas/{path.name}", path) for path in (root / "lambdas").glob("*.py")]
+    for name, path in sorted(sources):
+        if not name.startswith(LOCAL_ONLY):
+            _copy(path, into / name)
+    compile_bytecode(into)
+    return into
+
+
+def _copy(source: Path, destination: Path) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    destination.write_bytes(source.read_bytes())
+
+
+def zip_entries(deps: Path, staged: Path) -> list[tuple[str, Path]]:
+    """(name in the zip, file) for the staged package and handlers and the deps, sorted."""
+    entries = _files(staged, "")
     entries += [
         (name, path)
         for name, path in _files(deps, "")
@@ -118,17 +249,18 @@ def zip_entries(deps: Path, root: Path = ROOT) -> list[tuple[str, Path]]:
 
 def build_zip(output: Path, deps: Path, root: Path = ROOT) -> Path:
     """Write the archive: fixed timestamps and modes, sorted names, so same inputs -> same bytes."""
-    entries = zip_entries(deps, root)
     output.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, path in entries:
-            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-            # The mode follows the name, never the checkout's umask or pip's choices.
-            mode = 0o755 if name.endswith(".so") or ".so." in name else 0o644
-            info.external_attr = (mode | stat.S_IFREG) << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            archive.writestr(info, path.read_bytes(), compresslevel=9)
+    with tempfile.TemporaryDirectory() as scratch:
+        entries = zip_entries(deps, stage_sources(root, Path(scratch)))
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            for name, path in entries:
+                info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+                # The mode follows the name, never the checkout's umask or pip's choices.
+                mode = 0o755 if name.endswith(".so") or ".so." in name else 0o644
+                info.external_attr = (mode | stat.S_IFREG) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.create_system = 3
+                archive.writestr(info, path.read_bytes(), compresslevel=9)
     return output
 
 
@@ -155,8 +287,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__)
     parser.add_argument("--arch", choices=sorted(PLATFORMS), default="arm64")
     parser.add_argument("--output", type=Path, default=None, help="default build/lambda-<arch>.zip")
+    parser.add_argument(
+        "--lock", action="store_true", help=f"rewrite {LOCK.relative_to(ROOT)} and stop"
+    )
     args = parser.parse_args(argv)
-    print(describe(build(args.arch, args.output)))
+    if args.lock:
+        print(f"wrote {write_lock().relative_to(ROOT)}")
+        return
+    try:
+        print(describe(build(args.arch, args.output)))
+    except RuntimePythonMissing as missing:
+        raise SystemExit(f"error: {missing}") from None
 
 
 if __name__ == "__main__":

@@ -1,18 +1,22 @@
-"""The Lambda zip: deterministic, with the handlers, the package and its runtime dependencies,
-and without boto3 (the runtime has it), tests, infra, pulumi or the local stack.
+"""The Lambda zip: deterministic, with the handlers, the package and its runtime dependencies
+at the locked versions, bytecode compiled for the runtime's Python, and without boto3 (the
+runtime has it), tests, infra, pulumi or the local stack.
 
-The dependencies are pip-installed for Lambda once into build/deps/ (keyed by the requirement
-list) and reused by every later run, so only the first run on a machine downloads wheels.
+The dependencies are pip-installed for Lambda once into build/deps/ (keyed by the lock file)
+and reused by every later run, so only the first run on a machine downloads wheels.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra import package
 
@@ -83,7 +87,13 @@ def test_contents(built: tuple[Path, Path]) -> None:
         "bin",
     }
     assert not any(n.startswith("dynamotalk/local/") for n in names)
-    assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
+    # Bytecode for the runtime only, beside every module (none of this machine's Python).
+    pycs = {n for n in names if n.endswith(".pyc")}
+    assert all(re.fullmatch(r"(.+/)?__pycache__/[^/]+\.cpython-313\.pyc", n) for n in pycs)
+    for module in (n for n in names if n.endswith(".py")):
+        folder, _, stem = module.rpartition("/")
+        cached = f"{folder}/__pycache__/{stem[:-3]}.cpython-313.pyc".lstrip("/")
+        assert cached in pycs, module
     assert names == sorted(names)
     assert {i.date_time for i in infos} == {(1980, 1, 1, 0, 0, 0)}
     assert {i.external_attr >> 16 & 0o777 for i in infos} <= {0o644, 0o755}
@@ -96,6 +106,79 @@ def test_aarch64_wheels_for_python_3_13(built: tuple[Path, Path]) -> None:
     assert all("x86_64" not in n for n in native)
     assert any("aarch64" in n or "abi3" in n for n in native)
     assert not any("cpython-311" in n for n in native)  # not this machine's Python
+
+
+def test_bytecode_is_for_python_3_13_and_never_checks_its_source(
+    built: tuple[Path, Path],
+) -> None:
+    runtime = package.runtime_python()
+    magic = subprocess.run(
+        [
+            str(runtime),
+            "-c",
+            "import importlib.util,sys;sys.stdout.write(importlib.util.MAGIC_NUMBER.hex())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert magic == "f30d0d0a"  # CPython 3.13's (3571); Lambda's python3.13 runtime loads it
+    with zipfile.ZipFile(built[0]) as archive:
+        pycs = [n for n in archive.namelist() if n.endswith(".pyc")]
+        assert len(pycs) > 100
+        for name in pycs:
+            header = archive.read(name)[:16]
+            assert header[:4].hex() == magic, name
+            # PEP 552 flags: 0b01 = hash-based, source never checked (unchecked-hash).
+            assert int.from_bytes(header[4:8], "little") == 0b01, name
+        # Tracebacks name the file where Lambda unpacks it, not this machine's path.
+        code = archive.read("dynamotalk/__pycache__/routes.cpython-313.pyc")
+        assert b"/var/task/dynamotalk/routes.py" in code
+        assert str(Path.cwd()).encode() not in code
+
+
+def test_only_locked_versions_are_shipped(built: tuple[Path, Path]) -> None:
+    locked = package.locked_versions()
+    with zipfile.ZipFile(built[0]) as archive:
+        shipped = {
+            package._distribution(m.group(1)): m.group(2)
+            for n in archive.namelist()
+            if (m := re.fullmatch(r"([^/]+)-([^-/]+)\.dist-info/METADATA", n))
+        }
+    assert shipped == locked
+
+
+def test_the_lock_pins_every_runtime_requirement_with_hashes() -> None:
+    locked = package.locked_versions()
+    for line in package.runtime_requirements():
+        requirement = Requirement(line)
+        version = locked[package._distribution(requirement.name)]
+        assert requirement.specifier.contains(version), (line, version)
+    text = package.LOCK.read_text()
+    pins = re.findall(r"^\S+==\S+", text, re.MULTILINE)
+    assert len(pins) == len(locked)
+    for block in re.split(r"\n(?=\S)", text.split("\n", 4)[-1].strip()):
+        assert "--hash=sha256:" in block, block
+
+
+def test_a_wheel_that_does_not_match_the_lock_is_refused(tmp_path: Path) -> None:
+    lock = tmp_path / "lambda-requirements.txt"
+    lock.write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, package.LOCK.read_text()))
+    try:
+        with pytest.raises(subprocess.CalledProcessError):
+            package.install_dependencies("arm64", lock=lock)
+    finally:
+        for partial in (package.BUILD / "deps").glob("arm64-*"):
+            if not (partial / ".complete").exists():
+                shutil.rmtree(partial, ignore_errors=True)
+
+
+def test_no_python_3_13_stops_the_build_with_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(package.shutil, "which", lambda name: None)
+    with pytest.raises(package.RuntimePythonMissing, match=r"install it .*python3\.13"):
+        package.compile_bytecode(tmp_path)
 
 
 def test_runtime_requirements_leave_boto3_to_lambda() -> None:
