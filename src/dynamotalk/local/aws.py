@@ -21,6 +21,8 @@ import json
 import logging
 import os
 import re
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -242,14 +244,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--data-dir", type=Path, default=None)
     args = parser.parse_args(argv)
-    aws = LocalAws.start(args.port or None, args.data_dir)
-    print(aws.endpoint, flush=True)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
+        aws = LocalAws.start(args.port or None, args.data_dir)
+    except EmulatorError as error:
+        print(f"local aws: {error}", file=sys.stderr)
+        return 2
+    print(aws.endpoint, flush=True)
+    while not stopping.wait(0.5):
         pass
-    finally:
-        aws.stop()
+    aws.stop()
     return 0
 
 

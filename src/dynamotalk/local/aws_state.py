@@ -7,7 +7,7 @@ a crash mid-write leaves the previous version.
 Layout under the data directory:
   FORMAT                    the moto version and layout that wrote it (refused if different)
   cognito.pickle            every user pool: clients, users (sub, password, status), keys
-  s3/backend.pickle         buckets and their settings, without objects
+  s3/backend.pickle         buckets, their settings and the bucket namespace, without objects
   s3/objects/<sha256>.pickle  one object (all its versions), written when it changes
 
 moto's own objects are pickled (its S3 keys support that; pool signing keys are reduced to
@@ -99,6 +99,7 @@ class SavedState:
         for backend_dict in (cognitoidp_backends, s3_backends):
             for _, regions in _accounts(backend_dict):
                 regions.clear()
+        s3_backends.bucket_accounts.clear()  # S3's global bucket namespace
         try:
             self._restore_cognito(cognitoidp_backends)
             self._restore_s3(s3_backends)
@@ -120,8 +121,10 @@ class SavedState:
         path = self.root / "s3" / "backend.pickle"
         if not path.exists():
             return
-        for (account_id, region), backend in _loads(path.read_bytes()).items():
+        saved = _loads(path.read_bytes())
+        for (account_id, region), backend in saved["backends"].items():
             backend_dict[account_id][region] = backend
+        backend_dict.bucket_accounts.update(saved["bucket_accounts"])
         for file in sorted((self.root / "s3" / "objects").glob("*.pickle")):
             account_id, region, bucket_name, key, versions = _loads(file.read_bytes())
             bucket = backend_dict[account_id][region].buckets.get(bucket_name)
@@ -170,7 +173,9 @@ class SavedState:
                 for bucket in backend.buckets.values():
                     kept.append((bucket, bucket.keys))
                     bucket.keys = type(bucket.keys)()
-            data = _dumps(backends)
+            data = _dumps(
+                {"backends": backends, "bucket_accounts": dict(s3_backends.bucket_accounts)}
+            )
         finally:
             for bucket, keys in kept:
                 bucket.keys = keys
