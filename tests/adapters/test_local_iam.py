@@ -473,3 +473,26 @@ def test_unauthenticated_operations_are_not_checked(
         )
     with pytest.raises(ClientError, match="cognito-idp:AdminGetUser"):
         cognito.admin_get_user(UserPoolId="us-east-1_x", Username="a")
+
+
+def test_a_default_session_created_before_the_import_is_covered_too(
+    policies: iam.StagePolicies, as_function: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Provisioning may create boto3's default session (boto3.client) before the stack
+    # enforces IAM; the management API client is built from that session later.
+    import botocore.handlers
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
+    builtin = botocore.handlers.BUILTIN_HANDLERS
+    without_checks = [spec for spec in builtin if spec not in iam._HANDLERS]
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", without_checks)
+    boto3.setup_default_session(region_name=REGION)
+    monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", builtin)
+    config = Config(retries={"total_max_attempts": 1})
+    as_function("ws_authorizer")
+    with iam.enforcing(policies):  # enforcing installs the checks on the existing session
+        ddb = boto3.client("dynamodb", endpoint_url=CLOSED, config=config)
+        with pytest.raises(ClientError, match="AccessDeniedException"):
+            ddb.get_item(TableName=TABLE, Key={"pk": {"S": "x"}})

@@ -40,6 +40,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import attrs
+import boto3
 import botocore.handlers
 import structlog
 from botocore.awsrequest import AWSResponse
@@ -549,10 +550,16 @@ _HANDLERS: tuple[tuple[str, Callable[..., Any]], ...] = (
 
 
 def install() -> None:
-    """Register the checks with every botocore session created from now on (idempotent)."""
+    """Register the checks with every botocore session created from now on, and with boto3's
+    default session if it exists already (boto3.client(...) uses it). Idempotent; a client
+    keeps the handlers its session had when it was created."""
     for spec in _HANDLERS:
         if spec not in botocore.handlers.BUILTIN_HANDLERS:
             botocore.handlers.BUILTIN_HANDLERS.append(spec)
+    default = boto3.DEFAULT_SESSION
+    if default is not None:
+        for event, handler in _HANDLERS:
+            default.events.register(event, handler, unique_id=f"dynamotalk-iam-{event}")
 
 
 install()
