@@ -12,11 +12,26 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser("dev", help="run the whole chat locally (no AWS account)")
-    dev.add_argument("--port", type=int, default=8787, help="gateway port (default 8787)")
+    dev.add_argument("--port", type=int, default=8787, help="API port (default 8787)")
     dev.add_argument(
-        "--data-dir", type=Path, default=Path(".dynamotalk"), help="where DynamoDB Local keeps data"
+        "--web-port",
+        type=int,
+        default=None,
+        help="web client port, its own origin as on CloudFront (default: --port + 1)",
+    )
+    dev.add_argument(
+        "--data-dir", type=Path, default=Path(".dynamotalk"), help="where the stack keeps data"
     )
     dev.add_argument("--in-memory", action="store_true", help="keep chat data in memory only")
+    dev.add_argument(
+        "--fresh", action="store_true", help="remove the data kept in --data-dir, start clean"
+    )
+    dev.add_argument(
+        "--max-restarts",
+        type=int,
+        default=3,
+        help="restarts of a dead DynamoDB Local before the stack stops (default 3)",
+    )
     dev.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
     chat = commands.add_parser("chat", help="terminal chat client for a local or deployed stage")
@@ -44,8 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "dev":
         from dynamotalk.local.stack import Options, run
 
+        options = Options(
+            port=args.port,
+            data_dir=args.data_dir,
+            in_memory=args.in_memory,
+            quiet=args.quiet,
+            web_port=args.web_port,
+            fresh=args.fresh,
+            max_restarts=args.max_restarts,
+        )
         try:
-            return run(Options(args.port, "127.0.0.1", args.data_dir, args.in_memory, args.quiet))
+            return run(options)
         except KeyboardInterrupt:
             return 0
     from dynamotalk.local.chat_client import main as chat_main

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from websockets.sync.client import connect
 
 from dynamotalk.local.emulators import free_port
 from tests.e2e.client import User
-from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy
+from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy, web_url
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -37,12 +38,23 @@ def test_dev_starts_from_clean_state_serves_and_stops_cleanly(tmp_path: Path) ->
             ws.send('{"action": "ping", "requestId": "p1"}')
             assert '"type":"ack"' in ws.recv(timeout=10)
         assert httpx.get(f"{base}/api/health").json() == {"status": "ok"}
+        page = httpx.get(f"{web_url(process)}/")
+        assert page.status_code == 200
+        assert "text/html" in page.headers["content-type"]
+        config = httpx.get(f"{base}/config.json").json()
     finally:
         code = stop(process)
     assert code == 0
     log = (data_dir / "dev.log").read_text()
     assert "Traceback" not in log
-    assert "WebSocket   ws://127.0.0.1" in log
+    assert f"web client  {web_url(process)}/" in log
+    assert f"HTTP API    {base}/api" in log
+    assert f"WebSocket   ws://127.0.0.1:{port}/ws" in log
+    assert f"Cognito     {base}/cognito" in log
+    assert f"user pool   {config['userPoolId']}" in log
+    assert f"app client  {config['userPoolClientId']}" in log
+    assert "S3          http://127.0.0.1:" in log
+    assert "DynamoDB    http://127.0.0.1:" in log
     assert "stopped" in log
     deadline = time.monotonic() + 10
     while java_processes_for(data_dir) and time.monotonic() < deadline:
@@ -119,3 +131,61 @@ def test_terminal_client_chats_with_a_websocket_user(stack_url: str) -> None:
     assert chat.returncode == 0, output
     assert f"[{room_name}] {alice.name}: ping from alice" in output
     assert f"signed in as {bob_name}" in output
+
+
+def test_the_lobby_welcome_gets_no_bot_reply(stack_url: str) -> None:
+    from dynamotalk.domain.bot import mentions_bot
+    from dynamotalk.local.stack import WELCOME
+
+    assert not mentions_bot(WELCOME)
+    user = User(stack_url, "greeter")
+    rooms = user.get("/rooms/public", limit=100)["rooms"]
+    lobby = next(r["roomId"] for r in rooms if r["name"] == "lobby")
+    user.post(f"/rooms/{lobby}/join")
+    socket = user.socket()
+    try:
+        socket.call({"action": "subscribe", "roomIds": [lobby]})
+        asked = socket.post(lobby, "@bot are you there?")
+        socket.wait(
+            lambda f: (
+                f["type"] == "message.posted"
+                and f["message"]["clientId"] == f"bot-reply-{asked['id']}"
+            ),
+            timeout=30,
+        )
+    finally:
+        socket.close()
+    # The local bot answers its jobs one at a time, in order: had the welcome (posted when the
+    # stack started) asked for a reply, that reply would be in the lobby before this one.
+    messages, cursor = [], None
+    while True:
+        page = user.get(f"/rooms/{lobby}/messages", **({"cursor": cursor} if cursor else {}))
+        messages += page["messages"]
+        if not (cursor := page["nextCursor"]):
+            break
+    (welcome,) = [m for m in messages if m["clientId"] == "welcome"]
+    assert welcome["text"] == WELCOME
+    assert not [m for m in messages if m["clientId"] == f"bot-reply-{welcome['id']}"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "code"),
+    [
+        ({"action": "fly"}, "invalid_input"),
+        ({"action": "sendMessage", "roomId": "r", "text": "x"}, "invalid_input"),
+        ({"action": "sendMessage", "roomId": 5, "text": "x", "clientId": "c"}, "invalid_input"),
+        (
+            {"action": "sendMessage", "roomId": "r", "text": "x" * 16_001, "clientId": "c"},
+            "too_large",
+        ),
+    ],
+    ids=["unknown-action", "missing-field", "wrong-type", "oversized-text"],
+)
+def test_parse_and_validation_errors_echo_the_request_id_over_a_real_socket(
+    stack_url: str, frame: dict[str, object], code: str
+) -> None:
+    user = User(stack_url, "echo")
+    with connect(f"{user.ws_url}?token={user.token}", open_timeout=10) as ws:
+        ws.send(json.dumps({**frame, "requestId": "rid-7"}))
+        reply = json.loads(ws.recv(timeout=15))
+    assert (reply["type"], reply["requestId"], reply["error"]["code"]) == ("error", "rid-7", code)

@@ -14,9 +14,13 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_dev(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
-    """Start `dynamotalk dev`; its output goes to data_dir/dev.log (a pipe nobody reads would
-    fill up and stall the server)."""
+def start_dev(
+    port: int, data_dir: Path, *extra: str, web_port: int | None = None
+) -> subprocess.Popen[str]:
+    """Start `dynamotalk dev` with the API on `port` and the web client on `web_port` (a free
+    port when not given; see web_url). Its output is appended to data_dir/dev.log (a pipe nobody
+    reads would fill up and stall the server; appending keeps the log of a restart's first run).
+    """
     # A quick bot breaker so the end-to-end test can watch it open and close.
     env = {
         **os.environ,
@@ -25,7 +29,8 @@ def start_dev(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
         "DYNAMOTALK_BOT_BREAKER_COOLDOWN_S": "2",
     }
     data_dir.mkdir(parents=True, exist_ok=True)
-    log = (data_dir / "dev.log").open("w")
+    log = (data_dir / "dev.log").open("a")
+    web_port = web_port or _free_port_but(port)
     return subprocess.Popen(
         [
             sys.executable,
@@ -34,6 +39,8 @@ def start_dev(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
             "dev",
             "--port",
             str(port),
+            "--web-port",
+            str(web_port),
             "--data-dir",
             str(data_dir),
             *extra,
@@ -47,10 +54,26 @@ def start_dev(port: int, data_dir: Path, *extra: str) -> subprocess.Popen[str]:
     )
 
 
-def _log_of(process: subprocess.Popen[str]) -> str:
+def _free_port_but(taken: int) -> int:
+    from dynamotalk.local.emulators import free_port
+
+    while (port := free_port()) == taken:
+        pass
+    return port
+
+
+def _arg(process: subprocess.Popen[str], flag: str) -> str:
     args = list(process.args)  # type: ignore[arg-type]
-    data_dir = Path(args[args.index("--data-dir") + 1])
-    return (data_dir / "dev.log").read_text()
+    return str(args[args.index(flag) + 1])
+
+
+def web_url(process: subprocess.Popen[str]) -> str:
+    """The web client's origin of a stack started by start_dev."""
+    return f"http://127.0.0.1:{_arg(process, '--web-port')}"
+
+
+def _log_of(process: subprocess.Popen[str]) -> str:
+    return (Path(_arg(process, "--data-dir")) / "dev.log").read_text()
 
 
 def wait_healthy(base: str, process: subprocess.Popen[str], timeout: float = 90) -> float:

