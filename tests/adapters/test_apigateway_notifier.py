@@ -129,3 +129,24 @@ def test_a_half_open_probe_that_fails_opens_again(api: ManagementApi) -> None:
     now[0] += 6
     notifier.send(["z"], EVENT)
     assert breaker.state == "open"
+
+
+def test_every_post_of_a_fan_out_runs_in_the_callers_context(api: ManagementApi) -> None:
+    """Log fields, and locally the invoked function whose IAM policy applies, must follow the
+    posts into the pool's threads; a post outside the caller's context would go unchecked."""
+    import contextvars
+
+    from dynamotalk.local.invocation import current_function
+
+    seen: list[str | None] = []
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
+    client.meta.events.register(
+        "before-call.apigatewaymanagementapi.PostToConnection",
+        lambda **_: seen.append(current_function.get()),
+    )
+    sender = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None)
+    context = contextvars.copy_context()
+    context.run(current_function.set, "ws_default")
+    report = context.run(sender.send, [f"conn-{n}" for n in range(12)], EVENT)
+    assert report.delivered == 12
+    assert seen == ["ws_default"] * 12

@@ -9,6 +9,7 @@ logged. The sender's request never fails because a recipient did.
 
 from __future__ import annotations
 
+import contextvars
 import random
 import threading
 import time
@@ -122,7 +123,13 @@ class ApiGatewayNotifier:
         if len(targets) == 1:
             outcomes = [self._post(targets[0], payload)]
         else:
-            outcomes = list(self._executor().map(lambda c: self._post(c, payload), targets))
+            # Each post runs in a copy of the caller's context: log fields, and locally the
+            # function whose IAM policy applies, follow the work into the pool's threads.
+            pool = self._executor()
+            futures = [
+                pool.submit(contextvars.copy_context().run, self._post, c, payload) for c in targets
+            ]
+            outcomes = [future.result() for future in futures]
         gone = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "gone")
         failed = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "failed")
         return SendReport(delivered=outcomes.count("delivered"), gone=gone, failed=failed)
