@@ -51,6 +51,9 @@ def _client(service: str, endpoint: str | None) -> Any:
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
+        # botocore presigns S3 POST forms with SigV2 unless told otherwise, and buckets created
+        # after June 2020 refuse SigV2: uploads from a deployed stage would fail.
+        signature_version="s3v4" if service == "s3" else None,
     )
     return _session().client(service, endpoint_url=endpoint, config=config)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from dynamotalk.local.emulators import DUMMY_CREDENTIALS, DynamoDBLocal, MotoServer
+from dynamotalk.local.emulators import DUMMY_CREDENTIALS, DynamoDBLocal
 
 for _name, _value in DUMMY_CREDENTIALS.items():
     os.environ.setdefault(_name, _value)
@@ -18,8 +18,11 @@ os.environ.pop("AWS_PROFILE", None)
 
 @pytest.fixture(scope="session")
 def moto_server() -> Iterator[str]:
-    """Endpoint URL of a moto server on loopback (S3, Cognito, DynamoDB, ...)."""
-    server = MotoServer.start()
+    """Endpoint URL of moto on loopback (S3, Cognito, DynamoDB, ...), behind the layer that
+    refuses what AWS refuses (dynamotalk.local.aws)."""
+    from dynamotalk.local.aws import LocalAws
+
+    server = LocalAws.start()
     yield server.endpoint
     server.stop()
 
