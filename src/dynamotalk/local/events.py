@@ -12,9 +12,55 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
+
 API_ID = "local"
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
+
+DISCONNECT_HEADERS = {"Host": "", "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
+"""What API Gateway puts in a $disconnect event's headers (not the client's: see the recorded
+tests/events/ws_disconnect.json); Host is filled with the gateway's domain."""
+
+
+def function_name(stage: str, module: str) -> str:
+    """The deployed function's name (infra/functions.py names them the same way)."""
+    return f"dynamotalk-{stage}-{module.replace('_', '-')}"
+
+
+@attrs.define
+class LambdaContext:
+    """The context object Lambda's Python runtime passes as a handler's second argument.
+
+    Same attributes as awslambdaric's LambdaContext (memory_limit_in_mb is a string there too,
+    read from AWS_LAMBDA_FUNCTION_MEMORY_SIZE), with the deadline of this invocation.
+    """
+
+    function_name: str
+    memory_limit_in_mb: str
+    aws_request_id: str
+    deadline_ms: int
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = ""
+    log_group_name: str = ""
+    log_stream_name: str = "local"
+    client_context: None = None
+    identity: None = None
+
+    @classmethod
+    def start(cls, stage: str, module: str, memory_mb: int, timeout_s: float) -> LambdaContext:
+        name = function_name(stage, module)
+        return cls(
+            function_name=name,
+            memory_limit_in_mb=str(memory_mb),
+            aws_request_id=str(uuid.uuid4()),
+            deadline_ms=int(time.time() * 1000 + timeout_s * 1000),
+            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
+            log_group_name=f"/aws/lambda/{name}",
+        )
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
 def _request_time() -> tuple[str, int]:
@@ -31,6 +77,7 @@ def ws_context(
     connected_at: int,
     source_ip: str,
     authorizer: Mapping[str, Any] | None,
+    user_agent: str = "",
 ) -> dict[str, Any]:
     request_time, epoch = _request_time()
     context: dict[str, Any] = {
@@ -42,7 +89,7 @@ def ws_context(
         "stage": stage,
         "connectedAt": connected_at,
         "requestTimeEpoch": epoch,
-        "identity": {"sourceIp": source_ip, "userAgent": "local"},
+        "identity": {"sourceIp": source_ip, "userAgent": user_agent},
         "requestId": uuid.uuid4().hex[:16],
         "domainName": domain,
         "connectionId": connection_id,
@@ -63,19 +110,22 @@ def ws_authorizer_event(
     stage: str,
     connected_at: int,
     source_ip: str,
+    user_agent: str = "",
+    multi_headers: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     return {
         "type": "REQUEST",
         "methodArn": f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{API_ID}/{stage}/$connect",
         "headers": dict(headers),
-        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "multiValueHeaders": dict(multi_headers or {k: [v] for k, v in headers.items()}),
         "queryStringParameters": dict(query),
         "multiValueQueryStringParameters": {k: [v] for k, v in query.items()},
         "stageVariables": {},
         "requestContext": ws_context(
-            "$connect", "CONNECT", connection_id, domain, stage, connected_at, source_ip, None
+            "$connect", "CONNECT", connection_id, domain, stage, connected_at, source_ip, None,
+            user_agent,
         ),
-    }
+    }  # fmt: skip
 
 
 def ws_event(
@@ -90,18 +140,29 @@ def ws_event(
     body: str | None = None,
     headers: Mapping[str, str] | None = None,
     query: Mapping[str, str] | None = None,
+    user_agent: str = "",
+    multi_headers: Mapping[str, list[str]] | None = None,
+    disconnect: tuple[int, str] | None = None,
 ) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "requestContext": ws_context(
-            route_key, event_type, connection_id, domain, stage, connected_at, source_ip, authorizer
-        ),
-        "isBase64Encoded": False,
-    }
+    """A WebSocket route event. $connect carries the client's headers (cased as sent) and query;
+    $disconnect carries API Gateway's own headers and `disconnectStatusCode`/`disconnectReason`;
+    message events carry neither."""
+    context = ws_context(
+        route_key, event_type, connection_id, domain, stage, connected_at, source_ip, authorizer,
+        user_agent,
+    )  # fmt: skip
+    if disconnect is not None:
+        context["disconnectStatusCode"], context["disconnectReason"] = disconnect
+        headers = {**DISCONNECT_HEADERS, "Host": domain}
+    event: dict[str, Any] = {"requestContext": context, "isBase64Encoded": False}
     if headers is not None:
         event["headers"] = dict(headers)
-        event["multiValueHeaders"] = {k: [v] for k, v in headers.items()}
+        event["multiValueHeaders"] = dict(
+            multi_headers or {k: [v] for k, v in headers.items() if v}
+        )
     if query:
         event["queryStringParameters"] = dict(query)
+        event["multiValueQueryStringParameters"] = {k: [v] for k, v in query.items()}
     if body is not None:
         event["body"] = body
     return event
@@ -119,7 +180,10 @@ def http_event(
     claims: Mapping[str, Any] | None,
     source_ip: str,
     domain: str,
+    cookies: list[str] | None = None,
 ) -> dict[str, Any]:
+    """Payload format 2.0: duplicate headers and query parameters arrive joined with commas
+    (the caller joins them), cookies in `cookies` and not in the headers."""
     request_time, epoch = _request_time()
     text_body: str | None = None
     encoded = False
@@ -153,7 +217,8 @@ def http_event(
         "routeKey": route_key,
         "rawPath": path,
         "rawQueryString": raw_query,
-        "headers": {k.lower(): v for k, v in headers.items()},
+        **({"cookies": list(cookies)} if cookies else {}),
+        "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "cookie"},
         "requestContext": context,
         "isBase64Encoded": encoded,
     }

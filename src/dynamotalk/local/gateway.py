@@ -1,25 +1,46 @@
 """The local gateway: one ASGI app that plays API Gateway (WebSocket + HTTP + management API)
-and a Cognito front door, calling the very same lambdas/ handlers the cloud runs.
+and a Cognito front door, calling the very same lambdas/ handlers the cloud runs; and a second
+app that serves the web client from its own origin, as CloudFront does.
 
-- `GET /ws` WebSocket: REQUEST authorizer on connect (refused upgrades answer its 401/403),
-  `$connect`, one event per frame with the routeKey chosen by `action` (routes.py),
-  `$disconnect`; a handler's returned body goes back to the sender (two-way route).
-- `POST/GET/DELETE /@connections/{id}`: the management API the real boto3 client calls.
-- `/api/...`: the HTTP API, v2 payloads, the Cognito JWT authorizer emulated.
-- `POST /cognito`: forwards Cognito's JSON API to moto and runs the pre sign-up and post
-  confirmation triggers that moto does not run.
-- `/config.json` and `web/` at `/`.
+API origin (`Gateway.app()`):
+- `GET /ws` WebSocket: REQUEST authorizer on connect (refused upgrades answer JSON 401/403/500),
+  `$connect`, one event per frame with the routeKey chosen by `action` (routes.py), invoked
+  concurrently as AWS does (`ordered=True` is a debugging aid only), `$disconnect` with
+  `disconnectStatusCode`/`disconnectReason`. AWS's limits from quotas.py: a frame over
+  WS_FRAME_BYTES or a message over WS_MESSAGE_BYTES closes with 1009, a binary frame with 1003,
+  no data frame either way for WS_IDLE_TIMEOUT_S or a life of WS_CONNECTION_MAX_S closes with
+  1001 "Going away". A handler's returned body goes back to the sender (two-way route).
+- Each connection has a bounded outbound queue drained by its own task: PostToConnection
+  returns once the message is queued; a connection whose queue overflows is closed (1008) and
+  answers 410 Gone from then on, so no sender ever waits on a slow reader.
+- `POST/GET/DELETE /@connections/{id}`: the management API the real boto3 client calls
+  (413 PayloadTooLargeException over WS_MESSAGE_BYTES).
+- `/api/...`: the HTTP API, payload format 2.0, the Cognito JWT authorizer emulated (token with
+  or without `Bearer `), unknown route or method -> 404 {"message":"Not Found"}, CORS for the
+  configured origins only, per-function Lambda timeout and memory (routes.FUNCTION_BY_MODULE),
+  the 6 MB response cap.
+- `POST /cognito`: forwards Cognito's JSON API to the emulator and runs the pre sign-up and post
+  confirmation triggers it does not run; CORS for any origin, as Cognito's public endpoint.
+- Local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`.
+
+Web origin (`Gateway.web_app()`): web/ and a `/config.json` pointing at the API origin.
+
+Where AWS's documentation is silent the gateway picks the stricter behaviour (docs/LOCAL.md).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import collections
+import contextlib
+import contextvars
 import importlib
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -34,11 +55,50 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from dynamotalk import quotas
 from dynamotalk.local import events
-from dynamotalk.routes import HTTP_ROUTES, WS_AUTHORIZER, ws_route_for
+from dynamotalk.local.invocation import current_function
+from dynamotalk.routes import (
+    FUNCTION_BY_MODULE,
+    HTTP_ROUTES,
+    WS_AUTHORIZER,
+    WS_ROUTES,
+    ws_route_for,
+)
 
-Handler = Callable[[dict[str, Any], object], dict[str, Any]]
+Handler = Callable[[dict[str, Any], object], Any]
 _log = structlog.get_logger("dynamotalk.gateway")
+
+# The HTTP API's CORS configuration (infra/http_api.py declares the same for the cloud).
+CORS_METHODS = sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"})
+CORS_HEADERS = ("authorization", "content-type")
+CORS_MAX_AGE_S = 3600
+COGNITO_CORS_HEADERS = "authorization, content-type, x-amz-target, x-amz-user-agent"
+
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+"""Every method reaches the gateway, which answers unknown ones as API Gateway does (404)."""
+WS_MODULE_BY_ROUTE = {route.route_key: route.module for route in WS_ROUTES}
+
+# Close codes (RFC 6455 section 7.4.1) and the disconnectReason API Gateway reports with them.
+CLOSE_NORMAL = (1000, "Connection Closed Normally")
+"""DeleteConnection."""
+CLOSE_GOING_AWAY = (1001, "Going away")
+"""Idle timeout and the connection's maximum life."""
+CLOSE_UNSUPPORTED = (1003, "Binary frames are not supported")
+CLOSE_TOO_BIG = (1009, "Message too big")
+CLOSE_SLOW_READER = (1008, "Slow reader: outbound queue overflowed")
+"""Our choice (AWS documents no code): the client broke the contract by not reading."""
+CLIENT_REASONS = {
+    1000: "Connection Closed Normally",
+    1001: "Going away",
+    1005: "Client-side close frame status not set",
+    1006: "Connection closed abnormally",
+}
+
+INTERNAL_HTTP = {"message": "Internal Server Error"}
+"""What the HTTP API answers when the Lambda invocation fails (error, timeout, oversize)."""
+UNAVAILABLE_HTTP = {"message": "Service Unavailable"}
+"""What the HTTP API answers when its integration timeout passes first."""
 
 
 def import_handler(module: str) -> Handler:
@@ -46,20 +106,73 @@ def import_handler(module: str) -> Handler:
     return handler
 
 
-@attrs.define
+def uvicorn_options() -> dict[str, Any]:
+    """The uvicorn settings the gateway's WebSocket contract relies on (pass them to
+    uvicorn.Config): websockets' sans-I/O protocol with AWS's frame and message limits, so an
+    oversized frame or message closes the connection with 1009 before it is ever buffered; no
+    compression extension and no server pings (API Gateway offers neither; a ping does not
+    count as traffic for the idle timeout); an HTTP protocol that hands the upgrade request to
+    the WebSocket side with its header names cased as the client sent them."""
+    return {
+        "http": _case_keeping_h11(),
+        "ws": "websockets-sansio",
+        "ws_max_size": (quotas.WS_MESSAGE_BYTES, quotas.WS_FRAME_BYTES),
+        "ws_per_message_deflate": False,
+        "ws_ping_interval": None,
+        "lifespan": "off",
+    }
+
+
+def _case_keeping_h11() -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol, except that a WebSocket upgrade keeps the raw header names
+    (uvicorn lowercases them when it replays the request to the WebSocket protocol, and
+    $connect events carry the headers as the client sent them)."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class CaseKeepingH11Protocol(H11Protocol):
+        def handle_websocket_upgrade(self, event: h11.Request) -> None:
+            self.headers = list(event.headers.raw_items())
+            super().handle_websocket_upgrade(event)
+
+    return CaseKeepingH11Protocol
+
+
+class InvocationError(Exception):
+    """A Lambda invocation that did not produce a usable response."""
+
+    def __init__(self, kind: str, module: str, detail: str = "") -> None:
+        super().__init__(detail or kind)
+        self.kind = kind
+        """error | timeout | integration_timeout | too_large"""
+        self.module = module
+        self.detail = detail
+
+
+def _gone() -> Response:
+    return JSONResponse(
+        {"message": "Gone"}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"}
+    )
+
+
+@attrs.define(eq=False)
 class LiveConnection:
+    connection_id: str
     socket: WebSocket
     connected_at: int
     source_ip: str
+    user_agent: str
     authorizer: dict[str, Any]
     last_active: int
-
-
-def _route_pattern(path: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
-
-
-HTTP_PATTERNS = [(route, _route_pattern(route.path)) for route in HTTP_ROUTES]
+    """Epoch ms of the last data frame either way (GetConnection's lastActiveAt)."""
+    last_traffic: float
+    """Loop time of the last data frame either way (the idle timer)."""
+    outbox: collections.deque[str] = attrs.Factory(collections.deque)
+    outbox_bytes: int = 0
+    wake: asyncio.Event = attrs.Factory(asyncio.Event)
+    closing: tuple[int, str] | None = None
+    """Set once the gateway decided to close: the code and reason $disconnect reports."""
+    tasks: set[asyncio.Task[None]] = attrs.Factory(set)
 
 
 @attrs.define
@@ -76,6 +189,21 @@ class Gateway:
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     web_dir: Path | None = None
+    allowed_origins: Sequence[str] = ()
+    """Origins the HTTP API's CORS allows (the web client's origin); none by default."""
+    idle_timeout_s: float = quotas.WS_IDLE_TIMEOUT_S
+    max_connection_s: float = quotas.WS_CONNECTION_MAX_S
+    outbound_max_messages: int = 256
+    """Messages a connection may have waiting to be written before it is dropped."""
+    outbound_max_bytes: int = attrs.field(default=4 * quotas.WS_MESSAGE_BYTES)
+    """Bytes a connection may have waiting to be written before it is dropped (at least one
+    message of the largest size PostToConnection accepts)."""
+    ordered: bool = False
+    """Debugging only: handle a connection's frames one at a time. AWS does not."""
+    timeouts: Mapping[str, float] = attrs.Factory(dict)
+    """Per-module Lambda timeout overrides for tests (default: routes.FUNCTION_BY_MODULE)."""
+    close_grace_s: float = 2.0
+    """How long a close frame may wait on a stalled socket before the TCP connection is cut."""
     connections: dict[str, LiveConnection] = attrs.Factory(dict)
     executor: ThreadPoolExecutor = attrs.Factory(
         lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
@@ -83,6 +211,15 @@ class Gateway:
     """Where handlers run: like Lambda's concurrency, many at once, each blocking on I/O."""
     lost: set[str] = attrs.Factory(set)
     """Connections cut by the test hook: their $disconnect never runs, as when AWS loses one."""
+    outbound_high_water: dict[str, int] = attrs.Factory(lambda: {"messages": 0, "bytes": 0})
+    """The most any connection ever had queued (local-only observability)."""
+    slow_readers_dropped: int = 0
+    _background: set[asyncio.Task[None]] = attrs.Factory(set)
+
+    @outbound_max_bytes.validator
+    def _holds_one_message(self, attribute: attrs.Attribute[int], value: int) -> None:
+        if value < quotas.WS_MESSAGE_BYTES:
+            raise ValueError("outbound_max_bytes must hold one message of WS_MESSAGE_BYTES")
 
     @property
     def domain(self) -> str:
@@ -103,72 +240,267 @@ class Gateway:
             "stage": self.stage,
         }
 
+    # --- Lambda -------------------------------------------------------------------------------
+
+    def timeout_of(self, module: str) -> float:
+        function = FUNCTION_BY_MODULE.get(module)
+        return float(self.timeouts.get(module, function.timeout_s if function else 3))
+
     async def call(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
-        """Run a handler off the event loop (handlers block on boto3, as in Lambda)."""
+        """Invoke a handler as Lambda would, off the event loop (handlers block on boto3).
+
+        The handler gets a Lambda-like context (its function's memory and deadline) and runs
+        with `invocation.current_function` set. An exception, a run past the function's timeout
+        (or past API Gateway's integration timeout, whichever comes first) or a response over
+        Lambda's 6 MB cap raise InvocationError; the callers answer as API Gateway does. A
+        timed-out handler's thread cannot be killed: it finishes in the background, unheard.
+        """
         handler = self.resolve(module)
+        function = FUNCTION_BY_MODULE.get(module)
+        timeout = self.timeout_of(module)
+        limit = min(timeout, float(quotas.INTEGRATION_TIMEOUT_S))
+        context = events.LambdaContext.start(
+            self.stage, module, function.memory_mb if function else 128, timeout
+        )
+
+        def run() -> Any:
+            current_function.set(module)
+            return handler(event, context)
+
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, handler, event, None)
+        future = loop.run_in_executor(self.executor, contextvars.Context().run, run)
+        try:
+            reply = await asyncio.wait_for(future, timeout=limit)
+        except TimeoutError:
+            kind = "timeout" if timeout <= limit else "integration_timeout"
+            _log.error(
+                "lambda_timeout", function=module, timeout_s=timeout, kind=kind,
+                request_id=context.aws_request_id,
+            )  # fmt: skip
+            detail = f"Task timed out after {timeout:.2f} seconds"
+            raise InvocationError(kind, module, detail) from None
+        except Exception as error:  # an unhandled error is a function error
+            _log.warning("lambda_error", function=module, error=repr(error))
+            raise InvocationError("error", module, str(error)) from error
+        size = len(json.dumps(reply, default=str).encode())
+        if size > quotas.LAMBDA_SYNC_RESPONSE_BYTES:
+            _log.error("lambda_response_too_large", function=module, bytes=size)
+            raise InvocationError("too_large", module, f"response of {size} bytes")
+        if not isinstance(reply, dict):
+            reply = {"statusCode": 200, "body": json.dumps(reply)}
+        return reply
 
     # --- WebSocket API ------------------------------------------------------------------------
 
     async def websocket(self, socket: WebSocket) -> None:
+        try:
+            live = await self._open(socket)
+        except Exception:  # noqa: BLE001 - a refused upgrade is always the gateway's JSON
+            _log.exception("ws_upgrade_failed")
+            await self._deny(socket, 500, "Internal server error")
+            return
+        if live is not None:
+            await self._serve(live)
+
+    async def _open(self, socket: WebSocket) -> LiveConnection | None:
         connection_id = uuid.uuid4().hex[:12] + "="
         connected_at = int(time.time() * 1000)
         source_ip = socket.client.host if socket.client else "127.0.0.1"
-        headers = {k.title(): v for k, v in socket.headers.items()}
+        headers, multi = _connect_headers(socket, source_ip)
+        user_agent = next((v for k, v in headers.items() if k.lower() == "user-agent"), "")
         query = dict(socket.query_params)
         auth_event = events.ws_authorizer_event(
-            connection_id, headers, query, self.domain, self.stage, connected_at, source_ip
-        )
+            connection_id, headers, query, self.domain, self.stage, connected_at, source_ip,
+            user_agent, multi,
+        )  # fmt: skip
         try:
             policy = await self.call(WS_AUTHORIZER, auth_event)
-        except Exception as error:  # noqa: BLE001 - the authorizer refuses by raising
-            status = 401 if str(error) == "Unauthorized" else 500
-            await self._deny(socket, status, "Unauthorized" if status == 401 else "Internal")
-            return
+        except InvocationError as error:  # the authorizer refuses by raising "Unauthorized"
+            if error.kind == "error" and error.detail == "Unauthorized":
+                await self._deny(socket, 401, "Unauthorized")
+            else:
+                await self._deny(socket, 500, "Internal server error")
+            return None
         statement = (policy.get("policyDocument") or {}).get("Statement") or [{}]
         if statement[0].get("Effect") != "Allow":
             await self._deny(socket, 403, "Forbidden")
-            return
+            return None
         authorizer = {"principalId": policy.get("principalId"), **(policy.get("context") or {})}
-
-        def event(route_key: str, kind: str, body: str | None = None) -> dict[str, Any]:
-            return events.ws_event(
-                route_key, kind, connection_id, self.domain, self.stage, connected_at,
-                source_ip, authorizer, body,
-                headers=headers if kind == "CONNECT" else None,
-                query=query if kind == "CONNECT" else None,
-            )  # fmt: skip
-
-        reply = await self.call("ws_connect", event("$connect", "CONNECT"))
-        if not 200 <= int(reply.get("statusCode", 500)) < 300:
-            await self._deny(socket, int(reply.get("statusCode", 500)), "Refused")
-            return
+        connect = events.ws_event(
+            "$connect", "CONNECT", connection_id, self.domain, self.stage, connected_at,
+            source_ip, authorizer, headers=headers, query=query, user_agent=user_agent,
+            multi_headers=multi,
+        )  # fmt: skip
+        try:
+            reply = await self.call(WS_MODULE_BY_ROUTE["$connect"], connect)
+        except InvocationError:
+            await self._deny(socket, 500, "Internal server error")
+            return None
+        status = int(reply.get("statusCode", 500))
+        if not 200 <= status < 300:
+            await self._deny(socket, status, "Forbidden" if status == 403 else "Refused")
+            return None
         protocol = (reply.get("headers") or {}).get("Sec-WebSocket-Protocol")
         await socket.accept(subprotocol=protocol)
-        live = LiveConnection(socket, connected_at, source_ip, authorizer, connected_at)
+        loop = asyncio.get_running_loop()
+        live = LiveConnection(
+            connection_id, socket, connected_at, source_ip, user_agent, authorizer,
+            connected_at, loop.time(),
+        )  # fmt: skip
         self.connections[connection_id] = live
+        return live
+
+    def _event(
+        self,
+        live: LiveConnection,
+        route_key: str,
+        kind: str,
+        body: str | None = None,
+        disconnect: tuple[int, str] | None = None,
+    ) -> dict[str, Any]:
+        return events.ws_event(
+            route_key, kind, live.connection_id, self.domain, self.stage, live.connected_at,
+            live.source_ip, live.authorizer, body, user_agent=live.user_agent,
+            disconnect=disconnect,
+        )  # fmt: skip
+
+    async def _serve(self, live: LiveConnection) -> None:
+        writer = asyncio.create_task(self._write(live))
+        watchdog = asyncio.create_task(self._watch(live))
+        client_close: tuple[int, str] = (1006, CLIENT_REASONS[1006])
         try:
             while True:
-                message = await socket.receive()
+                message = await live.socket.receive()
                 if message["type"] == "websocket.disconnect":
+                    code = int(message.get("code") or 1005)
+                    reason = str(message.get("reason") or "") or CLIENT_REASONS.get(code, "")
+                    client_close = (code, reason)
                     break
-                body = message.get("text")
-                if body is None and message.get("bytes") is not None:
-                    body = message["bytes"].decode("utf-8", "replace")
-                live.last_active = int(time.time() * 1000)
-                route = self._route_of(body or "")
-                reply = await self.call("ws_default", event(route, "MESSAGE", body or ""))
-                if reply.get("body") and connection_id in self.connections:
-                    await socket.send_text(str(reply["body"]))
-        except (WebSocketDisconnect, RuntimeError):
+                if live.closing is not None:
+                    continue  # frames after the gateway decided to close are dropped
+                text = message.get("text")
+                if text is None:
+                    await self._close(live, *CLOSE_UNSUPPORTED)
+                    continue
+                if len(text.encode()) > quotas.WS_MESSAGE_BYTES:
+                    await self._close(live, *CLOSE_TOO_BIG)
+                    continue
+                self._touch(live)
+                if self.ordered:
+                    await self._frame(live, text)
+                else:
+                    task = asyncio.create_task(self._frame(live, text))
+                    live.tasks.add(task)
+                    task.add_done_callback(live.tasks.discard)
+        except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client went away, or the server closed the socket
         finally:
-            self.connections.pop(connection_id, None)
-            if connection_id in self.lost:
-                self.lost.discard(connection_id)
+            self.connections.pop(live.connection_id, None)
+            if live.closing is None:
+                live.closing = client_close
+            live.outbox.clear()
+            live.outbox_bytes = 0
+            writer.cancel()
+            watchdog.cancel()
+            if live.connection_id in self.lost:
+                self.lost.discard(live.connection_id)
             else:
-                await self.call("ws_disconnect", event("$disconnect", "DISCONNECT"))
+                route = "$disconnect"
+                event = self._event(live, route, "DISCONNECT", disconnect=live.closing)
+                with contextlib.suppress(InvocationError):  # logged by call(); nobody to tell
+                    await self.call(WS_MODULE_BY_ROUTE[route], event)
+
+    def _touch(self, live: LiveConnection) -> None:
+        live.last_traffic = asyncio.get_running_loop().time()
+        live.last_active = int(time.time() * 1000)
+
+    async def _frame(self, live: LiveConnection, body: str) -> None:
+        route = self._route_of(body)
+        event = self._event(live, route, "MESSAGE", body)
+        try:
+            reply = await self.call(WS_MODULE_BY_ROUTE[route], event)
+            text = reply.get("body")
+        except InvocationError:
+            # What API Gateway sends the caller when the route's integration fails.
+            text = json.dumps(
+                {
+                    "message": "Internal server error",
+                    "connectionId": live.connection_id,
+                    "requestId": event["requestContext"]["requestId"],
+                }
+            )
+        if text:
+            self.post(live, str(text))
+
+    def post(self, live: LiveConnection, text: str) -> bool:
+        """Queue a message for the connection; never waits. A queue that would overflow closes
+        the connection (a slow reader loses it) and the message is refused."""
+        if live.closing is not None:
+            return False
+        size = len(text.encode())
+        if (
+            len(live.outbox) + 1 > self.outbound_max_messages
+            or live.outbox_bytes + size > self.outbound_max_bytes
+        ):
+            self.slow_readers_dropped += 1
+            _log.warning(
+                "ws_slow_reader_dropped", connection_id=live.connection_id,
+                queued=len(live.outbox), queued_bytes=live.outbox_bytes,
+            )  # fmt: skip
+            self._spawn(self._close(live, *CLOSE_SLOW_READER))
+            return False
+        live.outbox.append(text)
+        live.outbox_bytes += size
+        high = self.outbound_high_water
+        high["messages"] = max(high["messages"], len(live.outbox))
+        high["bytes"] = max(high["bytes"], live.outbox_bytes)
+        live.wake.set()
+        return True
+
+    async def _write(self, live: LiveConnection) -> None:
+        """The connection's own writer: drains its queue; only it ever waits on the socket."""
+        try:
+            while live.closing is None:
+                await live.wake.wait()
+                live.wake.clear()
+                while live.outbox and live.closing is None:
+                    text = live.outbox.popleft()
+                    live.outbox_bytes -= len(text.encode())
+                    await live.socket.send_text(text)
+                    self._touch(live)
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass
+
+    async def _watch(self, live: LiveConnection) -> None:
+        """Idle timeout and maximum connection life, as API Gateway applies them."""
+        loop = asyncio.get_running_loop()
+        opened = loop.time()
+        while live.closing is None:
+            deadline = min(live.last_traffic + self.idle_timeout_s, opened + self.max_connection_s)
+            if loop.time() >= deadline:
+                await self._close(live, *CLOSE_GOING_AWAY)
+                return
+            await asyncio.sleep(deadline - loop.time())
+
+    async def _close(self, live: LiveConnection, code: int, reason: str) -> None:
+        """Close with a code the client sees and $disconnect reports; a socket too stalled to
+        take the close frame within close_grace_s has its TCP connection cut."""
+        if live.closing is not None:
+            return
+        live.closing = (code, reason)
+        self.connections.pop(live.connection_id, None)
+        live.outbox.clear()
+        live.outbox_bytes = 0
+        live.wake.set()
+        try:
+            await asyncio.wait_for(live.socket.close(code, reason), timeout=self.close_grace_s)
+        except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
+            _abort(live.socket)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     @staticmethod
     def _route_of(body: str) -> str:
@@ -191,29 +523,26 @@ class Gateway:
     async def manage(self, request: Request) -> Response:
         connection_id = request.path_params["connection_id"]
         live = self.connections.get(connection_id)
-        if live is None:
-            return JSONResponse(
-                {"message": "Gone"}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"}
-            )
         if request.method == "POST":
             data = await request.body()
-            try:
-                await live.socket.send_text(data.decode("utf-8", "replace"))
-            except Exception:  # noqa: BLE001 - a socket that died between lookup and send
-                self.connections.pop(connection_id, None)
+            if len(data) > quotas.WS_MESSAGE_BYTES:
                 return JSONResponse(
-                    {"message": "Gone"},
-                    status_code=410,
-                    headers={"x-amzn-ErrorType": "GoneException"},
+                    {"message": "Message too long"},
+                    status_code=413,
+                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
                 )
+            if live is None or not self.post(live, data.decode("utf-8", "replace")):
+                return _gone()
             return Response(status_code=200)
+        if live is None:
+            return _gone()
         if request.method == "DELETE":
-            await live.socket.close(code=1000)
+            self._spawn(self._close(live, *CLOSE_NORMAL))
             return Response(status_code=204)
         return JSONResponse(
             {
                 "connectedAt": _iso(live.connected_at),
-                "identity": {"sourceIp": live.source_ip, "userAgent": "local"},
+                "identity": {"sourceIp": live.source_ip, "userAgent": live.user_agent},
                 "lastActiveAt": _iso(live.last_active),
             }
         )
@@ -225,52 +554,106 @@ class Gateway:
         if live is None:
             return JSONResponse({"message": "no such connection"}, status_code=404)
         self.lost.add(connection_id)
-        await live.socket.close(code=1001)
+        self._spawn(self._close(live, *CLOSE_GOING_AWAY))
         return Response(status_code=204)
 
     def connection_ids(self, request: Request) -> Response:
         return JSONResponse({"connections": sorted(self.connections)})
 
+    def outbound(self, request: Request) -> Response:
+        """Local-only: the outbound queues' bounds and the most ever queued."""
+        return JSONResponse(
+            {
+                "limits": {
+                    "messages": self.outbound_max_messages,
+                    "bytes": self.outbound_max_bytes,
+                },
+                "highWater": dict(self.outbound_high_water),
+                "slowReadersDropped": self.slow_readers_dropped,
+                "queued": {
+                    cid: {"messages": len(live.outbox), "bytes": live.outbox_bytes}
+                    for cid, live in self.connections.items()
+                },
+            }
+        )
+
     # --- HTTP API -----------------------------------------------------------------------------
+
+    def _cors(self, request: Request) -> dict[str, str]:
+        origin = request.headers.get("origin")
+        if not origin or origin not in self.allowed_origins:
+            return {}
+        return {"access-control-allow-origin": origin, "vary": "origin"}
 
     async def http_api(self, request: Request) -> Response:
         path = "/" + request.path_params.get("path", "")
         method = request.method
-        if method == "OPTIONS":
-            return Response(status_code=204, headers=_cors(request))
+        cors = self._cors(request)
+        if method == "OPTIONS" and "access-control-request-method" in request.headers:
+            # API Gateway answers preflights itself; an origin it doesn't allow gets no CORS.
+            preflight = {
+                **cors,
+                "access-control-allow-methods": ", ".join(CORS_METHODS),
+                "access-control-allow-headers": ", ".join(CORS_HEADERS),
+                "access-control-max-age": str(CORS_MAX_AGE_S),
+            }
+            return Response(status_code=204, headers=preflight if cors else {})
         for route, pattern in HTTP_PATTERNS:
             match = pattern.match(path)
             if match and route.method == method:
                 break
         else:
-            return JSONResponse({"message": "Not Found"}, status_code=404, headers=_cors(request))
+            return JSONResponse({"message": "Not Found"}, status_code=404, headers=cors)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > quotas.HTTP_PAYLOAD_BYTES:
+            return JSONResponse(
+                {"message": "Request Entity Too Large"}, status_code=413, headers=cors
+            )
         claims: Mapping[str, Any] | None = None
         if route.authorized:
-            header = request.headers.get("authorization", "")
-            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-            try:
-                claims = self.verify_claims(token) if token else None
-            except Exception:  # noqa: BLE001 - any refusal is API Gateway's plain 401
-                claims = None
+            claims = self._jwt_claims(request.headers.get("authorization", ""))
             if claims is None:
-                return JSONResponse(
-                    {"message": "Unauthorized"}, status_code=401, headers=_cors(request)
-                )
+                return JSONResponse({"message": "Unauthorized"}, status_code=401, headers=cors)
+        headers = _joined(
+            (k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw
+        )
+        headers.setdefault("x-forwarded-for", request.client.host if request.client else "")
+        headers.setdefault("x-forwarded-proto", request.url.scheme)
+        headers.setdefault("x-forwarded-port", str(request.url.port or self.port))
+        cookies = [c.strip() for c in headers.get("cookie", "").split(";") if c.strip()]
+        query = _joined(request.query_params.multi_items(), lower=False)
         event = events.http_event(
-            route.route_key, method, path, request.url.query, dict(request.query_params),
-            match.groupdict(), dict(request.headers), await request.body(),
-            claims, request.client.host if request.client else "127.0.0.1", self.domain,
+            route.route_key, method, path, request.url.query, query, match.groupdict(), headers,
+            await request.body(), claims, request.client.host if request.client else "127.0.0.1",
+            self.domain, cookies,
         )  # fmt: skip
-        reply = await self.call(route.module, event)
-        headers = {**(reply.get("headers") or {}), **_cors(request)}
-        body = reply.get("body") or ""
-        return Response(body, status_code=int(reply.get("statusCode", 200)), headers=headers)
+        try:
+            reply = await self.call(route.module, event)
+        except InvocationError as error:
+            unavailable = error.kind == "integration_timeout"
+            body, status = (UNAVAILABLE_HTTP, 503) if unavailable else (INTERNAL_HTTP, 500)
+            return JSONResponse(body, status_code=status, headers=cors)
+        return _http_reply(reply, cors)
+
+    def _jwt_claims(self, header: str) -> Mapping[str, Any] | None:
+        """The JWT authorizer: the identity source holds the token alone or after `Bearer `."""
+        token = header[len("Bearer ") :] if header.startswith("Bearer ") else header
+        token = token.strip()
+        if not token:
+            return None
+        try:
+            return self.verify_claims(token)
+        except Exception:  # noqa: BLE001 - any refusal is API Gateway's plain 401
+            return None
+
+    async def not_found(self, request: Request) -> Response:
+        return JSONResponse({"message": "Not Found"}, status_code=404)
 
     # --- Cognito front door -------------------------------------------------------------------
 
     async def cognito(self, request: Request) -> Response:
         if request.method == "OPTIONS":
-            return Response(status_code=204, headers=_cors(request))
+            return Response(status_code=204, headers=_cognito_cors(request, preflight=True))
         target = request.headers.get("x-amz-target", "")
         operation = target.rsplit(".", 1)[-1]
         raw = await request.body()
@@ -300,7 +683,7 @@ class Gateway:
         return Response(
             content,
             status_code=upstream.status_code,
-            headers={"content-type": "application/x-amz-json-1.1", **_cors(request)},
+            headers={"content-type": "application/x-amz-json-1.1", **_cognito_cors(request)},
         )
 
     async def _pre_signup(self, payload: Mapping[str, Any]) -> tuple[str | None, bool]:
@@ -314,8 +697,8 @@ class Gateway:
         )
         try:
             reply = await self.call("cognito_pre_signup", event)
-        except Exception as error:  # noqa: BLE001 - Cognito reports trigger failures to the user
-            return f"PreSignUp failed with error {error}.", False
+        except InvocationError as error:  # Cognito reports trigger failures to the user
+            return f"PreSignUp failed with error {error.detail}.", False
         return None, bool(reply.get("response", {}).get("autoConfirmUser"))
 
     async def _after_signup(
@@ -350,36 +733,48 @@ class Gateway:
         )
         await self.call("cognito_post_confirmation", event)
 
-    # --- the app ------------------------------------------------------------------------------
+    # --- the apps -----------------------------------------------------------------------------
+
+    async def _config(self, request: Request) -> Response:
+        return JSONResponse(self.client_config(), headers={"cache-control": "no-store"})
 
     def app(self) -> Starlette:
-        async def config(request: Request) -> Response:
-            return JSONResponse(self.client_config(), headers={"cache-control": "no-store"})
+        """The API origin: WebSocket, management API, HTTP API, Cognito front door."""
 
         async def health(request: Request) -> Response:
             return JSONResponse({"status": "ok", "connections": len(self.connections)})
 
-        methods = ["GET", "POST", "PATCH", "DELETE", "OPTIONS"]
+        manage = ["GET", "POST", "DELETE"]
         routes: list[Any] = [
             WebSocketRoute("/ws", self.websocket),
-            Route("/@connections/{connection_id}", self.manage, methods=["GET", "POST", "DELETE"]),
-            Route(
-                "/{stage}/@connections/{connection_id}",
-                self.manage,
-                methods=["GET", "POST", "DELETE"],
-            ),
+            Route("/@connections/{connection_id}", self.manage, methods=manage),
+            Route("/{stage}/@connections/{connection_id}", self.manage, methods=manage),
             Route("/_local/connections", self.connection_ids, methods=["GET"]),
             Route("/_local/connections/{connection_id}/drop", self.drop, methods=["POST"]),
-            Route("/api/{path:path}", self.http_api, methods=methods),
+            Route("/_local/outbound", self.outbound, methods=["GET"]),
+            Route("/api/{path:path}", self.http_api, methods=ANY_METHOD),
             Route("/cognito", self.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", self.cognito, methods=["POST", "OPTIONS"]),
-            Route("/config.json", config, methods=["GET"]),
+            # Local-only: lets the terminal client find the endpoints from the API's URL.
+            Route("/config.json", self._config, methods=["GET"]),
             Route("/health", health, methods=["GET"]),
+            Route("/{path:path}", self.not_found, methods=ANY_METHOD),
         ]
+        return Starlette(routes=routes)
+
+    def web_app(self) -> Starlette:
+        """The web origin, as CloudFront serves it: web/ and a config.json naming the API."""
+        routes: list[Any] = [Route("/config.json", self._config, methods=["GET"])]
         if self.web_dir is not None and self.web_dir.is_dir():
             routes.append(Mount("/", StaticFiles(directory=self.web_dir, html=True)))
         return Starlette(routes=routes)
 
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$")
+
+
+HTTP_PATTERNS = [(route, _route_pattern(route.path)) for route in HTTP_ROUTES]
 
 _UNSIGNED_COGNITO = (
     "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/cognito-idp/aws4_request, "
@@ -387,27 +782,92 @@ _UNSIGNED_COGNITO = (
 )
 
 
-def _iso(epoch_ms: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch_ms / 1000))
-
-
-def _cors(request: Request) -> dict[str, str]:
-    origin = request.headers.get("origin")
-    if not origin:
-        return {}
-    return {
-        "access-control-allow-origin": origin,
-        "access-control-allow-methods": "GET, POST, PATCH, DELETE, OPTIONS",
-        "access-control-allow-headers": (
-            "authorization, content-type, x-amz-target, x-amz-user-agent"
-        ),
-        "access-control-max-age": "600",
+def _connect_headers(
+    socket: WebSocket, source_ip: str
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The upgrade request's headers cased as the client sent them (uvicorn's websockets
+    protocol keeps the raw names), plus the X-Forwarded-* headers API Gateway adds."""
+    multi: dict[str, list[str]] = {}
+    for raw_name, raw_value in socket.scope.get("headers", []):
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        multi.setdefault(name, []).append(value)
+    server = socket.scope.get("server") or ("127.0.0.1", 0)
+    added = {
+        "X-Forwarded-For": source_ip,
+        "X-Forwarded-Port": str(server[1]),
+        "X-Forwarded-Proto": "http",
+        "X-Amzn-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]}",
     }
+    for name, value in added.items():
+        if not any(existing.lower() == name.lower() for existing in multi):
+            multi[name] = [value]
+    return {name: values[-1] for name, values in multi.items()}, multi
+
+
+def _joined(pairs: Iterable[tuple[str, str]], lower: bool = True) -> dict[str, str]:
+    """Payload 2.0 joins repeated headers (and query parameters) with commas."""
+    joined: dict[str, str] = {}
+    for raw_name, value in pairs:
+        name = raw_name.lower() if lower else raw_name
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
+
+
+def _http_reply(reply: Mapping[str, Any], cors: Mapping[str, str]) -> Response:
+    """A payload 2.0 response as API Gateway turns it into HTTP; CORS headers from the
+    integration are ignored (API Gateway's own configuration wins)."""
+    try:
+        status = int(reply.get("statusCode", 200))
+        headers = {
+            str(k): str(v)
+            for k, v in (reply.get("headers") or {}).items()
+            if not str(k).lower().startswith("access-control-")
+        }
+        body: str | bytes = reply.get("body") or ""
+        if reply.get("isBase64Encoded") and isinstance(body, str):
+            body = base64.b64decode(body)
+    except (TypeError, ValueError, AttributeError):
+        _log.error("lambda_bad_response", reply_type=type(reply).__name__)
+        return JSONResponse(INTERNAL_HTTP, status_code=500, headers=dict(cors))
+    response = Response(body, status_code=status, headers={**headers, **cors})
+    for cookie in reply.get("cookies") or []:
+        response.headers.append("set-cookie", str(cookie))
+    return response
+
+
+def _abort(socket: WebSocket) -> None:
+    """Cut the TCP connection under a WebSocket whose peer no longer reads. ASGI has no abort;
+    uvicorn's protocol object owns the transport and is the `receive` callable's owner."""
+    owner = getattr(getattr(socket, "_receive", None), "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if transport is not None:
+        transport.abort()
+
+
+def _iso(epoch_ms: int) -> str:
+    seconds = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_ms / 1000))
+    return f"{seconds}.{epoch_ms % 1000:03d}Z"
+
+
+def _cognito_cors(request: Request, preflight: bool = False) -> dict[str, str]:
+    """Cognito's public API answers browsers from any origin (it has no per-origin CORS)."""
+    if not request.headers.get("origin"):
+        return {}
+    headers = {"access-control-allow-origin": "*"}
+    if preflight:
+        headers.update(
+            {
+                "access-control-allow-methods": "POST, OPTIONS",
+                "access-control-allow-headers": COGNITO_CORS_HEADERS,
+                "access-control-max-age": "600",
+            }
+        )
+    return headers
 
 
 def _cognito_error(request: Request, kind: str, message: str) -> Response:
     return JSONResponse(
         {"__type": kind, "message": message},
         status_code=400,
-        headers={"x-amzn-ErrorType": kind, **_cors(request)},
+        headers={"x-amzn-ErrorType": kind, **_cognito_cors(request)},
     )
