@@ -1,6 +1,9 @@
 """The web client in a real browser: Debian's Chromium driven by Playwright, against the real
-local stack. Two people sign up, chat both ways, see each other type, scroll back through
-history, share an image, and survive a dropped connection without missing a message."""
+handlers behind the local gateway. The page comes from the web origin and calls the API on
+another origin, as CloudFront and API Gateway serve them, with CORS enforced as configured. Two
+people sign up, chat both ways, see each other type, scroll back through history, share an
+image, and survive a dropped connection without missing a message; a page served from an origin
+the API does not allow is refused by the browser."""
 
 from __future__ import annotations
 
@@ -14,7 +17,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from tests.e2e import gateway_stack
 from tests.e2e.client import User
+from tests.e2e.gateway_stack import GatewayStack
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = [
@@ -35,6 +40,14 @@ def browser() -> Iterator[Browser]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def site(
+    dynamodb_local: str, moto_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayStack]:
+    """The API on one origin, the web client on another (the only one the API's CORS allows)."""
+    yield from gateway_stack.start(dynamodb_local, moto_server, tmp_path_factory.mktemp("web"))
 
 
 def screenshot_dir(tmp_path: Path) -> Path:
@@ -80,7 +93,9 @@ def message(page: Page, text: str) -> object:
     return page.locator("#messages li.message .text", has_text=text)
 
 
-def test_two_people_chat_in_the_browser(browser: Browser, stack_url: str, tmp_path: Path) -> None:
+def test_two_people_chat_in_the_browser(
+    browser: Browser, site: GatewayStack, tmp_path: Path
+) -> None:
     shots = screenshot_dir(tmp_path)
     desk = browser.new_context(viewport={"width": 1100, "height": 720})
     phone = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True)
@@ -88,19 +103,19 @@ def test_two_people_chat_in_the_browser(browser: Browser, stack_url: str, tmp_pa
     tag = os.urandom(3).hex()
     alice_name, bob_name = f"alice{tag}", f"bob{tag}"
 
-    alice.goto(stack_url + "/")
+    alice.goto(site.web + "/")
     expect(alice.get_by_label("Username")).to_be_focused()
     alice.screenshot(path=str(shots / "sign-in.png"))
-    sign_up(alice, stack_url, alice_name)
+    sign_up(alice, site.web, alice_name)
     room_name = f"web {tag}"
     alice.get_by_label("New room").fill(room_name)
     alice.get_by_role("button", name="Create").click()
     expect(alice.locator("#room-title")).to_have_text(room_name)
 
-    before = set(httpx.get(f"{stack_url}/_local/connections").json()["connections"])
-    sign_up(bob, stack_url, bob_name)
+    before = set(httpx.get(f"{site.api}/_local/connections").json()["connections"])
+    sign_up(bob, site.web, bob_name)
     bob_connection = (
-        set(httpx.get(f"{stack_url}/_local/connections").json()["connections"]) - before
+        set(httpx.get(f"{site.api}/_local/connections").json()["connections"]) - before
     ).pop()
     bob.get_by_label("Public rooms").select_option(label=room_name)
     bob.get_by_role("button", name="Join").click()
@@ -132,13 +147,13 @@ def test_two_people_chat_in_the_browser(browser: Browser, stack_url: str, tmp_pa
     alice.screenshot(path=str(shots / "conversation.png"))
 
     # A dropped socket: what is posted meanwhile arrives through sync after the reconnect.
-    poster = User(stack_url, "poster")
+    poster = User(site.api, "poster")
     room_id = alice.evaluate(
         "() => document.querySelector('#room-list button[aria-current=true]').dataset.roomId"
     )
     poster.post(f"/rooms/{room_id}/join")
     socket = poster.socket()
-    assert httpx.post(f"{stack_url}/_local/connections/{bob_connection}/drop").status_code == 204
+    assert httpx.post(f"{site.api}/_local/connections/{bob_connection}/drop").status_code == 204
     socket.post(room_id, "posted while bob was away 1")
     socket.post(room_id, "posted while bob was away 2")
     expect(bob.locator("#conn-state")).to_have_text("online", timeout=15_000)
@@ -149,8 +164,8 @@ def test_two_people_chat_in_the_browser(browser: Browser, stack_url: str, tmp_pa
     phone.close()
 
 
-def test_history_loads_older_messages_on_scroll_up(browser: Browser, stack_url: str) -> None:
-    writer = User(stack_url, "writer")
+def test_history_loads_older_messages_on_scroll_up(browser: Browser, site: GatewayStack) -> None:
+    writer = User(site.api, "writer")
     room_id = writer.room(f"history {os.urandom(3).hex()}")
     socket = writer.socket()
     for n in range(75):
@@ -158,7 +173,7 @@ def test_history_loads_older_messages_on_scroll_up(browser: Browser, stack_url: 
     socket.close()
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     page = context.new_page()
-    sign_up(page, stack_url, f"reader{os.urandom(3).hex()}")
+    sign_up(page, site.web, f"reader{os.urandom(3).hex()}")
     page.get_by_label("Public rooms").select_option(value=room_id)
     page.get_by_role("button", name="Join").click()
     expect(message(page, "old message 74")).to_be_visible()
@@ -177,10 +192,10 @@ def test_history_loads_older_messages_on_scroll_up(browser: Browser, stack_url: 
     context.close()
 
 
-def test_bad_password_shows_a_clear_error(browser: Browser, stack_url: str) -> None:
+def test_bad_password_shows_a_clear_error(browser: Browser, site: GatewayStack) -> None:
     context = browser.new_context()
     page = context.new_page()
-    page.goto(stack_url + "/")
+    page.goto(site.web + "/")
     page.get_by_label("Username").fill("nobody-here")
     page.get_by_label("Password").fill("wrong-password-1")
     page.get_by_role("button", name="Sign in").click()
@@ -188,18 +203,18 @@ def test_bad_password_shows_a_clear_error(browser: Browser, stack_url: str) -> N
     context.close()
 
 
-def test_edit_delete_react_and_avatar_in_the_browser(browser: Browser, stack_url: str) -> None:
+def test_edit_delete_react_and_avatar_in_the_browser(browser: Browser, site: GatewayStack) -> None:
     context = browser.new_context(viewport={"width": 1000, "height": 700})
     page = context.new_page()
     viewer_context = browser.new_context(viewport={"width": 390, "height": 780}, is_mobile=True)
     viewer = viewer_context.new_page()
     tag = os.urandom(3).hex()
-    sign_up(page, stack_url, f"editor{tag}")
+    sign_up(page, site.web, f"editor{tag}")
     room_name = f"edits {tag}"
     page.get_by_label("New room").fill(room_name)
     page.get_by_role("button", name="Create").click()
     expect(page.locator("#room-title")).to_have_text(room_name)
-    sign_up(viewer, stack_url, f"viewer{tag}")
+    sign_up(viewer, site.web, f"viewer{tag}")
     viewer.get_by_label("Public rooms").select_option(label=room_name)
     viewer.get_by_role("button", name="Join").click()
     expect(viewer.locator("#room-title")).to_have_text(room_name)
@@ -239,3 +254,76 @@ def test_edit_delete_react_and_avatar_in_the_browser(browser: Browser, stack_url
     page.wait_for_function("document.getElementById('my-avatar').naturalWidth === 48")
     context.close()
     viewer_context.close()
+
+
+@pytest.fixture
+def foreign_origin(site: GatewayStack) -> Iterator[str]:
+    """The same web client and config.json served from an origin the API does not allow."""
+    import threading
+
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from dynamotalk.local.emulators import free_port
+
+    config = httpx.get(f"{site.web}/config.json").json()
+    web = Path(__file__).resolve().parents[2] / "web"
+    app = Starlette(
+        routes=[
+            Route("/config.json", lambda request: JSONResponse(config)),
+            Mount("/", StaticFiles(directory=web, html=True)),
+        ]
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            if httpx.get(f"{origin}/config.json", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        thread.join(0.1)
+    yield origin
+    server.should_exit = True
+    thread.join(10)
+
+
+CALL_API = """async (url) => {
+  try { const reply = await fetch(url); return `status ${reply.status}`; }
+  catch (error) { return `refused: ${error.name}`; }
+}"""
+
+
+COGNITO_CALL = """async (url) => {
+  try {
+    const reply = await fetch(url, { method: "POST", headers: {
+      "content-type": "application/x-amz-json-1.1",
+      "x-amz-target": "AWSCognitoIdentityProviderService.InitiateAuth" },
+      body: JSON.stringify({ AuthFlow: "USER_PASSWORD_AUTH", ClientId: "nobody",
+        AuthParameters: { USERNAME: "nobody", PASSWORD: "wrong-password-1" } }) });
+    return `status ${reply.status}`;
+  } catch (error) { return `refused: ${error.name}`; }
+}"""
+
+
+def test_a_page_from_an_origin_the_api_does_not_allow_is_refused_by_cors(
+    browser: Browser, site: GatewayStack, foreign_origin: str
+) -> None:
+    context = browser.new_context()
+    allowed, foreign = context.new_page(), context.new_page()
+    allowed.goto(site.web + "/")
+    foreign.goto(foreign_origin + "/")
+    expect(foreign.get_by_role("heading", name="DynamoTalk")).to_be_visible()
+    url = f"{site.api}/api/health"
+    assert allowed.evaluate(CALL_API, url) == "status 200"
+    assert foreign.evaluate(CALL_API, url) == "refused: TypeError"
+    # Cognito's public API answers every origin (a wrong password, not a CORS refusal).
+    answer = foreign.evaluate(COGNITO_CALL, f"{site.api}/cognito")
+    assert answer == "status 400", answer
+    context.close()
