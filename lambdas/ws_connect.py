@@ -7,7 +7,7 @@ from typing import Any
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.logging import invocation
-from lambdas import _wiring
+from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
 
@@ -22,5 +22,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         except ChatError as error:
             log["outcome"] = str(error.code)
             return {"statusCode": 401 if error.code == "unauthorized" else 400}
+        except Exception as error:  # noqa: BLE001 - a refused connect, never an "ok" log line
+            refusal = _failures.unexpected(error, log)
+            return {"statusCode": 503 if refusal.code == "unavailable" else 500}
         # No subprotocol is chosen: the token travels in the query string (the identity source).
         return {"statusCode": 200}

@@ -7,7 +7,7 @@ from typing import Any
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.logging import invocation
-from lambdas import _wiring
+from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
 
@@ -20,4 +20,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             SERVICE.disconnect(view.connection_id)
         except ChatError as error:
             log["outcome"] = str(error.code)
+        except Exception as error:  # noqa: BLE001 - the connection is gone either way; TTL cleans up
+            _failures.unexpected(error, log)
         return {"statusCode": 200}

@@ -529,3 +529,20 @@ def test_a_bug_is_still_internal_with_its_traceback_logged(
     assert reply["requestId"] == "p-bug"
     assert "retryAfterMs" not in reply["error"]
     assert "boom" in capfd.readouterr().out  # the traceback is logged for the bug
+
+
+@pytest.mark.parametrize("behaviour", DEAD)
+def test_a_connect_that_fails_on_a_dead_dependency_is_refused_and_never_logged_ok(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], behaviour: str
+) -> None:
+    alice = stack.user("alice")
+    from types import SimpleNamespace
+
+    dead = SimpleNamespace(connect=_dead_dynamodb_call(behaviour))
+    monkeypatch.setattr(stack.modules["ws_connect"], "SERVICE", dead)
+    capfd.readouterr()
+    reply = stack.modules["ws_connect"].handler(stack.ws_event("ws_connect", alice, "c-dead"), None)
+    assert reply["statusCode"] == 503
+    lines = [json.loads(x) for x in capfd.readouterr().out.splitlines() if x.startswith("{")]
+    (canonical,) = [line for line in lines if line.get("event") == "invocation"]
+    assert canonical["outcome"] == "unavailable"
