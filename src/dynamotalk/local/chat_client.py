@@ -77,30 +77,35 @@ class Session:
         )
 
     def sign_in(self, password: str, email: str | None) -> None:
+        """Sign in; with --email, sign up first if the name is free.
+
+        A deployed pool hides whether a user exists (an unknown name and a wrong password both
+        answer NotAuthorizedException), so "unknown user" is learnt from SignUp, not sign-in.
+        """
         client = self.cognito()
-        flow = {"USERNAME": self.username, "PASSWORD": password}
         try:
-            reply = client.initiate_auth(
-                ClientId=self.config["userPoolClientId"],
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters=flow,
-            )
-        except client.exceptions.UserNotFoundException:
+            reply = self._initiate(client, password)
+        except (client.exceptions.NotAuthorizedException, client.exceptions.UserNotFoundException):
             if not email:
-                raise ChatClientError(f"no user {self.username}; add --email to sign up") from None
-            self.sign_up(client, password, email)
-            reply = client.initiate_auth(
-                ClientId=self.config["userPoolClientId"],
-                AuthFlow="USER_PASSWORD_AUTH",
-                AuthParameters=flow,
-            )
-        except client.exceptions.NotAuthorizedException:
-            raise ChatClientError("wrong username or password") from None
+                raise ChatClientError(
+                    "wrong username or password (add --email to sign up a new user)"
+                ) from None
+            if not self.sign_up(client, password, email):
+                raise ChatClientError("wrong username or password") from None
+            reply = self._initiate(client, password)
         result = reply["AuthenticationResult"]
         self.id_token = result["IdToken"]
         self.refresh_token = result.get("RefreshToken", self.refresh_token)
 
-    def sign_up(self, client: Any, password: str, email: str) -> None:
+    def _initiate(self, client: Any, password: str) -> Any:
+        return client.initiate_auth(
+            ClientId=self.config["userPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": self.username, "PASSWORD": password},
+        )
+
+    def sign_up(self, client: Any, password: str, email: str) -> bool:
+        """Sign up and confirm; False if the name is taken (then the password was wrong)."""
         try:
             answer = client.sign_up(
                 ClientId=self.config["userPoolClientId"],
@@ -108,6 +113,8 @@ class Session:
                 Password=password,
                 UserAttributes=[{"Name": "email", "Value": email}],
             )
+        except client.exceptions.UsernameExistsException:
+            return False
         except client.exceptions.ClientError as error:
             raise ChatClientError(
                 f"sign-up refused: {error.response['Error']['Message']}"
@@ -119,6 +126,7 @@ class Session:
                 Username=self.username,
                 ConfirmationCode=code,
             )
+        return True
 
     def refresh(self) -> None:
         if not self.refresh_token:

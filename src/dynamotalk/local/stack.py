@@ -29,10 +29,10 @@ from typing import IO, Any
 
 import attrs
 
+from dynamotalk.local.aws import LocalAws
 from dynamotalk.local.emulators import (
     DynamoDBLocal,
     EmulatorError,
-    MotoServer,
     Watchdog,
     port_in_use,
     stop_orphans,
@@ -213,20 +213,20 @@ def run(options: Options) -> int:
 
 
 def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
-    moto: MotoServer | None = None
+    aws: LocalAws | None = None
     dynamodb: DynamoDBLocal | None = None
     watchdog: Watchdog | None = None
     try:
-        moto = MotoServer.start()
+        aws = LocalAws.start(data_dir=None if options.in_memory else data_dir / "aws")
         if options.in_memory:
             os.environ["DYNAMOTALK_STORAGE"] = "memory"
-            engine, ddb_endpoint = "in-memory adapters", moto.endpoint
+            engine, ddb_endpoint = "in-memory adapters", aws.endpoint
         else:
             try:
                 dynamodb = DynamoDBLocal.start(data_dir=data_dir / "dynamodb")
             except EmulatorError as error:
                 say(options, f"notice: {error}; using moto's DynamoDB instead")
-                engine, ddb_endpoint = "moto DynamoDB", moto.endpoint
+                engine, ddb_endpoint = "moto DynamoDB", aws.endpoint
             else:
                 engine, ddb_endpoint = "DynamoDB Local", dynamodb.endpoint
                 for pid in dynamodb.stopped_orphans:
@@ -238,7 +238,7 @@ def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
 
                 watchdog = Watchdog(dynamodb, shout, give_up, options.max_restarts)
                 watchdog.start()
-        _serve(options, control, moto, ddb_endpoint, engine, data_dir)
+        _serve(options, control, aws, ddb_endpoint, engine, data_dir)
         return control.exit_code
     finally:
         control.cleaning_up = True
@@ -246,53 +246,59 @@ def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
             watchdog.stop()
         if dynamodb is not None:
             dynamodb.stop()
-        if moto is not None:
-            moto.stop()
+        if aws is not None:
+            aws.stop()
         say(options, "DynamoTalk local stack stopped.")
 
 
 def _serve(
     options: Options,
     control: _Control,
-    moto: MotoServer,
+    aws: LocalAws,
     ddb_endpoint: str,
     engine: str,
     data_dir: Path,
 ) -> None:
     import uvicorn
 
-    from dynamotalk.local.gateway import Gateway
-    from dynamotalk.local.provision import provision
+    from dynamotalk.local import iam
+    from dynamotalk.local.gateway import Gateway, uvicorn_options
+    from dynamotalk.local.provision import REGION, provision
+    from dynamotalk.origins import allowed_origins
 
     base = f"http://{options.host}:{options.port}"
     web_base = f"http://{options.host}:{options.web}"
-    origins = [web_base]
-    resources = provision(STAGE, ddb_endpoint, moto.endpoint, origins)
+    # The same rule as the cloud's: the origin the web client is served from, nothing else.
+    origins = allowed_origins([web_base], ())
+    resources = provision(STAGE, ddb_endpoint, aws.endpoint, origins)
     os.environ.update(resources.environment(management_endpoint=base, auto_confirm=True))
     os.environ.setdefault("DYNAMOTALK_BOT", "local")
+    # Every handler runs with the policy the Pulumi program would give its role; this must
+    # come before the handlers build their clients.
+    iam.enforce_iam(
+        iam.stage_policies(resources.stage, REGION, resources.table_name, resources.bucket_name)
+    )
     from lambdas import _wiring
 
     ensure_demo_room()
     identity = _wiring.identity()
-    gateway_args: dict[str, Any] = {}
-    if "allowed_origins" in attrs.fields_dict(Gateway):
-        gateway_args["allowed_origins"] = origins
     gateway = Gateway(
         stage=STAGE,
         host=options.host,
         port=options.port,
         verify_claims=identity.claims,
-        cognito_endpoint=moto.endpoint,
+        cognito_endpoint=aws.endpoint,
         user_pool_id=resources.user_pool_id,
         user_pool_client_id=resources.user_pool_client_id,
         web_dir=ROOT / "web",
-        **gateway_args,
+        allowed_origins=origins,
     )
-    # Until Gateway.web_app() (the web client alone, as CloudFront serves it) lands, the web
-    # origin serves the gateway's app, which still includes web/.
-    web_app = gateway.web_app() if hasattr(gateway, "web_app") else gateway.app()
+    web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"
-    say(options, f"DynamoTalk local stack (storage: {engine}; Cognito and S3: moto; {kept})")
+    say(
+        options,
+        f"DynamoTalk local stack (storage: {engine}; Cognito and S3: moto; {kept})",
+    )
     say(options, f"  web client  {web_base}/")
     say(options, f"  HTTP API    {base}/api")
     say(options, f"  WebSocket   ws://{options.host}:{options.port}/ws")
@@ -309,14 +315,9 @@ def _serve(
         def capture_signals(self) -> Iterator[None]:
             yield  # run() owns SIGINT and SIGTERM, for both servers and the emulators
 
-    from dynamotalk.local import gateway as gateway_module
-
     # The WebSocket limits the gateway's contract relies on (frame and message sizes, no
     # compression, no server pings) are uvicorn settings: the gateway module says which.
-    make_options = getattr(gateway_module, "uvicorn_options", None)
-    server_options: dict[str, Any] = (
-        make_options() if make_options else {"ws": "websockets-sansio", "lifespan": "off"}
-    )
+    server_options = uvicorn_options()
 
     def server(app: Any, port: int) -> Server:
         config = uvicorn.Config(
