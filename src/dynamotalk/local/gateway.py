@@ -65,6 +65,7 @@ from dynamotalk.routes import (
     WS_ROUTES,
     ws_route_for,
 )
+from dynamotalk.userpool import user_pool_spec
 
 Handler = Callable[[dict[str, Any], object], Any]
 _log = structlog.get_logger("dynamotalk.gateway")
@@ -661,9 +662,9 @@ class Gateway:
             payload = json.loads(raw or b"{}")
         except ValueError:
             return _cognito_error(request, "InvalidParameterException", "body is not JSON")
-        auto_confirm = False
+        trigger = _SignUpTrigger()
         if operation == "SignUp":
-            refused, auto_confirm = await self._pre_signup(payload)
+            refused, trigger = await self._pre_signup(payload)
             if refused is not None:
                 return _cognito_error(request, "UserLambdaValidationException", refused)
         headers = {
@@ -676,8 +677,8 @@ class Gateway:
             upstream = await client.post(f"{self.cognito_endpoint}/", content=raw, headers=headers)
         content = upstream.content
         if upstream.status_code == 200 and operation in ("SignUp", "ConfirmSignUp"):
-            await self._after_signup(operation, payload, auto_confirm)
-            if operation == "SignUp" and auto_confirm:
+            await self._after_signup(operation, payload, trigger)
+            if operation == "SignUp" and trigger.auto_confirm:
                 # What Cognito answers when the pre sign-up trigger confirmed the user.
                 content = json.dumps({**upstream.json(), "UserConfirmed": True}).encode()
         return Response(
@@ -686,23 +687,27 @@ class Gateway:
             headers={"content-type": "application/x-amz-json-1.1", **_cognito_cors(request)},
         )
 
-    async def _pre_signup(self, payload: Mapping[str, Any]) -> tuple[str | None, bool]:
+    async def _pre_signup(self, payload: Mapping[str, Any]) -> tuple[str | None, _SignUpTrigger]:
         attributes = {a.get("Name"): a.get("Value") for a in payload.get("UserAttributes") or []}
         event = events.cognito_event(
             "PreSignUp_SignUp",
             self.user_pool_id,
             self.user_pool_client_id,
-            str(payload.get("Username", "")),
+            _trigger_username(str(payload.get("Username", ""))),
             attributes,
         )
         try:
             reply = await self.call("cognito_pre_signup", event)
         except InvocationError as error:  # Cognito reports trigger failures to the user
-            return f"PreSignUp failed with error {error.detail}.", False
-        return None, bool(reply.get("response", {}).get("autoConfirmUser"))
+            return f"PreSignUp failed with error {error.detail}.", _SignUpTrigger()
+        response = reply.get("response") or {}
+        return None, _SignUpTrigger(
+            auto_confirm=bool(response.get("autoConfirmUser")),
+            auto_verify_email=bool(response.get("autoVerifyEmail")),
+        )
 
     async def _after_signup(
-        self, operation: str, payload: Mapping[str, Any], auto_confirm: bool
+        self, operation: str, payload: Mapping[str, Any], trigger: _SignUpTrigger
     ) -> None:
         import boto3
 
@@ -715,11 +720,20 @@ class Gateway:
             aws_secret_access_key="local",  # noqa: S106 - loopback emulator
         )
         if operation == "SignUp":
-            if not auto_confirm:
+            if not trigger.auto_confirm:
                 return
             await asyncio.to_thread(
                 cognito.admin_confirm_sign_up, UserPoolId=self.user_pool_id, Username=username
             )
+            if trigger.auto_verify_email:
+                # What Cognito does when the trigger answers autoVerifyEmail: the address is
+                # verified, and so usable as a sign-in alias at once.
+                await asyncio.to_thread(
+                    cognito.admin_update_user_attributes,
+                    UserPoolId=self.user_pool_id,
+                    Username=username,
+                    UserAttributes=[{"Name": "email_verified", "Value": "true"}],
+                )
         user = await asyncio.to_thread(
             cognito.admin_get_user, UserPoolId=self.user_pool_id, Username=username
         )
@@ -775,6 +789,22 @@ def _route_pattern(path: str) -> re.Pattern[str]:
 
 
 HTTP_PATTERNS = [(route, _route_pattern(route.path)) for route in HTTP_ROUTES]
+
+
+@attrs.frozen
+class _SignUpTrigger:
+    """What the pre sign-up trigger answered."""
+
+    auto_confirm: bool = False
+    auto_verify_email: bool = False
+
+
+def _trigger_username(username: str) -> str:
+    """The user name as Cognito hands it to triggers: lower-cased in a case-insensitive pool."""
+    return (
+        username if user_pool_spec(protected=False).case_sensitive_usernames else username.lower()
+    )
+
 
 _UNSIGNED_COGNITO = (
     "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/cognito-idp/aws4_request, "
