@@ -8,7 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS
+from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS, function_name
 from infra.policies import PERMISSIONS, policy_document
 from infra.settings import StageSettings
 
@@ -50,7 +50,7 @@ class LambdaFunction(pulumi.ComponentResource):
     ):
         super().__init__("dynamotalk:functions:Function", module, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        name = f"dynamotalk-{settings.stage}-{module.replace('_', '-')}"
+        name = function_name(settings.stage, module)
         self.log_group = aws.cloudwatch.LogGroup(
             f"{module}-logs",
             name=f"/aws/lambda/{name}",

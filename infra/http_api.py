@@ -12,7 +12,12 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import HTTP_ROUTES
+from dynamotalk.routes import (
+    HTTP_CORS_HEADERS,
+    HTTP_CORS_MAX_AGE_S,
+    HTTP_CORS_METHODS,
+    HTTP_ROUTES,
+)
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
@@ -23,7 +28,6 @@ ACCESS_LOG_FORMAT = (
     '"integrationError":"$context.integrationErrorMessage",'
     '"integrationLatencyMs":"$context.integration.latency","ip":"$context.identity.sourceIp"}'
 )
-CORS_METHODS = sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"})
 
 
 def _slug(route_key: str) -> str:
@@ -54,9 +58,9 @@ class HttpApi(pulumi.ComponentResource):
             protocol_type="HTTP",
             cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
                 allow_origins=allowed_origins,
-                allow_methods=CORS_METHODS,
-                allow_headers=["authorization", "content-type"],
-                max_age=3600,
+                allow_methods=list(HTTP_CORS_METHODS),
+                allow_headers=list(HTTP_CORS_HEADERS),
+                max_age=HTTP_CORS_MAX_AGE_S,
             ),
             opts=child,
         )

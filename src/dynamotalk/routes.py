@@ -123,6 +123,19 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
 
+
+def function_name(stage: str, module: str) -> str:
+    """The deployed Lambda function's name, which the local gateway also reports."""
+    return f"dynamotalk-{stage}-{module.replace('_', '-')}"
+
+
+HTTP_CORS_METHODS: tuple[str, ...] = tuple(
+    sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"})
+)
+HTTP_CORS_HEADERS: tuple[str, ...] = ("authorization", "content-type")
+"""Request headers the web client sends to the HTTP API."""
+HTTP_CORS_MAX_AGE_S = 3600
+
 COGNITO_TRIGGERS: dict[str, str] = {
     "pre_sign_up": "cognito_pre_signup",
     "post_confirmation": "cognito_post_confirmation",

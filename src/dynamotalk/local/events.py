@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.routes import function_name
+
 API_ID = "local"
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
@@ -21,11 +23,6 @@ REGION = "us-east-1"
 DISCONNECT_HEADERS = {"Host": "", "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}
 """What API Gateway puts in a $disconnect event's headers (not the client's: see the recorded
 tests/events/ws_disconnect.json); Host is filled with the gateway's domain."""
-
-
-def function_name(stage: str, module: str) -> str:
-    """The deployed function's name (infra/functions.py names them the same way)."""
-    return f"dynamotalk-{stage}-{module.replace('_', '-')}"
 
 
 @attrs.define

@@ -60,6 +60,9 @@ from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
 from dynamotalk.routes import (
     FUNCTION_BY_MODULE,
+    HTTP_CORS_HEADERS,
+    HTTP_CORS_MAX_AGE_S,
+    HTTP_CORS_METHODS,
     HTTP_ROUTES,
     WS_AUTHORIZER,
     WS_ROUTES,
@@ -71,9 +74,6 @@ Handler = Callable[[dict[str, Any], object], Any]
 _log = structlog.get_logger("dynamotalk.gateway")
 
 # The HTTP API's CORS configuration (infra/http_api.py declares the same for the cloud).
-CORS_METHODS = sorted({route.method for route in HTTP_ROUTES} | {"OPTIONS"})
-CORS_HEADERS = ("authorization", "content-type")
-CORS_MAX_AGE_S = 3600
 COGNITO_CORS_HEADERS = "authorization, content-type, x-amz-target, x-amz-user-agent"
 
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
@@ -594,9 +594,9 @@ class Gateway:
             # API Gateway answers preflights itself; an origin it doesn't allow gets no CORS.
             preflight = {
                 **cors,
-                "access-control-allow-methods": ", ".join(CORS_METHODS),
-                "access-control-allow-headers": ", ".join(CORS_HEADERS),
-                "access-control-max-age": str(CORS_MAX_AGE_S),
+                "access-control-allow-methods": ", ".join(HTTP_CORS_METHODS),
+                "access-control-allow-headers": ", ".join(HTTP_CORS_HEADERS),
+                "access-control-max-age": str(HTTP_CORS_MAX_AGE_S),
             }
             return Response(status_code=204, headers=preflight if cors else {})
         for route, pattern in HTTP_PATTERNS:

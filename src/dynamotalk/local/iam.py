@@ -54,6 +54,7 @@ from dynamotalk.permissions import (
     bedrock_model_arn,
     policy_document,
 )
+from dynamotalk.routes import function_name
 
 LOCAL_ACCOUNT = "123456789012"
 """The account of the local stage's ARNs (moto's default account)."""
@@ -149,7 +150,7 @@ class LocalAccount:
     api_id: str = LOCAL_API_ID
 
     def function_name(self, module: str) -> str:
-        return f"dynamotalk-{self.stage}-{module.replace('_', '-')}"
+        return function_name(self.stage, module)
 
     def principal(self, module: str) -> str:
         """The assumed-role session ARN a function's calls are made as."""
