@@ -19,6 +19,10 @@ WS_CONNECTION_MAX_S = 2 * 60 * 60
 INTEGRATION_TIMEOUT_S = 29
 """API Gateway waits this long for a Lambda integration (both APIs), then answers 504."""
 
+# Amazon Cognito ("Things to know about Lambda triggers", Cognito developer guide).
+COGNITO_TRIGGER_TIMEOUT_S = 5
+"""Cognito waits this long for a user-pool trigger, then retries and finally fails the call."""
+
 # HTTP API ("Amazon API Gateway quotas for configuring and running an HTTP API").
 HTTP_PAYLOAD_BYTES = 10 * 1024 * 1024
 """Largest HTTP API request payload."""

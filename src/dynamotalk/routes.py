@@ -9,6 +9,7 @@ import math
 
 import attrs
 
+from dynamotalk import quotas
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 
 
@@ -66,8 +67,17 @@ FUNCTIONS: tuple[Function, ...] = (
     Function("ws_disconnect", "Unregisters a WebSocket connection and updates presence"),
     Function("ws_default", "Every WebSocket action: messages, typing, subscriptions, sync"),
     Function("http_api", "The REST API: rooms, history, profile, uploads"),
-    Function("cognito_pre_signup", "Cognito pre sign-up trigger (auto-confirm per stage)"),
-    Function("cognito_post_confirmation", "Cognito post confirmation trigger (creates profile)"),
+    # Cognito stops waiting for a trigger after COGNITO_TRIGGER_TIMEOUT_S: no point running on.
+    Function(
+        "cognito_pre_signup",
+        "Cognito pre sign-up trigger (auto-confirm per stage)",
+        timeout_s=quotas.COGNITO_TRIGGER_TIMEOUT_S,
+    ),
+    Function(
+        "cognito_post_confirmation",
+        "Cognito post confirmation trigger (creates profile)",
+        timeout_s=quotas.COGNITO_TRIGGER_TIMEOUT_S,
+    ),
     Function(
         "bot_worker",
         "Answers @bot mentions from the bot queue with Amazon Bedrock",

@@ -21,7 +21,13 @@ import pytest
 from dynamotalk import quotas
 from dynamotalk.bot import BotWorker
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
-from dynamotalk.routes import FUNCTION_BY_MODULE, HTTP_ROUTES, WS_AUTHORIZER, WS_ROUTES
+from dynamotalk.routes import (
+    COGNITO_TRIGGERS,
+    FUNCTION_BY_MODULE,
+    HTTP_ROUTES,
+    WS_AUTHORIZER,
+    WS_ROUTES,
+)
 from tests.infra.stack_runner import Recorder, run
 from tests.infra.test_stack import functions_by_module, stage_settings
 
@@ -81,3 +87,9 @@ def test_a_stage_wide_timeout_no_longer_exists() -> None:
     # Regression: one stage-wide timeout (10 s) gave the bot worker less than one model wait.
     settings: Any = stage_settings("dev")
     assert not hasattr(settings, "lambda_timeout_s")
+
+
+def test_cognito_triggers_stop_when_cognito_stops_waiting(deployed: Recorder) -> None:
+    functions = functions_by_module(deployed)
+    for module in COGNITO_TRIGGERS.values():
+        assert 1 <= functions[module].inputs["timeout"] <= quotas.COGNITO_TRIGGER_TIMEOUT_S, module
