@@ -15,10 +15,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from dynamotalk.local.emulators import find_dynamodb_local_jar, free_port
-from tests.e2e.client import User
+from tests.e2e.client import PASSWORD, User, cognito
 from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy
 
 pytestmark = [
@@ -110,10 +111,26 @@ def test_sigterm_stops_dynamodb_local_and_a_restart_finds_the_data(
     try:
         wait_healthy(f"http://127.0.0.1:{port}", again)
         assert "left running" not in (data_dir / "dev.log").read_text(), "no orphan was found"
-        bob = User(f"http://127.0.0.1:{port}", "reader")
+        base = f"http://127.0.0.1:{port}"
+        bob = User(base, "reader")
         bob.post(f"/rooms/{lobby['roomId']}/join")
         history = bob.get(f"/rooms/{lobby['roomId']}/messages")["messages"]
         assert kept["id"] in [m["id"] for m in history]
+        # Alice signs in again (users are kept with the chat data): same identity, same rooms,
+        # and the token she held before the restart still verifies.
+        config = httpx.get(f"{base}/config.json").json()
+        tokens = cognito(base).initiate_auth(
+            ClientId=config["userPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": alice.name, "PASSWORD": PASSWORD},
+        )["AuthenticationResult"]
+        for token in (tokens["IdToken"], alice.token):
+            headers = {"authorization": f"Bearer {token}"}
+            me = httpx.get(f"{config['httpUrl']}/me", headers=headers, timeout=15)
+            assert me.status_code == 200, me.text
+            assert me.json()["user"]["userId"] == alice.id
+            rooms = httpx.get(f"{config['httpUrl']}/rooms", headers=headers, timeout=15).json()
+            assert lobby["roomId"] in [r["room"]["roomId"] for r in rooms["rooms"]]
     finally:
         assert stop(again) == 0
 
