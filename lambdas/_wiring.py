@@ -17,6 +17,8 @@ from dynamotalk.service import ChatService
 from dynamotalk.settings import Settings, SettingsError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_s3 import S3Client
 
     from dynamotalk.adapters.cognito import CognitoIdentity
@@ -170,7 +172,23 @@ def _local_bot(service: ChatService) -> ThreadBotJobs:
 
     s = settings()
     breaker = Breaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
-    return ThreadBotJobs(lambda: BotWorker(service, EchoAssistant(), breaker=breaker))
+
+    def as_bot_worker(job: Callable[[], object]) -> None:
+        # In the cloud the bot_worker function answers; locally each job runs under its
+        # identity, so the local IAM check applies the bot worker's policy.
+        import contextvars
+
+        from dynamotalk.local.invocation import current_function
+
+        def run() -> None:
+            current_function.set("bot_worker")
+            job()
+
+        contextvars.Context().run(run)
+
+    return ThreadBotJobs(
+        lambda: BotWorker(service, EchoAssistant(), breaker=breaker), run_job=as_bot_worker
+    )
 
 
 @functools.cache

@@ -12,6 +12,7 @@ delivered twice (queues are at-least-once) still yields one reply.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import queue
 import threading
 import time
@@ -87,12 +88,18 @@ class BotWorker:
         return text or APOLOGY
 
 
+def _run_now(job: Callable[[], object]) -> None:
+    job()
+
+
 @attrs.define
 class ThreadBotJobs:
     """BotJobs in the local stack: an in-process queue drained by one background thread."""
 
     worker: Callable[[], BotWorker]
     """Builds the worker on first use (it needs the finished ChatService)."""
+    run_job: Callable[[Callable[[], object]], None] = attrs.field(default=_run_now)
+    """Runs one job; the local stack runs it as the bot_worker function would run."""
     _queue: queue.Queue[tuple[str, str]] = attrs.Factory(queue.Queue)
     _thread: threading.Thread | None = None
 
@@ -107,6 +114,6 @@ class ThreadBotJobs:
         while True:
             room_id, message_id = self._queue.get()
             try:
-                worker.answer(room_id, message_id)
+                self.run_job(functools.partial(worker.answer, room_id, message_id))
             except Exception:  # noqa: BLE001 - one bad job must not stop the bot
                 _log.exception("bot_job_failed", room_id=room_id, message_id=message_id)

@@ -276,7 +276,15 @@ def _serve(
     # Every handler runs with the policy the Pulumi program would give its role; this must
     # come before the handlers build their clients.
     iam.enforce_iam(
-        iam.stage_policies(resources.stage, REGION, resources.table_name, resources.bucket_name)
+        iam.stage_policies(
+            resources.stage,
+            REGION,
+            resources.table_name,
+            resources.bucket_name,
+            # The local bot answers with the echo assistant; the model id only names the
+            # Bedrock resource of the bot worker's policy, which the local bot never calls.
+            bot_model_id="local.echo-assistant",
+        )
     )
     from lambdas import _wiring
 
