@@ -259,24 +259,35 @@ class Gateway:
         handler = self.resolve(module)
         function = FUNCTION_BY_MODULE.get(module)
         timeout = self.timeout_of(module)
-        limit = min(timeout, float(quotas.INTEGRATION_TIMEOUT_S))
-        context = events.LambdaContext.start(
-            self.stage, module, function.memory_mb if function else 128, timeout
-        )
+        submitted = time.monotonic()
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[events.LambdaContext] = loop.create_future()
 
         def run() -> Any:
+            # The function's timeout runs from when it starts, as on Lambda (a wait for a free
+            # worker here stands for Lambda scaling out, not for the function's own time).
+            context = events.LambdaContext.start(
+                self.stage, module, function.memory_mb if function else 128, timeout
+            )
+            loop.call_soon_threadsafe(_resolve, started, context)
             current_function.set(module)
             return handler(event, context)
 
-        loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.executor, contextvars.Context().run, run)
+        # API Gateway's integration timeout counts from the request, waiting included.
+        integration = float(quotas.INTEGRATION_TIMEOUT_S)
+        request_id = "-"
         try:
-            reply = await asyncio.wait_for(future, timeout=limit)
+            context = await asyncio.wait_for(asyncio.shield(started), timeout=integration)
+            request_id = context.aws_request_id
+            left = integration - (time.monotonic() - submitted)
+            limit = min(timeout, left)
+            reply = await asyncio.wait_for(future, timeout=max(limit, 0.001))
         except TimeoutError:
-            kind = "timeout" if timeout <= limit else "integration_timeout"
+            kind = "timeout" if started.done() and timeout <= limit else "integration_timeout"
             _log.error(
                 "lambda_timeout", function=module, timeout_s=timeout, kind=kind,
-                request_id=context.aws_request_id,
+                request_id=request_id,
             )  # fmt: skip
             detail = f"Task timed out after {timeout:.2f} seconds"
             raise InvocationError(kind, module, detail) from None
@@ -872,6 +883,11 @@ def _abort(socket: WebSocket) -> None:
     transport = getattr(owner, "transport", None)
     if transport is not None:
         transport.abort()
+
+
+def _resolve(future: asyncio.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def _iso(epoch_ms: int) -> str:
