@@ -324,7 +324,11 @@ class ChatService:
     def mark_read(self, principal: Principal, room_id: str, message_id: str) -> None:
         room = self._room(room_id)
         rules.require_member(self.rooms.member(room.room_id, principal.user_id))
-        self.rooms.mark_read(room.room_id, principal.user_id, _check_message_id(message_id))
+        # Only a message of this room (deleted or not) can be read; an id from the future would
+        # hide every later message's unread count for good.
+        if self.messages.get(room.room_id, _check_message_id(message_id)) is None:
+            raise NotFound("no such message")
+        self.rooms.mark_read(room.room_id, principal.user_id, message_id)
 
     # --- live subscriptions -------------------------------------------------------------------
 

@@ -38,9 +38,13 @@ VERSION = 1
 T = TypeVar("T")
 
 
-def _text(max_len: int, min_len: int = 1) -> Any:
-    """A string field with length limits checked after structuring."""
-    return attrs.field(metadata={"min": min_len, "max": max_len})
+def _text(max_len: int, min_len: int = 1, *, content: bool = False) -> Any:
+    """A string field with length limits checked after structuring.
+
+    Too long is `too_large` for content (a message's text) and `invalid_input` for every other
+    field (ids, names, emoji): a bad field, as docs/PROTOCOL.md's error table says.
+    """
+    return attrs.field(metadata={"min": min_len, "max": max_len, "content": content})
 
 
 def _number(min_value: int, max_value: int) -> Any:
@@ -65,7 +69,7 @@ class AttachmentRef:
 @attrs.frozen
 class SendMessage:
     room_id: str = _text(128)
-    text: str = _text(16_000, 0)
+    text: str = _text(16_000, 0, content=True)
     client_id: str = _text(64)
     attachments: tuple[AttachmentRef, ...] = attrs.field(default=(), metadata={"items": 10})
 
@@ -74,7 +78,7 @@ class SendMessage:
 class EditMessage:
     room_id: str = _text(128)
     message_id: str = _text(128)
-    text: str = _text(16_000, 0)
+    text: str = _text(16_000, 0, content=True)
 
 
 @attrs.frozen
@@ -383,7 +387,8 @@ def _check_limits(value: object) -> None:
         name = camel(field.name)
         if isinstance(current, str):
             if len(current) > meta.get("max", 10_000):
-                raise TooLarge(f"{name}: longer than {meta.get('max')} characters")
+                too_long = TooLarge if meta.get("content") else InvalidInput
+                raise too_long(f"{name}: longer than {meta.get('max')} characters")
             if len(current) < meta.get("min", 0):
                 raise InvalidInput(f"{name}: must not be empty")
         elif isinstance(current, int) and not isinstance(current, bool):

@@ -199,6 +199,17 @@ def test_unread_counts_follow_read_markers(world: World, public_room: str) -> No
         world.service.mark_read(CAROL, public_room, posted[0].message_id)
 
 
+def test_only_a_message_of_the_room_can_be_marked_read(world: World, public_room: str) -> None:
+    posted = world.service.post_message(ALICE, public_room, "hello", "k1")
+    future = "7" + "Z" * 25  # a well-formed id from the far future
+    for message_id in (future, "01" + "0" * 24):
+        with pytest.raises(NotFound):
+            world.service.mark_read(BOB, public_room, message_id)
+    assert world.service.my_rooms(BOB)[0].unread == 1, "a refused marker changes nothing"
+    world.service.mark_read(BOB, public_room, posted.message_id)
+    assert world.service.my_rooms(BOB)[0].unread == 0
+
+
 def test_unread_count_is_capped(world: World, public_room: str) -> None:
     for n in range(UNREAD_CAP + 5):
         world.service.post_message(ALICE, public_room, f"m{n}", f"k{n}")
