@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.cost_model",
     "bench.p3_cold_start",
     "bench.p4_local_load",
+    "bench.p5_slow_reader",
 ]
 
 

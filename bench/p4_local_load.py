@@ -61,12 +61,16 @@ def sign_up(base: str, config: dict[str, str], name: str) -> str:
     return token
 
 
-async def load(base: str, clients: int, rooms: int, messages: int) -> dict[str, Any]:
+async def load(
+    base: str, clients: int, rooms: int, messages: int, tokens: list[str] | None = None
+) -> dict[str, Any]:
+    """One round; `tokens` of an earlier round's users are reused (new rooms every round)."""
     config = httpx.get(f"{base}/config.json").json()
     tag = uuid.uuid4().hex[:6]
-    tokens = await asyncio.gather(
-        *(asyncio.to_thread(sign_up, base, config, f"p4{tag}u{n}") for n in range(clients))
-    )
+    if tokens is None:
+        tokens = await asyncio.gather(
+            *(asyncio.to_thread(sign_up, base, config, f"p4{tag}u{n}") for n in range(clients))
+        )
     async with httpx.AsyncClient(base_url=config["httpUrl"], timeout=30) as http:
 
         def auth(token: str) -> dict[str, str]:

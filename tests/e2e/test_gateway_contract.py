@@ -7,10 +7,7 @@ the stricter of the plausible choices.
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +26,7 @@ from dynamotalk.routes import FUNCTION_BY_MODULE
 from tests.e2e import gateway_stack
 from tests.e2e.client import User
 from tests.e2e.gateway_stack import GatewayStack
+from tests.support.raw_ws import stalled_socket
 
 pytestmark = pytest.mark.timeout(180)
 EVENTS = Path(__file__).resolve().parents[1] / "events"
@@ -317,42 +315,6 @@ def test_a_busy_connection_is_closed_at_its_maximum_life(short: GatewayStack) ->
 # --- slow readers -------------------------------------------------------------------------------
 
 
-def _masked_text_frame(text: str) -> bytes:
-    payload = text.encode()
-    mask = os.urandom(4)
-    header = bytes([0x81]) + (
-        bytes([0x80 | len(payload)])
-        if len(payload) < 126
-        else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
-    )
-    return header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-
-
-def stalled_socket(gw: GatewayStack, user: User, room_id: str) -> socket.socket:
-    """A WebSocket client that subscribes, reads its ack, then never reads again (tiny window)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    host, port = gw.api.removeprefix("http://").split(":")
-    sock.connect((host, int(port)))
-    sock.settimeout(20)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws?token={user.token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    seen = b""
-    while b"\r\n\r\n" not in seen:
-        seen += sock.recv(1)
-    assert seen.startswith(b"HTTP/1.1 101"), seen
-    frame = {"action": "subscribe", "roomIds": [room_id], "requestId": "stall"}
-    sock.sendall(_masked_text_frame(json.dumps(frame)))
-    while b'"stall"' not in seen:
-        seen += sock.recv(4096)
-    return sock  # from here on nobody reads it
-
-
 def test_a_reader_that_stops_reading_is_dropped_and_stalls_nobody(
     gw: GatewayStack, user: User
 ) -> None:
@@ -363,7 +325,7 @@ def test_a_reader_that_stops_reading_is_dropped_and_stalls_nobody(
     b = bob.socket()
     b.call({"action": "subscribe", "roomIds": [room_id]})
     before = set(httpx.get(f"{gw.api}/_local/connections").json()["connections"])
-    stalled = stalled_socket(gw, carol, room_id)
+    stalled = stalled_socket(gw.api, carol.token, room_id)
     (carol_id,) = set(httpx.get(f"{gw.api}/_local/connections").json()["connections"]) - before
     a = alice.socket()
     # 10 KB a message out (31 KB in: the client escapes each emoji to 12 bytes, under 32 KB)

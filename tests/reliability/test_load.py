@@ -33,8 +33,10 @@ def test_200_clients_lose_nothing_and_memory_levels_off(tmp_path: Path) -> None:
     memory = []
     try:
         wait_healthy(base, process)
+        tokens = None  # the same 200 users every round, in new rooms
         for _ in range(ROUNDS):
-            result = asyncio.run(load(base, CLIENTS, ROOMS, MESSAGES))
+            result = asyncio.run(load(base, CLIENTS, ROOMS, MESSAGES, tokens))
+            tokens = result["tokens"]
             assert result["messages"] == MESSAGES
             assert result["lost"] == 0
             assert result["duplicated"] == 0

@@ -50,6 +50,10 @@ class _Answer:
     headers: list[tuple[str, str]]
     body: bytes
 
+    @property
+    def ok(self) -> bool:
+        return self.status.startswith("2")
+
 
 def _status_line(code: int) -> str:
     from http import HTTPStatus
@@ -140,7 +144,8 @@ class StrictAws:
             except ValueError:
                 result = {}
             self.cognito.after(operation, payload, result if isinstance(result, dict) else {})
-        if self.state is not None and aws_cognito.mutates(operation):
+        # A refused request changed nothing worth keeping (a failed sign-in, say).
+        if self.state is not None and aws_cognito.mutates(operation) and answer.ok:
             self.state.save_cognito()
         return answer
 
