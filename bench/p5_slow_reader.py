@@ -25,7 +25,8 @@ from tests.e2e.client import User
 from tests.support.dev_stack import stop
 from tests.support.raw_ws import stalled_socket
 
-TEXT = "x" * 10_000
+TEXT = "\N{GRINNING FACE}" * 2_600
+"""About 10 KB a message out, under the 4,000-character limit (31 KB in, JSON-escaped)."""
 
 
 def rss_mb(pid: int) -> float:
@@ -45,7 +46,9 @@ def _posts(alice_socket: object, room_id: str, count: int, tag: str) -> list[flo
 
 
 def run(quick: bool) -> Table:
-    count = 120 if quick else 400
+    # The kernel's socket buffers absorb a few MB before the gateway's queue fills: only the
+    # full run posts enough to see Carol dropped (the quick run checks the acks and the bound).
+    count = 120 if quick else 600
     table = Table(
         f"P5 slow reader: {count} posts of 10 KB per phase, one room, `dynamotalk dev`",
         ["phase", "acks", "p50 ms", "p99 ms", "max ms", "carol dropped", "queue peak", "RSS MB"],
@@ -78,7 +81,7 @@ def run(quick: bool) -> Table:
         limits = outbound.get("limits", {})
         table.ok = (
             len(slowed) == count
-            and dropped
+            and (dropped or quick)
             and outbound["highWater"]["messages"] <= limits.get("messages", 10**9)
         )
         table.notes.append(
