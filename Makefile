@@ -42,7 +42,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src lambdas infra
 
 test: tools lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=15
 	$(BIN)/python -m bench --quick
 
 dev: tools
