@@ -34,3 +34,33 @@ def test_a_mixed_case_sign_up_gets_a_lower_case_profile_and_a_usable_email_alias
     ).json()["user"]
     # A case-insensitive pool hands triggers the lower-cased name: the profile matches it.
     assert me["username"] == name.lower()
+
+
+def test_admin_operations_are_not_served_on_the_public_endpoint(stack_url: str) -> None:
+    """On AWS, AdminSetUserPassword and friends need a SigV4-signed IAM caller; the front door a
+    browser reaches (CORS `*`, like Cognito's) serves only what AWS serves without one."""
+    import pytest
+    from botocore.exceptions import ClientError
+
+    config = httpx.get(f"{stack_url}/config.json").json()
+    client = cognito(stack_url)
+    with pytest.raises(ClientError) as refused:
+        client.admin_set_user_password(
+            UserPoolId=config["userPoolId"], Username="anyone", Password=PASSWORD, Permanent=True
+        )
+    assert refused.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+    with pytest.raises(ClientError) as listed:
+        client.list_users(UserPoolId=config["userPoolId"])
+    assert listed.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+
+
+def test_internal_endpoints_refuse_browsers_and_foreign_host_names(stack_url: str) -> None:
+    # A cross-site page posts with its Origin; a DNS-rebinding page sends its own Host.
+    evil = {"origin": "http://evil.example"}
+    assert httpx.post(f"{stack_url}/_local/connections/x/drop", headers=evil).status_code == 403
+    assert httpx.get(f"{stack_url}/_local/connections", headers=evil).status_code == 403
+    assert httpx.post(f"{stack_url}/@connections/x", headers=evil, content=b"{}").status_code == 403
+    rebound = httpx.get(f"{stack_url}/_local/connections", headers={"host": "evil.example"})
+    assert rebound.status_code == 400
+    # Without a browser's headers the hooks still answer (the tests and functions use them).
+    assert httpx.get(f"{stack_url}/_local/connections").status_code == 200

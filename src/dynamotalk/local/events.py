@@ -16,8 +16,10 @@ import attrs
 
 from dynamotalk.routes import function_name
 
-API_ID = "local"
-ACCOUNT = "000000000000"
+API_ID = "localwsapi"
+"""The local API's id in every ARN and event (the IAM check's resources use it too)."""
+ACCOUNT = "123456789012"
+"""The local account: moto's default, so S3 and Cognito ARNs agree with the events'."""
 REGION = "us-east-1"
 
 DISCONNECT_HEADERS = {"Host": "", "x-api-key": "", "X-Forwarded-For": "", "x-restapi": ""}

@@ -35,12 +35,14 @@ import base64
 import collections
 import contextlib
 import contextvars
+import functools
 import importlib
+import inspect
 import json
 import re
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,10 @@ from typing import Any
 import attrs
 import httpx
 import structlog
+from botocore.exceptions import ClientError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -294,7 +299,11 @@ class Gateway:
         except Exception as error:  # an unhandled error is a function error
             _log.warning("lambda_error", function=module, error=repr(error))
             raise InvocationError("error", module, str(error)) from error
-        size = len(json.dumps(reply, default=str).encode())
+        try:  # Lambda's runtime serialises the result as JSON, or fails the invocation
+            size = len(json.dumps(reply).encode())
+        except (TypeError, ValueError) as error:
+            _log.warning("lambda_marshal_error", function=module, error=repr(error))
+            raise InvocationError("error", module, f"Runtime.MarshalError: {error}") from None
         if size > quotas.LAMBDA_SYNC_RESPONSE_BYTES:
             _log.error("lambda_response_too_large", function=module, bytes=size)
             raise InvocationError("too_large", module, f"response of {size} bytes")
@@ -668,6 +677,12 @@ class Gateway:
             return Response(status_code=204, headers=_cognito_cors(request, preflight=True))
         target = request.headers.get("x-amz-target", "")
         operation = target.rsplit(".", 1)[-1]
+        if operation not in _public_cognito_operations():
+            # Admin and pool operations need a SigV4-signed IAM caller on AWS; this front door
+            # is the public endpoint a browser reaches, so it serves the public ones only.
+            return _cognito_error(
+                request, "MissingAuthenticationTokenException", "Missing Authentication Token"
+            )
         raw = await request.body()
         try:
             payload = json.loads(raw or b"{}")
@@ -688,7 +703,16 @@ class Gateway:
             upstream = await client.post(f"{self.cognito_endpoint}/", content=raw, headers=headers)
         content = upstream.content
         if upstream.status_code == 200 and operation in ("SignUp", "ConfirmSignUp"):
-            await self._after_signup(operation, payload, trigger)
+            try:
+                await self._after_signup(operation, payload, trigger)
+            except (InvocationError, ClientError) as error:
+                # Cognito reports a failed post confirmation trigger to the caller.
+                detail = error.detail if isinstance(error, InvocationError) else str(error)
+                return _cognito_error(
+                    request,
+                    "UserLambdaValidationException",
+                    f"PostConfirmation failed with error {detail}.",
+                )
             if operation == "SignUp" and trigger.auto_confirm:
                 # What Cognito answers when the pre sign-up trigger confirmed the user.
                 content = json.dumps({**upstream.json(), "UserConfirmed": True}).encode()
@@ -772,11 +796,17 @@ class Gateway:
         manage = ["GET", "POST", "DELETE"]
         routes: list[Any] = [
             WebSocketRoute("/ws", self.websocket),
-            Route("/@connections/{connection_id}", self.manage, methods=manage),
-            Route("/{stage}/@connections/{connection_id}", self.manage, methods=manage),
-            Route("/_local/connections", self.connection_ids, methods=["GET"]),
-            Route("/_local/connections/{connection_id}/drop", self.drop, methods=["POST"]),
-            Route("/_local/outbound", self.outbound, methods=["GET"]),
+            Route("/@connections/{connection_id}", _no_browsers(self.manage), methods=manage),
+            Route(
+                "/{stage}/@connections/{connection_id}", _no_browsers(self.manage), methods=manage
+            ),
+            Route("/_local/connections", _no_browsers(self.connection_ids), methods=["GET"]),
+            Route(
+                "/_local/connections/{connection_id}/drop",
+                _no_browsers(self.drop),
+                methods=["POST"],
+            ),
+            Route("/_local/outbound", _no_browsers(self.outbound), methods=["GET"]),
             Route("/api/{path:path}", self.http_api, methods=ANY_METHOD),
             Route("/cognito", self.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", self.cognito, methods=["POST", "OPTIONS"]),
@@ -785,14 +815,14 @@ class Gateway:
             Route("/health", health, methods=["GET"]),
             Route("/{path:path}", self.not_found, methods=ANY_METHOD),
         ]
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, middleware=_LOOPBACK_ONLY)
 
     def web_app(self) -> Starlette:
         """The web origin, as CloudFront serves it: web/ and a config.json naming the API."""
         routes: list[Any] = [Route("/config.json", self._config, methods=["GET"])]
         if self.web_dir is not None and self.web_dir.is_dir():
             routes.append(Mount("/", StaticFiles(directory=self.web_dir, html=True)))
-        return Starlette(routes=routes)
+        return Starlette(routes=routes, middleware=_LOOPBACK_ONLY)
 
 
 def _route_pattern(path: str) -> re.Pattern[str]:
@@ -883,6 +913,45 @@ def _abort(socket: WebSocket) -> None:
     transport = getattr(owner, "transport", None)
     if transport is not None:
         transport.abort()
+
+
+_LOOPBACK_ONLY = [
+    # A page on another site that rebinds its DNS name to 127.0.0.1 still sends its own Host:
+    # refuse it, so only loopback names reach the stack.
+    Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"])
+]
+
+
+def _no_browsers(
+    endpoint: Callable[[Request], Awaitable[Response] | Response],
+) -> Callable[[Request], Awaitable[Response]]:
+    """The management API and the /_local hooks are for the stage's functions and tests: on
+    AWS @connections needs a SigV4-signed IAM caller. A browser always names its page's origin,
+    so a request with an Origin header (a cross-site form post, say) is refused."""
+
+    async def guarded(request: Request) -> Response:
+        if request.headers.get("origin") is not None:
+            return JSONResponse({"message": "Forbidden"}, status_code=403)
+        answer = endpoint(request)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    return guarded
+
+
+@functools.cache
+def _public_cognito_operations() -> frozenset[str]:
+    """Cognito operations AWS serves without credentials (SignUp, InitiateAuth, ...), from
+    botocore's own service model."""
+    import botocore.session
+
+    from dynamotalk.local.iam import served_without_credentials
+
+    model = botocore.session.get_session().get_service_model("cognito-idp")
+    return frozenset(
+        name
+        for name in model.operation_names
+        if served_without_credentials(model.operation_model(name))
+    )
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:

@@ -46,6 +46,7 @@ import structlog
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ClientError
 
+from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
 from dynamotalk.permissions import (
     PERMISSIONS,
@@ -56,9 +57,9 @@ from dynamotalk.permissions import (
 )
 from dynamotalk.routes import function_name
 
-LOCAL_ACCOUNT = "123456789012"
+LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
-LOCAL_API_ID = "localwsapi"
+LOCAL_API_ID = events.API_ID
 """The WebSocket API id of the local stage (10 characters, like API Gateway's ids)."""
 
 Decision = Literal["allow", "implicit_deny", "explicit_deny"]
@@ -491,7 +492,7 @@ def check(module: str, requests: Iterable[Request], service: str) -> Denial | No
     return None
 
 
-def _unsigned(model: Any) -> bool:
+def served_without_credentials(model: Any) -> bool:
     """Operations AWS serves without credentials (Cognito's SignUp, InitiateAuth, ...)."""
     return bool(model.auth_type == "none" or (model.auth or []) == ["smithy.api#noAuth"])
 
@@ -506,7 +507,7 @@ def _on_parameters(params: Any, model: Any, context: Any, **_: Any) -> None:
     presign = bool(context.get("is_presign_request"))
     if presign and model.name == "CreateBucket":
         return  # generate_presigned_post: checked in before-sign, where the key is known
-    if _unsigned(model):
+    if served_without_credentials(model):
         return
     prefix = model.service_model.signing_name or model.service_model.endpoint_prefix
     requests = requests_for(prefix, model.name, params or {}, policies.account)

@@ -135,13 +135,15 @@ def ensure_bucket(s3: Any, name: str, origins: list[str]) -> None:
             "BucketAlreadyExists",
         ):
             raise
+    if not origins:
+        return  # no browser origin to allow: no CORS rule at all, never a wildcard
     s3.put_bucket_cors(
         Bucket=name,
         CORSConfiguration={
             "CORSRules": [
                 {
                     "AllowedMethods": ["GET", "POST", "HEAD"],
-                    "AllowedOrigins": origins or ["*"],
+                    "AllowedOrigins": origins,
                     "AllowedHeaders": ["*"],
                     "MaxAgeSeconds": 600,
                 }
