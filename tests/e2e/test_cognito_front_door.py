@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import httpx
 
@@ -64,3 +65,16 @@ def test_internal_endpoints_refuse_browsers_and_foreign_host_names(stack_url: st
     assert rebound.status_code == 400
     # Without a browser's headers the hooks still answer (the tests and functions use them).
     assert httpx.get(f"{stack_url}/_local/connections").status_code == 200
+
+
+def test_a_chunked_body_over_the_http_apis_payload_limit_is_refused(stack_url: str) -> None:
+    """No Content-Length to check up front: the gateway counts the bytes as they arrive."""
+    from dynamotalk import quotas
+
+    def chunks() -> Iterator[bytes]:
+        block = b"x" * 1024 * 1024
+        for _ in range(quotas.HTTP_PAYLOAD_BYTES // len(block) + 2):
+            yield block
+
+    reply = httpx.post(f"{stack_url}/api/rooms", content=chunks(), timeout=60)
+    assert (reply.status_code, reply.json()) == (413, {"message": "Request Entity Too Large"})

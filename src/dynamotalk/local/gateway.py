@@ -545,8 +545,8 @@ class Gateway:
         connection_id = request.path_params["connection_id"]
         live = self.connections.get(connection_id)
         if request.method == "POST":
-            data = await request.body()
-            if len(data) > quotas.WS_MESSAGE_BYTES:
+            data = await _body_within(request, quotas.WS_MESSAGE_BYTES)
+            if data is None:
                 return JSONResponse(
                     {"message": "Message too long"},
                     status_code=413,
@@ -625,8 +625,8 @@ class Gateway:
                 break
         else:
             return JSONResponse({"message": "Not Found"}, status_code=404, headers=cors)
-        length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > quotas.HTTP_PAYLOAD_BYTES:
+        body = await _body_within(request, quotas.HTTP_PAYLOAD_BYTES)
+        if body is None:  # counted as it arrives: a chunked body has no Content-Length
             return JSONResponse(
                 {"message": "Request Entity Too Large"}, status_code=413, headers=cors
             )
@@ -645,15 +645,15 @@ class Gateway:
         query = _joined(request.query_params.multi_items(), lower=False)
         event = events.http_event(
             route.route_key, method, path, request.url.query, query, match.groupdict(), headers,
-            await request.body(), claims, request.client.host if request.client else "127.0.0.1",
+            body, claims, request.client.host if request.client else "127.0.0.1",
             self.domain, cookies,
         )  # fmt: skip
         try:
             reply = await self.call(route.module, event)
         except InvocationError as error:
             unavailable = error.kind == "integration_timeout"
-            body, status = (UNAVAILABLE_HTTP, 503) if unavailable else (INTERNAL_HTTP, 500)
-            return JSONResponse(body, status_code=status, headers=cors)
+            answer, status = (UNAVAILABLE_HTTP, 503) if unavailable else (INTERNAL_HTTP, 500)
+            return JSONResponse(answer, status_code=status, headers=cors)
         return _http_reply(reply, cors)
 
     def _jwt_claims(self, header: str) -> Mapping[str, Any] | None:
@@ -952,6 +952,21 @@ def _public_cognito_operations() -> frozenset[str]:
         for name in model.operation_names
         if served_without_credentials(model.operation_model(name))
     )
+
+
+async def _body_within(request: Request, limit: int) -> bytes | None:
+    """The request body, or None once it passes `limit` bytes (never held whole in memory)."""
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _resolve(future: asyncio.Future[Any], value: Any) -> None:
