@@ -53,7 +53,6 @@ import structlog
 from botocore.exceptions import ClientError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -915,11 +914,31 @@ def _abort(socket: WebSocket) -> None:
         transport.abort()
 
 
-_LOOPBACK_ONLY = [
-    # A page on another site that rebinds its DNS name to 127.0.0.1 still sends its own Host:
-    # refuse it, so only loopback names reach the stack.
-    Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "::1", "[::1]"])
-]
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class _LoopbackHostOnly:
+    """A page on another site that rebinds its DNS name to 127.0.0.1 still sends its own Host:
+    refuse it (400), so only loopback names reach the stack. Header names are compared without
+    case: the gateway's HTTP protocol keeps them as the client sent them, as AWS does."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = next(
+                (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"), ""
+            )
+            name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+            if name.lower() not in LOOPBACK_HOSTS:
+                answer = JSONResponse({"message": "Invalid host header"}, status_code=400)
+                await answer(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+_LOOPBACK_ONLY = [Middleware(_LoopbackHostOnly)]
 
 
 def _no_browsers(
