@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.bad_frames import BAD_FRAMES
 from tests.support.lambda_stack import Stack, load
 
 
@@ -351,21 +352,7 @@ def test_one_canonical_json_log_line_per_invocation(
 # --- requestId echo and dependency failures -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        ({"action": "fly"}, "invalid_input"),
-        ({"action": "sendMessage", "roomId": "r", "text": "x"}, "invalid_input"),
-        ({"action": "sendMessage", "roomId": 5, "text": "x", "clientId": "c"}, "invalid_input"),
-        (
-            {"action": "sendMessage", "roomId": "r", "text": "x" * 16_001, "clientId": "c"},
-            "too_large",
-        ),
-        ({"action": "sync", "roomId": "r", "limit": "ten"}, "invalid_input"),
-        ({"action": "ping", "extra": True}, "invalid_input"),
-    ],
-    ids=["unknown-action", "missing-field", "wrong-type", "oversized-text", "bad-limit", "extra"],
-)
+@pytest.mark.parametrize(("frame", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 def test_errors_raised_while_parsing_echo_the_request_id(
     stack: Stack, frame: dict[str, Any], code: str
 ) -> None:

@@ -15,6 +15,7 @@ from websockets.sync.client import connect
 
 from dynamotalk.local.emulators import free_port
 from tests.e2e.client import User
+from tests.support.bad_frames import BAD_FRAMES
 from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy, web_url
 
 pytestmark = pytest.mark.timeout(180)
@@ -168,19 +169,7 @@ def test_the_lobby_welcome_gets_no_bot_reply(stack_url: str) -> None:
     assert not [m for m in messages if m["clientId"] == f"bot-reply-{welcome['id']}"]
 
 
-@pytest.mark.parametrize(
-    ("frame", "code"),
-    [
-        ({"action": "fly"}, "invalid_input"),
-        ({"action": "sendMessage", "roomId": "r", "text": "x"}, "invalid_input"),
-        ({"action": "sendMessage", "roomId": 5, "text": "x", "clientId": "c"}, "invalid_input"),
-        (
-            {"action": "sendMessage", "roomId": "r", "text": "x" * 16_001, "clientId": "c"},
-            "too_large",
-        ),
-    ],
-    ids=["unknown-action", "missing-field", "wrong-type", "oversized-text"],
-)
+@pytest.mark.parametrize(("frame", "code"), list(BAD_FRAMES.values()), ids=list(BAD_FRAMES))
 def test_parse_and_validation_errors_echo_the_request_id_over_a_real_socket(
     stack_url: str, frame: dict[str, object], code: str
 ) -> None:
