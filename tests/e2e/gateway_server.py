@@ -76,6 +76,8 @@ def _misbehave(module: str, stub: str, event: dict[str, Any], context: Any, real
         return real(event, context)
     if stub == "huge":
         return {"statusCode": 200, "body": "x" * HUGE}
+    if stub == "not_json":  # Lambda's runtime cannot serialise this result
+        return {"statusCode": 200, "body": {1, 2, 3}}
     if stub == "context":
         facts = {
             "functionName": context.function_name,

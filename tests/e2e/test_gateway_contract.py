@@ -458,6 +458,14 @@ def test_a_response_over_6_mb_is_refused(gw: GatewayStack) -> None:
     assert "lambda_response_too_large" in gw.log.read_text()
 
 
+def test_a_result_lambda_cannot_serialise_is_a_function_error(gw: GatewayStack) -> None:
+    """Lambda's runtime fails such an invocation (Runtime.MarshalError): API Gateway answers its
+    500, never a body made of the value's str()."""
+    reply = httpx.get(f"{gw.api}/api/health?stub=not_json", timeout=30)
+    assert (reply.status_code, reply.json()) == (500, {"message": "Internal Server Error"})
+    assert "lambda_marshal_error" in gw.log.read_text()
+
+
 # --- the web origin -----------------------------------------------------------------------------
 
 
