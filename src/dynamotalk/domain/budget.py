@@ -10,6 +10,7 @@ JSON does not grow with the number of reactors: a count per emoji and a sample o
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 from collections.abc import Collection, Sequence
@@ -43,7 +44,7 @@ _SAMPLE_ID_MAX_BYTES = 2 + 40 + 1
 
 def reaction_sample(user_ids: Collection[str]) -> list[str]:
     """The reactor ids a message's JSON shows for one emoji: a few, never all."""
-    return sorted(u for u in user_ids if SAMPLE_ID.fullmatch(u))[:REACTION_SAMPLE]
+    return heapq.nsmallest(REACTION_SAMPLE, (u for u in user_ids if SAMPLE_ID.fullmatch(u)))
 
 
 def reactions_reserve(limits: Limits) -> int:

@@ -117,9 +117,7 @@ def clean_emoji(emoji: str) -> str:
 def check_reaction_caps(message: Message, emoji: str, user_id: str, limits: Limits) -> None:
     """Refuse a new reaction past the caps: distinct emoji per message, reactions per user."""
     if emoji not in message.reactions and len(message.reactions) >= limits.max_reaction_kinds:
-        raise TooLarge(
-            f"a message takes at most {limits.max_reaction_kinds} different reactions"
-        )
+        raise TooLarge(f"a message takes at most {limits.max_reaction_kinds} different reactions")
     mine = sum(1 for users in message.reactions.values() if user_id in users)
     if mine >= limits.max_reactions_per_user:
         raise TooLarge(
