@@ -77,7 +77,7 @@ def candidates() -> list[tuple[str, Message]]:
     return found
 
 
-def with_most_reactions(message: Message, reactors: int = 2000) -> Message:
+def with_most_reactions(message: Message, reactors: int = 500) -> Message:
     """Every emoji the cap allows, the longest ones, each from `reactors` users and LONG_ID."""
     users = frozenset(str(uuid.uuid4()) for _ in range(reactors)) | {LONG_ID}
     reactions = {e: users for e in LONGEST_EMOJI}
