@@ -351,10 +351,11 @@ function actions(message) {
   const row = document.createElement("div");
   row.className = "actions";
   for (const emoji of ["👍", "🎉", "❤️"]) {
-    const users = message.reactions?.[emoji] || [];
+    const users = message.reactions?.[emoji] || []; // a sample of at most 3 reactors
+    const count = message.reactionCounts?.[emoji] ?? users.length;
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = users.length ? `${emoji} ${users.length}` : emoji;
+    button.textContent = count ? `${emoji} ${count}` : emoji;
     button.setAttribute("aria-pressed", String(users.includes(state.me.userId)));
     button.setAttribute("aria-label", `React with ${emoji}`);
     button.addEventListener("click", () => send({ action: "react", roomId: message.roomId, messageId: message.id, emoji }));

@@ -22,6 +22,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
+from dynamotalk.domain.rules import Limits
 
 
 class MessageStore(Protocol):
@@ -44,9 +45,15 @@ class MessageStore(Protocol):
         ...
 
     def set_reaction(
-        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool
+        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
     ) -> Message:
-        """Add (on) or remove the user's reaction. Raises NotFound if absent or deleted."""
+        """Add (on) or remove the user's reaction. Raises NotFound if absent or deleted.
+
+        Adding is atomic with the caps: never more than `limits.max_reaction_kinds` emoji on the
+        message nor `limits.max_reactions_per_user` of one user's, however many react at once
+        (TooLarge past either). Adding a reaction the user has, or removing one they have not,
+        changes nothing.
+        """
         ...
 
     def before(self, room_id: str, before_id: str | None, limit: int) -> list[Message]:

@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from dynamotalk.domain import bot, rules
+from dynamotalk.domain import bot, budget, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from dynamotalk.domain.events import (
@@ -392,6 +392,7 @@ class ChatService:
             client_id=client_id,
             attachments=stored_attachments,
         )
+        budget.check_message(message, self.limits)
         stored, created = self.messages.append(message)
         if created:
             self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
@@ -427,6 +428,7 @@ class ChatService:
         message = self._message(room.room_id, message_id)
         rules.require_author(message, principal.user_id)
         clean_text = rules.clean_text(text, self.limits)
+        budget.check_message(attrs.evolve(message, text=clean_text), self.limits)
         edited = self.messages.edit(
             room.room_id, message.message_id, clean_text, self.clock.now_ms()
         )
@@ -448,14 +450,19 @@ class ChatService:
         return deleted
 
     def react(self, principal: Principal, room_id: str, message_id: str, emoji: str) -> Message:
-        """Toggle the caller's reaction with `emoji` on a message."""
+        """Toggle the caller's reaction with `emoji` on a message, within the reaction caps.
+
+        The caps are checked here for a clear early refusal and again, atomically, by the store.
+        """
         room = self._room(room_id)
         rules.require_member(self.rooms.member(room.room_id, principal.user_id))
         clean_emoji = rules.clean_emoji(emoji)
         message = self._message(room.room_id, message_id)
         on = principal.user_id not in message.reactions.get(clean_emoji, frozenset())
+        if on:
+            rules.check_reaction_caps(message, clean_emoji, principal.user_id, self.limits)
         updated = self.messages.set_reaction(
-            room.room_id, message.message_id, clean_emoji, principal.user_id, on
+            room.room_id, message.message_id, clean_emoji, principal.user_id, on, self.limits
         )
         self._broadcast(room.room_id, ReactionChanged(updated, clean_emoji, principal.user_id, on))
         return updated
@@ -468,8 +475,8 @@ class ChatService:
         size = rules.clean_page_size(limit, self.limits)
         before = decode_cursor(cursor, room.room_id) if cursor else None
         found = self.messages.before(room.room_id, before, size + 1)
-        page = found[:size]
-        more = len(found) > size
+        page = budget.within(found[:size], self.limits.max_page_bytes)
+        more = len(found) > len(page)
         next_cursor = encode_cursor(room.room_id, page[-1].message_id) if more else None
         return HistoryPage(messages=tuple(page), next_cursor=next_cursor)
 
@@ -481,7 +488,8 @@ class ChatService:
         size = rules.clean_page_size(limit, self.limits)
         after = _check_message_id(after_id) if after_id else None
         found = self.messages.after(room.room_id, after, size + 1)
-        return SyncResult(messages=tuple(found[:size]), has_more=len(found) > size)
+        page = budget.within(found[:size], self.limits.max_sync_bytes)
+        return SyncResult(messages=tuple(page), has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
         """Tell the room's other connections the caller is typing. Never stored."""

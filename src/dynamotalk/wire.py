@@ -19,6 +19,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from dynamotalk.domain import events as ev
+from dynamotalk.domain.budget import reaction_sample
 from dynamotalk.domain.errors import ChatError, InvalidInput, TooLarge
 from dynamotalk.domain.models import (
     Attachment,
@@ -32,7 +33,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
-from dynamotalk.domain.rules import MAX_BODY_BYTES, MAX_FRAME_BYTES
+from dynamotalk.domain.rules import MAX_BODY_BYTES, MAX_EMOJI_CHARS, MAX_FRAME_BYTES
 
 VERSION = 1
 T = TypeVar("T")
@@ -91,7 +92,7 @@ class DeleteMessage:
 class React:
     room_id: str = _text(128)
     message_id: str = _text(128)
-    emoji: str = _text(16)
+    emoji: str = _text(MAX_EMOJI_CHARS)
 
 
 @attrs.frozen
@@ -299,7 +300,9 @@ def _message_json(message: Message) -> dict[str, Any]:
         "deletedAt": message.deleted_at,
         "deleted": message.deleted,
         "attachments": [CONVERTER.unstructure(a) for a in message.attachments],
-        "reactions": {emoji: sorted(users) for emoji, users in sorted(message.reactions.items())},
+        # A few reactor ids and the exact count: the JSON does not grow with the room.
+        "reactions": {e: reaction_sample(users) for e, users in sorted(message.reactions.items())},
+        "reactionCounts": {e: len(users) for e, users in sorted(message.reactions.items())},
     }
 
 

@@ -114,6 +114,51 @@ def test_gone_answers_never_open_the_breaker(api: ManagementApi) -> None:
     assert notifier.send(["alive"], EVENT).delivered == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (413, "PayloadTooLargeException"),
+        (400, "BadRequestException"),
+        (403, "ForbiddenException"),
+    ],
+)
+def test_errors_about_one_payload_or_recipient_never_open_the_breaker(
+    api: ManagementApi, status: int, kind: str
+) -> None:
+    from dynamotalk.adapters.apigateway import CircuitBreaker
+
+    breaker = CircuitBreaker(threshold=3)
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
+    notifier = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None, breaker=breaker)
+    refused = [f"refused-{n}" for n in range(30)]
+    api.answers |= {c: (status, kind) for c in refused}
+    with structlog.testing.capture_logs() as logs:
+        report = notifier.send(refused, EVENT)
+    assert report.failed == set(refused)
+    assert breaker.state == "closed"
+    assert all(api.attempts[c] == 1 for c in refused), "retrying cannot help: no retry"
+    assert any(e.get("event") == "post_to_connection_refused" for e in logs)
+    assert notifier.send(["another-room"], EVENT).delivered == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"), [(429, "LimitExceededException"), (503, "ServiceUnavailable")]
+)
+def test_throttling_and_server_errors_are_retried_and_open_the_breaker(
+    api: ManagementApi, status: int, kind: str
+) -> None:
+    from dynamotalk.adapters.apigateway import CircuitBreaker
+
+    breaker = CircuitBreaker(threshold=3)
+    client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
+    notifier = ApiGatewayNotifier(client, pool_size=1, sleep=lambda s: None, breaker=breaker)
+    down = ["down-1", "down-2", "down-3"]
+    api.answers |= {c: (status, kind) for c in down}
+    assert notifier.send(down, EVENT).failed == set(down)
+    assert api.attempts["down-1"] == notifier.attempts
+    assert breaker.state == "open"
+
+
 def test_a_half_open_probe_that_fails_opens_again(api: ManagementApi) -> None:
     from dynamotalk.adapters.apigateway import CircuitBreaker
 

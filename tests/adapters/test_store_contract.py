@@ -22,7 +22,7 @@ from dynamotalk.adapters.dynamodb import (
     DynamoRoomStore,
     DynamoUserStore,
 )
-from dynamotalk.domain.errors import NotFound, RateLimited
+from dynamotalk.domain.errors import NotFound, RateLimited, TooLarge
 from dynamotalk.domain.ids import encode_ulid
 from dynamotalk.domain.models import (
     Attachment,
@@ -35,10 +35,12 @@ from dynamotalk.domain.models import (
     Subscription,
     User,
 )
+from dynamotalk.domain.rules import Limits
 from dynamotalk.tables import create_table_request
 
 _names = itertools.count()
 BACKENDS = ["memory", "dynamodb-local", "moto"]
+LIMITS = Limits()
 
 
 def _client(endpoint: str) -> Any:
@@ -146,14 +148,14 @@ def test_edit_delete_and_missing_messages(stores: dict[str, Any]) -> None:
     with pytest.raises(NotFound):
         messages.soft_delete("room-1", mid(9), 1)
     with pytest.raises(NotFound):
-        messages.set_reaction("room-1", mid(9), "👍", "bob", True)
+        messages.set_reaction("room-1", mid(9), "👍", "bob", True, LIMITS)
 
 
 def test_soft_delete_keeps_the_slot_and_clears_content(stores: dict[str, Any]) -> None:
     messages = stores["messages"]
     for n in (1, 2, 3):
         messages.append(msg(n))
-    messages.set_reaction("room-1", mid(2), "👍", "bob", True)
+    messages.set_reaction("room-1", mid(2), "👍", "bob", True, LIMITS)
     deleted = messages.soft_delete("room-1", mid(2), 50)
     assert deleted.deleted
     assert deleted.deleted_at == 50
@@ -162,19 +164,19 @@ def test_soft_delete_keeps_the_slot_and_clears_content(stores: dict[str, Any]) -
     with pytest.raises(NotFound):
         messages.edit("room-1", mid(2), "revive", 60)
     with pytest.raises(NotFound):
-        messages.set_reaction("room-1", mid(2), "👍", "bob", True)
+        messages.set_reaction("room-1", mid(2), "👍", "bob", True, LIMITS)
 
 
 def test_reactions_toggle_per_user_and_emoji(stores: dict[str, Any]) -> None:
     messages = stores["messages"]
     messages.append(msg(1))
-    messages.set_reaction("room-1", mid(1), "👍", "bob", True)
-    messages.set_reaction("room-1", mid(1), "👍", "carol", True)
-    after = messages.set_reaction("room-1", mid(1), "🎉", "bob", True)
+    messages.set_reaction("room-1", mid(1), "👍", "bob", True, LIMITS)
+    messages.set_reaction("room-1", mid(1), "👍", "carol", True, LIMITS)
+    after = messages.set_reaction("room-1", mid(1), "🎉", "bob", True, LIMITS)
     assert dict(after.reactions) == {"👍": {"bob", "carol"}, "🎉": {"bob"}}
-    again = messages.set_reaction("room-1", mid(1), "👍", "bob", True)
+    again = messages.set_reaction("room-1", mid(1), "👍", "bob", True, LIMITS)
     assert again.reactions["👍"] == {"bob", "carol"}
-    removed = messages.set_reaction("room-1", mid(1), "🎉", "bob", False)
+    removed = messages.set_reaction("room-1", mid(1), "🎉", "bob", False, LIMITS)
     assert dict(removed.reactions) == {"👍": {"bob", "carol"}}
     assert messages.get("room-1", mid(1)).reactions == removed.reactions
 
@@ -222,14 +224,58 @@ def test_reactions_take_any_short_emoji_string(stores: dict[str, Any]) -> None:
     # Strings that would break a bare attribute name or an expression if not placeholdered.
     emojis = ["👨\u200d👩\u200d👧\u200d👦", "a.b#c:d", "#text", ":user", "r#x", "Ω" * 16]
     for emoji in emojis:
-        messages.set_reaction("room-1", mid(1), emoji, "bob", True)
+        messages.set_reaction("room-1", mid(1), emoji, "bob", True, LIMITS)
     assert dict(messages.get("room-1", mid(1)).reactions) == {e: {"bob"} for e in emojis}
     for emoji in emojis:
-        last = messages.set_reaction("room-1", mid(1), emoji, "bob", False)
+        last = messages.set_reaction("room-1", mid(1), emoji, "bob", False, LIMITS)
     assert dict(last.reactions) == {}
     assert dict(messages.get("room-1", mid(1)).reactions) == {}
     # Removing a reaction nobody made changes nothing and is no error.
-    assert dict(messages.set_reaction("room-1", mid(1), "👍", "bob", False).reactions) == {}
+    assert dict(messages.set_reaction("room-1", mid(1), "👍", "bob", False, LIMITS).reactions) == {}
+
+
+def test_reaction_caps_hold_however_many_react_at_once(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    messages.append(msg(1))
+    caps = Limits(max_reaction_kinds=4, max_reactions_per_user=3)
+    kinds = ["😀", "😁", "😂", "🤣", "😃", "😄", "😅", "😆", "😉", "😊"]
+
+    def race(calls: list[tuple[str, str]]) -> list[str]:
+        start = threading.Barrier(len(calls))
+        outcomes: list[str] = []
+
+        def react(emoji: str, user: str) -> None:
+            start.wait()
+            try:
+                messages.set_reaction("room-1", mid(1), emoji, user, True, caps)
+                outcomes.append("added")
+            except TooLarge:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=react, args=call) for call in calls]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return outcomes
+
+    # Ten users, ten new emoji at once: exactly the cap of distinct emoji gets in.
+    outcomes = race([(emoji, f"user-{n}") for n, emoji in enumerate(kinds)])
+    assert sorted(outcomes) == ["added"] * 4 + ["refused"] * 6
+    stored = messages.get("room-1", mid(1)).reactions
+    assert len(stored) == 4
+    # One user, every stored emoji at once: exactly their cap gets in.
+    outcomes = race([(emoji, "greedy") for emoji in stored])
+    assert sorted(outcomes) == ["added"] * 3 + ["refused"]
+    final = messages.get("room-1", mid(1)).reactions
+    assert sum("greedy" in users for users in final.values()) == 3
+    # A freed slot is free again: removing the last reactor of an emoji lets a new one in.
+    emoji, users = next(iter(final.items()))
+    for user in users:
+        messages.set_reaction("room-1", mid(1), emoji, user, False, caps)
+    again = messages.set_reaction("room-1", mid(1), "😊", "user-x", True, caps)
+    assert len(again.reactions) == 4
+    assert "😊" in again.reactions
 
 
 def test_soft_delete_twice_keeps_the_first_deletion(stores: dict[str, Any]) -> None:
@@ -497,14 +543,14 @@ def test_a_reaction_racing_a_delete_does_not_survive_it(dynamo: tuple[Any, str])
     client, table = dynamo
     messages = DynamoMessageStore(client, table)
     messages.append(msg(1))
-    messages.set_reaction("room-1", mid(1), "👍", "bob", True)
+    messages.set_reaction("room-1", mid(1), "👍", "bob", True, LIMITS)
     # Another Lambda (its own client) reacts between soft_delete's read and its update.
     other = DynamoMessageStore(_client_for(client), table)
     raced: list[Message] = []
 
     def react_first(params: dict[str, Any], **_: Any) -> None:
         if "deleted_at" in params.get("UpdateExpression", "") and not raced:
-            raced.append(other.set_reaction("room-1", mid(1), "🎉", "carol", True))
+            raced.append(other.set_reaction("room-1", mid(1), "🎉", "carol", True, LIMITS))
 
     client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", react_first)
     deleted = messages.soft_delete("room-1", mid(1), 50)

@@ -24,6 +24,8 @@ class ManagementApi:
     failures: dict[str, int] = attrs.Factory(dict)
     """connection id -> how many more requests answer 500 before success."""
     always_fail: set[str] = attrs.Factory(set)
+    answers: dict[str, tuple[int, str]] = attrs.Factory(dict)
+    """connection id -> the (status, x-amzn-ErrorType) every request for it gets."""
     delay_s: float = 0.0
     attempts: dict[str, int] = attrs.Factory(lambda: defaultdict(int))
     in_flight: int = 0
@@ -59,6 +61,8 @@ class ManagementApi:
                     with api.lock:
                         if connection_id in api.gone:
                             status, kind = 410, "GoneException"
+                        elif connection_id in api.answers:
+                            status, kind = api.answers[connection_id]
                         elif connection_id in api.always_fail or api.failures.get(connection_id, 0):
                             if api.failures.get(connection_id):
                                 api.failures[connection_id] -= 1

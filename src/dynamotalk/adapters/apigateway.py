@@ -2,9 +2,13 @@
 
 One event is encoded once and posted to every connection concurrently through a bounded thread
 pool (created once per container) whose size matches the boto3 client's connection pool. 410
-Gone is reported back (the service deletes those connections in one batch); other failures are
-retried with jittered exponential backoff a bounded number of times, then reported as failed and
-logged. The sender's request never fails because a recipient did.
+Gone is reported back (the service deletes those connections in one batch). An error about one
+payload or one recipient (413 PayloadTooLarge, 400, 403) is final at once: reported as failed,
+never retried, never counted against the endpoint. Endpoint-wide failures (5xx, 429 and
+throttling, timeouts, connection errors) are retried with jittered exponential backoff a bounded
+number of times, then reported as failed and logged, and only they feed the circuit breaker: one
+room's bad payload or a stale recipient cannot stop another room's delivery. The sender's
+request never fails because a recipient did.
 """
 
 from __future__ import annotations
@@ -30,7 +34,12 @@ if TYPE_CHECKING:
 _log = structlog.get_logger("dynamotalk.notifier")
 DEFAULT_POOL = 32
 
-Outcome = Literal["delivered", "gone", "failed"]
+Outcome = Literal["delivered", "gone", "refused", "failed"]
+"""`refused`: API Gateway turned down this payload or this recipient (a 4xx other than 410 and
+429); `failed`: the endpoint itself failed (5xx, throttling, timeouts, connection errors)."""
+_ENDPOINT_ERRORS = frozenset(
+    {"ThrottlingException", "LimitExceededException", "TooManyRequestsException"}
+)
 
 
 def build_management_client(
@@ -67,7 +76,9 @@ class CircuitBreaker:
     Closed: posts go through; `threshold` failed posts in a row (after their retries) open it.
     Open: posts are skipped (reported failed: clients catch up with sync) for `cooldown_s`.
     Half-open: the next send is let through as a probe; success closes, failure re-opens.
-    410 Gone is a fact about one connection, not about the endpoint: it never counts.
+    Only endpoint-wide failures count. 410 Gone and the refusals of one payload or one recipient
+    (413, 400, 403) are facts about that post, not about the endpoint: they never count, or
+    anyone able to make one oversized event could stop every room's delivery.
     """
 
     threshold: int = 20
@@ -131,7 +142,9 @@ class ApiGatewayNotifier:
             ]
             outcomes = [future.result() for future in futures]
         gone = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "gone")
-        failed = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "failed")
+        failed = frozenset(
+            c for c, o in zip(targets, outcomes, strict=True) if o in ("failed", "refused")
+        )
         return SendReport(delivered=outcomes.count("delivered"), gone=gone, failed=failed)
 
     def _post(self, connection_id: str, payload: bytes) -> Outcome:
@@ -151,9 +164,11 @@ class ApiGatewayNotifier:
                 status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
                 if code == "GoneException" or status == 410:
                     return "gone"
-                if code in {"ForbiddenException", "PayloadTooLargeException"}:
-                    error = code  # retrying cannot help
-                    break
+                if _about_this_post(code, status):
+                    _log.warning(
+                        "post_to_connection_refused", connection_id=connection_id, error=code
+                    )
+                    return "refused"  # retrying cannot help, and the endpoint is fine
                 error = code or status
             except BotoCoreError as exc:
                 error = type(exc).__name__
@@ -168,3 +183,12 @@ class ApiGatewayNotifier:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
+
+
+def _about_this_post(code: str, status: object) -> bool:
+    """A 4xx that is about this payload or recipient, not the endpoint (429 is the endpoint's)."""
+    if code in _ENDPOINT_ERRORS:
+        return False
+    if code in {"PayloadTooLargeException", "ForbiddenException", "BadRequestException"}:
+        return True
+    return isinstance(status, int) and 400 <= status < 500 and status != 429

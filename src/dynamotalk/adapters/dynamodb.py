@@ -17,7 +17,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from dynamotalk import tables as t
-from dynamotalk.domain.errors import NotFound, RateLimited
+from dynamotalk.domain.errors import NotFound, RateLimited, TooLarge
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
@@ -29,6 +29,7 @@ from dynamotalk.domain.models import (
     Subscription,
     User,
 )
+from dynamotalk.domain.rules import Limits, check_reaction_caps
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -351,18 +352,81 @@ class DynamoMessageStore:
         return deleted
 
     def set_reaction(
-        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool
+        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
     ) -> Message:
-        # ADD/DELETE on a string set is atomic per user; DynamoDB drops a set emptied by DELETE.
-        operation = "ADD" if on else "DELETE"
-        return self._update(
-            room_id,
-            message_id,
-            "attribute_exists(PK) AND attribute_not_exists(deleted_at)",
-            UpdateExpression=f"{operation} #emoji :user",
-            ExpressionAttributeNames={"#emoji": f"r#{emoji}"},
-            ExpressionAttributeValues={":user": {"SS": [user_id]}},
-        )
+        # One conditional update per try: the emoji's string set (ADD/DELETE is atomic per
+        # user), `rk` counting the message's distinct emoji and `ru#{user}` counting the user's
+        # reactions. The conditions hold the caps, so concurrent reactors cannot pass them.
+        # Which form applies (first or later reactor, last or not) is guessed, then diagnosed.
+        values: dict[str, Any] = {
+            ":uid": {"S": user_id},
+            ":users": {"SS": [user_id]},
+            ":one": {"N": "1"},
+        }
+        names = {"#emoji": f"r#{emoji}", "#mine": f"ru#{user_id}"}
+        live = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
+        if on:
+            values[":per_user"] = {"N": str(limits.max_reactions_per_user)}
+            values[":kinds"] = {"N": str(limits.max_reaction_kinds)}
+            per_user = "(attribute_not_exists(#mine) OR #mine < :per_user)"
+            tries = [
+                (
+                    f"{live} AND attribute_exists(#emoji) AND NOT contains(#emoji, :uid)"
+                    f" AND {per_user}",
+                    "ADD #emoji :users, #mine :one",
+                ),
+                (
+                    f"{live} AND attribute_not_exists(#emoji) AND {per_user}"
+                    " AND (attribute_not_exists(rk) OR rk < :kinds)",
+                    "ADD #emoji :users, #mine :one, rk :one",
+                ),
+            ]
+        else:
+            values[":minus"] = {"N": "-1"}
+            tries = [
+                (
+                    f"{live} AND contains(#emoji, :uid) AND size(#emoji) > :one",
+                    "DELETE #emoji :users ADD #mine :minus",
+                ),
+                (
+                    f"{live} AND contains(#emoji, :uid) AND size(#emoji) = :one",
+                    "DELETE #emoji :users ADD #mine :minus, rk :minus",
+                ),
+            ]
+        for _ in range(_CONFLICT_ATTEMPTS):
+            for condition, update in tries:
+                try:
+                    reply = self.client.update_item(
+                        TableName=self.table_name,
+                        Key=_key(t.room_pk(room_id), t.message_sk(message_id)),
+                        ConditionExpression=condition,
+                        UpdateExpression=update,
+                        ExpressionAttributeNames={
+                            k: v for k, v in names.items() if k in condition + update
+                        },
+                        ExpressionAttributeValues={
+                            k: v for k, v in values.items() if k in condition + update
+                        },
+                        ReturnValues="ALL_NEW",
+                    )
+                except ClientError as error:
+                    if _code(error) == "ConditionalCheckFailedException":
+                        continue
+                    if _code(error) == "ValidationException" and "size" in str(error).lower():
+                        # DynamoDB's 400 KB item limit: the message's reactor sets are full.
+                        raise TooLarge("this message can take no more reactions") from None
+                    raise self._table._translate(error) from error
+                return _message(_load(reply["Attributes"]))
+            current = self._table.get(t.room_pk(room_id), t.message_sk(message_id))
+            if current is None or current.get("deleted_at") is not None:
+                raise NotFound("no such message")
+            message = _message(current)
+            if on == (user_id in message.reactions.get(emoji, frozenset())):
+                return message  # already as asked: nothing to change
+            if on:
+                check_reaction_caps(message, emoji, user_id, limits)
+            # The message changed between the tries: try both forms again.
+        raise RateLimited("the chat is busy, please retry in a moment")
 
     def _range(self, room_id: str, low: str, high: str, forward: bool, limit: int) -> list[Message]:
         if limit <= 0:

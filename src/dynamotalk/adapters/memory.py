@@ -27,6 +27,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
+from dynamotalk.domain.rules import Limits, check_reaction_caps
 
 
 @attrs.define
@@ -79,14 +80,17 @@ class MemoryMessageStore:
             )
 
     def set_reaction(
-        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool
+        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
     ) -> Message:
         with self._lock:
             message = self._live(room_id, message_id)
             reactions = dict(message.reactions)
             users = set(reactions.get(emoji, frozenset()))
-            if on:
+            if on and user_id not in users:
+                check_reaction_caps(message, emoji, user_id, limits)
                 users.add(user_id)
+            elif on:
+                return message
             else:
                 users.discard(user_id)
             if users:

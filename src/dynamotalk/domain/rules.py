@@ -44,6 +44,16 @@ class Limits:
     avatar_content_types: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp"})
     connection_ttl_seconds: int = 2 * 3600 + 15 * 60
     """A little over API Gateway's 2-hour WebSocket limit."""
+    max_reaction_kinds: int = 20
+    """Different emoji on one message (Discord's cap; Slack's `too_many_emoji`)."""
+    max_reactions_per_user: int = 10
+    """Reactions one user may put on one message (Slack's `too_many_reactions`)."""
+    max_message_bytes: int = 30 * 1024
+    """A message's JSON, with room reserved for its most reactions: under the 32 KB frame."""
+    max_page_bytes: int = 2_000_000
+    """Messages' JSON in one history page: x3 for Lambda's re-escaping stays under 6 MB."""
+    max_sync_bytes: int = 120 * 1024
+    """Messages' JSON in one sync reply: a WebSocket message carries at most 128 KB."""
 
 
 def _printable(text: str) -> bool:
@@ -82,10 +92,37 @@ def clean_display_name(name: str, limits: Limits) -> str:
     return trimmed
 
 
+MAX_EMOJI_CHARS = 16
+"""Code points of the longest reaction accepted (the longest emoji has 10)."""
+
+
 def clean_emoji(emoji: str) -> str:
-    if not emoji or len(emoji) > 16 or not _printable(emoji) or " " in emoji:
-        raise InvalidInput("emoji must be 1..16 printable characters without spaces")
-    return emoji
+    """Exactly one emoji from Unicode's set, returned in its fully-qualified form.
+
+    "❤" and "❤️" are one reaction, not two. Components alone (a skin tone, a regional
+    indicator letter) are no emoji.
+    """
+    if not emoji or len(emoji) > MAX_EMOJI_CHARS:
+        raise InvalidInput("emoji must be exactly one emoji")
+    # Imported here, not at the top: the Unicode emoji table costs tens of milliseconds to
+    # load, paid only by the first reaction of a container, never by its cold start.
+    from dynamotalk.domain.emoji_set import fully_qualified
+
+    found = fully_qualified(emoji)
+    if found is None:
+        raise InvalidInput("emoji must be exactly one emoji")
+    return found
+
+
+def check_reaction_caps(message: Message, emoji: str, user_id: str, limits: Limits) -> None:
+    """Refuse a new reaction past the caps: distinct emoji per message, reactions per user."""
+    if emoji not in message.reactions and len(message.reactions) >= limits.max_reaction_kinds:
+        raise TooLarge(f"a message takes at most {limits.max_reaction_kinds} different reactions")
+    mine = sum(1 for users in message.reactions.values() if user_id in users)
+    if mine >= limits.max_reactions_per_user:
+        raise TooLarge(
+            f"you can put at most {limits.max_reactions_per_user} reactions on one message"
+        )
 
 
 def clean_page_size(limit: int | None, limits: Limits) -> int:

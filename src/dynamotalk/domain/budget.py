@@ -1,0 +1,94 @@
+"""Byte budgets: every message fits one WebSocket frame, every page one Lambda response.
+
+The wire encodes a message as compact JSON in UTF-8 (`ensure_ascii=False`). `message_bytes`
+is an upper bound of that encoding, computed here from the message's strings so the domain can
+refuse what would not fit without knowing the wire code; tests/unit/test_budget.py checks the
+bound against the real encoder. Reactions are bounded by the caps in `rules.Limits`, and their
+JSON does not grow with the number of reactors: a count per emoji and a sample of at most
+`REACTION_SAMPLE` reactor ids.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+import re
+from collections.abc import Collection, Sequence
+
+from dynamotalk.domain.errors import TooLarge
+from dynamotalk.domain.models import Message
+from dynamotalk.domain.rules import MAX_EMOJI_CHARS, Limits
+
+REACTION_SAMPLE = 3
+"""Reactor ids shown per emoji; the count is always exact."""
+SAMPLE_ID = re.compile(r"[0-9A-Za-z_.:-]{1,40}")
+"""Ids that may appear in a sample (Cognito subs, the bot's id): 40 plain ASCII characters."""
+MESSAGE_FIXED_BYTES = 512
+"""A message's keys, braces, numbers and booleans: everything but its strings."""
+ATTACHMENT_FIXED_BYTES = 96
+"""An attachment's keys, braces and size."""
+REACTION_FIXED_BYTES = 32
+"""One emoji's keys, brackets and count, in both `reactions` and `reactionCounts`."""
+PAGE_FIXED_BYTES = 512
+"""A history or sync reply around its messages: keys, cursor, braces (commas are counted)."""
+
+
+def json_bytes(text: str) -> int:
+    """Bytes of `text` as a JSON string in UTF-8, quotes and escapes included."""
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+
+
+_EMOJI_MAX_BYTES = 2 + 4 * MAX_EMOJI_CHARS
+_SAMPLE_ID_MAX_BYTES = 2 + 40 + 1
+
+
+def reaction_sample(user_ids: Collection[str]) -> list[str]:
+    """The reactor ids a message's JSON shows for one emoji: a few, never all."""
+    return heapq.nsmallest(REACTION_SAMPLE, (u for u in user_ids if SAMPLE_ID.fullmatch(u)))
+
+
+def reactions_reserve(limits: Limits) -> int:
+    """The most bytes a message's reactions can take under the caps, whoever reacts."""
+    per_emoji = REACTION_FIXED_BYTES + 2 * _EMOJI_MAX_BYTES + REACTION_SAMPLE * _SAMPLE_ID_MAX_BYTES
+    return limits.max_reaction_kinds * per_emoji
+
+
+def _content_bytes(message: Message) -> int:
+    ids = (message.message_id, message.room_id, message.author_id, message.client_id)
+    total = MESSAGE_FIXED_BYTES + sum(json_bytes(s) for s in ids) + json_bytes(message.text)
+    for a in message.attachments:
+        total += ATTACHMENT_FIXED_BYTES + json_bytes(a.key) + json_bytes(a.name)
+        total += json_bytes(a.content_type)
+    return total
+
+
+def message_bytes(message: Message) -> int:
+    """An upper bound of the message's JSON as the wire encodes it, reactions included."""
+    total = _content_bytes(message)
+    for emoji, users in message.reactions.items():
+        sample = reaction_sample(users)
+        total += REACTION_FIXED_BYTES + 2 * json_bytes(emoji)
+        total += sum(json_bytes(u) + 1 for u in sample)
+    return total
+
+
+def check_message(message: Message, limits: Limits) -> None:
+    """Refuse a message whose JSON, with its most reactions to come, would pass the budget."""
+    size = _content_bytes(message) + reactions_reserve(limits)
+    if size > limits.max_message_bytes:
+        raise TooLarge(
+            f"message is too large: text and attachments take {size - reactions_reserve(limits)}"
+            f" bytes of JSON, the most is {limits.max_message_bytes - reactions_reserve(limits)}"
+        )
+
+
+def within(messages: Sequence[Message], max_bytes: int) -> list[Message]:
+    """The leading messages whose JSON fits `max_bytes` together (always at least one)."""
+    taken: list[Message] = []
+    used = PAGE_FIXED_BYTES
+    for message in messages:
+        used += message_bytes(message) + 1
+        if taken and used > max_bytes:
+            break
+        taken.append(message)
+    return taken
