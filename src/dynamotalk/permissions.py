@@ -12,8 +12,8 @@ the key prefixes the handler touches. The actions follow the adapters' calls:
   ManageConnections + BatchWriteItem to forget the connections found gone;
 - S3 HeadObject (attachment/avatar size check) is authorised by s3:GetObject, and a presigned
   POST upload by the signer's s3:PutObject, plus s3:PutObjectTagging for its `tagging` field
-  (uploads start tagged unreferenced, upload_expiry.py); dropping that tag when a message or
-  profile references the upload is s3:PutObjectTagging too.
+  (uploads start tagged unreferenced, upload_expiry.py); retagging an upload referenced when a
+  message or profile names it is s3:PutObjectTagging too.
 
 Nothing here imports pulumi: ARNs are plain strings, the document a plain dict.
 """

@@ -10,7 +10,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from dynamotalk.domain.models import UploadForm
-from dynamotalk.upload_expiry import unreferenced_tagging
+from dynamotalk.upload_expiry import REFERENCED_TAG, unreferenced_tagging
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -55,8 +55,11 @@ class S3AttachmentStore:
         return url
 
     def mark_referenced(self, key: str) -> None:
-        """Drop the unreferenced tag, so the lifecycle rule never expires this object."""
-        self.client.put_object_tagging(Bucket=self.bucket, Key=key, Tagging={"TagSet": []})
+        """Replace the unreferenced tag, so the lifecycle rule never expires this object."""
+        tag_key, value = REFERENCED_TAG
+        self.client.put_object_tagging(
+            Bucket=self.bucket, Key=key, Tagging={"TagSet": [{"Key": tag_key, "Value": value}]}
+        )
 
     def size_of(self, key: str) -> int | None:
         try:
