@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from dynamotalk.routes import COGNITO_TRIGGERS
 from dynamotalk.userpool import user_pool_spec
 from infra.functions import LambdaFunction, Wiring
-from infra.settings import StageSettings
+from infra.settings import THREAT_PROTECTION_SETTINGS, StageSettings
 
 
 class Auth(pulumi.ComponentResource):
@@ -40,7 +40,9 @@ class Auth(pulumi.ComponentResource):
             module: LambdaFunction(module, settings, wiring, code, child)
             for module in COGNITO_TRIGGERS.values()
         }
-        spec = user_pool_spec(settings.protected)
+        spec = user_pool_spec(
+            settings.protected, THREAT_PROTECTION_SETTINGS[settings.cognito_threat_protection]
+        )
         password = spec.password_policy
         self.user_pool = aws.cognito.UserPool(
             f"{name}-users",
@@ -69,6 +71,20 @@ class Auth(pulumi.ComponentResource):
                 default_email_option="CONFIRM_WITH_CODE",
                 email_subject=spec.email_subject,
                 email_message=spec.email_message,
+            ),
+            mfa_configuration=spec.mfa_configuration,
+            software_token_mfa_configuration=(
+                aws.cognito.UserPoolSoftwareTokenMfaConfigurationArgs(enabled=True)
+                if spec.software_token_mfa
+                else None
+            ),
+            user_pool_tier=spec.feature_plan,
+            user_pool_add_ons=(
+                aws.cognito.UserPoolUserPoolAddOnsArgs(
+                    advanced_security_mode=spec.threat_protection
+                )
+                if spec.threat_protection != "OFF"
+                else None
             ),
             deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
             lambda_config=aws.cognito.UserPoolLambdaConfigArgs(

@@ -6,6 +6,8 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk import webheaders
+from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
@@ -31,6 +33,24 @@ class Stack:
     monitoring: Monitoring
     log_role: ApiGatewayLogRole | None
     outputs: dict[str, pulumi.Output[str]]
+
+
+def web_content_security_policy(
+    settings: StageSettings, websocket: WebSocketApi, attachments: Attachments
+) -> pulumi.Output[str]:
+    """The CSP of the web client: the origins config.json names, and the attachments bucket."""
+
+    def policy(args: list[str]) -> str:
+        ws_url, bucket = args
+        origins = webheaders.WebOrigins(
+            api=webheaders.execute_api_hosts(settings.region),
+            websocket=webheaders.source_of(ws_url),
+            cognito=webheaders.source_of(cognito_url(settings.region)),
+            files=webheaders.bucket_origins(bucket, settings.region),
+        )
+        return webheaders.content_security_policy(origins)
+
+    return pulumi.Output.all(websocket.url, attachments.bucket.bucket).apply(policy)
 
 
 def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
@@ -74,7 +94,9 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     )
     websocket.wire(functions.items(), [log_role.account] if log_role else [])
     # The distribution first: the browser calls the HTTP API and S3 from its origin.
-    web = Web("web", settings, account_id)
+    web = Web(
+        "web", settings, account_id, web_content_security_policy(settings, websocket, attachments)
+    )
     http = HttpApi(
         "http",
         settings,
@@ -90,7 +112,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         "region": settings.region,
         "userPoolId": auth.user_pool.id,
         "userPoolClientId": auth.client.id,
-        "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
+        "cognitoUrl": cognito_url(settings.region),
     }
     web.publish_config(client_config)
     every_function = {**functions.items(), **auth.triggers}

@@ -15,12 +15,15 @@ import attrs
 
 from dynamotalk.domain.rules import Limits
 from dynamotalk.origins import origin_of
+from dynamotalk.userpool import THREAT_PROTECTION_MODES
 
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
      2922, 3288, 3653}
 )  # fmt: skip
 PROTECTED_STAGES = frozenset({"prod", "production"})
+THREAT_PROTECTION_SETTINGS = {mode.lower(): mode for mode in THREAT_PROTECTION_MODES}
+"""cognitoThreatProtection value -> Cognito's AdvancedSecurityMode."""
 
 
 class StageConfigError(ValueError):
@@ -70,6 +73,9 @@ class StageSettings:
     bot_max_tokens: int = 512
     bot_temperature_percent: int = 30
     """Sampling temperature of the bot, in hundredths (30 = 0.3)."""
+    cognito_threat_protection: str = "off"
+    """Cognito threat protection: off, audit (log risky sign-ins) or enforced (block them).
+    Not off moves the user pool to the Plus feature plan, billed per monthly active user."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -115,6 +121,10 @@ class StageSettings:
             problems.append("botMaxTokens must be 1..4096")
         if not 0 <= self.bot_temperature_percent <= 100:
             problems.append("botTemperaturePercent must be 0..100")
+        if self.cognito_threat_protection not in THREAT_PROTECTION_SETTINGS:
+            problems.append(
+                f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
+            )
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -145,6 +155,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "botModelId": ("bot_model_id", str),
     "botMaxTokens": ("bot_max_tokens", int),
     "botTemperaturePercent": ("bot_temperature_percent", int),
+    "cognitoThreatProtection": ("cognito_threat_protection", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk import upload_expiry, webheaders
 from dynamotalk.origins import allowed_origins
 from infra.settings import StageSettings
 
@@ -116,7 +117,21 @@ class Attachments(pulumi.ComponentResource):
                     abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
                         days_after_initiation=1
                     ),
-                )
+                ),
+                # Uploads no message or profile references (still tagged, upload_expiry.py).
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id=upload_expiry.LIFECYCLE_RULE_ID,
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(
+                        tag=aws.s3.BucketLifecycleConfigurationRuleFilterTagArgs(
+                            key=upload_expiry.UNREFERENCED_TAG[0],
+                            value=upload_expiry.UNREFERENCED_TAG[1],
+                        )
+                    ),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                        days=upload_expiry.UNREFERENCED_EXPIRY_DAYS
+                    ),
+                ),
             ],
             opts=child,
         )
@@ -150,12 +165,16 @@ class Web(pulumi.ComponentResource):
         name: str,
         settings: StageSettings,
         account_id: pulumi.Input[str],
+        content_security_policy: pulumi.Input[str],
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:web:Web", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.bucket = private_bucket(
             f"{name}-bucket", bucket_name(settings.stage, "web", account_id), settings, self
+        )
+        self.headers = security_headers_policy(
+            f"{name}-headers", settings.stage, content_security_policy, self
         )
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
@@ -197,6 +216,7 @@ class Web(pulumi.ComponentResource):
                 compress=True,
                 # AWS managed policy "CachingOptimized".
                 cache_policy_id="658327ea-f89d-4fab-a63d-7e88639e58f6",
+                response_headers_policy_id=self.headers.id,
             ),
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(
@@ -260,6 +280,39 @@ class Web(pulumi.ComponentResource):
             cache_control="no-cache",
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def security_headers_policy(
+    name: str, stage: str, content_security_policy: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.cloudfront.ResponseHeadersPolicy:
+    """The headers of dynamotalk/webheaders.py on every response of the distribution, replacing
+    any the origin sent (`override`): the local stack's web origin serves the same set."""
+    return aws.cloudfront.ResponseHeadersPolicy(
+        name,
+        name=f"dynamotalk-{stage}-web-security",
+        comment="DynamoTalk web client: CSP without inline code, HSTS, no framing, nosniff",
+        security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+            content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                content_security_policy=content_security_policy, override=True
+            ),
+            strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                access_control_max_age_sec=webheaders.HSTS_MAX_AGE_S,
+                include_subdomains=webheaders.HSTS_INCLUDE_SUBDOMAINS,
+                preload=False,
+                override=True,
+            ),
+            content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                override=True
+            ),
+            frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                frame_option=webheaders.FRAME_OPTIONS, override=True
+            ),
+            referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                referrer_policy=webheaders.REFERRER_POLICY, override=True
+            ),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def web_files(root: Path = WEB) -> dict[str, Path]:

@@ -47,11 +47,21 @@ def lambda_stack(dynamodb_local: str, moto_server: str) -> Iterator[Any]:
 def stack_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of a real `dynamotalk dev` (DynamoDB Local + moto + gateway) on loopback."""
     from dynamotalk.local.emulators import free_port
-    from tests.support.dev_stack import start_dev, stop, wait_healthy
+    from tests.support.dev_stack import start_dev, stop, wait_healthy, web_url
 
     port = free_port()
     process = start_dev(port, tmp_path_factory.mktemp("dev-data"), "--quiet")
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base, process)
+    _WEB_ORIGINS[base] = web_url(process)
     yield base
     stop(process)
+
+
+_WEB_ORIGINS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def stack_web_url(stack_url: str) -> str:
+    """The web client's origin of the shared `dynamotalk dev` (its own port, as CloudFront's)."""
+    return _WEB_ORIGINS[stack_url]

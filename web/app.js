@@ -39,7 +39,8 @@ function friendlyCognitoError(kind, message) {
     NotAuthorizedException: "Wrong username or password.",
     UserNotFoundException: "Wrong username or password.",
     UsernameExistsException: "That username is taken.",
-    InvalidPasswordException: "Password too weak: at least 8 characters with a digit and a lowercase letter.",
+    // The stage's policy decides (8 characters on dev, 12 on prod): say what Cognito said.
+    InvalidPasswordException: `Password too weak: ${(message || "").replace(/^.*policy: /, "")}`,
     CodeMismatchException: "That code is not right.",
     UserNotConfirmedException: "Confirm your account with the code we sent first.",
   };

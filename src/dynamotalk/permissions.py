@@ -11,7 +11,9 @@ the key prefixes the handler touches. The actions follow the adapters' calls:
 - fan-out (any handler that broadcasts) = Query on the room's connections +
   ManageConnections + BatchWriteItem to forget the connections found gone;
 - S3 HeadObject (attachment/avatar size check) is authorised by s3:GetObject, and a presigned
-  POST upload by the signer's s3:PutObject.
+  POST upload by the signer's s3:PutObject, plus s3:PutObjectTagging for its `tagging` field
+  (uploads start tagged unreferenced, upload_expiry.py); retagging an upload referenced when a
+  message or profile names it is s3:PutObjectTagging too.
 
 Nothing here imports pulumi: ARNs are plain strings, the document a plain dict.
 """
@@ -93,7 +95,7 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     # Every frame: room/member/message reads, append (transactional Put), edit/react/read
     # markers (Update), subscriptions (BatchWrite), history/sync (Query on the table only);
-    # attachment size check on rooms/ only.
+    # attachment size check and "referenced" untagging on rooms/ only.
     "ws_default": Needs(
         dynamodb=(
             "dynamodb:GetItem",
@@ -103,12 +105,13 @@ PERMISSIONS: dict[str, Needs] = {
             "dynamodb:BatchWriteItem",
         ),
         manage_connections=True,
-        s3=("s3:GetObject",),
+        s3=("s3:GetObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES,),
         queues_bot_jobs=True,
     ),
     # Rooms, members (Delete on leave/remove), my rooms (GSI1 + BatchGet), presence, profile;
-    # presigned upload (Put) and download (Get) URLs for attachments and avatars.
+    # presigned upload (Put, tagged: PutObjectTagging) and download (Get) URLs for attachments
+    # and avatars; an avatar set on the profile loses its unreferenced tag (PutObjectTagging).
     "http_api": Needs(
         dynamodb=(
             "dynamodb:GetItem",
@@ -121,7 +124,7 @@ PERMISSIONS: dict[str, Needs] = {
         ),
         uses_gsi=True,
         manage_connections=True,
-        s3=("s3:GetObject", "s3:PutObject"),
+        s3=("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES, AVATARS),
     ),
     # Checks the username and answers Cognito: no AWS call.

@@ -176,6 +176,10 @@ class AttachmentStore(Protocol):
         """Size of an uploaded object, None if it does not exist."""
         ...
 
+    def mark_referenced(self, key: str) -> None:
+        """A message or profile now names this upload: it must never expire as unreferenced."""
+        ...
+
 
 class Assistant(Protocol):
     """A chat bot's brain: given a room's recent messages, answer the request."""

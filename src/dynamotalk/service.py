@@ -417,6 +417,8 @@ class ChatService:
             if size is None:
                 raise InvalidInput("attachment has not been uploaded")
             checked.append(attrs.evolve(attachment, name=safe_filename(attachment.name), size=size))
+        for attachment in checked:  # before the message is stored: a stored one never expires
+            self.attachments.mark_referenced(attachment.key)
         return tuple(checked)
 
     def edit_message(
@@ -536,6 +538,7 @@ class ChatService:
                 raise Forbidden("an avatar must be uploaded by you")
             if self.attachments.size_of(avatar_key) is None:
                 raise InvalidInput("avatar has not been uploaded")
+            self.attachments.mark_referenced(avatar_key)
             user = attrs.evolve(user, avatar_key=avatar_key)
         self.users.put(user)
         return user

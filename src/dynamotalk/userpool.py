@@ -6,13 +6,34 @@ chat shows) or the e-mail address as a verified alias; usernames are case-insens
 e-mail is verified by the code Cognito sends (or by the pre sign-up trigger on stages that
 auto-confirm). The client has no secret (browsers and the terminal client cannot keep one),
 allows the password, SRP and refresh flows those clients use, and hides whether a user exists.
+
+Stages differ in three settings (user_pool_spec): protected stages (prod) ask for passwords of
+at least 12 characters and let users turn on TOTP MFA (an authenticator app; MFA stays
+optional), while dev keeps 8 characters and no MFA so test accounts are quick to make. Cognito's
+threat protection (compromised-credential checks, adaptive authentication) is a stage setting,
+off by default: it needs the pool on the Plus feature plan, which AWS bills per monthly active
+user at several times the Essentials price (docs/DEPLOY.md).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import string
+from typing import Any, Literal
 
 import attrs
+
+PROTECTED_MIN_PASSWORD = 12
+"""Shortest password on protected stages (prod)."""
+DEV_MIN_PASSWORD = 8
+"""Shortest password on other stages: Cognito's own default, kept for quick test accounts."""
+ThreatProtection = Literal["OFF", "AUDIT", "ENFORCED"]
+THREAT_PROTECTION_MODES: tuple[ThreatProtection, ...] = ("OFF", "AUDIT", "ENFORCED")
+"""Cognito's AdvancedSecurityMode: off, log risky sign-ins only, or also block them."""
+
+
+PASSWORD_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-")
+"""The characters Cognito counts as symbols in a password policy (not the space)."""
+PASSWORD_MAX_LENGTH = 256
 
 
 @attrs.frozen
@@ -23,6 +44,36 @@ class PasswordPolicy:
     require_symbols: bool = False
     require_uppercase: bool = False
     temporary_password_validity_days: int = 3
+
+    @classmethod
+    def from_request(cls, policy: dict[str, Any]) -> PasswordPolicy:
+        """From Cognito's `PasswordPolicyType` (what DescribeUserPool shows)."""
+        return cls(
+            minimum_length=int(policy.get("MinimumLength", 8)),
+            require_lowercase=bool(policy.get("RequireLowercase", False)),
+            require_numbers=bool(policy.get("RequireNumbers", False)),
+            require_symbols=bool(policy.get("RequireSymbols", False)),
+            require_uppercase=bool(policy.get("RequireUppercase", False)),
+            temporary_password_validity_days=int(policy.get("TemporaryPasswordValidityDays", 7)),
+        )
+
+    def refusal(self, password: str) -> str | None:
+        """Why Cognito refuses `password` (its InvalidPasswordException message), or None."""
+        if not self.minimum_length <= len(password) <= PASSWORD_MAX_LENGTH:
+            problem = "Password not long enough"
+            if len(password) > PASSWORD_MAX_LENGTH:
+                problem = "Password is too long"
+        elif self.require_lowercase and not any(c in string.ascii_lowercase for c in password):
+            problem = "Password must have lowercase characters"
+        elif self.require_uppercase and not any(c in string.ascii_uppercase for c in password):
+            problem = "Password must have uppercase characters"
+        elif self.require_numbers and not any(c in string.digits for c in password):
+            problem = "Password must have numeric characters"
+        elif self.require_symbols and not any(c in PASSWORD_SYMBOLS for c in password):
+            problem = "Password must have symbol characters"
+        else:
+            return None
+        return f"Password did not conform with policy: {problem}"
 
     def request(self) -> dict[str, Any]:
         """Cognito's `PasswordPolicyType`."""
@@ -87,6 +138,24 @@ class UserPoolSpec:
     email_subject: str = "Your DynamoTalk code"
     email_message: str = "Your DynamoTalk verification code is {####}"
     client: AppClientSpec = AppClientSpec()
+    mfa_configuration: Literal["OFF", "OPTIONAL"] = "OFF"
+    """OPTIONAL: each user may turn MFA on for their account; ON would force it on everyone."""
+    software_token_mfa: bool = False
+    """TOTP (an authenticator app) is the MFA factor offered; no SMS, which needs an SNS role."""
+    threat_protection: ThreatProtection = "OFF"
+
+    @property
+    def feature_plan(self) -> str | None:
+        """PLUS where threat protection is on (it requires it); else the pool's default."""
+        return "PLUS" if self.threat_protection != "OFF" else None
+
+    def mfa_request(self, user_pool_id: str) -> dict[str, Any]:
+        """Arguments for boto3's `set_user_pool_mfa_config` (the local stack)."""
+        return {
+            "UserPoolId": user_pool_id,
+            "SoftwareTokenMfaConfiguration": {"Enabled": self.software_token_mfa},
+            "MfaConfiguration": self.mfa_configuration,
+        }
 
     @staticmethod
     def pool_name(stage: str) -> str:
@@ -119,6 +188,23 @@ class UserPoolSpec:
         }
 
 
-def user_pool_spec(protected: bool) -> UserPoolSpec:
-    """The pool of a stage; protected stages (prod) ask for longer passwords."""
-    return UserPoolSpec(password_policy=PasswordPolicy(minimum_length=10 if protected else 8))
+def cognito_url(region: str) -> str:
+    """Cognito's JSON API, where the clients sign up and sign in (config.json `cognitoUrl`)."""
+    return f"https://cognito-idp.{region}.amazonaws.com/"
+
+
+def user_pool_spec(protected: bool, threat_protection: ThreatProtection = "OFF") -> UserPoolSpec:
+    """The pool of a stage: protected stages (prod) ask for longer passwords and offer TOTP."""
+    if threat_protection not in THREAT_PROTECTION_MODES:
+        raise ValueError(f"threat protection must be one of {THREAT_PROTECTION_MODES}")
+    if not protected:
+        return UserPoolSpec(
+            password_policy=PasswordPolicy(minimum_length=DEV_MIN_PASSWORD),
+            threat_protection=threat_protection,
+        )
+    return UserPoolSpec(
+        password_policy=PasswordPolicy(minimum_length=PROTECTED_MIN_PASSWORD),
+        mfa_configuration="OPTIONAL",
+        software_token_mfa=True,
+        threat_protection=threat_protection,
+    )

@@ -138,6 +138,7 @@ def main() -> None:
         user_pool_client_id=resources.user_pool_client_id,
         web_dir=ROOT / "web",
         allowed_origins=[web],
+        s3_endpoint=aws,
         **options,
     )
     app = gateway.app()

@@ -12,10 +12,11 @@ import struct
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.e2e import gateway_stack
 from tests.e2e.client import User
@@ -34,12 +35,45 @@ FLAGS = [
 pytestmark = pytest.mark.timeout(240)
 
 
+REPORT_CSP_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (e) =>
+  window.__dynamotalkCspViolation(`${e.effectiveDirective} blocked ${e.blockedURI} ${e.sample}`));"""
+
+
+class CspWatchedBrowser:
+    """Chromium whose every context reports Content-Security-Policy violations (the page's
+    `securitypolicyviolation` events) to `violations`, even after the context is closed."""
+
+    def __init__(self, chromium: Browser) -> None:
+        self.chromium = chromium
+        self.violations: list[str] = []
+
+    def new_context(self, **options: Any) -> BrowserContext:
+        context = self.chromium.new_context(**options)
+        context.expose_binding(
+            "__dynamotalkCspViolation", lambda _source, text: self.violations.append(text)
+        )
+        context.add_init_script(REPORT_CSP_VIOLATIONS)
+        return context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.chromium, name)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield chromium
+        yield cast("Browser", CspWatchedBrowser(chromium))
         chromium.close()
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(browser: Browser) -> Iterator[None]:
+    """Every flow here runs under the web origin's CSP (webheaders.py): none may break it."""
+    watched = cast("CspWatchedBrowser", browser)
+    watched.violations.clear()
+    yield
+    assert watched.violations == []
 
 
 @pytest.fixture(scope="module")
@@ -326,4 +360,39 @@ def test_a_page_from_an_origin_the_api_does_not_allow_is_refused_by_cors(
     # Cognito's public API answers every origin (a wrong password, not a CORS refusal).
     answer = foreign.evaluate(COGNITO_CALL, f"{site.api}/cognito")
     assert answer == "status 400", answer
+    context.close()
+
+
+INJECT_INLINE = """() => {
+  const script = document.createElement("script");
+  script.textContent = "window.__inlineRan = true";
+  document.head.append(script);
+  const box = document.createElement("div");
+  box.innerHTML = '<img src="x" onerror="window.__handlerRan = true">';
+  document.body.append(box);
+  return new Promise((done) => setTimeout(
+    () => done([window.__inlineRan === true, window.__handlerRan === true]), 300));
+}"""
+
+
+def test_the_web_origin_csp_blocks_inline_code_in_the_browser(
+    browser: Browser, site: GatewayStack
+) -> None:
+    """The headers reach the browser and bite: an injected inline script and an inline event
+    handler do not run, and the page reports each as a CSP violation (which is what the
+    autouse watcher would catch in every other flow)."""
+    context = browser.new_context()
+    page = context.new_page()
+    response = page.goto(site.web + "/")
+    assert response is not None
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["x-frame-options"] == "DENY"
+    expect(page.get_by_role("heading", name="DynamoTalk")).to_be_visible()
+    assert page.evaluate(INJECT_INLINE) == [False, False]
+    watched = cast("CspWatchedBrowser", browser)
+    assert any(v.startswith("script-src-elem blocked inline") for v in watched.violations)
+    assert any(v.startswith("script-src-attr blocked inline") for v in watched.violations)
+    watched.violations.clear()
     context.close()

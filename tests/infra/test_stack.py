@@ -53,6 +53,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:BatchWriteItem",
         "execute-api:ManageConnections",
         "s3:GetObject",
+        "s3:PutObjectTagging",
         "sqs:SendMessage",
     },
     "http_api": {
@@ -66,6 +67,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "execute-api:ManageConnections",
         "s3:GetObject",
         "s3:PutObject",
+        "s3:PutObjectTagging",
     },
     "cognito_pre_signup": set(),
     "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:BatchWriteItem"},

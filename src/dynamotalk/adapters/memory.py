@@ -313,6 +313,8 @@ class StaticIdentity:
 class MemoryAttachmentStore:
     objects: dict[str, int] = attrs.Factory(dict)
     """key -> size of what was 'uploaded' (`put`)."""
+    referenced: set[str] = attrs.Factory(set)
+    """Keys a message or profile has referenced (`mark_referenced`)."""
 
     def upload_form(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -328,6 +330,9 @@ class MemoryAttachmentStore:
 
     def size_of(self, key: str) -> int | None:
         return self.objects.get(key)
+
+    def mark_referenced(self, key: str) -> None:
+        self.referenced.add(key)
 
 
 @attrs.define

@@ -1,5 +1,6 @@
 """The AttachmentStore on S3: presigned POST uploads (size and type enforced by S3 itself),
-presigned GET (or CDN URL) downloads. Keys are chosen and scoped by the service."""
+presigned GET (or CDN URL) downloads. Keys are chosen and scoped by the service. Uploads start
+tagged unreferenced and lose the tag when referenced (upload_expiry.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from dynamotalk.domain.models import UploadForm
+from dynamotalk.upload_expiry import REFERENCED_TAG, unreferenced_tagging
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -24,12 +26,14 @@ class S3AttachmentStore:
     def upload_form(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
     ) -> UploadForm:
+        tagging = unreferenced_tagging()
         post = self.client.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
-            Fields={"Content-Type": content_type},
+            Fields={"Content-Type": content_type, "tagging": tagging},
             Conditions=[
                 {"Content-Type": content_type},
+                {"tagging": tagging},
                 ["content-length-range", 1, max_bytes],
             ],
             ExpiresIn=expires_in,
@@ -49,6 +53,13 @@ class S3AttachmentStore:
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )
         return url
+
+    def mark_referenced(self, key: str) -> None:
+        """Replace the unreferenced tag, so the lifecycle rule never expires this object."""
+        tag_key, value = REFERENCED_TAG
+        self.client.put_object_tagging(
+            Bucket=self.bucket, Key=key, Tagging={"TagSet": [{"Key": tag_key, "Value": value}]}
+        )
 
     def size_of(self, key: str) -> int | None:
         try:

@@ -95,11 +95,15 @@ class StrictAws:
                 reply.encoded(),
             )
         content_type = environ.get("CONTENT_TYPE", "")
+        tags: dict[str, str] = {}
         if aws_s3.is_form_upload(method, path, environ.get("QUERY_STRING", ""), content_type):
             refused = self._check_upload(environ, path, body, content_type)
             if refused is not None:
                 return refused
+            tags = self._form_tags(body, content_type)
         answer = self._moto(environ, body)
+        if tags and answer.ok:
+            _tag_uploaded(path.strip("/"), body, content_type, tags)
         changed = method in ("PUT", "POST", "DELETE") and answer.status.startswith("2")
         if self.state is not None and changed:
             self.state.save_s3()
@@ -165,10 +169,34 @@ class StrictAws:
             )
         else:
             refusal = aws_s3.check_form_upload(bucket, fields, content, self.secrets, self.now)
+            tags = aws_s3.form_tags(fields)
+            if refusal is None and isinstance(tags, aws_s3.S3Refusal):
+                refusal = tags
         if refusal is None:
             return None
         headers = [("Content-Type", "application/xml"), *_cors_headers(environ, bucket)]
         return _Answer(_status_line(refusal.status), headers, refusal.body())
+
+    @staticmethod
+    def _form_tags(body: bytes, content_type: str) -> dict[str, str]:
+        """The tags of a form upload _check_upload accepted (so they are well-formed)."""
+        fields, _ = aws_s3.parse_form(body, content_type)
+        tags = aws_s3.form_tags(fields)
+        return tags if isinstance(tags, dict) else {}
+
+
+def _tag_uploaded(bucket_name: str, body: bytes, content_type: str, tags: dict[str, str]) -> None:
+    """Tag the object a form upload just stored, as S3 does with the form's `tagging`."""
+    from moto.s3.models import s3_backends
+
+    fields, _ = aws_s3.parse_form(body, content_type)
+    for regions in list(s3_backends.values()):
+        for backend in list(regions.values()):
+            bucket = backend.buckets.get(bucket_name)
+            key = bucket.keys.get(fields.get("key", "")) if bucket is not None else None
+            if key is not None:
+                backend.put_object_tagging(key, tags)
+                return
 
 
 def _cognito_answer(reply: aws_cognito.CognitoReply) -> _Answer:

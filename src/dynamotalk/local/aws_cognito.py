@@ -18,6 +18,10 @@ Cognito API (same process: it reads moto's pool objects) and corrects that:
   went to (AdminConfirmSignUp does not).
 - InitiateAuth honours the client's ExplicitAuthFlows.
 - Each pool signs with its own RSA key, served by its own JWKS URL.
+- Every request that sets a password is checked against the pool's password policy with
+  Cognito's InvalidPasswordException and message ("Password did not conform with policy: ..."):
+  moto checks SignUp, ChangePassword and AdminSetUserPassword, but not ConfirmForgotPassword
+  or AdminCreateUser's temporary password (AWS docs "PasswordPolicyType").
 """
 
 from __future__ import annotations
@@ -38,6 +42,15 @@ NOT_FOUND_ANSWERS = {
     "ResendConfirmationCode": "simulated_delivery",
     "ForgotPassword": "simulated_delivery",
 }
+NEW_PASSWORD_FIELDS = {
+    "SignUp": "Password",
+    "ConfirmForgotPassword": "Password",
+    "ChangePassword": "ProposedPassword",
+    "AdminSetUserPassword": "Password",
+    "AdminCreateUser": "TemporaryPassword",
+}
+"""Operations that set a password, and the field that carries it (RespondToAuthChallenge's
+NEW_PASSWORD is in its ChallengeResponses)."""
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
 IMMUTABLE_POOL_SETTINGS = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
 """UpdateUserPool resets what it is not given, except these, which Cognito never changes."""
@@ -120,6 +133,15 @@ def alias_owner(pool: Any, attribute: str, value: str) -> Any | None:
     return None
 
 
+def _pool_of_access_token(token: str) -> Any | None:
+    """The pool whose access token this is (moto keeps them per pool); None if unknown."""
+    for backend in _backends():
+        for pool in backend.user_pools.values():
+            if token in getattr(pool, "access_tokens", {}):
+                return pool
+    return None
+
+
 def find_user(pool: Any, name: str) -> Any | None:
     """By username (any case in a case-insensitive pool), then by a verified alias."""
     user = user_by_username(pool, name)
@@ -159,6 +181,9 @@ class CognitoCorrections:
 
     def before(self, operation: str, payload: dict[str, Any]) -> CognitoReply | None:
         """A reply of our own (moto is not called), or None with `payload` rewritten."""
+        weak = self._weak_password(operation, payload)
+        if weak is not None:
+            return weak
         if operation == "UpdateUserPool":
             pool = pool_by_id(str(payload.get("UserPoolId", "")))
             config = pool.extended_config if pool is not None else {}
@@ -255,6 +280,27 @@ class CognitoCorrections:
             return self._unknown_user("InitiateAuth", client)
         parameters["USERNAME"] = user.username
         return None
+
+    def _weak_password(self, operation: str, payload: dict[str, Any]) -> CognitoReply | None:
+        from dynamotalk.userpool import PasswordPolicy
+
+        if operation == "RespondToAuthChallenge":
+            answers = payload.get("ChallengeResponses")
+            password = answers.get("NEW_PASSWORD") if isinstance(answers, dict) else None
+        else:
+            password = payload.get(NEW_PASSWORD_FIELDS.get(operation, ""))
+        if not isinstance(password, str):
+            return None
+        if operation == "ChangePassword":
+            pool = _pool_of_access_token(str(payload.get("AccessToken", "")))
+        else:
+            found = self._pool_of(payload)
+            pool = found[0] if found else None
+        policy = pool.extended_config.get("Policies", {}).get("PasswordPolicy") if pool else None
+        if not isinstance(policy, dict):
+            return None  # moto answers for an unknown pool or client
+        refusal = PasswordPolicy.from_request(policy).refusal(password)
+        return None if refusal is None else CognitoReply.error("InvalidPasswordException", refusal)
 
     @staticmethod
     def _unknown_user(operation: str, client: Any | None) -> CognitoReply | None:

@@ -8,6 +8,11 @@ against the file). Every form field must be covered by a condition, except the s
 the policy, the file and `x-ignore-*` fields. New buckets accept SigV4 only (SigV2 was turned
 off for buckets created after June 2020), so a SigV2 form is refused here too.
 Each refusal is S3's code and message in S3's XML error body.
+
+A form's `tagging` field (S3's Tagging XML) tags the object it stores; moto ignores the field,
+so LocalAws applies the tags itself after a successful upload (`form_tags`). Malformed XML or
+tags S3 would refuse (more than 10, a key over 128 or a value over 256 characters, a repeated
+key; AWS docs "Categorizing your storage using tags") fail the upload, as on S3.
 """
 
 from __future__ import annotations
@@ -244,3 +249,42 @@ def _matches(operator: str, field: str, actual: str, wanted: str) -> bool:
         # S3: a comma-separated Content-Type matches when every value starts with the prefix.
         return all(part.strip().startswith(wanted) for part in actual.split(","))
     return actual.startswith(wanted)
+
+
+MAX_OBJECT_TAGS = 10
+
+
+def form_tags(fields: Mapping[str, str]) -> dict[str, str] | S3Refusal:
+    """The tags a form's `tagging` field asks for ({} without one), or S3's refusal."""
+    text = fields.get("tagging")
+    if text is None:
+        return {}
+    import xml.etree.ElementTree as ElementTree
+
+    malformed = S3Refusal(
+        400,
+        "MalformedXML",
+        "The XML you provided was not well-formed or did not validate against our published schema",
+    )
+    if "<!" in text:
+        return malformed  # no DTD, no entities: nothing for the parser to expand
+    try:
+        root = ElementTree.fromstring(text)  # noqa: S314 - DTDs refused above
+    except ElementTree.ParseError:
+        return malformed
+    tag_set = root.find("TagSet") if root.tag == "Tagging" else None
+    if tag_set is None:
+        return malformed
+    tags: dict[str, str] = {}
+    for tag in tag_set:
+        key, value = tag.findtext("Key"), tag.findtext("Value", default="")
+        if tag.tag != "Tag" or key is None:
+            return malformed
+        if key in tags or len(key) > 128 or len(value) > 256 or key.startswith("aws:"):
+            return S3Refusal(
+                400, "InvalidTag", "The TagKey or TagValue you have provided is invalid"
+            )
+        tags[key] = value
+    if len(tags) > MAX_OBJECT_TAGS:
+        return S3Refusal(400, "BadRequest", "Object tags cannot be greater than 10")
+    return tags

@@ -59,9 +59,10 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from dynamotalk import quotas
+from dynamotalk import quotas, webheaders
 from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
+from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import (
     FUNCTION_BY_MODULE,
     HTTP_CORS_HEADERS,
@@ -196,6 +197,8 @@ class Gateway:
     web_dir: Path | None = None
     allowed_origins: Sequence[str] = ()
     """Origins the HTTP API's CORS allows (the web client's origin); none by default."""
+    s3_endpoint: str | None = None
+    """Where browsers upload and download attachments (the web origin's CSP allows it)."""
     idle_timeout_s: float = quotas.WS_IDLE_TIMEOUT_S
     max_connection_s: float = quotas.WS_CONNECTION_MAX_S
     outbound_max_messages: int = 256
@@ -817,11 +820,24 @@ class Gateway:
         return Starlette(routes=routes, middleware=_LOOPBACK_ONLY)
 
     def web_app(self) -> Starlette:
-        """The web origin, as CloudFront serves it: web/ and a config.json naming the API."""
+        """The web origin, as CloudFront serves it: web/ and a config.json naming the API, with
+        the security headers of CloudFront's response headers policy (webheaders.py)."""
         routes: list[Any] = [Route("/config.json", self._config, methods=["GET"])]
         if self.web_dir is not None and self.web_dir.is_dir():
             routes.append(Mount("/", StaticFiles(directory=self.web_dir, html=True)))
-        return Starlette(routes=routes, middleware=_LOOPBACK_ONLY)
+        headers = webheaders.security_headers(self.web_origins()).as_http()
+        secured = [Middleware(WithSecurityHeaders, headers=headers), *_LOOPBACK_ONLY]
+        return Starlette(routes=routes, middleware=secured)
+
+    def web_origins(self) -> webheaders.WebOrigins:
+        """What the web client served by `web_app` talks to: this gateway (HTTP API and
+        Cognito front door), its WebSocket, and the S3 endpoint."""
+        return webheaders.WebOrigins(
+            api=self.base_url,
+            websocket=f"ws://{self.domain}",
+            cognito=self.base_url,
+            files=(webheaders.source_of(self.s3_endpoint),) if self.s3_endpoint else (),
+        )
 
 
 def _route_pattern(path: str) -> re.Pattern[str]:

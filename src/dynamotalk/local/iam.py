@@ -529,7 +529,9 @@ def _on_call(model: Any, params: Any, context: Any, **_: Any) -> tuple[AWSRespon
 
 
 def _on_presigned_post(request: Any, **_: Any) -> None:
-    """before-sign.s3.PutObject of generate_presigned_post: s3:PutObject on the form's key."""
+    """before-sign.s3.PutObject of generate_presigned_post: s3:PutObject on the form's key, and
+    s3:PutObjectTagging too when the form tags the upload (AWS: tagging an object as it is
+    written needs both)."""
     fields = request.context.get("s3-presign-post-fields")
     policy = request.context.get("s3-presign-post-policy")
     module = current_function.get()
@@ -539,6 +541,8 @@ def _on_presigned_post(request: Any, **_: Any) -> None:
     bucket = next((c["bucket"] for c in conditions if "bucket" in c), "")
     key = str(fields.get("key", ""))
     requests = [Request("s3:PutObject", f"arn:aws:s3:::{bucket}/{key}")]
+    if "tagging" in fields:
+        requests.append(Request("s3:PutObjectTagging", f"arn:aws:s3:::{bucket}/{key}"))
     denial = check(module, requests, "s3")
     if denial is not None:
         raise denial.error("PutObject")

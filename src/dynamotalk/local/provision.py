@@ -110,6 +110,8 @@ def ensure_user_pool(cognito: Any, stage: str, spec: UserPoolSpec = LOCAL_POOL) 
                     f"with --fresh (a new pool, without the kept users)"
                 )
         cognito.update_user_pool(UserPoolId=pool_id, **spec.mutable())
+    if spec.mfa_configuration != "OFF":
+        cognito.set_user_pool_mfa_config(**spec.mfa_request(pool_id))
     clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)
     client_id = next(
         (c["ClientId"] for c in clients["UserPoolClients"] if c["ClientName"] == spec.client.name),

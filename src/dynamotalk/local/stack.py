@@ -300,6 +300,7 @@ def _serve(
         user_pool_client_id=resources.user_pool_client_id,
         web_dir=ROOT / "web",
         allowed_origins=origins,
+        s3_endpoint=resources.aws_endpoint,
     )
     web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"
