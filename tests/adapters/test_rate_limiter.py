@@ -54,10 +54,10 @@ def test_a_window_admits_its_limit_then_refuses_until_it_ends(limiter: Any) -> N
 
 
 def test_the_burst_and_the_sustained_window_are_both_enforced(limiter: Any) -> None:
-    limits = UserLimits(messages_per_second=1, messages_burst=3)  # 3 a second, 60 a minute
+    limits = UserLimits(messages_per_second=1, messages_burst=3)  # 3 a second, 10 in 10 s
     assert [c.quota for c in limits.charges(Action.MESSAGE)] == [
         Quota("msg_s", 3, 1),
-        Quota("msg_m", 60, 60),
+        Quota("msg_10s", 10, 10),
     ]
     charges = [Charge(Quota("b", 3, 1)), Charge(Quota("m", 10, 60))]  # a smaller minute
     second = MINUTE_START
@@ -121,13 +121,13 @@ def test_the_counter_item_has_the_documented_key_and_a_ttl(dynamodb_local: str) 
     limiter = DynamoRateLimiter(client, name)
     now = MINUTE_START + 1_500
     assert limiter.take("u9", "message", UserLimits().charges(Action.MESSAGE), now) is None
-    window = now // 1000 // 60
+    window = now // 1000 // 10
     item = client.get_item(
         TableName=limiter.table_name,
-        Key={"PK": {"S": t.limit_pk("u9")}, "SK": {"S": t.limit_sk("message", 60, window)}},
+        Key={"PK": {"S": t.limit_pk("u9")}, "SK": {"S": t.limit_sk("message", 10, window)}},
         ConsistentRead=True,
     )["Item"]
-    assert item["msg_m@" + str(window)] == {"N": "1"}
+    assert item["msg_10s@" + str(window)] == {"N": "1"}
     assert item["msg_s@" + str(now // 1000)] == {"N": "1"}
-    assert int(item[t.CHAT_TABLE.ttl_attribute]["N"]) == (window + 1) * 60 + 60
+    assert int(item[t.CHAT_TABLE.ttl_attribute]["N"]) == (window + 1) * 10 + 60
     client.delete_table(TableName=name)
