@@ -123,7 +123,11 @@ async def chat(
                 if body.get("normal"):
                     latencies.append((time.perf_counter() - body["t"]) * 1000)
 
+    abuse_span = [0.0, 0.0]
+    """When the abuser's first frame went out and its last reply came back."""
+
     def on_abuser_reply(frame: dict[str, Any]) -> None:
+        abuse_span[1] = time.perf_counter()
         if frame["type"] == "ack":
             abuse["accepted"] += 1
             sent[frame["message"]["id"]] = room_ids[0]
@@ -176,6 +180,7 @@ async def chat(
     async def flood() -> None:
         rate = ABUSE_FACTOR * 1.0  # 50 x 1 message per second
         k = 0
+        abuse_span[0] = time.perf_counter()
         while not done.is_set():
             frame = {
                 "action": "sendMessage",
@@ -240,6 +245,7 @@ async def chat(
         "abuse": dict(abuse),
         "other_errors": other_errors,
         "seconds": elapsed,
+        "abuse_seconds": max(0.0, abuse_span[1] - abuse_span[0]),
     }
 
 
