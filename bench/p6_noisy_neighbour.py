@@ -93,9 +93,14 @@ async def chat(
         await asyncio.gather(
             *(http.post(f"/rooms/{room}/join", headers=auth(token)) for token, room in everyone)
         )
-    sockets: list[ClientConnection] = [
-        await connect(f"{config['wsUrl']}?token={token}", max_size=2**20) for token, _ in everyone
-    ]
+    sockets: list[ClientConnection] = list(
+        await asyncio.gather(
+            *(
+                connect(f"{config['wsUrl']}?token={token}", max_size=2**20, open_timeout=60)
+                for token, _ in everyone
+            )
+        )
+    )
     rooms_of_socket = [room for _, room in everyone]
     deliveries: Counter[tuple[str, int]] = Counter()
     latencies: list[float] = []

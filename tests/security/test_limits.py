@@ -276,6 +276,7 @@ def test_requests_to_the_bot_are_limited_per_day_before_anything_is_stored(
         socket.close()
 
 
+@pytest.mark.timeout(600)
 def test_noisy_neighbour_normal_users_lose_nothing(base: str) -> None:
     """50 users chat in 10 rooms (two messages each, under their limit) while one floods the
     first room at 50x the messages limit. Every normal message reaches every member, history is
