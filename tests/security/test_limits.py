@@ -296,6 +296,7 @@ def test_noisy_neighbour_normal_users_lose_nothing(base: str) -> None:
     abuse = result["abuse"]
     assert abuse["refused"] > 0
     assert "refused without retryAfterMs" not in abuse
+    assert result["abuser_failures"] == []
     assert abuse["accepted"] + abuse["refused"] == abuse["sent"]
     # The 10-second windows bound what the abuser got through.
     windows = result["abuse_seconds"] // 10 + 2
