@@ -313,6 +313,7 @@ def run(quick: bool) -> Table:
                 and r["history_exact"]
                 and r["normal_sent"] == r["normal_expected"]
                 and not r["other_errors"]
+                and not r["abuser_failures"]
                 and not abuse.get("refused without retryAfterMs")
                 and (not abuser or abuse.get("refused", 0) > 0)
             )
