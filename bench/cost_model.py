@@ -7,6 +7,7 @@ below; check https://aws.amazon.com/pricing before relying on them.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from bench.table import RESULTS, Table
 
@@ -22,9 +23,47 @@ POST_MS = 20.0  # PostToConnection round trip, as in P1
 BASE_MS = 25.0  # parse, checks, store: measured order of magnitude on the local stack
 
 
-def per_message(members: int, query_rru_per_100: float) -> dict[str, float]:
-    # Writes: message + client-id claim in one transaction (2 items x 2), the read marker.
-    writes = 2 * 2 + 1
+def limiter_units(dynamodb: Any, table: str) -> dict[str, float]:
+    """Write and read units of the per-user limiter's one conditional UpdateItem per message,
+    allowed and refused, as DynamoDB reports them (ReturnConsumedCapacity)."""
+    from dynamotalk.adapters.dynamodb_limits import DynamoRateLimiter
+    from dynamotalk.domain.user_limits import Action, UserLimits
+
+    consumed: list[dict[str, Any]] = []
+
+    def meter(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def record(parsed: dict[str, Any], **_: Any) -> None:
+        consumed.append(parsed.get("ConsumedCapacity") or {})
+
+    events = dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.UpdateItem", meter)
+    events.register("after-call.dynamodb.UpdateItem", record)
+    limiter = DynamoRateLimiter(dynamodb, table)
+    charges = UserLimits(messages_burst=1).charges(Action.MESSAGE)
+    now = 1_700_000_000_000
+    try:
+        allowed = limiter.take("cost-model", "message", charges, now)
+        refused = limiter.take("cost-model", "message", charges, now)
+    finally:
+        events.unregister("provide-client-params.dynamodb.UpdateItem", meter)
+        events.unregister("after-call.dynamodb.UpdateItem", record)
+    assert allowed is None
+    assert refused is not None
+    return {
+        "limiter_calls": float(len(consumed)),
+        "limiter_wru_allowed": float(consumed[0].get("CapacityUnits", 0)),
+        "limiter_wru_refused": float(consumed[1].get("CapacityUnits", 0)),
+    }
+
+
+def per_message(
+    members: int, query_rru_per_100: float, limiter_wru: float = 0.0
+) -> dict[str, float]:
+    # Writes: message + client-id claim in one transaction (2 items x 2), the read marker,
+    # and the per-user limiter's one conditional update (measured by P2 on DynamoDB Local).
+    writes = 2 * 2 + 1 + limiter_wru
     # Reads: room, membership (consistent GetItems), recipients Query (eventually consistent).
     recipients_rru = max(0.5, query_rru_per_100 * members / 100)
     reads = 1 + 1 + recipients_rru
@@ -48,12 +87,13 @@ def run(quick: bool) -> Table:
         p2 = p2_recipients.run(quick=True)
     query_rru = p2.extra["query_rru"]
     scan_rru = p2.extra["scan_rru"]
+    limiter_wru = p2.extra["limiter_wru_allowed"]
     table = Table(
         "Cost per million messages (USD): DynamoDB + Lambda + API Gateway WebSocket",
         ["room size", "DynamoDB", "Lambda", "API Gateway", "total", "naive Scan lookup (DynamoDB)"],
     )
     for members in (10, 1000):
-        ours = per_message(members, query_rru)
+        ours = per_message(members, query_rru, limiter_wru)
         total = ours["dynamodb"] + ours["lambda"] + ours["api"]
         naive_dynamodb = ours["dynamodb"] + (scan_rru - ours["recipients_rru"]) * RRU
         table.add(
@@ -73,4 +113,12 @@ def run(quick: bool) -> Table:
     table.notes.append(
         "API Gateway's per-delivery message charge dominates big rooms; connection minutes ($0.25/M) are per user, not per message, and left out"
     )
+    table.notes.append(
+        f"per-user limiter: one conditional UpdateItem per message, no read (measured on "
+        f"DynamoDB Local: {limiter_wru:g} WRU when allowed), included above: "
+        f"+${limiter_wru * WRU * 1e6:.3f} per million messages. A refused one reports "
+        f"{p2.extra['limiter_wru_refused']:g} units locally; AWS bills a failed conditional "
+        "write as a write (1 WRU), so a flood costs $0.625 per million refused frames"
+    )
+    table.ok = table.ok and p2.extra["limiter_calls"] == 2
     return table

@@ -196,6 +196,10 @@ def run(quick: bool) -> Table:
             "targets: >= 50x fewer read units at 10,000; flat as the table grows 10x"
         )
         table.extra = {"query_rru": big["ours_units"], "scan_rru": big["naive_units"]}
+        # The per-user limiter's share of a message, on the same engine (the cost model).
+        from bench.cost_model import limiter_units
+
+        table.extra.update(limiter_units(dynamodb, name))
     finally:
         ddb.stop()
     return table

@@ -96,6 +96,10 @@ class Bot(pulumi.ComponentResource):
             function_name=worker.function.name,
             batch_size=WORKER.batch_size,
             function_response_types=["ReportBatchItemFailures"],
+            # However long the queue, at most this many bot batches (Bedrock calls) at once.
+            scaling_config=aws.lambda_.EventSourceMappingScalingConfigArgs(
+                maximum_concurrency=WORKER.max_concurrency
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.register_outputs({"botQueueUrl": self.queue.url})

@@ -8,6 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.domain.user_limits import limits_env
 from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS, function_name
 from infra.policies import PERMISSIONS, policy_document
 from infra.settings import StageSettings
@@ -85,6 +86,7 @@ class LambdaFunction(pulumi.ComponentResource):
             "DYNAMOTALK_BUCKET": wiring.bucket_name,
             "DYNAMOTALK_AUTO_CONFIRM": "true" if settings.auto_confirm_signups else "false",
             "DYNAMOTALK_MAX_MESSAGE_CHARS": str(settings.max_message_chars),
+            **limits_env(settings.user_limits),
         }
         optional = {
             "DYNAMOTALK_USER_POOL_ID": wiring.user_pool_id,
@@ -112,6 +114,13 @@ class LambdaFunction(pulumi.ComponentResource):
             # Each function's own runtime needs (routes.py); the stage may raise the memory.
             memory_size=FUNCTION_BY_MODULE[module].memory_for(settings.lambda_memory_mb),
             timeout=FUNCTION_BY_MODULE[module].timeout_s,
+            # Off by default: a new account's concurrency quota (10) leaves nothing to reserve
+            # (Lambda keeps 100 unreserved). docs/DEPLOY.md.
+            reserved_concurrent_executions=(
+                FUNCTION_BY_MODULE[module].reserved_concurrency or None
+                if settings.reserved_concurrency
+                else None
+            ),
             role=self.role.arn,
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 
 from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
 
@@ -76,6 +77,11 @@ class StageSettings:
     cognito_threat_protection: str = "off"
     """Cognito threat protection: off, audit (log risky sign-ins) or enforced (block them).
     Not off moves the user pool to the Plus feature plan, billed per monthly active user."""
+    reserved_concurrency: bool = False
+    """Reserve each function's concurrency (routes.Function.reserved_concurrency). Off by
+    default: new accounts' concurrency quota is too small to reserve any (docs/DEPLOY.md)."""
+    user_limits: UserLimits = attrs.Factory(UserLimits)
+    """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -156,6 +162,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "botMaxTokens": ("bot_max_tokens", int),
     "botTemperaturePercent": ("bot_temperature_percent", int),
     "cognitoThreatProtection": ("cognito_threat_protection", str),
+    "reservedConcurrency": ("reserved_concurrency", bool),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 
@@ -203,14 +210,19 @@ def settings_from(stage: str, region: str | None, raw: Mapping[str, Any]) -> Sta
             f"aws:region is not set for stage {stage!r}: "
             "run `pulumi config set aws:region eu-west-1`"
         )
-    unknown = sorted(set(raw) - set(CONFIG_KEYS))
+    unknown = sorted(set(raw) - set(CONFIG_KEYS) - set(LIMIT_BY_KEY))
     if unknown:
-        raise StageConfigError(f"unknown setting(s) {unknown}; known: {sorted(CONFIG_KEYS)}")
-    values = {
+        known = sorted([*CONFIG_KEYS, *LIMIT_BY_KEY])
+        raise StageConfigError(f"unknown setting(s) {unknown}; known: {known}")
+    values: dict[str, Any] = {
         field: _value(key, kind, raw[key])
         for key, (field, kind) in CONFIG_KEYS.items()
         if raw.get(key) not in (None, "", [])
     }
+    try:
+        values["user_limits"] = parse_limits(raw, by="key")
+    except ValueError as error:
+        raise StageConfigError(f"invalid settings for stage {stage!r}: {error}") from None
     return StageSettings(stage=stage, region=region, **values)
 
 
@@ -219,5 +231,6 @@ def settings_from_pulumi() -> StageSettings:
     import pulumi
 
     config = pulumi.Config("dynamotalk")
-    raw = {key: value for key in CONFIG_KEYS if (value := config.get(key)) is not None}
+    keys = [*CONFIG_KEYS, *LIMIT_BY_KEY]
+    raw = {key: value for key in keys if (value := config.get(key)) is not None}
     return settings_from(pulumi.get_stack(), pulumi.Config("aws").get("region"), raw)

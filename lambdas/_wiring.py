@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 
     from dynamotalk.adapters.cognito import CognitoIdentity
     from dynamotalk.bot import BotWorker, ThreadBotJobs
-    from dynamotalk.ports import ConnectionRegistry, MessageStore, RoomStore, UserStore
+    from dynamotalk.ports import (
+        ConnectionRegistry,
+        MessageStore,
+        RateLimiter,
+        RoomStore,
+        UserStore,
+    )
 
 configure()
 
@@ -101,6 +107,19 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
     )
 
 
+def _limiter() -> RateLimiter:
+    """Per-user counters next to the other items (the same table), or in memory."""
+    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+        from dynamotalk.adapters.memory_limits import MemoryRateLimiter
+
+        return MemoryRateLimiter()
+    from dynamotalk.adapters.dynamodb_limits import DynamoRateLimiter
+
+    return DynamoRateLimiter(
+        _client("dynamodb", settings().dynamodb_endpoint), settings().table_name
+    )
+
+
 @functools.cache
 def service() -> ChatService:
     import attrs
@@ -129,6 +148,8 @@ def service() -> ChatService:
         # The stage's message limit (maxMessageChars) under the domain's own ceiling.
         limits=attrs.evolve(Limits(), max_text=s.max_message_chars),
     )
+    service.user_limits = s.user_limits
+    service.limiter = _limiter()
     if s.bot == "local":
         service.bot_jobs = _local_bot(service)
     elif s.bot == "sqs" and s.bot_queue_url:

@@ -64,7 +64,7 @@ def list_members(s: ChatService, e: HttpEvent) -> Reply:
 
 def add_member(s: ChatService, e: HttpEvent) -> Reply:
     body = wire.parse_body(e.body, wire.AddMember)
-    user_id = body.user_id or s.find_user(body.username or "").user_id
+    user_id = body.user_id or s.find_user(body.username or "", e.principal).user_id
     membership = s.invite(e.principal, e.path("roomId"), user_id)
     return 200, {"membership": wire.membership_json(membership)}
 

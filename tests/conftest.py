@@ -8,9 +8,15 @@ from typing import Any
 
 import pytest
 
+from dynamotalk.domain.user_limits import unlimited_env
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS, DynamoDBLocal
 
 for _name, _value in DUMMY_CREDENTIALS.items():
+    os.environ.setdefault(_name, _value)
+# The suite's users post hundreds of messages and create a hundred rooms back to back on
+# purpose (paging, load): its stacks run with the per-user limits raised to their highest.
+# tests/security/test_limits.py starts a stack with tight limits and floods them.
+for _name, _value in unlimited_env().items():
     os.environ.setdefault(_name, _value)
 # Never reach real AWS from tests, whatever the machine's configuration says.
 os.environ.pop("AWS_PROFILE", None)

@@ -23,6 +23,7 @@ from dynamotalk.domain.models import (
     User,
 )
 from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.user_limits import Charge
 
 
 class MessageStore(Protocol):
@@ -194,6 +195,18 @@ class BotJobs(Protocol):
     """Where ChatService hands messages the bot should answer; never waits for the answer."""
 
     def enqueue(self, room_id: str, message_id: str) -> None: ...
+
+
+class RateLimiter(Protocol):
+    """Per-user counters in fixed windows (domain/user_limits.py), counted atomically."""
+
+    def take(self, user_id: str, group: str, charges: Sequence[Charge], now_ms: int) -> int | None:
+        """Count every charge in its current window, all or none, in one atomic step.
+
+        None when every quota had room (all counted); otherwise nothing is counted and the
+        answer is the milliseconds until the latest refusing window ends.
+        """
+        ...
 
 
 class Clock(Protocol):

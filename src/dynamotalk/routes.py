@@ -24,6 +24,13 @@ class Function:
     """Lambda memory; the local gateway reports it in the context as Lambda does."""
     batch_size: int | None = None
     """Queue consumers only: SQS messages per invocation, handled one after another."""
+    reserved_concurrency: int = 0
+    """Reserved concurrency where the stage reserves (`reservedConcurrency`): at once this
+    function's floor and its ceiling, so a flood of one route cannot take the account's
+    concurrency from the others. 0: never reserved (the Cognito triggers run rarely)."""
+    max_concurrency: int | None = None
+    """Queue consumers only: the event source mapping's ScalingConfig.MaximumConcurrency (2..1000),
+    the most invocations the queue may run at once whatever the stage reserves."""
 
     def memory_for(self, stage_floor_mb: int) -> int:
         """Memory on a stage: this function's own need, raised to the stage's floor
@@ -33,6 +40,8 @@ class Function:
 
 BOT_BATCH_SIZE = 5
 """Bot jobs per bot_worker invocation."""
+BOT_MAX_CONCURRENCY = 5
+"""Bot batches answered at once (each a Bedrock call): the queue absorbs the rest."""
 BOT_JOB_OVERHEAD_S = 5
 """Per job, besides the model: read the context, show typing, store and fan out the reply."""
 BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVERHEAD_S)) + 10
@@ -62,11 +71,25 @@ class HttpRoute:
 
 
 FUNCTIONS: tuple[Function, ...] = (
-    Function("ws_authorizer", "REQUEST authorizer for WebSocket $connect (Cognito token)"),
-    Function("ws_connect", "Registers a WebSocket connection"),
-    Function("ws_disconnect", "Unregisters a WebSocket connection and updates presence"),
-    Function("ws_default", "Every WebSocket action: messages, typing, subscriptions, sync"),
-    Function("http_api", "The REST API: rooms, history, profile, uploads"),
+    Function(
+        "ws_authorizer",
+        "REQUEST authorizer for WebSocket $connect (Cognito token)",
+        reserved_concurrency=20,
+    ),
+    Function("ws_connect", "Registers a WebSocket connection", reserved_concurrency=20),
+    Function(
+        "ws_disconnect",
+        "Unregisters a WebSocket connection and updates presence",
+        reserved_concurrency=20,
+    ),
+    Function(
+        "ws_default",
+        "Every WebSocket action: messages, typing, subscriptions, sync",
+        reserved_concurrency=100,
+    ),
+    Function(
+        "http_api", "The REST API: rooms, history, profile, uploads", reserved_concurrency=100
+    ),
     # Cognito stops waiting for a trigger after COGNITO_TRIGGER_TIMEOUT_S: no point running on.
     Function(
         "cognito_pre_signup",
@@ -83,6 +106,8 @@ FUNCTIONS: tuple[Function, ...] = (
         "Answers @bot mentions from the bot queue with Amazon Bedrock",
         timeout_s=BOT_WORKER_TIMEOUT_S,
         batch_size=BOT_BATCH_SIZE,
+        reserved_concurrency=BOT_MAX_CONCURRENCY,
+        max_concurrency=BOT_MAX_CONCURRENCY,
     ),
 )
 

@@ -15,7 +15,7 @@ import attrs
 
 from dynamotalk.domain import bot, budget, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
-from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
+from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited, TooLarge
 from dynamotalk.domain.events import (
     Event,
     MemberJoined,
@@ -46,6 +46,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
+from dynamotalk.domain.user_limits import CONNECTIONS_RETRY_AFTER_MS, Action, UserLimits
 from dynamotalk.ports import (
     AttachmentStore,
     BotJobs,
@@ -54,6 +55,7 @@ from dynamotalk.ports import (
     IdGenerator,
     MessageStore,
     Notifier,
+    RateLimiter,
     RoomStore,
     UserStore,
 )
@@ -97,6 +99,9 @@ class ChatService:
     limits: rules.Limits = attrs.Factory(rules.Limits)
     bot_jobs: BotJobs | None = None
     """Set where a bot participant runs: messages for it are queued, never awaited."""
+    limiter: RateLimiter | None = None
+    """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
+    user_limits: UserLimits = attrs.Factory(UserLimits)
 
     # --- connections and presence -------------------------------------------------------------
 
@@ -113,6 +118,14 @@ class ChatService:
         self.ensure_user(principal)
         self.connections.register(connection)
         live = self.connections.connections_of_user(principal.user_id, now // 1000)
+        if self.limiter is not None and len(live) > self.user_limits.connections_per_user:
+            # Counted after registering, with the query $connect makes anyway: racing connects
+            # each see the others, so the cap is never exceeded (it may refuse one too many).
+            self.connections.unregister(connection_id)
+            raise RateLimited(
+                f"at most {self.user_limits.connections_per_user} connections per user",
+                retry_after_ms=CONNECTIONS_RETRY_AFTER_MS,
+            )
         if all(c.connection_id == connection_id for c in live):
             self._announce_presence(principal.user_id, principal.username, True, None)
         return connection
@@ -170,6 +183,9 @@ class ChatService:
         invited = sorted({_check_id(m, "member") for m in members} - {principal.user_id})
         if len(invited) > 100:
             raise InvalidInput("a room can be created with at most 100 members")
+        self._limit(principal.user_id, Action.ROOM)
+        if invited:
+            self._limit(principal.user_id, Action.INVITE, amount=len(invited))
         found = {u.user_id for u in self.users.get_many(invited)}
         missing = [m for m in invited if m not in found]
         if missing:
@@ -201,6 +217,7 @@ class ChatService:
 
     def join_room(self, principal: Principal, room_id: str) -> Membership:
         """Anyone may join a public room; joining twice is harmless."""
+        self._limit(principal.user_id, Action.JOIN)
         room = self._room(room_id)
         existing = self.rooms.member(room.room_id, principal.user_id)
         if existing is not None:
@@ -222,6 +239,7 @@ class ChatService:
 
     def invite(self, principal: Principal, room_id: str, user_id: str) -> Membership:
         """Owners add members to private rooms; any member may add people to a public room."""
+        self._limit(principal.user_id, Action.INVITE)
         room = self._room(room_id)
         actor = self.rooms.member(room.room_id, principal.user_id)
         if room.kind is RoomKind.DIRECT:
@@ -294,12 +312,16 @@ class ChatService:
         return room
 
     def open_direct_by_username(self, principal: Principal, username: str) -> Room:
+        self._limit(principal.user_id, Action.LOOKUP)
         other = self.users.by_username(username.strip())
         if other is None:
             raise NotFound("no such user")
         return self.open_direct(principal, other.user_id)
 
-    def find_user(self, username: str) -> User:
+    def find_user(self, username: str, principal: Principal | None = None) -> User:
+        """A user by name; counted against `principal`'s look-ups when given."""
+        if principal is not None:
+            self._limit(principal.user_id, Action.LOOKUP)
         user = self.users.by_username(username.strip())
         if user is None:
             raise NotFound("no such user")
@@ -371,6 +393,7 @@ class ChatService:
         Storing comes first: if the fan-out fails the message is not lost, clients catch up
         with sync. A retry with the same client id returns the stored message and sends nothing.
         """
+        self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
         rules.require_member(self.rooms.member(room.room_id, principal.user_id))
         if not client_id or len(client_id) > _MAX_CLIENT_ID or not client_id.isprintable():
@@ -393,13 +416,17 @@ class ChatService:
             attachments=stored_attachments,
         )
         budget.check_message(message, self.limits)
+        # A request to the bot is counted before anything is stored: refused, nothing happened.
+        for_bot = self.bot_jobs is not None and bot.wants_reply(
+            room, message, lambda: self.rooms.member(room.room_id, bot.BOT.user_id) is not None
+        )
+        if for_bot:
+            self._limit(principal.user_id, Action.BOT)
         stored, created = self.messages.append(message)
         if created:
             self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
             self._broadcast(room.room_id, MessagePosted(stored))
-            if self.bot_jobs is not None and bot.wants_reply(
-                room, stored, lambda: self.rooms.member(room.room_id, bot.BOT.user_id) is not None
-            ):
+            if for_bot and self.bot_jobs is not None:
                 self.bot_jobs.enqueue(room.room_id, stored.message_id)
         return stored
 
@@ -456,6 +483,7 @@ class ChatService:
 
         The caps are checked here for a clear early refusal and again, atomically, by the store.
         """
+        self._limit(principal.user_id, Action.REACTION)
         room = self._room(room_id)
         rules.require_member(self.rooms.member(room.room_id, principal.user_id))
         clean_emoji = rules.clean_emoji(emoji)
@@ -495,6 +523,7 @@ class ChatService:
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
         """Tell the room's other connections the caller is typing. Never stored."""
+        self._limit(principal.user_id, Action.TYPING)
         room = self._room(room_id)
         rules.require_member(self.rooms.member(room.room_id, principal.user_id))
         event = Typing(room.room_id, principal.user_id, principal.username)
@@ -571,6 +600,7 @@ class ChatService:
             raise InvalidInput("size must be at least 1 byte")
         if size > max_bytes:
             raise TooLarge(f"files are limited to {max_bytes} bytes")
+        self._limit(principal.user_id, Action.UPLOAD, size=size)
         return self.attachments.upload_form(key, content_type, size, _UPLOAD_EXPIRES_S)
 
     def download_url(self, principal: Principal, key: str) -> str:
@@ -586,6 +616,16 @@ class ChatService:
         raise InvalidInput("key is not an attachment or avatar key")
 
     # --- helpers ------------------------------------------------------------------------------
+
+    def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
+        """Count one action against the user's limits (one conditional update); the bot's own
+        actions are not counted (requests to it are, per user)."""
+        if self.limiter is None or user_id == bot.BOT.user_id:
+            return
+        charges = self.user_limits.charges(action, amount, size)
+        retry_after_ms = self.limiter.take(user_id, action, charges, self.clock.now_ms())
+        if retry_after_ms is not None:
+            raise RateLimited(self.user_limits.refusal(action), retry_after_ms=retry_after_ms)
 
     def _room(self, room_id: str) -> Room:
         room = self.rooms.get(_check_id(room_id, "roomId"))

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import attrs
 
 from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.user_limits import UserLimits, parse_limits
 
 
 class SettingsError(Exception):
@@ -53,6 +54,8 @@ class Settings:
     """Local/test override of the Bedrock runtime endpoint. None on AWS."""
     bot_breaker_threshold: int = 3
     bot_breaker_cooldown_s: float = 30.0
+    user_limits: UserLimits = attrs.Factory(UserLimits)
+    """Per-user limits (DYNAMOTALK_LIMIT_*, one per field of domain/user_limits.py)."""
 
     @property
     def issuer(self) -> str:
@@ -108,6 +111,11 @@ class Settings:
                 raise SettingsError(f"{name} must be {low:g}..{high:g}, got {value:g}")
             return value
 
+        try:
+            user_limits = parse_limits(env)
+        except ValueError as error:
+            raise SettingsError(str(error)) from None
+
         return cls(
             stage=required("DYNAMOTALK_STAGE"),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or required("AWS_REGION"),
@@ -133,4 +141,5 @@ class Settings:
             bot_temperature=number("DYNAMOTALK_BOT_TEMPERATURE", 0.3, 0, 1),
             bot_breaker_threshold=int(number("DYNAMOTALK_BOT_BREAKER_THRESHOLD", 3, 1, 1000)),
             bot_breaker_cooldown_s=number("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", 30, 0, 3600),
+            user_limits=user_limits,
         )

@@ -87,6 +87,7 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
 # connection          CONN#{conn_id}        META            GSI1: USERCONN#{user} / CONN#{conn_id}
 # subscription (conn) CONN#{conn_id}        SUB#{room_id}
 # subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
+# per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
 
 PROFILE = "PROFILE"
 META = "META"
@@ -131,3 +132,12 @@ def user_connections_pk(user_id: str) -> str:
 
 def room_connections_pk(room_id: str) -> str:
     return f"ROOMCONN#{room_id}"
+
+
+def limit_pk(user_id: str) -> str:
+    return f"LIMIT#{user_id}"
+
+
+def limit_sk(group: str, window_s: int, window: int) -> str:
+    """One item per user, counted action group and window (domain/user_limits.py)."""
+    return f"{group}#{window_s}#{window}"

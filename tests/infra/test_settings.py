@@ -11,6 +11,7 @@ import pulumi
 import pytest
 import yaml
 
+from dynamotalk.domain.user_limits import LIMIT_BY_KEY
 from infra.settings import (
     CONFIG_KEYS,
     StageConfigError,
@@ -44,7 +45,12 @@ def test_committed_stage_files_are_valid() -> None:
 
 def test_pulumi_yaml_declares_exactly_the_settings_with_their_defaults() -> None:
     declared = PROJECT["config"]
-    assert set(declared) == set(CONFIG_KEYS)
+    assert set(declared) == set(CONFIG_KEYS) | set(LIMIT_BY_KEY)
+    for key, limit in LIMIT_BY_KEY.items():  # per-user limits: one UserLimits field each
+        assert declared[key]["type"] == "integer", key
+        assert declared[key]["description"], key
+        chosen = settings_from("defaults", "eu-west-1", {key: declared[key]["default"]})
+        assert getattr(chosen.user_limits, limit.field) == limit.default, key
     defaults = StageSettings(stage="defaults", region="eu-west-1")
     for key, (field, kind) in CONFIG_KEYS.items():
         assert declared[key]["type"] == PULUMI_TYPES[kind], key

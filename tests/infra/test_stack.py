@@ -11,6 +11,7 @@ import attrs
 import pytest
 import yaml
 
+from dynamotalk.domain.user_limits import LIMIT_SETTINGS
 from dynamotalk.local import provision
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
@@ -137,7 +138,8 @@ def the_api(recorder: Recorder, protocol: str) -> Resource:
 
 def env_names_read_by_the_functions() -> set[str]:
     source = (ROOT / "src" / "dynamotalk" / "settings.py").read_text()
-    return set(re.findall(r'"(DYNAMOTALK_[A-Z_]+)"', source))
+    # Settings.from_env also reads one variable per per-user limit (domain/user_limits.py).
+    return set(re.findall(r'"(DYNAMOTALK_[A-Z_]+)"', source)) | {s.env for s in LIMIT_SETTINGS}
 
 
 def test_one_function_per_lambdas_module(stack: Stack) -> None:

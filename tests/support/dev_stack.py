@@ -15,18 +15,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_dev(
-    port: int, data_dir: Path, *extra: str, web_port: int | None = None
+    port: int,
+    data_dir: Path,
+    *extra: str,
+    web_port: int | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """Start `dynamotalk dev` with the API on `port` and the web client on `web_port` (a free
     port when not given; see web_url). Its output is appended to data_dir/dev.log (a pipe nobody
     reads would fill up and stall the server; appending keeps the log of a restart's first run).
     """
+    # `env` overrides (tight per-user limits for tests/security/test_limits.py, ...).
     # A quick bot breaker so the end-to-end test can watch it open and close.
-    env = {
+    environment = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "DYNAMOTALK_BOT_BREAKER_THRESHOLD": "2",
         "DYNAMOTALK_BOT_BREAKER_COOLDOWN_S": "2",
+        **(env or {}),
     }
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "dev.log").open("a")
@@ -46,7 +52,7 @@ def start_dev(
             *extra,
         ],
         cwd=ROOT,
-        env=env,
+        env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
         text=True,

@@ -83,7 +83,19 @@ class TooLarge(ChatError):
 
 
 class RateLimited(ChatError):
+    """Too many requests: the storage is throttling, or the caller exceeded a per-user limit
+    (domain/user_limits.py). Carries how long to wait, like Unavailable."""
+
     code = ErrorCode.RATE_LIMITED
+    DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 1000
+
+    def __init__(self, message: str, retry_after_ms: int = DEFAULT_RETRY_AFTER_MS) -> None:
+        super().__init__(message)
+        self._retry_after_ms = retry_after_ms
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        return self._retry_after_ms
 
 
 class Unavailable(ChatError):
