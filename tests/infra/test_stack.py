@@ -68,7 +68,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:PutObject",
     },
     "cognito_pre_signup": set(),
-    "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:BatchWriteItem"},
+    "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "bot_worker": {
         "dynamodb:GetItem",
         "dynamodb:Query",
