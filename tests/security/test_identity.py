@@ -215,3 +215,58 @@ def test_dev_auto_confirm_does_not_verify_a_claimed_email(
     me = client.get_user(AccessToken=tokens["AccessToken"])
     attributes = {a["Name"]: a["Value"] for a in me["UserAttributes"]}
     assert attributes.get("email_verified") != "true"
+
+
+def code_in_dev_log(tmp_path_factory: pytest.TempPathFactory, username: str) -> str:
+    """The local stack "e-mails" verification codes to its log (tests/conftest.py's stack)."""
+    marker = f"verification code for {username} (email): "
+    for log in tmp_path_factory.getbasetemp().glob("dev-data*/dev.log"):
+        lines = [line for line in log.read_text().splitlines() if marker in line]
+        if lines:
+            return lines[-1].rsplit(marker, 1)[1].strip()
+    raise AssertionError(f"no code for {username} in the dev log")
+
+
+def test_an_email_becomes_an_alias_only_with_the_code_sent_to_it(
+    stack_url: str, config: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    client = cognito(stack_url)
+    name = f"verifier{uuid.uuid4().hex[:6]}"
+    email = f"{name}@example.com"
+    client.sign_up(
+        ClientId=config["userPoolClientId"],
+        Username=name,
+        Password=PASSWORD,
+        UserAttributes=[{"Name": "email", "Value": email}],
+    )
+    tokens = client.initiate_auth(
+        ClientId=config["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": name, "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    sent = client.get_user_attribute_verification_code(
+        AccessToken=tokens["AccessToken"], AttributeName="email"
+    )
+    assert sent["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
+    code = code_in_dev_log(tmp_path_factory, name)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    with pytest.raises(ClientError) as refused:
+        client.verify_user_attribute(
+            AccessToken=tokens["AccessToken"], AttributeName="email", Code=wrong
+        )
+    assert refused.value.response["Error"]["Code"] == "CodeMismatchException"
+    client.verify_user_attribute(
+        AccessToken=tokens["AccessToken"], AttributeName="email", Code=code
+    )
+    by_email = client.initiate_auth(
+        ClientId=config["userPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": email.upper(), "PASSWORD": PASSWORD},
+    )["AuthenticationResult"]
+    assert by_email["IdToken"]
+    # The code works once.
+    with pytest.raises(ClientError) as again:
+        client.verify_user_attribute(
+            AccessToken=tokens["AccessToken"], AttributeName="email", Code=code
+        )
+    assert again.value.response["Error"]["Code"] == "CodeMismatchException"
