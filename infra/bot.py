@@ -4,17 +4,17 @@ bot's chat profile written at deploy (so people can mention it and open a direct
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.domain.identities import bot_user
 from dynamotalk.routes import FUNCTION_BY_MODULE
-from dynamotalk.tables import PROFILE, user_pk, username_pk
+from dynamotalk.tables import user_item, username_claim_item
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
-BOT_USER_ID = "dynamotalk-bot"
-BOT_USERNAME = "bot"
 WORKER = FUNCTION_BY_MODULE["bot_worker"]
 VISIBILITY_TIMEOUT_S = 6 * WORKER.timeout_s
 """Lambda's advice for SQS sources: at least six times the function timeout, so a batch
@@ -26,22 +26,22 @@ JOB_RETENTION_S = 2 * MAX_RECEIVES * VISIBILITY_TIMEOUT_S
 so a job reaches the dead-letter queue instead of expiring unseen."""
 
 
+def _dynamodb_json(item: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """A plain item (strings and integers, None for unset) in DynamoDB's attribute-value JSON."""
+    typed: dict[str, dict[str, str]] = {}
+    for name, value in item.items():
+        if value is None:
+            continue
+        typed[name] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+    return typed
+
+
 def bot_items() -> list[dict[str, dict[str, str]]]:
-    """The bot's profile and username claim, in DynamoDB JSON, shaped like the user store's."""
-    profile = {
-        "PK": {"S": user_pk(BOT_USER_ID)},
-        "SK": {"S": PROFILE},
-        "kind": {"S": "user"},
-        "user_id": {"S": BOT_USER_ID},
-        "username": {"S": BOT_USERNAME},
-        "display_name": {"S": "DynamoTalk bot"},
-        "created_at": {"N": "0"},
-    }
-    claim = {
-        "PK": {"S": username_pk(BOT_USERNAME)},
-        "SK": {"S": "USERNAME"},
-        "user_id": {"S": BOT_USER_ID},
-    }
+    """The bot's profile and username claim, in DynamoDB JSON, from the user store's codec
+    and the one definition of the bot (domain/identities.py)."""
+    bot = bot_user()
+    profile = _dynamodb_json(user_item(bot))
+    claim = _dynamodb_json(username_claim_item(bot.username, bot.user_id))
     return [profile, claim]
 
 

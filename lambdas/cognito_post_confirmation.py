@@ -1,4 +1,11 @@
-"""Cognito post confirmation trigger: create the user's chat profile."""
+"""Cognito post confirmation trigger: create the user's chat profile.
+
+The username claim never moves from its first holder (the user store writes it with a
+condition). Cognito keeps live usernames unique, so a claim held by another id means a name
+reserved for the stage (the bot's) or a user deleted from the pool and signed up again: the
+new user gets a profile but the name keeps pointing to its holder, and the conflict is logged
+(`username_taken`) for an operator, who may delete the stale claim item.
+"""
 
 from __future__ import annotations
 
@@ -21,4 +28,8 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             raise ValueError("post confirmation event lacks sub or userName")
         log["user_id"] = user_id
         SERVICE.ensure_user(Principal(user_id=user_id, username=username))
+        holder = SERVICE.users.by_username(username)
+        if holder is not None and holder.user_id != user_id:
+            log["outcome"] = "username_taken"
+            log["claim_holder"] = holder.user_id
         return event

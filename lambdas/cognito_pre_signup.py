@@ -1,10 +1,17 @@
-"""Cognito pre sign-up trigger: check the username; auto-confirm only where the stage allows."""
+"""Cognito pre sign-up trigger: check the username; auto-confirm only where the stage allows.
+
+Reserved names (the bot's, the stage's, names people trust; see domain/identities.py) are
+refused in any case and through look-alike letters. Auto-confirm never verifies the e-mail:
+an address counts as verified (and so as a sign-in alias, and for password recovery) only
+after its owner enters the code Cognito sends to it.
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from dynamotalk.domain.identities import is_reserved
 from dynamotalk.logging import invocation
 from lambdas import _wiring
 
@@ -19,8 +26,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             log["outcome"] = "invalid_input"
             # Cognito shows this message to the user as "PreSignUp failed with error ...".
             raise ValueError("username must be 3..32 characters: letters, digits, '.', '_' or '-'")
+        if is_reserved(username):
+            log["outcome"] = "reserved_name"
+            raise ValueError("this username is reserved, please choose another")
         response = event.setdefault("response", {})
         response["autoConfirmUser"] = AUTO_CONFIRM
-        attributes = (event.get("request") or {}).get("userAttributes") or {}
-        response["autoVerifyEmail"] = AUTO_CONFIRM and "email" in attributes
+        response["autoVerifyEmail"] = False
         return event

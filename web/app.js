@@ -323,7 +323,12 @@ function renderMessage(message) {
   const time = document.createElement("time");
   time.dateTime = new Date(message.createdAt).toISOString();
   time.textContent = new Date(message.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  meta.append(author, time);
+  meta.append(author);
+  // authorKind is set by the server from the author id; a display name cannot fake the badge.
+  if (message.authorKind && message.authorKind !== "user") {
+    meta.append(Object.assign(document.createElement("span"), { className: "author-kind", textContent: message.authorKind }));
+  }
+  meta.append(time);
   if (message.editedAt && !message.deleted) meta.append(Object.assign(document.createElement("span"), { textContent: "(edited)" }));
   const text = document.createElement("div");
   text.className = "text";

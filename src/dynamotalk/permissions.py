@@ -75,7 +75,7 @@ AVATARS = "avatars/*"
 PERMISSIONS: dict[str, Needs] = {
     # Verifies the token against the pool's public JWKS: no AWS call at all.
     "ws_authorizer": Needs(),
-    # Profile on first sight (Get + BatchWrite), register (Put), the user's other connections
+    # Profile on first sight (Get + Puts), register (Put), the user's other connections
     # (GSI1), the user's rooms (GSI1) for the "online" fan-out.
     "ws_connect": Needs(
         dynamodb=(
@@ -129,8 +129,9 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     # Checks the username and answers Cognito: no AWS call.
     "cognito_pre_signup": Needs(),
-    # Creates the profile and the username claim (Get, then BatchWrite of both items).
-    "cognito_post_confirmation": Needs(dynamodb=("dynamodb:GetItem", "dynamodb:BatchWriteItem")),
+    # Creates the profile and the username claim (Get, then a conditional Put of the claim and
+    # a Put of the profile), and reads the claim back to log a name held by someone else.
+    "cognito_post_confirmation": Needs(dynamodb=("dynamodb:GetItem", "dynamodb:PutItem")),
     # Reads the request and its context (Get, Query), the authors' names (BatchGet), posts
     # the reply (transactional Put, read marker Update) and fans it out (Query, BatchWrite).
     "bot_worker": Needs(

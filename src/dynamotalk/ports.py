@@ -111,8 +111,9 @@ class UserStore(Protocol):
 
     def get_many(self, user_ids: Sequence[str]) -> list[User]: ...
 
-    def put(self, user: User) -> None:
-        """Create or replace the profile."""
+    def put(self, user: User) -> bool:
+        """Create or replace the profile, and claim its username unless another user holds
+        it (first claim wins; a claim never moves). True when `user` holds the claim."""
         ...
 
     def by_username(self, username: str) -> User | None:

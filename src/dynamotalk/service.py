@@ -13,7 +13,7 @@ from typing import Literal
 
 import attrs
 
-from dynamotalk.domain import bot, budget, rules
+from dynamotalk.domain import bot, budget, identities, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited, TooLarge
 from dynamotalk.domain.events import (
@@ -46,6 +46,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
+from dynamotalk.domain.text import require_clean
 from dynamotalk.domain.user_limits import CONNECTIONS_RETRY_AFTER_MS, Action, UserLimits
 from dynamotalk.ports import (
     AttachmentStore,
@@ -399,7 +400,7 @@ class ChatService:
         if not client_id or len(client_id) > _MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{_MAX_CLIENT_ID} printable characters")
         if attachments:
-            clean_text = text.strip()
+            clean_text = require_clean(text.strip(), "message text")
             if len(clean_text) > self.limits.max_text:
                 raise TooLarge(f"message text is longer than {self.limits.max_text} characters")
         else:
@@ -559,9 +560,10 @@ class ChatService:
         if display_name is None and avatar_key is None:
             raise InvalidInput("nothing to update: give displayName or avatarKey")
         if display_name is not None:
-            user = attrs.evolve(
-                user, display_name=rules.clean_display_name(display_name, self.limits)
-            )
+            clean_name = rules.clean_display_name(display_name, self.limits)
+            if not identities.may_use_name(principal.user_id, clean_name):
+                raise InvalidInput("that display name is reserved")
+            user = attrs.evolve(user, display_name=clean_name)
         if avatar_key is not None:
             if not avatar_key.startswith(f"avatars/{principal.user_id}/") or ".." in avatar_key:
                 raise Forbidden("an avatar must be uploaded by you")

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.domain.models import User
+
 
 @attrs.frozen
 class IndexSpec:
@@ -141,3 +143,28 @@ def limit_pk(user_id: str) -> str:
 def limit_sk(group: str, window_s: int, window: int) -> str:
     """One item per user, counted action group and window (domain/user_limits.py)."""
     return f"{group}#{window_s}#{window}"
+
+
+# --- user items: the one codec the user store and the Pulumi program (the bot's seed) share ---
+
+USERNAME_SK = "USERNAME"
+
+
+def user_item(user: User) -> dict[str, Any]:
+    """A profile item (plain Python values; None where an attribute is unset)."""
+    return {
+        "PK": user_pk(user.user_id),
+        "SK": PROFILE,
+        "kind": "user",
+        "user_id": user.user_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_key": user.avatar_key,
+        "created_at": user.created_at,
+        "last_seen": user.last_seen,
+    }
+
+
+def username_claim_item(username: str, user_id: str) -> dict[str, Any]:
+    """The item that makes a username (case folded) point to one user id."""
+    return {"PK": username_pk(username), "SK": USERNAME_SK, "user_id": user_id}

@@ -21,6 +21,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.budget import reaction_sample
 from dynamotalk.domain.errors import ChatError, InvalidInput, TooLarge
+from dynamotalk.domain.identities import author_kind
 from dynamotalk.domain.models import (
     Attachment,
     HistoryPage,
@@ -293,6 +294,8 @@ def _message_json(message: Message) -> dict[str, Any]:
         "id": message.message_id,
         "roomId": message.room_id,
         "authorId": message.author_id,
+        # Derived from the author id by the server; no frame field can set it.
+        "authorKind": str(author_kind(message.author_id)),
         "text": message.text,
         "clientId": message.client_id,
         "createdAt": message.created_at,

@@ -329,15 +329,17 @@ def test_refresh_token_auth_gives_new_tokens(
     assert call("GET", f"{api}/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
 
-def test_email_is_accepted_as_username_once_verified(
+def test_email_is_not_accepted_as_username_until_verified(
     alice: User, cognito: Any, config: dict[str, Any]
 ) -> None:
-    result = cognito.initiate_auth(
-        ClientId=config["userPoolClientId"],
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": alice.email, "PASSWORD": PASSWORD},
-    )
-    assert "IdToken" in result["AuthenticationResult"]
+    """PROTOCOL.md: auto-confirm (dev) does not verify the e-mail, so it is no alias yet."""
+    with pytest.raises(ClientError) as refused:
+        cognito.initiate_auth(
+            ClientId=config["userPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": alice.email, "PASSWORD": PASSWORD},
+        )
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
 
 
 @pytest.mark.parametrize("bad", ["ab", "_leading", "has space", "x" * 33, "bad!char"])

@@ -95,7 +95,8 @@ ALLOWED: dict[str, list[Call]] = {
         POST,
     ],
     "cognito_pre_signup": [],
-    "cognito_post_confirmation": [get("USER#u"), batch("BatchWriteItem")],
+    # The username claim is a conditional PutItem (a batch write cannot carry a condition).
+    "cognito_post_confirmation": [get("USER#u"), op("PutItem")],
     "bot_worker": [
         get(),
         query(),
@@ -130,7 +131,7 @@ DENIED: dict[str, list[Call]] = {
         SEND_JOB,
     ],
     "cognito_pre_signup": [get(), op("PutItem")],
-    "cognito_post_confirmation": [op("PutItem"), query(), POST],
+    "cognito_post_confirmation": [batch("BatchWriteItem"), op("DeleteItem"), query(), POST],
     "bot_worker": [
         ("bedrock", "Converse", {"modelId": "anthropic.claude-3-opus-20240229-v1:0"}),
         SEND_JOB,

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -414,6 +415,21 @@ def test_users_by_id_and_case_insensitive_username(stores: dict[str, Any]) -> No
     assert users.get("u-1").last_seen == 12345
     users.set_last_seen("u-9", 1)  # unknown user: nothing happens
     assert users.get("u-9") is None
+
+
+def test_a_username_claim_never_moves_to_another_user(stores: dict[str, Any]) -> None:
+    """H1: a second profile with a held name (any case) gets no claim; the holder keeps it."""
+    users = stores["users"]
+    bot = User("dynamotalk-bot", "bot", "DynamoTalk bot")
+    assert users.put(bot) is True
+    impostor = User("u-evil", "BOT", "bot")
+    assert users.put(impostor) is False
+    assert users.by_username("bot") == bot
+    assert users.get("u-evil") == impostor, "the impostor still has a profile, not the name"
+    # The holder rewriting its own profile keeps (and re-confirms) its claim.
+    assert users.put(attrs.evolve(bot, display_name="The bot")) is True
+    assert users.by_username("Bot") is not None
+    assert users.by_username("Bot").user_id == "dynamotalk-bot"
 
 
 def test_get_many_beyond_one_batch(stores: dict[str, Any]) -> None:

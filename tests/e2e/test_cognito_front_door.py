@@ -6,11 +6,13 @@ import uuid
 from collections.abc import Iterator
 
 import httpx
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.e2e.client import PASSWORD, cognito
 
 
-def test_a_mixed_case_sign_up_gets_a_lower_case_profile_and_a_usable_email_alias(
+def test_a_mixed_case_sign_up_gets_a_lower_case_profile_and_an_unverified_email(
     stack_url: str,
 ) -> None:
     config = httpx.get(f"{stack_url}/config.json").json()
@@ -24,11 +26,18 @@ def test_a_mixed_case_sign_up_gets_a_lower_case_profile_and_a_usable_email_alias
         UserAttributes=[{"Name": "email", "Value": email}],
     )
     assert answer["UserConfirmed"]
-    # autoVerifyEmail from the pre sign-up trigger makes the address a verified alias at once.
+    # Auto-confirm never verifies the address (M5 of issue 13): it is no sign-in alias yet.
+    with pytest.raises(ClientError) as refused:
+        client.initiate_auth(
+            ClientId=config["userPoolClientId"],
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        )
+    assert refused.value.response["Error"]["Code"] == "NotAuthorizedException"
     tokens = client.initiate_auth(
         ClientId=config["userPoolClientId"],
         AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": email, "PASSWORD": PASSWORD},
+        AuthParameters={"USERNAME": name.upper(), "PASSWORD": PASSWORD},
     )["AuthenticationResult"]
     me = httpx.get(
         f"{config['httpUrl']}/me", headers={"authorization": tokens["IdToken"]}, timeout=15
@@ -40,9 +49,6 @@ def test_a_mixed_case_sign_up_gets_a_lower_case_profile_and_a_usable_email_alias
 def test_admin_operations_are_not_served_on_the_public_endpoint(stack_url: str) -> None:
     """On AWS, AdminSetUserPassword and friends need a SigV4-signed IAM caller; the front door a
     browser reaches (CORS `*`, like Cognito's) serves only what AWS serves without one."""
-    import pytest
-    from botocore.exceptions import ClientError
-
     config = httpx.get(f"{stack_url}/config.json").json()
     client = cognito(stack_url)
     with pytest.raises(ClientError) as refused:

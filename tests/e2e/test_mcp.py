@@ -84,7 +84,10 @@ def test_an_assistant_lists_posts_reads_and_is_refused(stack_url: str) -> None:
             assert "hello from an assistant" in text_of(history)
 
             transcript = await client.read_resource(f"dynamotalk://rooms/{room_id}/transcript")
-            assert f"{human.name}: welcome, assistant" in transcript.contents[0].text
+            lines = json.loads(transcript.contents[0].text)
+            assert lines["untrusted"] is True
+            said = [(m["author"], m["authorKind"], m["text"]) for m in lines["messages"]]
+            assert (human.name, "user", "welcome, assistant") in said
 
             refused = await client.call_tool("read_history", {"room_id": secret})
             assert refused.is_error

@@ -71,7 +71,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:PutObjectTagging",
     },
     "cognito_pre_signup": set(),
-    "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:BatchWriteItem"},
+    "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:PutItem"},
     "bot_worker": {
         "dynamodb:GetItem",
         "dynamodb:Query",

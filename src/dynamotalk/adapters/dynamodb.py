@@ -663,17 +663,7 @@ class DynamoRoomStore:
 
 
 def _user_item(user: User) -> Item:
-    return {
-        "PK": t.user_pk(user.user_id),
-        "SK": t.PROFILE,
-        "kind": "user",
-        "user_id": user.user_id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "avatar_key": user.avatar_key,
-        "created_at": user.created_at,
-        "last_seen": user.last_seen,
-    }
+    return t.user_item(user)
 
 
 def _user(item: Item) -> User:
@@ -689,7 +679,11 @@ def _user(item: Item) -> User:
 
 @attrs.define
 class DynamoUserStore:
-    """Profiles under USER#{id} / PROFILE plus a USERNAME#{casefolded} claim holding the id."""
+    """Profiles under USER#{id} / PROFILE plus a USERNAME#{casefolded} claim holding the id.
+
+    The claim is written with a condition (absent, or already this user's), so no profile
+    write can move a name to another user: the bot's seeded claim, or any user's, stays put.
+    """
 
     client: DynamoDBClient
     table_name: str
@@ -707,12 +701,30 @@ class DynamoUserStore:
             _user(i) for i in self._table.batch_get([(t.user_pk(u), t.PROFILE) for u in user_ids])
         ]
 
-    def put(self, user: User) -> None:
-        claim = {"PK": t.username_pk(user.username), "SK": "USERNAME", "user_id": user.user_id}
-        self._table.batch_write([self._table.put(_user_item(user)), self._table.put(claim)])
+    def put(self, user: User) -> bool:
+        # Claim first: a profile without its claim is harmless (not found by name), a claim
+        # without its profile answers "no such user" until the next put writes it.
+        claim = t.username_claim_item(user.username, user.user_id)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_dump(claim),
+                ConditionExpression="attribute_not_exists(PK) OR user_id = :me",
+                ExpressionAttributeValues={":me": {"S": user.user_id}},
+            )
+            claimed = True
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise self._table._translate(error) from error
+            claimed = False
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_dump(_user_item(user)))
+        except ClientError as error:
+            raise self._table._translate(error) from error
+        return claimed
 
     def by_username(self, username: str) -> User | None:
-        claim = self._table.get(t.username_pk(username), "USERNAME")
+        claim = self._table.get(t.username_pk(username), t.USERNAME_SK)
         return self.get(str(claim["user_id"])) if claim else None
 
     def set_last_seen(self, user_id: str, at: int) -> None:

@@ -195,10 +195,11 @@ class MemoryUserStore:
         with self._lock:
             return [self._users[u] for u in dict.fromkeys(user_ids) if u in self._users]
 
-    def put(self, user: User) -> None:
+    def put(self, user: User) -> bool:
         with self._lock:
             self._users[user.user_id] = user
-            self._names[user.username.casefold()] = user.user_id
+            holder = self._names.setdefault(user.username.casefold(), user.user_id)
+            return holder == user.user_id
 
     def by_username(self, username: str) -> User | None:
         with self._lock:

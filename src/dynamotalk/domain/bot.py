@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 
-from dynamotalk.domain.models import Message, Principal, Room, RoomKind
+import attrs
 
-BOT = Principal(user_id="dynamotalk-bot", username="bot")
-MENTION = re.compile(r"(?<![\w@])@bot\b", re.IGNORECASE)
+from dynamotalk.domain.identities import BOT, AuthorKind, author_kind
+from dynamotalk.domain.models import Message, Room, RoomKind
+
+__all__ = ["APOLOGY", "BOT", "MODEL_TIMEOUT_S", "Turn", "mentions_bot", "transcript", "wants_reply"]
+MENTION = re.compile(rf"(?<![\w@])@{re.escape(BOT.username)}\b", re.IGNORECASE)
 APOLOGY = "Sorry, I can't answer right now. Please try again in a moment."
 MODEL_TIMEOUT_S = 20.0
 """Longest wait for one model answer before the bot apologises instead (the bot worker's
@@ -26,3 +29,28 @@ def wants_reply(room: Room, message: Message, is_bot_member: Callable[[], bool])
     if room.kind is RoomKind.DIRECT:
         return room.direct_pair is not None and BOT.user_id in room.direct_pair
     return mentions_bot(message.text) and is_bot_member()
+
+
+@attrs.frozen
+class Turn:
+    """One message as a model sees it: who wrote it (from the server's records, never from the
+    text) and what they wrote. The text is data; a newline in it is just a character."""
+
+    author_id: str
+    author_kind: AuthorKind
+    author_name: str
+    text: str
+
+
+def transcript(messages: Sequence[Message], names: Mapping[str, str]) -> list[Turn]:
+    """The messages a model is shown, oldest first, with deleted and empty ones left out."""
+    return [
+        Turn(
+            author_id=m.author_id,
+            author_kind=author_kind(m.author_id),
+            author_name=names.get(m.author_id, "someone"),
+            text=m.text,
+        )
+        for m in messages
+        if not m.deleted and m.text.strip()
+    ]

@@ -8,6 +8,7 @@ import attrs
 
 from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
 from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
+from dynamotalk.domain.text import require_clean
 
 # API Gateway refuses WebSocket frames over 128 KB and payloads over 10 MB on HTTP; we stay
 # well under the frame limit so a message event with metadata always fits one frame.
@@ -67,9 +68,7 @@ def clean_text(text: str, limits: Limits) -> str:
         raise InvalidInput("message text must not be empty")
     if len(trimmed) > limits.max_text:
         raise TooLarge(f"message text is longer than {limits.max_text} characters")
-    if "\x00" in trimmed:
-        raise InvalidInput("message text must not contain NUL characters")
-    return trimmed
+    return require_clean(trimmed, "message text")
 
 
 def clean_room_name(name: str, limits: Limits) -> str:

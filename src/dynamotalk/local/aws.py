@@ -140,6 +140,9 @@ class StrictAws:
             )
         reply = self.cognito.before(operation, payload)
         if reply is not None:
+            # Some answers are ours alone (VerifyUserAttribute): keep what they changed.
+            if self.state is not None and aws_cognito.mutates(operation) and reply.status == 200:
+                self.state.save_cognito()
             return _cognito_answer(reply)
         answer = self._moto(environ, json.dumps(payload).encode())
         if answer.status.startswith("200"):

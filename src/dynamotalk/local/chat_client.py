@@ -18,10 +18,14 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import httpx
 import websockets
+
+from dynamotalk.client_config import cognito_url_problem
+from dynamotalk.domain.text import escape_for_terminal
 
 HELP = """commands:
   /rooms                 your rooms with unread counts      /public        public rooms
@@ -52,6 +56,12 @@ def load_config(url: str | None, config: str | None) -> dict[str, str]:
     missing = {"wsUrl", "httpUrl", "userPoolClientId", "region"} - set(data)
     if missing:
         raise ChatClientError(f"config {source} lacks {sorted(missing)}")
+    if data.get("cognitoUrl") is not None:
+        remote = source.startswith(("http://", "https://"))
+        origin = urlsplit(source if remote else str(data["httpUrl"])).hostname
+        problem = cognito_url_problem(str(data["cognitoUrl"]), str(data["region"]), origin)
+        if problem is not None:
+            raise ChatClientError(f"refusing config {source}: {problem}")
     return data
 
 
@@ -158,6 +168,9 @@ class Chat:
     seen_ids: set[str] = attrs.Factory(set)
 
     def show(self, line: str) -> None:
+        # Names and text come from other users: escape what a terminal would act on, and
+        # indent a message's own line breaks so none can start a line of its own.
+        line = escape_for_terminal(line, newline="\n    ")
         self.printed.append(line)
         print(line, file=self.out, flush=True)
 
@@ -197,7 +210,11 @@ class Chat:
         room = self.rooms.get(message["roomId"], {}).get("name", message["roomId"][:8])
         text = "(deleted)" if message["deleted"] else message["text"]
         files = " ".join(f"[{a['name']}]" for a in message.get("attachments", []))
-        self.show(f"{prefix}[{room}] {self.name_of(message['authorId'])}: {text} {files}".rstrip())
+        author = self.name_of(message["authorId"])
+        kind = message.get("authorKind", "user")
+        if kind != "user":  # set by the server from the author id, never by the sender
+            author = f"{author} [{kind}]"
+        self.show(f"{prefix}[{room}] {author}: {text} {files}".rstrip())
         if (
             message["roomId"] not in self.last_seen
             or message["id"] > self.last_seen[message["roomId"]]

@@ -83,13 +83,13 @@ def shout(line: str) -> None:
 
 def ensure_demo_room() -> None:
     """A public room to land in on first start (kept across restarts with --data-dir)."""
-    from dynamotalk.domain.bot import BOT
-    from dynamotalk.domain.models import Principal, RoomKind
+    from dynamotalk.domain.identities import BOT, SYSTEM, bot_user
+    from dynamotalk.domain.models import RoomKind
     from lambdas import _wiring
 
     service = _wiring.service()
-    service.ensure_user(BOT)
-    system = Principal(user_id="dynamotalk-system", username="dynamotalk")
+    service.users.put(bot_user())  # the profile the Pulumi program seeds (infra/bot.py)
+    system = SYSTEM
     if not any(room.name == DEMO_ROOM for room in service.rooms.public_rooms(100)):
         room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC, [BOT.user_id])
         service.post_message(system, room.room_id, WELCOME, "welcome")
