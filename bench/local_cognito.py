@@ -1,11 +1,11 @@
-"""P6 local Cognito: sign-up, confirm and sign-in through LocalAws as the pool grows.
+"""Local Cognito: sign-up, confirm and sign-in through LocalAws as the pool grows.
 
 LocalAws (`python -m dynamotalk.local.aws --data-dir ...`, its own process as in `dynamotalk
 dev`) keeps Cognito on disk before it answers. Every test that creates users goes through it,
 so its cost per user must not grow with the number of users already in the pool. One client
 signs users up one after another (SignUp, AdminConfirmSignUp, InitiateAuth: three writes);
 reported: milliseconds per user for the first 100 and for the last 100, and the state's size
-on disk. Figures only: `python -m bench p6_local_cognito`.
+on disk. Figures only: `python -m bench local_cognito`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def _size(root: Path) -> int:
 
 def measure(users: int) -> dict[str, float]:
     """Milliseconds per user (sign-up, confirm, sign-in) in blocks of 100, and the state size."""
-    data_dir = Path(tempfile.mkdtemp(prefix="p6-"))
+    data_dir = Path(tempfile.mkdtemp(prefix="cognito-bench-"))
     process, endpoint = _start(data_dir)
     try:
         cognito = client("cognito-idp", endpoint)
@@ -52,7 +52,7 @@ def measure(users: int) -> dict[str, float]:
         blocks: list[float] = []
         started = time.perf_counter()
         for n in range(users):
-            name = f"p6user{n}"
+            name = f"bench{n}"
             cognito.sign_up(
                 ClientId=client_id, Username=name, Password=PASSWORD,
                 UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
@@ -75,7 +75,7 @@ def measure(users: int) -> dict[str, float]:
 def run(quick: bool) -> Table:
     sizes = (20,) if quick else (100, 400)
     table = Table(
-        "P6 LocalAws Cognito: sign-up + confirm + sign-in, one client, state kept on disk",
+        "LocalAws Cognito: sign-up + confirm + sign-in, one client, state kept on disk",
         ["users", "ms/user first 100", "ms/user last 100", "state on disk KB"],
     )
     for users in sizes:
