@@ -3,8 +3,8 @@ message is in history exactly once, every member received every message of its r
 socket stays registered, and the gateway's memory does not keep growing from round to round.
 
 `make test` runs a smaller size (CI's time budget); the full size, whose figures
-docs/RELIABILITY.md reports, runs with `DYNAMOTALK_LOAD_FULL=1`:
-`DYNAMOTALK_LOAD_FULL=1 .venv/bin/pytest -q -s tests/reliability/test_load.py`.
+docs/RELIABILITY.md reports, runs with `make load`
+(`DYNAMOTALK_LOAD_FULL=1 .venv/bin/pytest -q -s tests/reliability/test_load.py`).
 """
 
 from __future__ import annotations
