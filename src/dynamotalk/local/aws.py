@@ -7,7 +7,8 @@ it (aws_state.py), so users, their ids, passwords, signing keys, buckets and obj
 back on the next start, after a clean stop or a crash.
 
 Requests are handled one at a time: moto's models are not thread-safe, and a snapshot must
-not see half a request. Local traffic is small; correctness comes first.
+not see half a request. Only the journal's fsync happens outside that lock (each request still
+waits for it before its answer), so one fsync serves the requests that wrote meanwhile.
 
 Run alone: `python -m dynamotalk.local.aws --port 4566 --data-dir .dynamotalk/aws`.
 """
@@ -77,6 +78,8 @@ class StrictAws:
         body = environ["wsgi.input"].read(length) if length > 0 else b""
         with self._lock:
             answer = self._handle(environ, body)
+        if self.state is not None:
+            self.state.durable()  # what this request changed is on disk before it is answered
         start_response(answer.status, answer.headers)
         return [answer.body]
 
@@ -144,6 +147,7 @@ class StrictAws:
             if self.state is not None and aws_cognito.mutates(operation) and reply.status == 200:
                 self.state.save_cognito()
             return _cognito_answer(reply)
+        marks = self.state.cognito_marks() if self.state is not None else {}
         answer = self._moto(environ, json.dumps(payload).encode())
         if answer.status.startswith("200"):
             try:
@@ -153,7 +157,7 @@ class StrictAws:
             self.cognito.after(operation, payload, result if isinstance(result, dict) else {})
         # A refused request changed nothing worth keeping (a failed sign-in, say).
         if self.state is not None and aws_cognito.mutates(operation) and answer.ok:
-            self.state.save_cognito()
+            self.state.save_cognito_write(operation, payload, marks)
         return answer
 
     # --- S3 -----------------------------------------------------------------------------------
@@ -273,6 +277,9 @@ class LocalAws:
         self._server.shutdown()
         self._thread.join(10)
         self._server.server_close()
+        state = self._server.app.state
+        if state is not None:
+            state.close()
 
 
 def main(argv: list[str] | None = None) -> int:

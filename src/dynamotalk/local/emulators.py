@@ -244,7 +244,7 @@ def _launch(java: str, jar: Path, port: int, data_dir: Path | None) -> subproces
         (data_dir / PID_FILE).write_text(f"{process.pid}\n")
     try:
         _wait_http(f"http://127.0.0.1:{port}", 60, process)
-    except EmulatorError:
+    except BaseException:  # it failed to start, or a stop signal came while it was starting
         process.kill()
         process.wait(5)
         raise

@@ -8,8 +8,10 @@ web client on --web-port, the way CloudFront serves it from its own domain.
 
 Supervision: the data directory is locked while a stack uses it (a second `dynamotalk dev` on
 it refuses); a watchdog restarts DynamoDB Local if it dies and stops the stack (exit code 3)
-after --max-restarts; SIGINT and SIGTERM stop the servers, DynamoDB Local and moto in order,
-and DynamoDB Local also dies with this process if it is killed outright (see emulators.py).
+after --max-restarts; SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) all stop the
+servers, DynamoDB Local and moto in order and exit 0, at any point, starting included; a second
+one while stopping cuts the servers' graceful wait short. DynamoDB Local also dies with this
+process if it is killed outright (see emulators.py).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ FRESH_ENTRIES = ("dynamodb", "aws")
 AWS services' state. Nothing else there is touched (logs, or a user's own files)."""
 EXIT_USAGE = 2
 EXIT_DEPENDENCY = 3
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""Each stops the stack the same way, cleanly (see _Control.on_signal)."""
 
 
 @attrs.define
@@ -73,12 +77,14 @@ class Options:
 
 def say(options: Options, line: str) -> None:
     if not options.quiet:
-        print(line, flush=True)
+        with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+            print(line, flush=True)
 
 
 def shout(line: str) -> None:
     """Something went wrong: always printed, --quiet or not."""
-    print(f"dynamotalk dev: {line}", file=sys.stderr, flush=True)
+    with contextlib.suppress(OSError):
+        print(f"dynamotalk dev: {line}", file=sys.stderr, flush=True)
 
 
 def ensure_demo_room() -> None:
@@ -158,7 +164,7 @@ class _Control:
     def on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self.cleaning_up:
             return
-        if self.stopping and signum == signal.SIGINT:
+        if self.stopping:  # asked twice: don't wait for open connections to finish
             for server in self.servers:
                 server.force_exit = True
         self.stop()
@@ -191,9 +197,7 @@ def run(options: Options) -> int:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # lambdas/ lives at the project root
     control = _Control()
-    handlers = {
-        sig: signal.signal(sig, control.on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
+    handlers = {sig: signal.signal(sig, control.on_signal) for sig in STOP_SIGNALS}
     try:
         data_dir = options.data_dir.resolve()
         guard = contextlib.nullcontext() if options.in_memory else locked(data_dir)
@@ -322,7 +326,7 @@ def _serve(
     class Server(uvicorn.Server):
         @contextlib.contextmanager
         def capture_signals(self) -> Iterator[None]:
-            yield  # run() owns SIGINT and SIGTERM, for both servers and the emulators
+            yield  # run() owns STOP_SIGNALS, for both servers and the emulators
 
     # The WebSocket limits the gateway's contract relies on (frame and message sizes, no
     # compression, no server pings) are uvicorn settings: the gateway module says which.
