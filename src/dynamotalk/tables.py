@@ -87,6 +87,8 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
 # connection          CONN#{conn_id}        META            GSI1: USERCONN#{user} / CONN#{conn_id}
 # subscription (conn) CONN#{conn_id}        SUB#{room_id}
 # subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
+# pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
+# block               USER#{user_id}        BLOCK#{blocked user}
 
 PROFILE = "PROFILE"
 META = "META"
@@ -95,6 +97,9 @@ MSG_PREFIX = "MSG#"
 MEMBER_PREFIX = "MEMBER#"
 SUB_PREFIX = "SUB#"
 CONN_PREFIX = "CONN#"
+INVITE_PREFIX = "INVITE#"
+BLOCK_PREFIX = "BLOCK#"
+ROOM_PREFIX = "ROOM#"
 
 
 def user_pk(user_id: str) -> str:
@@ -131,3 +136,15 @@ def user_connections_pk(user_id: str) -> str:
 
 def room_connections_pk(room_id: str) -> str:
     return f"ROOMCONN#{room_id}"
+
+
+def invite_sk(user_id: str) -> str:
+    return f"{INVITE_PREFIX}{user_id}"
+
+
+def invite_gsi_sk(room_id: str) -> str:
+    return f"{INVITE_PREFIX}{room_id}"
+
+
+def block_sk(blocked_user_id: str) -> str:
+    return f"{BLOCK_PREFIX}{blocked_user_id}"
