@@ -82,16 +82,17 @@ def test_private_room_refuses_a_non_member(stack_url: str) -> None:
     room_id = owner.room("e2e secret", kind="private")
     owner.socket().post(room_id, "classified")
     s = stranger.socket()
-    assert s.call({"action": "subscribe", "roomIds": [room_id]})["error"]["code"] == "forbidden"
+    # A room the caller may not see is answered like one that does not exist (404).
+    assert s.call({"action": "subscribe", "roomIds": [room_id]})["error"]["code"] == "not_found"
     posted = s.call(
         {"action": "sendMessage", "roomId": room_id, "text": "let me in", "clientId": "x"}
     )
-    assert posted["error"]["code"] == "forbidden"
+    assert posted["error"]["code"] == "not_found"
     history = stranger.request("GET", f"/rooms/{room_id}/messages")
-    assert history.status_code == 403
+    assert history.status_code == 404
     assert "classified" not in history.text
     members = stranger.request("GET", f"/rooms/{room_id}/members")
-    assert members.status_code == 403
+    assert members.status_code == 404
     assert owner.id not in members.text
     s.close()
 
