@@ -287,7 +287,7 @@ def test_upload_through_presigned_post_then_attach_and_download(stack: Stack) ->
         "room"
     ]
     key = form["key"].replace(room_id, private["roomId"])
-    assert stack.http(stranger, "GET /attachments", query={"key": key})[0] == 403
+    assert stack.http(stranger, "GET /attachments", query={"key": key})[0] == 404
 
 
 # --- Cognito triggers -----------------------------------------------------------------------
