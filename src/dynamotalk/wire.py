@@ -564,7 +564,11 @@ def event_json(event: ev.Event) -> dict[str, Any]:
         case ev.MemberLeft(room_id=room_id, user_id=user_id):
             body = {"type": "member.left", "roomId": room_id, "userId": user_id}
         case ev.InviteReceived(invite=invite):
-            body = {"type": "invite.received", "invite": invite_json(invite)}
+            body = {
+                "type": "invite.received",
+                "roomId": invite.room_id,
+                "invite": invite_json(invite),
+            }
     return {"v": VERSION, **body}
 
 
