@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.p3_cold_start",
     "bench.p4_local_load",
     "bench.p5_slow_reader",
+    "bench.p6_membership",
 ]
 
 
