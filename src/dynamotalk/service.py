@@ -145,18 +145,31 @@ class ChatService:
         online: bool,
         last_seen: int | None,
         room_ids: Sequence[str],
+        members_only: frozenset[str] = frozenset(),
     ) -> None:
         """Presence goes only to the members of rooms the user is a member of: never to a
-        non-member following a public room, never to a room the user is merely invited to."""
+        non-member following a public room, never to a room the user is merely invited to.
+
+        `members_only` names rooms already known to have the user as a member and only members
+        as subscribers (private and direct rooms the caller just subscribed to): they skip the
+        members query. A room followed by nobody else costs one query.
+        """
         now_s = self.clock.now_ms() // 1000
         for room_id in room_ids:
-            subscribers = self.connections.connections_in_room(room_id, now_s)
+            subscribers = [
+                s
+                for s in self.connections.connections_in_room(room_id, now_s)
+                if s.user_id != user_id
+            ]
             if not subscribers:
                 continue
-            members = {m.user_id for m in self.rooms.members(room_id)}
-            if user_id not in members:
-                continue
-            targets = [s.connection_id for s in subscribers if s.user_id in members]
+            if room_id in members_only:
+                targets = [s.connection_id for s in subscribers]
+            else:
+                members = {m.user_id for m in self.rooms.members(room_id)}
+                if user_id not in members:
+                    continue
+                targets = [s.connection_id for s in subscribers if s.user_id in members]
             if targets:
                 event = PresenceChanged(room_id, user_id, username, online, last_seen)
                 report = self.notifier.send(targets, event)
@@ -540,7 +553,14 @@ class ChatService:
         # Presence is announced where the user follows a room they are a member of: bounded by
         # this frame's 100 rooms, whatever the number of rooms the user is in.
         member_of = [room.room_id for room, membership in readable if membership is not None]
-        self._announce_presence(principal.user_id, principal.username, True, None, member_of)
+        closed = frozenset(
+            room.room_id
+            for room, membership in readable
+            if membership is not None and room.kind is not RoomKind.PUBLIC
+        )
+        self._announce_presence(
+            principal.user_id, principal.username, True, None, member_of, closed
+        )
         return [room.room_id for room in rooms]
 
     def unsubscribe(

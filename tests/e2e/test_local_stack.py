@@ -103,9 +103,10 @@ def test_edit_delete_react_typing_and_presence_reach_the_other_user(stack_url: s
     bob.post(f"/rooms/{room_id}/join")
     b = bob.socket()
     b.call({"action": "subscribe", "roomIds": [room_id]})
-    a = alice.socket()  # alice comes online after bob subscribed: bob sees her presence
-    b.wait(lambda f: f["type"] == "presence.changed" and f["userId"] == alice.id and f["online"])
+    a = alice.socket()
+    # Alice is announced online in the rooms her connection follows, once it subscribes.
     a.call({"action": "subscribe", "roomIds": [room_id]})
+    b.wait(lambda f: f["type"] == "presence.changed" and f["userId"] == alice.id and f["online"])
     message = a.post(room_id, "draft")
     assert (
         a.call(
