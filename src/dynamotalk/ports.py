@@ -101,6 +101,10 @@ class RoomStore(Protocol):
 
     # --- bounded membership and consent (issue 13) ---
 
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        """The user's memberships among `room_ids` (one batch read), in no particular order."""
+        ...
+
     def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
         """Up to `limit` memberships of the user with room id > after_room_id, by room id."""
         ...

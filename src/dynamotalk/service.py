@@ -543,7 +543,17 @@ class ChatService:
         """Follow rooms' live events on one connection; all or nothing."""
         if not room_ids or len(room_ids) > 100:
             raise InvalidInput("roomIds must list 1..100 rooms")
-        readable = [self._readable_room(principal, room_id) for room_id in dict.fromkeys(room_ids)]
+        unique = list(dict.fromkeys(_check_id(room_id, "roomId") for room_id in room_ids))
+        # Two batch reads for up to 100 rooms (rooms, then the caller's memberships of them).
+        found = {room.room_id: room for room in self.rooms.get_many(unique)}
+        mine = {m.room_id: m for m in self.rooms.memberships_in(principal.user_id, unique)}
+        readable: list[tuple[Room, Membership | None]] = []
+        for room_id in unique:
+            room = found.get(room_id)
+            if room is None:
+                raise NotFound(rules.NO_SUCH_ROOM)
+            rules.require_read(room, mine.get(room_id))
+            readable.append((room, mine.get(room_id)))
         rooms = [room for room, _ in readable]
         expires_at = self.clock.now_ms() // 1000 + self.limits.connection_ttl_seconds
         for room in rooms:

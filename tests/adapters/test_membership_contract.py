@@ -93,6 +93,8 @@ def test_rooms_page_walks_every_membership_once_in_room_id_order(rooms: Any) -> 
 
 def test_roles_and_blocks(rooms: Any) -> None:
     make_room(rooms, "r1", "alice", "bob")
+    make_room(rooms, "r2", "alice")
+    assert [m.room_id for m in rooms.memberships_in("bob", ["r1", "r2", "missing"])] == ["r1"]
     rooms.set_role("r1", "bob", Role.OWNER)
     assert rooms.member("r1", "bob").role is Role.OWNER
     rooms.set_role("r1", "nobody", Role.OWNER)

@@ -597,6 +597,10 @@ class DynamoRoomStore:
 
     # --- bounded membership and consent (issue 13) ---
 
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        keys = [(t.room_pk(room_id), t.member_sk(user_id)) for room_id in room_ids]
+        return [_membership(item) for item in self._table.batch_get(keys)]
+
     def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
         request: dict[str, Any] = {
             "IndexName": t.GSI1.name,

@@ -182,6 +182,11 @@ class MemoryRoomStore:
             if current.last_read_id is None or current.last_read_id < message_id:
                 members[user_id] = attrs.evolve(current, last_read_id=message_id)
 
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        with self._lock:
+            found = [self._members.get(r, {}).get(user_id) for r in dict.fromkeys(room_ids)]
+        return [m for m in found if m is not None]
+
     def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
         found = [
             m for m in self.rooms_of(user_id) if after_room_id is None or m.room_id > after_room_id
