@@ -556,10 +556,9 @@ class ChatService:
             readable.append((room, mine.get(room_id)))
         rooms = [room for room, _ in readable]
         expires_at = self.clock.now_ms() // 1000 + self.limits.connection_ttl_seconds
-        for room in rooms:
-            self.connections.subscribe(
-                Subscription(connection_id, room.room_id, principal.user_id, expires_at)
-            )
+        self.connections.subscribe_many(
+            [Subscription(connection_id, r.room_id, principal.user_id, expires_at) for r in rooms]
+        )
         # Presence is announced where the user follows a room they are a member of: bounded by
         # this frame's 100 rooms, whatever the number of rooms the user is in.
         member_of = [room.room_id for room, membership in readable if membership is not None]

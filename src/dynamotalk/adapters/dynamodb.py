@@ -937,28 +937,34 @@ class DynamoConnectionRegistry:
         self._table.batch_write(deletes)
 
     def subscribe(self, subscription: Subscription) -> None:
+        self.subscribe_many([subscription])
+
+    def subscribe_many(self, subscriptions: Sequence[Subscription]) -> None:
         # The room-side mirror is what every fan-out reads: keep it to the keys, the user and
         # the TTL (connection and room ids are in its keys) so a room's Query stays small.
         self._table.batch_write(
-            [
-                self._table.put(
-                    {
-                        "PK": t.connection_pk(subscription.connection_id),
-                        "SK": f"{t.SUB_PREFIX}{subscription.room_id}",
-                        "room_id": subscription.room_id,
-                        "expires_at": subscription.expires_at,
-                    }
-                ),
-                self._table.put(
-                    {
-                        "PK": t.room_connections_pk(subscription.room_id),
-                        "SK": t.connection_pk(subscription.connection_id),
-                        "u": subscription.user_id,
-                        "expires_at": subscription.expires_at,
-                    }
-                ),
-            ]
+            [put for subscription in subscriptions for put in self._subscription_puts(subscription)]
         )
+
+    def _subscription_puts(self, subscription: Subscription) -> list[dict[str, Any]]:
+        return [
+            self._table.put(
+                {
+                    "PK": t.connection_pk(subscription.connection_id),
+                    "SK": f"{t.SUB_PREFIX}{subscription.room_id}",
+                    "room_id": subscription.room_id,
+                    "expires_at": subscription.expires_at,
+                }
+            ),
+            self._table.put(
+                {
+                    "PK": t.room_connections_pk(subscription.room_id),
+                    "SK": t.connection_pk(subscription.connection_id),
+                    "u": subscription.user_id,
+                    "expires_at": subscription.expires_at,
+                }
+            ),
+        ]
 
     def unsubscribe(self, connection_id: str, room_id: str) -> None:
         self._table.batch_write(

@@ -315,6 +315,10 @@ class MemoryConnectionRegistry:
             room = self._subscriptions.setdefault(subscription.room_id, {})
             room[subscription.connection_id] = subscription
 
+    def subscribe_many(self, subscriptions: Sequence[Subscription]) -> None:
+        for subscription in subscriptions:
+            self.subscribe(subscription)
+
     def unsubscribe(self, connection_id: str, room_id: str) -> None:
         with self._lock:
             self._subscriptions.get(room_id, {}).pop(connection_id, None)
