@@ -153,6 +153,7 @@ def test_disconnect_sets_presence_offline_with_last_seen(stack: Stack) -> None:
         alice, "POST /rooms", body={"name": "Presence", "kind": "private", "members": [bob["id"]]}
     )[1]["room"]
     room_id = room["roomId"]
+    stack.http(bob, "POST /invites/{roomId}/accept", {"roomId": room_id})  # pending till then
     c_bob = stack.connect(bob)
     online = stack.http(alice, "GET /rooms/{roomId}/presence", {"roomId": room_id})[1]["members"]
     assert {m["userId"]: m["online"] for m in online}[bob["id"]] is True
