@@ -46,6 +46,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "execute-api:ManageConnections",
     },
     "ws_default": {
+        "dynamodb:BatchGetItem",  # subscribe: its rooms and the caller's memberships
         "dynamodb:GetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",
