@@ -127,6 +127,7 @@ def assert_same_as_missing(stack: Stack, actor: dict[str, Any], cell: str, world
     assert (status, reply) == (404, missing), (cell, reply, missing)
     return reply
 
+
 ALLOWED = {
     # The DELETE cell removes the member: for the member themself that is leaving, allowed.
     "member": set(CELLS) - {"ws editMessage", "ws deleteMessage", "POST members"},
