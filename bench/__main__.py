@@ -21,6 +21,7 @@ BENCHMARKS = [
     "bench.p4_local_load",
     "bench.p5_slow_reader",
     "bench.p6_noisy_neighbour",
+    "bench.p7_membership",
 ]
 
 

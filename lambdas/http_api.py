@@ -13,7 +13,7 @@ from typing import Any
 from dynamotalk import wire
 from dynamotalk.apigw import HttpEvent, http_error, http_json
 from dynamotalk.domain.errors import ChatError, InvalidInput, NotFound
-from dynamotalk.domain.models import RoomKind
+from dynamotalk.domain.models import Invite, RoomKind
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import _failures, _wiring
@@ -29,7 +29,8 @@ def health(s: ChatService, e: HttpEvent) -> Reply:
 
 
 def list_my_rooms(s: ChatService, e: HttpEvent) -> Reply:
-    return 200, {"rooms": [wire.room_summary_json(r) for r in s.my_rooms(e.principal)]}
+    page = s.rooms_page(e.principal, e.query("cursor"), e.query_int("limit"))
+    return 200, wire.rooms_page_json(page)
 
 
 def create_room(s: ChatService, e: HttpEvent) -> Reply:
@@ -65,8 +66,33 @@ def list_members(s: ChatService, e: HttpEvent) -> Reply:
 def add_member(s: ChatService, e: HttpEvent) -> Reply:
     body = wire.parse_body(e.body, wire.AddMember)
     user_id = body.user_id or s.find_user(body.username or "", e.principal).user_id
-    membership = s.invite(e.principal, e.path("roomId"), user_id)
+    added = s.invite(e.principal, e.path("roomId"), user_id)
+    if isinstance(added, Invite):
+        return 202, {"invite": wire.invite_json(added), "pending": True}
+    return 200, {"membership": wire.membership_json(added)}
+
+
+def list_invites(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"invites": [wire.invite_json(i) for i in s.invites(e.principal)]}
+
+
+def accept_invite(s: ChatService, e: HttpEvent) -> Reply:
+    membership = s.accept_invite(e.principal, e.path("roomId"))
     return 200, {"membership": wire.membership_json(membership)}
+
+
+def decline_invite(s: ChatService, e: HttpEvent) -> Reply:
+    s.decline_invite(e.principal, e.path("roomId"))
+    return 200, {"declined": True}
+
+
+def block_inviter(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"blocked": s.block_inviter(e.principal, e.path("roomId"))}
+
+
+def unblock(s: ChatService, e: HttpEvent) -> Reply:
+    s.unblock(e.principal, e.path("userId"))
+    return 200, {"unblocked": True}
 
 
 def remove_member(s: ChatService, e: HttpEvent) -> Reply:
@@ -143,6 +169,11 @@ ROUTES: dict[str, Route] = {
     "GET /rooms/{roomId}/presence": presence,
     "POST /rooms/{roomId}/read": mark_read,
     "POST /direct": open_direct,
+    "GET /invites": list_invites,
+    "POST /invites/{roomId}/accept": accept_invite,
+    "POST /invites/{roomId}/decline": decline_invite,
+    "POST /invites/{roomId}/block": block_inviter,
+    "DELETE /blocks/{userId}": unblock,
     "GET /me": get_me,
     "PATCH /me": update_me,
     "GET /users/{userId}": get_user,

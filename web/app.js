@@ -171,6 +171,11 @@ function onFrame(frame) {
     case "member.joined":
       if (frame.roomId === state.current) refreshPresence();
       return;
+    case "invite.received": return loadInvites();
+    case "member.left":
+      if (frame.userId === state.me.userId) forgetRoom(frame.roomId);
+      else if (frame.roomId === state.current) refreshPresence();
+      return;
     case "ack":
       if (frame.action === "sync") for (const m of frame.messages) receive(m, false);
       if (frame.action === "sendMessage") receive(frame.message, false);
@@ -182,15 +187,63 @@ function onFrame(frame) {
 // --- rooms ---------------------------------------------------------------------------------
 
 async function loadRooms() {
-  const { rooms } = await api("GET", "/rooms");
-  for (const summary of rooms) {
-    const known = state.rooms.get(summary.room.roomId);
-    state.rooms.set(summary.room.roomId, { ...known, room: summary.room, unread: summary.unread });
-  }
+  // The room list comes in pages of at most 100 (each request's cost is bounded).
+  let cursor = null;
+  do {
+    const page = await api("GET", `/rooms?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    for (const summary of page.rooms) {
+      const known = state.rooms.get(summary.room.roomId);
+      state.rooms.set(summary.room.roomId, { ...known, room: summary.room, unread: summary.unread });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
   renderRooms();
+  loadInvites();
   const { rooms: publicRooms } = await api("GET", "/rooms/public?limit=100");
   const select = $("join-select");
   select.replaceChildren(...publicRooms.filter((r) => !state.rooms.has(r.roomId)).map((r) => new Option(r.name, r.roomId)));
+}
+
+// --- invites: nobody is a member of a room before accepting its invite ----------------------
+
+async function loadInvites() {
+  const { invites } = await api("GET", "/invites");
+  $("invites").hidden = invites.length === 0;
+  $("invite-list").replaceChildren(...invites.map((invite) => {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = `${invite.roomKind === "private" ? "🔒 " : "# "}${invite.roomName} — from ${invite.inviterName}`;
+    li.append(label);
+    for (const [answer, text] of [["accept", "Accept"], ["decline", "Decline"], ["block", "Block sender"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = answer === "accept" ? "" : "link";
+      button.textContent = text;
+      button.setAttribute("aria-label", `${text}: ${invite.roomName}`);
+      button.addEventListener("click", () => answerInvite(invite.roomId, answer));
+      li.append(" ", button);
+    }
+    return li;
+  }));
+}
+
+async function answerInvite(roomId, answer) {
+  try {
+    await api("POST", `/invites/${encodeURIComponent(roomId)}/${answer}`);
+    if (answer === "accept") {
+      await loadRooms();
+      send({ action: "subscribe", roomIds: [roomId] });
+      await openRoom(roomId);
+    } else {
+      await loadInvites();
+    }
+  } catch (error) { toast(error.message); }
+}
+
+function forgetRoom(roomId) {
+  state.rooms.delete(roomId);
+  if (state.current === roomId) state.current = null;
+  renderRooms();
 }
 
 function roomLabel(room) {

@@ -127,8 +127,8 @@ def build_server(chat: Chat) -> MCPServer:
 
     @server.tool(annotations=READS_OTHERS)
     async def list_rooms() -> list[dict[str, Any]]:
-        """The user's rooms with their kind and unread count."""
-        rooms = (await chat.api("GET", "/rooms"))["rooms"]
+        """The user's rooms with their kind and unread count (the first 100)."""
+        rooms = (await chat.api("GET", "/rooms", limit=100))["rooms"]
         return [
             {
                 "roomId": r["room"]["roomId"],

@@ -95,9 +95,11 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     # Every frame: room/member/message reads, append (transactional Put), edit/react/read
     # markers (Update), subscriptions (BatchWrite), history/sync (Query on the table only);
-    # attachment size check and "referenced" untagging on rooms/ only.
+    # attachment size check and "referenced" untagging on rooms/ only. subscribe reads its
+    # rooms and the caller's memberships of them with BatchGetItem.
     "ws_default": Needs(
         dynamodb=(
+            "dynamodb:BatchGetItem",
             "dynamodb:GetItem",
             "dynamodb:Query",
             "dynamodb:PutItem",

@@ -13,9 +13,11 @@ from typing import Protocol
 from dynamotalk.domain.events import Event
 from dynamotalk.domain.models import (
     Connection,
+    Invite,
     Membership,
     Message,
     Principal,
+    Role,
     Room,
     SendReport,
     Subscription,
@@ -105,6 +107,48 @@ class RoomStore(Protocol):
         """Move the read marker forward to message_id; never moves it backwards."""
         ...
 
+    # --- bounded membership and consent (issue 13) ---
+
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        """The user's memberships among `room_ids` (one batch read), in no particular order."""
+        ...
+
+    def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
+        """Up to `limit` memberships of the user with room id > after_room_id, by room id."""
+        ...
+
+    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        """Memberships plus live pending invites of the user, counting no further than `cap`."""
+        ...
+
+    def set_role(self, room_id: str, user_id: str, role: Role) -> None: ...
+
+    def add_invite(self, invite: Invite) -> bool:
+        """Store a pending invite; False (unchanged) if one is already pending."""
+        ...
+
+    def invite(self, room_id: str, user_id: str, now_s: int) -> Invite | None: ...
+
+    def invites_of(self, user_id: str, now_s: int) -> list[Invite]:
+        """The user's live pending invites (bounded by the per-user room cap)."""
+        ...
+
+    def invites_to(self, room_id: str, now_s: int) -> list[Invite]: ...
+
+    def remove_invite(self, room_id: str, user_id: str) -> bool: ...
+
+    def accept_invite(self, invite: Invite, membership: Membership) -> bool:
+        """Atomically turn a pending invite into the membership; False if it was not pending."""
+        ...
+
+    def block(self, user_id: str, blocked_user_id: str, at: int) -> None: ...
+
+    def unblock(self, user_id: str, blocked_user_id: str) -> None: ...
+
+    def is_blocked(self, user_id: str, by_user_id: str) -> bool:
+        """Whether `by_user_id` has blocked invites from `user_id`."""
+        ...
+
 
 class UserStore(Protocol):
     def get(self, user_id: str) -> User | None: ...
@@ -143,6 +187,10 @@ class ConnectionRegistry(Protocol):
         ...
 
     def subscribe(self, subscription: Subscription) -> None: ...
+
+    def subscribe_many(self, subscriptions: Sequence[Subscription]) -> None:
+        """subscribe() for many rooms in as few batch writes as the store allows."""
+        ...
 
     def unsubscribe(self, connection_id: str, room_id: str) -> None: ...
 

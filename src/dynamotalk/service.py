@@ -14,10 +14,23 @@ from typing import Literal
 import attrs
 
 from dynamotalk.domain import bot, budget, identities, rules
-from dynamotalk.domain.cursor import decode_cursor, encode_cursor
-from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, RateLimited, TooLarge
+from dynamotalk.domain.cursor import (
+    decode_cursor,
+    decode_rooms_cursor,
+    encode_cursor,
+    encode_rooms_cursor,
+)
+from dynamotalk.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RateLimited,
+    TooLarge,
+)
 from dynamotalk.domain.events import (
     Event,
+    InviteReceived,
     MemberJoined,
     MemberLeft,
     MessageDeleted,
@@ -32,6 +45,7 @@ from dynamotalk.domain.models import (
     Attachment,
     Connection,
     HistoryPage,
+    Invite,
     Membership,
     Message,
     PresenceEntry,
@@ -39,6 +53,7 @@ from dynamotalk.domain.models import (
     Role,
     Room,
     RoomKind,
+    RoomsPage,
     RoomSummary,
     SendReport,
     Subscription,
@@ -107,7 +122,7 @@ class ChatService:
     # --- connections and presence -------------------------------------------------------------
 
     def connect(self, connection_id: str, principal: Principal) -> Connection:
-        """Register a new WebSocket connection; the user comes online on the first one."""
+        """Register a new WebSocket connection, within the per-user connection cap."""
         now = self.clock.now_ms()
         connection = Connection(
             connection_id=_check_id(connection_id, "connectionId"),
@@ -127,30 +142,67 @@ class ChatService:
                 f"at most {self.user_limits.connections_per_user} connections per user",
                 retry_after_ms=CONNECTIONS_RETRY_AFTER_MS,
             )
-        if all(c.connection_id == connection_id for c in live):
-            self._announce_presence(principal.user_id, principal.username, True, None)
+        # No presence fan-out here: a connection announces the user online in the rooms it
+        # subscribes to (at most 100 per frame), so $connect costs the same in 1 or 500 rooms.
         return connection
 
     def disconnect(self, connection_id: str) -> None:
-        """Forget a connection; when it was the user's last one, set lastSeen and go offline."""
+        """Forget a connection; when it was the user's last one, set lastSeen and go offline
+        in the rooms this connection followed."""
+        now = self.clock.now_ms()
+        followed = self.connections.rooms_of_connection(
+            _check_id(connection_id, "connectionId"), now // 1000
+        )
         gone = self.connections.unregister(connection_id)
         if gone is None:
             return
-        now = self.clock.now_ms()
         if not self.connections.connections_of_user(gone.user_id, now // 1000):
             self.users.set_last_seen(gone.user_id, now)
-            self._announce_presence(gone.user_id, gone.username, False, now)
+            self._announce_presence(gone.user_id, gone.username, False, now, followed)
 
     def _announce_presence(
-        self, user_id: str, username: str, online: bool, last_seen: int | None
+        self,
+        user_id: str,
+        username: str,
+        online: bool,
+        last_seen: int | None,
+        room_ids: Sequence[str],
+        members_only: frozenset[str] = frozenset(),
     ) -> None:
-        for membership in self.rooms.rooms_of(user_id):
-            event = PresenceChanged(membership.room_id, user_id, username, online, last_seen)
-            self._broadcast(membership.room_id, event)
+        """Presence goes only to the members of rooms the user is a member of: never to a
+        non-member following a public room, never to a room the user is merely invited to.
+
+        `members_only` names rooms already known to have the user as a member and only members
+        as subscribers (private and direct rooms the caller just subscribed to): they skip the
+        members query. A room followed by nobody else costs one query.
+        """
+        now_s = self.clock.now_ms() // 1000
+        for room_id in room_ids:
+            subscribers = [
+                s
+                for s in self.connections.connections_in_room(room_id, now_s)
+                if s.user_id != user_id
+            ]
+            if not subscribers:
+                continue
+            if room_id in members_only:
+                targets = [s.connection_id for s in subscribers]
+            else:
+                members = {m.user_id for m in self.rooms.members(room_id)}
+                if user_id not in members:
+                    continue
+                targets = [s.connection_id for s in subscribers if s.user_id in members]
+            if targets:
+                event = PresenceChanged(room_id, user_id, username, online, last_seen)
+                report = self.notifier.send(targets, event)
+                if report.gone:
+                    self.connections.unregister_many(sorted(report.gone))
 
     def presence(self, principal: Principal, room_id: str) -> list[PresenceEntry]:
-        """Members of a room with online state (>= 1 live connection) and lastSeen."""
-        room, _ = self._readable_room(principal, room_id)
+        """Members of a room with online state (>= 1 live connection) and lastSeen: for the
+        room's members only (presence never reaches someone who shares no room)."""
+        room = self._room(room_id)
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         now_s = self.clock.now_ms() // 1000
         members = self.rooms.members(room.room_id)
         profiles = {u.user_id: u for u in self.users.get_many([m.user_id for m in members])}
@@ -191,6 +243,7 @@ class ChatService:
         missing = [m for m in invited if m not in found]
         if missing:
             raise NotFound(f"no such user: {missing[0]}")
+        self._require_room_slot(principal.user_id)
         now = self.clock.now_ms()
         room = Room(
             room_id=self.ids.new_id(now),
@@ -200,9 +253,15 @@ class ChatService:
             created_at=now,
         )
         memberships = [Membership(room.room_id, principal.user_id, Role.OWNER, now)]
-        memberships += [Membership(room.room_id, m, Role.MEMBER, now) for m in invited]
+        # Only the bot joins at once (it is not a person); people get a pending invite.
+        memberships += [
+            Membership(room.room_id, m, Role.MEMBER, now) for m in invited if m == bot.BOT.user_id
+        ]
         self.ensure_user(principal)
         self.rooms.create(room, memberships)
+        for user_id in invited:
+            if user_id != bot.BOT.user_id:
+                self._offer_invite(principal, room, user_id, quiet=True)
         return room
 
     def get_room(self, principal: Principal, room_id: str) -> Room:
@@ -217,14 +276,18 @@ class ChatService:
         return self.rooms.members(room.room_id)
 
     def join_room(self, principal: Principal, room_id: str) -> Membership:
-        """Anyone may join a public room; joining twice is harmless."""
+        """Anyone may join a public room; joining twice is harmless. Joining a room one is
+        invited to accepts the invite."""
         self._limit(principal.user_id, Action.JOIN)
         room = self._room(room_id)
         existing = self.rooms.member(room.room_id, principal.user_id)
         if existing is not None:
             return existing
+        if self.rooms.invite(room.room_id, principal.user_id, self.clock.now_ms() // 1000):
+            return self.accept_invite(principal, room.room_id)
         if room.kind is not RoomKind.PUBLIC:
-            raise Forbidden("this room is joined by invitation only")
+            raise NotFound(rules.NO_SUCH_ROOM)
+        self._require_room_slot(principal.user_id)
         membership = Membership(room.room_id, principal.user_id, Role.MEMBER, self.clock.now_ms())
         self.ensure_user(principal)
         if self.rooms.add_member(membership):
@@ -233,31 +296,40 @@ class ChatService:
 
     def leave_room(self, principal: Principal, room_id: str) -> None:
         room = self._room(room_id)
+        membership = rules.require_member_of(
+            room, self.rooms.member(room.room_id, principal.user_id)
+        )
         if room.kind is RoomKind.DIRECT:
             raise Forbidden("a direct room cannot be left")
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
         self._remove(room, principal.user_id)
+        if membership.role is Role.OWNER:
+            self._hand_over(room)
 
-    def invite(self, principal: Principal, room_id: str, user_id: str) -> Membership:
-        """Owners add members to private rooms; any member may add people to a public room."""
+    def invite(self, principal: Principal, room_id: str, user_id: str) -> Membership | Invite:
+        """Owners invite people to private rooms; any member may invite people to a public room.
+
+        The invitee is not a member until they accept (a pending Invite is returned); only the
+        bot, which is not a person, joins at once. An invite to someone who blocked the caller
+        is dropped silently: the caller gets the same pending answer.
+        """
         self._limit(principal.user_id, Action.INVITE)
         room = self._room(room_id)
-        actor = self.rooms.member(room.room_id, principal.user_id)
+        actor = rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         if room.kind is RoomKind.DIRECT:
             raise Forbidden("a direct room has exactly two members")
         if room.kind is RoomKind.PRIVATE:
             rules.require_owner(actor)
-        else:
-            rules.require_member(actor)
         if self.users.get(_check_id(user_id, "userId")) is None:
             raise NotFound("no such user")
         existing = self.rooms.member(room.room_id, user_id)
         if existing is not None:
             return existing
-        membership = Membership(room.room_id, user_id, Role.MEMBER, self.clock.now_ms())
-        if self.rooms.add_member(membership):
-            self._broadcast(room.room_id, MemberJoined(membership))
-        return membership
+        if user_id == bot.BOT.user_id:
+            membership = Membership(room.room_id, user_id, Role.MEMBER, self.clock.now_ms())
+            if self.rooms.add_member(membership):
+                self._broadcast(room.room_id, MemberJoined(membership))
+            return membership
+        return self._offer_invite(principal, room, user_id, quiet=False)
 
     def remove_member(self, principal: Principal, room_id: str, user_id: str) -> None:
         """Owners remove members; removing yourself is leaving."""
@@ -265,21 +337,45 @@ class ChatService:
             self.leave_room(principal, room_id)
             return
         room = self._room(room_id)
+        actor = rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         if room.kind is RoomKind.DIRECT:
             raise Forbidden("a direct room has exactly two members")
-        rules.require_owner(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_owner(actor)
         if self.rooms.member(room.room_id, user_id) is None:
+            # Removing someone still invited withdraws the invite.
+            if self.rooms.remove_invite(room.room_id, user_id):
+                return
             raise NotFound("that user is not a member of this room")
         self._remove(room, user_id)
 
     def _remove(self, room: Room, user_id: str) -> None:
         self.rooms.remove_member(room.room_id, user_id)
-        # A former member of a private room must stop receiving its live events at once.
-        if room.kind is not RoomKind.PUBLIC:
-            now_s = self.clock.now_ms() // 1000
-            for connection in self.connections.connections_of_user(user_id, now_s):
-                self.connections.unsubscribe(connection.connection_id, room.room_id)
-        self._broadcast(room.room_id, MemberLeft(room.room_id, user_id))
+        # A former member stops receiving the room's live events at once: every subscription
+        # of their live connections to it ends (they are told with one last member.left).
+        now_s = self.clock.now_ms() // 1000
+        event = MemberLeft(room.room_id, user_id)
+        own = [c.connection_id for c in self.connections.connections_of_user(user_id, now_s)]
+        for connection_id in own:
+            self.connections.unsubscribe(connection_id, room.room_id)
+        if own:
+            self.notifier.send(own, event)
+        self._broadcast(room.room_id, event)
+
+    def _hand_over(self, room: Room) -> None:
+        """An owner left: the longest-standing remaining member owns the room. With nobody
+        left, the room stays empty (archived) and its pending invites are withdrawn, so no
+        room is ever left with members and no owner."""
+        members = self.rooms.members(room.room_id)
+        if any(m.role is Role.OWNER for m in members):
+            return
+        people = [m for m in members if m.user_id != bot.BOT.user_id]
+        if people:
+            heir = min(people, key=lambda m: (m.joined_at, m.user_id))
+            self.rooms.set_role(room.room_id, heir.user_id, Role.OWNER)
+            self._broadcast(room.room_id, MemberJoined(attrs.evolve(heir, role=Role.OWNER)))
+            return
+        for invite in self.rooms.invites_to(room.room_id, self.clock.now_ms() // 1000):
+            self.rooms.remove_invite(room.room_id, invite.user_id)
 
     def open_direct(self, principal: Principal, other_user_id: str) -> Room:
         """The one direct room between the caller and another user (created on first open)."""
@@ -292,6 +388,7 @@ class ChatService:
         existing = self.rooms.get(room_id)
         if existing is not None:
             return existing
+        self._require_room_slot(principal.user_id)
         self.ensure_user(principal)
         now = self.clock.now_ms()
         low, high = sorted((principal.user_id, other.user_id))
@@ -329,8 +426,26 @@ class ChatService:
         return user
 
     def my_rooms(self, principal: Principal) -> list[RoomSummary]:
-        """The caller's rooms with unread counts (capped at rules.UNREAD_CAP), by name."""
+        """Every room of the caller, by name: in-process callers only (the bot, tests); the
+        API pages with rooms_page, whose cost does not grow with the number of rooms."""
         memberships = {m.room_id: m for m in self.rooms.rooms_of(principal.user_id)}
+        return self._summaries(memberships)
+
+    def rooms_page(
+        self, principal: Principal, cursor: str | None = None, limit: int | None = None
+    ) -> RoomsPage:
+        """One page of the caller's rooms in room id order, unread counts for this page only."""
+        size = rules.clean_page_size(limit, self.limits)
+        after = decode_rooms_cursor(cursor, principal.user_id) if cursor else None
+        found = self.rooms.rooms_page(principal.user_id, after, size + 1)
+        page = found[:size]
+        summaries = self._summaries({m.room_id: m for m in page})
+        summaries.sort(key=lambda s: s.room.room_id)
+        more = len(found) > size
+        next_cursor = encode_rooms_cursor(principal.user_id, page[-1].room_id) if more else None
+        return RoomsPage(rooms=tuple(summaries), next_cursor=next_cursor)
+
+    def _summaries(self, memberships: dict[str, Membership]) -> list[RoomSummary]:
         rooms = self.rooms.get_many(list(memberships))
         summaries = [
             RoomSummary(
@@ -346,12 +461,110 @@ class ChatService:
 
     def mark_read(self, principal: Principal, room_id: str, message_id: str) -> None:
         room = self._room(room_id)
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         # Only a message of this room (deleted or not) can be read; an id from the future would
         # hide every later message's unread count for good.
         if self.messages.get(room.room_id, _check_message_id(message_id)) is None:
             raise NotFound("no such message")
         self.rooms.mark_read(room.room_id, principal.user_id, message_id)
+
+    # --- consent: pending invites and blocks (issue 13, M1) ----------------------------------
+
+    def _require_room_slot(self, user_id: str) -> None:
+        """Refuse when the user already holds limits.max_rooms_per_user rooms and invites."""
+        cap = self.limits.max_rooms_per_user
+        now_s = self.clock.now_ms() // 1000
+        if self.rooms.count_rooms_and_invites(user_id, now_s, cap) >= cap:
+            raise Conflict(
+                f"at most {cap} rooms and pending invites per user: leave a room or "
+                "decline an invite first"
+            )
+
+    def _offer_invite(self, principal: Principal, room: Room, user_id: str, quiet: bool) -> Invite:
+        """Store a pending invite and tell the invitee's live connections.
+
+        Blocked inviters get the same answer as anyone else and nothing is stored. A full
+        invitee (room cap) refuses the invite with `conflict`, or skips it quietly when
+        inviting a whole list at room creation.
+        """
+        now = self.clock.now_ms()
+        invite = Invite(
+            room_id=room.room_id,
+            user_id=user_id,
+            invited_by=principal.user_id,
+            inviter_name=principal.username,
+            room_name=room.name,
+            room_kind=room.kind,
+            invited_at=now,
+            expires_at=now // 1000 + self.limits.invite_ttl_seconds,
+        )
+        if self.rooms.is_blocked(principal.user_id, by_user_id=user_id):
+            return invite
+        pending = self.rooms.invite(room.room_id, user_id, now // 1000)
+        if pending is not None:
+            return pending
+        try:
+            self._require_room_slot(user_id)
+        except Conflict:
+            if quiet:
+                return invite
+            raise Conflict("that user cannot take more rooms or invites") from None
+        if self.rooms.add_invite(invite):
+            targets = [
+                c.connection_id for c in self.connections.connections_of_user(user_id, now // 1000)
+            ]
+            if targets:
+                self.notifier.send(targets, InviteReceived(invite))
+        return invite
+
+    def invites(self, principal: Principal) -> list[Invite]:
+        """The caller's pending invites, oldest first."""
+        found = self.rooms.invites_of(principal.user_id, self.clock.now_ms() // 1000)
+        return sorted(found, key=lambda i: (i.invited_at, i.room_id))
+
+    def _pending(self, principal: Principal, room_id: str) -> Invite:
+        invite = self.rooms.invite(
+            _check_id(room_id, "roomId"), principal.user_id, self.clock.now_ms() // 1000
+        )
+        if invite is None:
+            raise NotFound("no such invite")
+        return invite
+
+    def accept_invite(self, principal: Principal, room_id: str) -> Membership:
+        """Become a member of the room one is invited to (the invite already held a slot)."""
+        invite = self._pending(principal, room_id)
+        room = self.rooms.get(invite.room_id)
+        if room is None:
+            self.rooms.remove_invite(invite.room_id, principal.user_id)
+            raise NotFound("no such invite")
+        existing = self.rooms.member(room.room_id, principal.user_id)
+        if existing is not None:
+            self.rooms.remove_invite(room.room_id, principal.user_id)
+            return existing
+        self.ensure_user(principal)
+        membership = Membership(room.room_id, principal.user_id, Role.MEMBER, self.clock.now_ms())
+        if not self.rooms.accept_invite(invite, membership):
+            raise NotFound("no such invite")
+        self._broadcast(room.room_id, MemberJoined(membership))
+        return membership
+
+    def decline_invite(self, principal: Principal, room_id: str) -> None:
+        invite = self._pending(principal, room_id)
+        self.rooms.remove_invite(invite.room_id, principal.user_id)
+
+    def block_inviter(self, principal: Principal, room_id: str) -> str:
+        """Decline an invite and drop, silently and for good, every invite from its sender
+        (their other pending invites to the caller included). Returns the blocked user id."""
+        invite = self._pending(principal, room_id)
+        self.rooms.block(principal.user_id, invite.invited_by, self.clock.now_ms())
+        for other in self.rooms.invites_of(principal.user_id, self.clock.now_ms() // 1000):
+            if other.invited_by == invite.invited_by:
+                self.rooms.remove_invite(other.room_id, principal.user_id)
+        self.rooms.remove_invite(invite.room_id, principal.user_id)
+        return invite.invited_by
+
+    def unblock(self, principal: Principal, user_id: str) -> None:
+        self.rooms.unblock(principal.user_id, _check_id(user_id, "userId"))
 
     # --- live subscriptions -------------------------------------------------------------------
 
@@ -361,12 +574,33 @@ class ChatService:
         """Follow rooms' live events on one connection; all or nothing."""
         if not room_ids or len(room_ids) > 100:
             raise InvalidInput("roomIds must list 1..100 rooms")
-        rooms = [self._readable_room(principal, room_id)[0] for room_id in dict.fromkeys(room_ids)]
+        unique = list(dict.fromkeys(_check_id(room_id, "roomId") for room_id in room_ids))
+        # Two batch reads for up to 100 rooms (rooms, then the caller's memberships of them).
+        found = {room.room_id: room for room in self.rooms.get_many(unique)}
+        mine = {m.room_id: m for m in self.rooms.memberships_in(principal.user_id, unique)}
+        readable: list[tuple[Room, Membership | None]] = []
+        for room_id in unique:
+            room = found.get(room_id)
+            if room is None:
+                raise NotFound(rules.NO_SUCH_ROOM)
+            rules.require_read(room, mine.get(room_id))
+            readable.append((room, mine.get(room_id)))
+        rooms = [room for room, _ in readable]
         expires_at = self.clock.now_ms() // 1000 + self.limits.connection_ttl_seconds
-        for room in rooms:
-            self.connections.subscribe(
-                Subscription(connection_id, room.room_id, principal.user_id, expires_at)
-            )
+        self.connections.subscribe_many(
+            [Subscription(connection_id, r.room_id, principal.user_id, expires_at) for r in rooms]
+        )
+        # Presence is announced where the user follows a room they are a member of: bounded by
+        # this frame's 100 rooms, whatever the number of rooms the user is in.
+        member_of = [room.room_id for room, membership in readable if membership is not None]
+        closed = frozenset(
+            room.room_id
+            for room, membership in readable
+            if membership is not None and room.kind is not RoomKind.PUBLIC
+        )
+        self._announce_presence(
+            principal.user_id, principal.username, True, None, member_of, closed
+        )
         return [room.room_id for room in rooms]
 
     def unsubscribe(
@@ -396,7 +630,7 @@ class ChatService:
         """
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         if not client_id or len(client_id) > _MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{_MAX_CLIENT_ID} printable characters")
         if attachments:
@@ -454,7 +688,7 @@ class ChatService:
     ) -> Message:
         """Only the author edits, and only while still a member and not deleted."""
         room = self._room(room_id)
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         message = self._message(room.room_id, message_id)
         rules.require_author(message, principal.user_id)
         clean_text = rules.clean_text(text, self.limits)
@@ -468,7 +702,9 @@ class ChatService:
     def delete_message(self, principal: Principal, room_id: str, message_id: str) -> Message:
         """The author or a room owner deletes; the slot stays in history (soft delete)."""
         room = self._room(room_id)
-        membership = rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        membership = rules.require_member_of(
+            room, self.rooms.member(room.room_id, principal.user_id)
+        )
         message = self.messages.get(room.room_id, _check_message_id(message_id))
         if message is None:
             raise NotFound("no such message")
@@ -486,7 +722,7 @@ class ChatService:
         """
         self._limit(principal.user_id, Action.REACTION)
         room = self._room(room_id)
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         clean_emoji = rules.clean_emoji(emoji)
         message = self._message(room.room_id, message_id)
         on = principal.user_id not in message.reactions.get(clean_emoji, frozenset())
@@ -526,7 +762,7 @@ class ChatService:
         """Tell the room's other connections the caller is typing. Never stored."""
         self._limit(principal.user_id, Action.TYPING)
         room = self._room(room_id)
-        rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         event = Typing(room.room_id, principal.user_id, principal.username)
         self._broadcast(room.room_id, event, exclude=connection_id)
 
@@ -551,7 +787,15 @@ class ChatService:
         user = self.users.get(_check_id(user_id, "userId"))
         if user is None:
             raise NotFound("no such user")
+        if user.last_seen is not None and not self._share_a_room(principal.user_id, user_id):
+            user = attrs.evolve(user, last_seen=None)
         return user
+
+    def _share_a_room(self, user_a: str, user_b: str) -> bool:
+        """Whether two users are members of one room (bounded: each is in at most
+        limits.max_rooms_per_user rooms)."""
+        rooms_a = {m.room_id for m in self.rooms.rooms_of(user_a)}
+        return any(m.room_id in rooms_a for m in self.rooms.rooms_of(user_b))
 
     def update_profile(
         self, principal: Principal, display_name: str | None = None, avatar_key: str | None = None
@@ -593,7 +837,7 @@ class ChatService:
             if room_id is None:
                 raise InvalidInput("roomId is required for an attachment")
             room = self._room(room_id)
-            rules.require_member(self.rooms.member(room.room_id, principal.user_id))
+            rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
             allowed, max_bytes = self.limits.upload_content_types, self.limits.max_upload_bytes
             key = f"rooms/{room.room_id}/{principal.user_id}/{self.ids.new_id(now)}/{name}"
         if content_type not in allowed:

@@ -90,6 +90,8 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
 # subscription (conn) CONN#{conn_id}        SUB#{room_id}
 # subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
 # per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
+# pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
+# block               USER#{user_id}        BLOCK#{blocked user}
 
 PROFILE = "PROFILE"
 META = "META"
@@ -98,6 +100,9 @@ MSG_PREFIX = "MSG#"
 MEMBER_PREFIX = "MEMBER#"
 SUB_PREFIX = "SUB#"
 CONN_PREFIX = "CONN#"
+INVITE_PREFIX = "INVITE#"
+BLOCK_PREFIX = "BLOCK#"
+ROOM_PREFIX = "ROOM#"
 
 
 def user_pk(user_id: str) -> str:
@@ -168,3 +173,15 @@ def user_item(user: User) -> dict[str, Any]:
 def username_claim_item(username: str, user_id: str) -> dict[str, Any]:
     """The item that makes a username (case folded) point to one user id."""
     return {"PK": username_pk(username), "SK": USERNAME_SK, "user_id": user_id}
+
+
+def invite_sk(user_id: str) -> str:
+    return f"{INVITE_PREFIX}{user_id}"
+
+
+def invite_gsi_sk(room_id: str) -> str:
+    return f"{INVITE_PREFIX}{room_id}"
+
+
+def block_sk(blocked_user_id: str) -> str:
+    return f"{BLOCK_PREFIX}{blocked_user_id}"

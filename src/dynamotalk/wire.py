@@ -25,10 +25,12 @@ from dynamotalk.domain.identities import author_kind
 from dynamotalk.domain.models import (
     Attachment,
     HistoryPage,
+    Invite,
     Membership,
     Message,
     PresenceEntry,
     Room,
+    RoomsPage,
     RoomSummary,
     SyncResult,
     UploadForm,
@@ -254,6 +256,7 @@ def _strict_tuple(converter: cattrs.Converter) -> Any:
 _INBOUND: tuple[Any, ...] = (AttachmentRef, *COMMANDS.values(), CreateRoom, AddMember)
 _INBOUND += (OpenDirect, UpdateProfile, RequestUpload, MarkReadBody)
 _OUTBOUND: tuple[Any, ...] = (Room, Membership, Attachment, User, PresenceEntry, UploadForm)
+_OUTBOUND += (Invite,)
 
 
 def make_converter() -> cattrs.Converter:
@@ -490,6 +493,15 @@ def room_summary_json(summary: RoomSummary) -> dict[str, Any]:
     return _room_summary_json(summary)
 
 
+def invite_json(invite: Invite) -> dict[str, Any]:
+    data: dict[str, Any] = CONVERTER.unstructure(invite)
+    return data
+
+
+def rooms_page_json(page: RoomsPage) -> dict[str, Any]:
+    return {"rooms": [_room_summary_json(r) for r in page.rooms], "nextCursor": page.next_cursor}
+
+
 def user_json(user: User) -> dict[str, Any]:
     data: dict[str, Any] = CONVERTER.unstructure(user)
     return data
@@ -557,6 +569,12 @@ def event_json(event: ev.Event) -> dict[str, Any]:
             }
         case ev.MemberLeft(room_id=room_id, user_id=user_id):
             body = {"type": "member.left", "roomId": room_id, "userId": user_id}
+        case ev.InviteReceived(invite=invite):
+            body = {
+                "type": "invite.received",
+                "roomId": invite.room_id,
+                "invite": invite_json(invite),
+            }
     return {"v": VERSION, **body}
 
 

@@ -77,6 +77,7 @@ ALLOWED: dict[str, list[Call]] = {
         op("PutItem"),
         op("UpdateItem"),
         batch("BatchWriteItem"),
+        batch("BatchGetItem"),  # subscribe: its rooms and the caller's memberships
         s3("HeadObject", "rooms/r/u/01J/cat.png"),
         POST,
         SEND_JOB,
@@ -86,6 +87,7 @@ ALLOWED: dict[str, list[Call]] = {
         query(),
         query(GSI1.name),
         transact("Put"),
+        transact("Delete", "Put"),  # accepting an invite
         op("UpdateItem"),
         op("DeleteItem"),
         batch("BatchGetItem"),
@@ -118,7 +120,6 @@ DENIED: dict[str, list[Call]] = {
         query(GSI1.name),  # history and sync query the table, never the index
         op("DeleteItem"),
         transact("Put", "ConditionCheck"),
-        batch("BatchGetItem"),
         s3("HeadObject", "avatars/u/01J/me.png"),
         s3("PutObject", "rooms/r/u/01J/cat.png"),
         ("execute-api", "DeleteConnection", {"ConnectionId": "abc="}),

@@ -91,12 +91,12 @@ def test_an_assistant_lists_posts_reads_and_is_refused(stack_url: str) -> None:
 
             refused = await client.call_tool("read_history", {"room_id": secret})
             assert refused.is_error
-            assert "forbidden" in text_of(refused)
+            assert "not_found" in text_of(refused)
             refused_post = await client.call_tool(
                 "post_message", {"room_id": secret, "text": "let me in"}
             )
             assert refused_post.is_error
-            assert "forbidden" in text_of(refused_post)
+            assert "not_found" in text_of(refused_post)
 
             direct = await client.call_tool("open_direct", {"username": human.name})
             assert not direct.is_error

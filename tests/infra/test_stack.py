@@ -47,6 +47,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "execute-api:ManageConnections",
     },
     "ws_default": {
+        "dynamodb:BatchGetItem",  # subscribe: its rooms and the caller's memberships
         "dynamodb:GetItem",
         "dynamodb:Query",
         "dynamodb:PutItem",

@@ -1,6 +1,10 @@
 """R4 authorization through the real handlers: every WebSocket action and HTTP route, for a
 stranger, a member, the author, the owner and an outsider to a direct room. Every disallowed
-cell is refused with `forbidden` and the refusal leaks nothing (no message text, no members)."""
+cell is refused and the refusal leaks nothing (no message text, no members).
+
+The refusal's code is DERIVED from one rule (issue 13, privacy): someone who may not see the
+room (a stranger to a private or direct room) gets 404 `not_found` with exactly the body a room
+that does not exist gets; a member who sees it but lacks the role gets 403 `forbidden`."""
 
 from __future__ import annotations
 
@@ -107,6 +111,23 @@ CELLS: dict[str, Cell] = {
     "POST leave": http("POST /rooms/{roomId}/leave", ROOM),
 }
 # Who may do what in a private room (the direct-room outsider and the stranger: nothing).
+IN_ROOM = {"member", "author", "owner"}
+MISSING_ROOM = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+
+
+def expected_refusal(actor: str) -> int:
+    """The one rule: the room is hidden from non-members (private), visible to members."""
+    return 403 if actor in IN_ROOM else 404
+
+
+def assert_same_as_missing(stack: Stack, actor: dict[str, Any], cell: str, world: Any) -> Any:
+    """A hidden room's refusal is word for word that of a room that does not exist."""
+    status, reply = CELLS[cell](stack, actor, world)
+    _, missing = CELLS[cell](stack, actor, {**world, "room": MISSING_ROOM})
+    assert (status, reply) == (404, missing), (cell, reply, missing)
+    return reply
+
+
 ALLOWED = {
     # The DELETE cell removes the member: for the member themself that is leaving, allowed.
     "member": set(CELLS) - {"ws editMessage", "ws deleteMessage", "POST members"},
@@ -134,6 +155,8 @@ def private_room(stack: Stack, people: dict[str, dict[str, Any]]) -> dict[str, A
         body={"name": "matrix", "kind": "private", "members": members},
     )
     room = created["room"]["roomId"]
+    for invitee in ("author", "member"):  # invites are pending until accepted
+        stack.http(people[invitee], "POST /invites/{roomId}/accept", {"roomId": room})
     posted = stack.send(
         people["author"],
         people["author"]["connection"],
@@ -158,7 +181,9 @@ def test_private_room_matrix(
     if cell in ALLOWED[actor]:
         assert status < 400, (cell, actor, reply)
     else:
-        assert status == 403, (cell, actor, reply)
+        assert status == expected_refusal(actor), (cell, actor, reply)
+        if status == 404:
+            assert_same_as_missing(lambda_stack, people[actor], cell, world)
         text = str(reply)
         assert SECRET not in text
         assert people["member"]["id"] not in text
@@ -184,8 +209,7 @@ def test_direct_room_outsider_is_refused_everything(
         "member_id": author["id"],
         "author_id": author["id"],
     }
-    status, reply = CELLS[cell](lambda_stack, people["stranger"], world)
-    assert status == 403, (cell, reply)
+    reply = assert_same_as_missing(lambda_stack, people["stranger"], cell, world)
     assert SECRET not in str(reply)
     assert author["id"] not in str(reply)
 

@@ -1,7 +1,11 @@
-"""Authorization matrix: every use case x actor; forbidden cells raise Forbidden, others succeed.
+"""Authorization matrix: every use case x actor; refused cells raise, others succeed.
 
 Actors: the room owner, a plain member, the author of the target message (a member), a
 non-member, and a stranger to a direct room. Room kinds: public, private, direct.
+
+Which refusal is DERIVED from one rule (issue 13, privacy): an actor who may not see the room
+(not public, not a member) gets `not_found` with exactly the text of a room that does not
+exist; an actor who sees it but lacks the role gets `forbidden`.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from typing import Any
 
 import pytest
 
-from dynamotalk.domain.errors import Forbidden
+from dynamotalk.domain.errors import ChatError, NotFound
 from dynamotalk.domain.models import Principal, RoomKind
+from dynamotalk.domain.rules import NO_SUCH_ROOM
 from tests.unit.world import ALICE, BOB, CAROL, MALLORY, World, make_world
 
 OWNER, AUTHOR, MEMBER, OUTSIDER = ALICE, BOB, CAROL, MALLORY
@@ -26,6 +31,8 @@ def setup(kind: RoomKind) -> tuple[World, str, str]:
         room_id = s.open_direct(OWNER, AUTHOR.user_id).room_id
     else:
         room_id = s.create_room(OWNER, "Room", kind, [AUTHOR.user_id, MEMBER.user_id]).room_id
+        for invitee in (AUTHOR, MEMBER):
+            s.accept_invite(invitee, room_id)
     message = s.post_message(AUTHOR, room_id, "the message", "k0")
     for principal in (OWNER, AUTHOR, MEMBER, OUTSIDER):
         s.connect(f"c-{principal.username}", principal)
@@ -57,10 +64,11 @@ ACTIONS: dict[str, Action] = {
 }
 
 ACTORS = {"owner": OWNER, "author": AUTHOR, "member": MEMBER, "outsider": OUTSIDER}
-READ = {"history", "sync", "members", "presence", "get_room", "subscribe"}
-WRITE = {"post", "typing", "react", "mark_read", "upload"}
+READ = {"history", "sync", "members", "get_room", "subscribe"}
+# Presence (online, lastSeen) is for people who share the room: members only, public or not.
+WRITE = {"post", "typing", "react", "mark_read", "upload", "presence"}
 
-# Who may do what, per room kind. Anything not listed must be refused with `forbidden`.
+# Who may do what, per room kind. Anything not listed is refused (see visible()).
 ALLOWED: dict[RoomKind, dict[str, set[str]]] = {
     RoomKind.PUBLIC: {
         **{a: {"owner", "author", "member", "outsider"} for a in READ},
@@ -101,6 +109,18 @@ CELLS = [
 ]
 
 
+IN_ROOM = {
+    RoomKind.PUBLIC: {"owner", "author", "member"},
+    RoomKind.PRIVATE: {"owner", "author", "member"},
+    RoomKind.DIRECT: {"owner", "author"},
+}
+
+
+def visible(kind: RoomKind, actor: str) -> bool:
+    """The one rule: public rooms are visible to everyone, the others to their members."""
+    return kind is RoomKind.PUBLIC or actor in IN_ROOM[kind]
+
+
 @pytest.mark.parametrize(("kind", "action", "actor"), CELLS)
 def test_authorization_matrix(kind: RoomKind, action: str, actor: str) -> None:
     world, room_id, message_id = setup(kind)
@@ -108,12 +128,19 @@ def test_authorization_matrix(kind: RoomKind, action: str, actor: str) -> None:
     run = ACTIONS[action]
     if actor in ALLOWED[kind][action]:
         run(world, ACTORS[actor], room_id, message_id)
+        return
+    with pytest.raises(ChatError) as refused:
+        run(world, ACTORS[actor], room_id, message_id)
+    if visible(kind, actor):
+        assert refused.value.code == "forbidden", refused.value.message
     else:
-        with pytest.raises(Forbidden) as refused:
-            run(world, ACTORS[actor], room_id, message_id)
-        assert refused.value.code == "forbidden"
-        # A refusal tells nothing about the room's content.
-        assert "the message" not in refused.value.message
+        assert refused.value.code == "not_found", refused.value.message
+        # Word for word what a room that does not exist answers.
+        with pytest.raises(NotFound) as missing:
+            run(world, ACTORS[actor], "01ARZ3NDEKTSV4RRFFQ69G5FAV", message_id)
+        assert refused.value.message == missing.value.message == NO_SUCH_ROOM
+    # A refusal tells nothing about the room's content.
+    assert "the message" not in refused.value.message
 
 
 def test_matrix_covers_every_public_use_case() -> None:

@@ -42,6 +42,7 @@ def bot_world() -> tuple[World, Jobs, str]:
     world.service.bot_jobs = jobs
     world.service.ensure_user(BOT)
     room = world.service.create_room(ALICE, "with bot", RoomKind.PUBLIC, [BOT.user_id, BOB.user_id])
+    world.service.accept_invite(BOB, room.room_id)  # the bot joins at once, people accept
     return world, jobs, room.room_id
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from dynamotalk import wire
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.errors import ChatError, Forbidden
-from dynamotalk.domain.models import Attachment, Membership, Message, Role
+from dynamotalk.domain.models import Attachment, Invite, Membership, Message, Role, RoomKind
 from dynamotalk.routes import WS_ACTIONS
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
@@ -30,7 +30,7 @@ def test_the_doc_shows_every_action_event_and_body() -> None:
     types = {f["type"] for f in OUTBOUND}
     assert types >= {"ack", "error", "message.posted", "message.edited", "message.deleted"}
     assert types >= {"reaction.changed", "typing", "presence.changed"}
-    assert types >= {"member.joined", "member.left"}
+    assert types >= {"member.joined", "member.left", "invite.received"}
     assert {tag for tag, _ in BODIES} == {
         "CreateRoom",
         "AddMember",
@@ -125,6 +125,20 @@ def rebuild(example: dict[str, Any]) -> bytes:
             )
         case "member.left":
             event = ev.MemberLeft(room, example["userId"])
+        case "invite.received":
+            i = example["invite"]
+            event = ev.InviteReceived(
+                Invite(
+                    i["roomId"],
+                    i["userId"],
+                    i["invitedBy"],
+                    i["inviterName"],
+                    i["roomName"],
+                    RoomKind(i["roomKind"]),
+                    i["invitedAt"],
+                    i["expiresAt"],
+                )
+            )
         case _:
             raise AssertionError(kind)
     return wire.encode_event(event)

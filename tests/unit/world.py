@@ -65,4 +65,5 @@ def public_room(world: World) -> str:
 @pytest.fixture
 def private_room(world: World) -> str:
     room = world.service.create_room(ALICE, "Secret", RoomKind.PRIVATE, [BOB.user_id])
+    world.service.accept_invite(BOB, room.room_id)  # an invite is pending until accepted
     return room.room_id

@@ -21,6 +21,7 @@ from dynamotalk.domain.errors import NotFound, RateLimited, TooLarge
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
+    Invite,
     Membership,
     Message,
     Role,
@@ -658,6 +659,199 @@ class DynamoRoomStore:
             if _code(error) != "ConditionalCheckFailedException":
                 raise self._table._translate(error) from error
 
+    # --- bounded membership and consent (issue 13) ---
+
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        keys = [(t.room_pk(room_id), t.member_sk(user_id)) for room_id in room_ids]
+        return [_membership(item) for item in self._table.batch_get(keys)]
+
+    def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
+        request: dict[str, Any] = {
+            "IndexName": t.GSI1.name,
+            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": t.user_pk(user_id)},
+                ":prefix": {"S": t.ROOM_PREFIX},
+            },
+        }
+        if after_room_id is not None:
+            # The index key of the last membership of the previous page (index and table keys).
+            request["ExclusiveStartKey"] = {
+                "GSI1PK": {"S": t.user_pk(user_id)},
+                "GSI1SK": {"S": t.room_pk(after_room_id)},
+                **_key(t.room_pk(after_room_id), t.member_sk(user_id)),
+            }
+        return [_membership(item) for item in self._table.query(limit=limit, **request)]
+
+    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        rooms = self._table.count(
+            cap,
+            IndexName=t.GSI1.name,
+            KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": t.user_pk(user_id)},
+                ":prefix": {"S": t.ROOM_PREFIX},
+            },
+        )
+        if rooms >= cap:
+            return cap
+        invites = self._table.count(
+            cap - rooms,
+            IndexName=t.GSI1.name,
+            KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            FilterExpression="expires_at > :now",
+            ExpressionAttributeValues={
+                ":pk": {"S": t.user_pk(user_id)},
+                ":prefix": {"S": t.INVITE_PREFIX},
+                ":now": {"N": str(now_s)},
+            },
+        )
+        return min(cap, rooms + invites)
+
+    def set_role(self, room_id: str, user_id: str, role: Role) -> None:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=_key(t.room_pk(room_id), t.member_sk(user_id)),
+                UpdateExpression="SET #role = :role",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#role": "role"},
+                ExpressionAttributeValues={":role": {"S": role.value}},
+            )
+        except ClientError as error:
+            if _code(error) != "ConditionalCheckFailedException":
+                raise self._table._translate(error) from error
+
+    def add_invite(self, invite: Invite) -> bool:
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=_dump(_invite_item(invite)),
+                # A pending invite stays as it is; an expired one (TTL not yet run) is replaced.
+                ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": {"N": str(invite.invited_at // 1000)}},
+            )
+        except ClientError as error:
+            if _code(error) == "ConditionalCheckFailedException":
+                return False
+            raise self._table._translate(error) from error
+        return True
+
+    def invite(self, room_id: str, user_id: str, now_s: int) -> Invite | None:
+        item = self._table.get(t.room_pk(room_id), t.invite_sk(user_id))
+        if item is None or int(item["expires_at"]) <= now_s:
+            return None
+        return _invite(item)
+
+    def invites_of(self, user_id: str, now_s: int) -> list[Invite]:
+        items = self._table.query(
+            IndexName=t.GSI1.name,
+            KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": t.user_pk(user_id)},
+                ":prefix": {"S": t.INVITE_PREFIX},
+            },
+        )
+        return [_invite(i) for i in items if int(i["expires_at"]) > now_s]
+
+    def invites_to(self, room_id: str, now_s: int) -> list[Invite]:
+        items = self._table.query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": t.room_pk(room_id)},
+                ":prefix": {"S": t.INVITE_PREFIX},
+            },
+        )
+        return [_invite(i) for i in items if int(i["expires_at"]) > now_s]
+
+    def remove_invite(self, room_id: str, user_id: str) -> bool:
+        try:
+            reply = self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(t.room_pk(room_id), t.invite_sk(user_id)),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            raise self._table._translate(error) from error
+        return bool(reply.get("Attributes"))
+
+    def accept_invite(self, invite: Invite, membership: Membership) -> bool:
+        request: list[TransactWriteItemTypeDef] = [
+            {
+                "Delete": {
+                    "TableName": self.table_name,
+                    "Key": _key(t.room_pk(invite.room_id), t.invite_sk(invite.user_id)),
+                    "ConditionExpression": "attribute_exists(PK)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _dump(_membership_item(membership)),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=request)
+        except ClientError as error:
+            if _code(error) == "TransactionCanceledException":
+                if "ConditionalCheckFailed" in _reasons(error):
+                    return False
+                raise _throttled(error) from error
+            raise self._table._translate(error) from error
+        return True
+
+    def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
+        item = {"PK": t.user_pk(user_id), "SK": t.block_sk(blocked_user_id), "blocked_at": at}
+        try:
+            self.client.put_item(TableName=self.table_name, Item=_dump(item))
+        except ClientError as error:
+            raise self._table._translate(error) from error
+
+    def unblock(self, user_id: str, blocked_user_id: str) -> None:
+        try:
+            self.client.delete_item(
+                TableName=self.table_name,
+                Key=_key(t.user_pk(user_id), t.block_sk(blocked_user_id)),
+            )
+        except ClientError as error:
+            raise self._table._translate(error) from error
+
+    def is_blocked(self, user_id: str, by_user_id: str) -> bool:
+        return self._table.get(t.user_pk(by_user_id), t.block_sk(user_id)) is not None
+
+
+def _invite_item(invite: Invite) -> Item:
+    return {
+        "PK": t.room_pk(invite.room_id),
+        "SK": t.invite_sk(invite.user_id),
+        "GSI1PK": t.user_pk(invite.user_id),
+        "GSI1SK": t.invite_gsi_sk(invite.room_id),
+        "kind": "invite",
+        "room_id": invite.room_id,
+        "user_id": invite.user_id,
+        "invited_by": invite.invited_by,
+        "inviter_name": invite.inviter_name,
+        "room_name": invite.room_name,
+        "room_kind": invite.room_kind.value,
+        "invited_at": invite.invited_at,
+        "expires_at": invite.expires_at,
+    }
+
+
+def _invite(item: Item) -> Invite:
+    return Invite(
+        room_id=str(item["room_id"]),
+        user_id=str(item["user_id"]),
+        invited_by=str(item["invited_by"]),
+        inviter_name=str(item["inviter_name"]),
+        room_name=str(item["room_name"]),
+        room_kind=RoomKind(item["room_kind"]),
+        invited_at=int(item["invited_at"]),
+        expires_at=int(item["expires_at"]),
+    )
+
 
 # --- users ----------------------------------------------------------------------------------
 
@@ -819,28 +1013,34 @@ class DynamoConnectionRegistry:
         self._table.batch_write(deletes)
 
     def subscribe(self, subscription: Subscription) -> None:
+        self.subscribe_many([subscription])
+
+    def subscribe_many(self, subscriptions: Sequence[Subscription]) -> None:
         # The room-side mirror is what every fan-out reads: keep it to the keys, the user and
         # the TTL (connection and room ids are in its keys) so a room's Query stays small.
         self._table.batch_write(
-            [
-                self._table.put(
-                    {
-                        "PK": t.connection_pk(subscription.connection_id),
-                        "SK": f"{t.SUB_PREFIX}{subscription.room_id}",
-                        "room_id": subscription.room_id,
-                        "expires_at": subscription.expires_at,
-                    }
-                ),
-                self._table.put(
-                    {
-                        "PK": t.room_connections_pk(subscription.room_id),
-                        "SK": t.connection_pk(subscription.connection_id),
-                        "u": subscription.user_id,
-                        "expires_at": subscription.expires_at,
-                    }
-                ),
-            ]
+            [put for subscription in subscriptions for put in self._subscription_puts(subscription)]
         )
+
+    def _subscription_puts(self, subscription: Subscription) -> list[dict[str, Any]]:
+        return [
+            self._table.put(
+                {
+                    "PK": t.connection_pk(subscription.connection_id),
+                    "SK": f"{t.SUB_PREFIX}{subscription.room_id}",
+                    "room_id": subscription.room_id,
+                    "expires_at": subscription.expires_at,
+                }
+            ),
+            self._table.put(
+                {
+                    "PK": t.room_connections_pk(subscription.room_id),
+                    "SK": t.connection_pk(subscription.connection_id),
+                    "u": subscription.user_id,
+                    "expires_at": subscription.expires_at,
+                }
+            ),
+        ]
 
     def unsubscribe(self, connection_id: str, room_id: str) -> None:
         self._table.batch_write(

@@ -17,9 +17,11 @@ from dynamotalk.domain.events import Event
 from dynamotalk.domain.ids import encode_ulid
 from dynamotalk.domain.models import (
     Connection,
+    Invite,
     Membership,
     Message,
     Principal,
+    Role,
     Room,
     RoomKind,
     SendReport,
@@ -123,6 +125,10 @@ class MemoryMessageStore:
 class MemoryRoomStore:
     _rooms: dict[str, Room] = attrs.Factory(dict)
     _members: dict[str, dict[str, Membership]] = attrs.Factory(dict)
+    _invites: dict[tuple[str, str], Invite] = attrs.Factory(dict)
+    """(room id, invitee) -> pending invite."""
+    _blocks: set[tuple[str, str]] = attrs.Factory(set)
+    """(user, blocked user)."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
 
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
@@ -179,6 +185,72 @@ class MemoryRoomStore:
                 return
             if current.last_read_id is None or current.last_read_id < message_id:
                 members[user_id] = attrs.evolve(current, last_read_id=message_id)
+
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        with self._lock:
+            found = [self._members.get(r, {}).get(user_id) for r in dict.fromkeys(room_ids)]
+        return [m for m in found if m is not None]
+
+    def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
+        found = [
+            m for m in self.rooms_of(user_id) if after_room_id is None or m.room_id > after_room_id
+        ]
+        return found[:limit]
+
+    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        return min(cap, len(self.rooms_of(user_id)) + len(self.invites_of(user_id, now_s)))
+
+    def set_role(self, room_id: str, user_id: str, role: Role) -> None:
+        with self._lock:
+            members = self._members.get(room_id, {})
+            if user_id in members:
+                members[user_id] = attrs.evolve(members[user_id], role=role)
+
+    def add_invite(self, invite: Invite) -> bool:
+        with self._lock:
+            key = (invite.room_id, invite.user_id)
+            if key in self._invites and self._invites[key].expires_at > invite.invited_at // 1000:
+                return False
+            self._invites[key] = invite
+            return True
+
+    def invite(self, room_id: str, user_id: str, now_s: int) -> Invite | None:
+        with self._lock:
+            found = self._invites.get((room_id, user_id))
+        return found if found is not None and found.expires_at > now_s else None
+
+    def invites_of(self, user_id: str, now_s: int) -> list[Invite]:
+        with self._lock:
+            found = [i for i in self._invites.values() if i.user_id == user_id]
+        return sorted((i for i in found if i.expires_at > now_s), key=lambda i: i.room_id)
+
+    def invites_to(self, room_id: str, now_s: int) -> list[Invite]:
+        with self._lock:
+            found = [i for i in self._invites.values() if i.room_id == room_id]
+        return sorted((i for i in found if i.expires_at > now_s), key=lambda i: i.user_id)
+
+    def remove_invite(self, room_id: str, user_id: str) -> bool:
+        with self._lock:
+            return self._invites.pop((room_id, user_id), None) is not None
+
+    def accept_invite(self, invite: Invite, membership: Membership) -> bool:
+        with self._lock:
+            if self._invites.pop((invite.room_id, invite.user_id), None) is None:
+                return False
+            self._members.setdefault(membership.room_id, {})[membership.user_id] = membership
+            return True
+
+    def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
+        with self._lock:
+            self._blocks.add((user_id, blocked_user_id))
+
+    def unblock(self, user_id: str, blocked_user_id: str) -> None:
+        with self._lock:
+            self._blocks.discard((user_id, blocked_user_id))
+
+    def is_blocked(self, user_id: str, by_user_id: str) -> bool:
+        with self._lock:
+            return (by_user_id, user_id) in self._blocks
 
 
 @attrs.define
@@ -247,6 +319,10 @@ class MemoryConnectionRegistry:
         with self._lock:
             room = self._subscriptions.setdefault(subscription.room_id, {})
             room[subscription.connection_id] = subscription
+
+    def subscribe_many(self, subscriptions: Sequence[Subscription]) -> None:
+        for subscription in subscriptions:
+            self.subscribe(subscription)
 
     def unsubscribe(self, connection_id: str, room_id: str) -> None:
         with self._lock:

@@ -37,3 +37,28 @@ def decode_cursor(cursor: str, room_id: str) -> str:
     if cursor_room != room_id:
         raise InvalidInput("cursor belongs to another room")
     return message_id
+
+
+_ROOMS_VERSION = "r1"
+
+
+def encode_rooms_cursor(user_id: str, room_id: str) -> str:
+    """A cursor into one user's room list: the last room id of the page it follows."""
+    raw = f"{_ROOMS_VERSION}|{user_id}|{room_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_rooms_cursor(cursor: str, user_id: str) -> str:
+    """The room id to page after; refuses a cursor issued to another user or that won't decode."""
+    if len(cursor) > 512:
+        raise InvalidInput("cursor is not valid")
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode()
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidInput("cursor is not valid") from None
+    version, _, rest = raw.partition("|")
+    owner, _, room_id = rest.rpartition("|")
+    if version != _ROOMS_VERSION or owner != user_id or not room_id or not room_id.isprintable():
+        raise InvalidInput("cursor is not valid")
+    return room_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain.models import Membership, Message
+from dynamotalk.domain.models import Invite, Membership, Message
 
 
 @attrs.frozen
@@ -57,6 +57,13 @@ class MemberLeft:
     user_id: str
 
 
+@attrs.frozen
+class InviteReceived:
+    """Sent to the invitee's own connections only (never to the room)."""
+
+    invite: Invite
+
+
 Event = (
     MessagePosted
     | MessageEdited
@@ -66,4 +73,5 @@ Event = (
     | PresenceChanged
     | MemberJoined
     | MemberLeft
+    | InviteReceived
 )

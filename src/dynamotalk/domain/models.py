@@ -165,3 +165,27 @@ class SendReport:
     delivered: int
     gone: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
+
+
+@attrs.frozen
+class Invite:
+    """A pending invitation: the invitee is not a member until they accept it."""
+
+    room_id: str
+    user_id: str
+    """The invitee."""
+    invited_by: str
+    inviter_name: str
+    room_name: str
+    room_kind: RoomKind
+    invited_at: int
+    expires_at: int
+    """Epoch seconds (DynamoDB TTL); an expired invite is gone."""
+
+
+@attrs.frozen
+class RoomsPage:
+    """One page of the caller's rooms, in room id order; unread counts for this page only."""
+
+    rooms: tuple[RoomSummary, ...]
+    next_cursor: str | None

@@ -6,7 +6,7 @@ import unicodedata
 
 import attrs
 
-from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
+from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
 from dynamotalk.domain.text import require_clean
 
@@ -55,6 +55,10 @@ class Limits:
     """Messages' JSON in one history page: x3 for Lambda's re-escaping stays under 6 MB."""
     max_sync_bytes: int = 120 * 1024
     """Messages' JSON in one sync reply: a WebSocket message carries at most 128 KB."""
+    max_rooms_per_user: int = 500
+    """Memberships plus pending invites of one user (issue 13, M1)."""
+    invite_ttl_seconds: int = 14 * 24 * 3600
+    """A pending invite not answered in this time expires (DynamoDB TTL)."""
 
 
 def _printable(text: str) -> bool:
@@ -137,9 +141,20 @@ def can_read(room: Room, membership: Membership | None) -> bool:
     return room.kind is RoomKind.PUBLIC or membership is not None
 
 
+NO_SUCH_ROOM = "no such room"
+"""The one answer for a room that does not exist and a room the caller may not see."""
+
+
 def require_read(room: Room, membership: Membership | None) -> None:
+    """A room the caller may not read is answered exactly like one that does not exist."""
     if not can_read(room, membership):
-        raise Forbidden("you are not a member of this room")
+        raise NotFound(NO_SUCH_ROOM)
+
+
+def require_member_of(room: Room, membership: Membership | None) -> Membership:
+    """Not found when the room is hidden from the caller; forbidden when visible (public)."""
+    require_read(room, membership)
+    return require_member(membership)
 
 
 def require_member(membership: Membership | None) -> Membership:

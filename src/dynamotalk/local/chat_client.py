@@ -35,6 +35,8 @@ HELP = """commands:
   /typing                tell the room you are typing       /delete ID
   /react ID EMOJI        toggle a reaction                  /edit ID TEXT
   /wait TEXT             (scripts) wait until TEXT is seen  /sleep SECONDS (scripts)
+  /invites               your pending invites               /accept ROOM   accept an invite
+  /decline ROOM          decline an invite                  /block ROOM    decline, block inviter
   /quit"""
 
 
@@ -192,8 +194,23 @@ class Chat:
         return data
 
     async def load_rooms(self) -> None:
-        summaries = (await self.api("GET", "/rooms"))["rooms"]
+        summaries: list[dict[str, Any]] = []
+        cursor = None
+        while True:  # the room list comes in pages (each one bounded request)
+            params = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            page = await self.api("GET", "/rooms", **params)
+            summaries += page["rooms"]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
         self.rooms = {s["room"]["roomId"]: {**s["room"], "unread": s["unread"]} for s in summaries}
+
+    async def invite_id(self, ref: str) -> str:
+        """The room id of a pending invite, by room id or room name."""
+        for invite in (await self.api("GET", "/invites"))["invites"]:
+            if ref in (invite["roomId"],) or invite["roomName"].casefold() == ref.casefold():
+                return str(invite["roomId"])
+        raise ChatClientError(f"no pending invite to {ref!r} (see /invites)")
 
     def room_id(self, ref: str) -> str:
         if ref in self.rooms:
@@ -291,6 +308,12 @@ class Chat:
             self.names[frame["userId"]] = frame["username"]
             state = "online" if frame["online"] else "offline"
             self.show(f"* {frame['username']} is {state}")
+        elif kind == "invite.received":
+            invite = frame["invite"]
+            self.show(
+                f"* {invite['inviterName']} invited you to {invite['roomName']} "
+                f"({invite['roomKind']}): /accept, /decline or /block {invite['roomId']}"
+            )
         elif kind == "member.joined":
             self.show(f"* {self.name_of(frame['membership']['userId'])} joined")
         elif kind == "error":
@@ -357,6 +380,22 @@ class Chat:
             await self.open(room_id)
         elif name == "open":
             await self.open(rest)
+        elif name == "invites":
+            for invite in (await self.api("GET", "/invites"))["invites"]:
+                self.show(
+                    f"  {invite['roomName']} [{invite['roomKind']}] from "
+                    f"{invite['inviterName']} {invite['roomId']}"
+                )
+        elif name == "accept":
+            room_id = await self.invite_id(rest)
+            await self.api("POST", f"/invites/{room_id}/accept")
+            await self.open(room_id)
+        elif name in ("decline", "block"):
+            room_id = await self.invite_id(rest)
+            await self.api("POST", f"/invites/{room_id}/{name}")
+            self.show(
+                f"* invite {'declined' if name == 'decline' else 'declined, inviter blocked'}"
+            )
         elif name == "dm":
             room = (await self.api("POST", "/direct", {"username": rest}))["room"]
             await self.open(room["roomId"])
