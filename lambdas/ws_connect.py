@@ -10,6 +10,7 @@ from dynamotalk.logging import invocation
 from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
+SESSIONS = _wiring.sessions()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -18,7 +19,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         try:
             principal = view.principal
             log.update(connection_id=view.connection_id, user_id=principal.user_id)
-            SERVICE.connect(view.connection_id, principal)
+            expires_at = view.token_expires_at
+            SERVICE.connect(view.connection_id, principal, expires_at)
+            SESSIONS.started(view.connection_id, expires_at)
         except ChatError as error:
             log["outcome"] = str(error.code)
             return {"statusCode": 401 if error.code == "unauthorized" else 400}

@@ -87,6 +87,7 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
 # connection          CONN#{conn_id}        META            GSI1: USERCONN#{user} / CONN#{conn_id}
 # subscription (conn) CONN#{conn_id}        SUB#{room_id}
 # subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
+# session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   (sessions.py)
 
 PROFILE = "PROFILE"
 META = "META"
@@ -131,3 +132,16 @@ def user_connections_pk(user_id: str) -> str:
 
 def room_connections_pk(room_id: str) -> str:
     return f"ROOMCONN#{room_id}"
+
+
+SESSION_DUE_PREFIX = "SESSIONDUE#"
+
+
+def session_due_pk(expires_at_s: int) -> str:
+    """The bucket of sessions ending in the same minute: the sweeper Queries a few of these."""
+    return f"{SESSION_DUE_PREFIX}{expires_at_s // 60}"
+
+
+def session_due_sk(expires_at_s: int, connection_id: str) -> str:
+    """Sorted by expiry inside the bucket, so `SK < {now+1:010d}` selects the ones due."""
+    return f"{expires_at_s:010d}#{connection_id}"
