@@ -517,6 +517,17 @@ class Gateway:
         except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
             _abort(live.socket)
 
+    async def _flush_then_close(self, live: LiveConnection) -> None:
+        """DeleteConnection after what PostToConnection already accepted: on AWS a post answers
+        200 once it is sent, so it reaches the client before the close (a session's last
+        words, sessions.py). A reader too slow for close_grace_s loses them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_grace_s
+        while live.outbox and live.closing is None and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.01)  # the writer's last send_text
+        await self._close(live, *CLOSE_NORMAL)
+
     def _spawn(self, coroutine: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._background.add(task)
@@ -557,7 +568,7 @@ class Gateway:
         if live is None:
             return _gone()
         if request.method == "DELETE":
-            self._spawn(self._close(live, *CLOSE_NORMAL))
+            self._spawn(self._flush_then_close(live))
             return Response(status_code=204)
         return JSONResponse(
             {
