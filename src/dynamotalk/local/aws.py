@@ -134,7 +134,7 @@ class StrictAws:
                     "SerializationException", "body is not a JSON object"
                 )
             )
-        reply = self.cognito.before(operation, payload)
+        reply = self.cognito.before(operation, payload) or aws_sessions.refused(operation, payload)
         if reply is not None:
             return _cognito_answer(reply)
         revoking = aws_sessions.before(operation, payload)

@@ -102,6 +102,19 @@ def _user_by_token(token: str, refresh: bool) -> tuple[Any, Any] | None:
     return None
 
 
+def refused(operation: str, payload: dict[str, Any]) -> aws_cognito.CognitoReply | None:
+    """Cognito refuses a disabled user's refresh ("User is disabled."); moto refreshes it."""
+    parameters = payload.get("AuthParameters")
+    if operation != "InitiateAuth" or not isinstance(parameters, dict):
+        return None
+    if payload.get("AuthFlow") not in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
+        return None
+    found = _user_by_token(str(parameters.get("REFRESH_TOKEN", "")), refresh=True)
+    if found is not None and not found[1].enabled:
+        return aws_cognito.CognitoReply.error("NotAuthorizedException", "User is disabled.")
+    return None
+
+
 def token_lifetime_s() -> int | None:
     raw = os.environ.get(LOCAL_TOKEN_LIFETIME_ENV, "").strip()
     return int(raw) if raw.isdigit() and int(raw) > 0 else None

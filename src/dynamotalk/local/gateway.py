@@ -608,6 +608,20 @@ class Gateway:
             }
         )
 
+    async def run_scheduled(self, request: Request) -> Response:
+        """Local-only test hook: run a scheduled function now, as its EventBridge rule would."""
+        from dynamotalk.local.schedules import scheduled_event
+
+        module = request.path_params["module"]
+        function = FUNCTION_BY_MODULE.get(module)
+        if function is None or function.schedule_s is None:
+            return JSONResponse({"message": "no such scheduled function"}, status_code=404)
+        try:
+            result = await self.call(module, scheduled_event(self.stage, module))
+        except InvocationError as error:
+            return JSONResponse({"message": error.kind}, status_code=500)
+        return JSONResponse(result)
+
     # --- HTTP API -----------------------------------------------------------------------------
 
     def _cors(self, request: Request) -> dict[str, str]:
@@ -817,6 +831,7 @@ class Gateway:
                 methods=["POST"],
             ),
             Route("/_local/outbound", _no_browsers(self.outbound), methods=["GET"]),
+            Route("/_local/schedules/{module}", _no_browsers(self.run_scheduled), methods=["POST"]),
             Route("/api/{path:path}", self.http_api, methods=ANY_METHOD),
             Route("/cognito", self.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", self.cognito, methods=["POST", "OPTIONS"]),
