@@ -15,7 +15,9 @@ from dynamotalk.domain.rules import Limits
 from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
 
 LOCAL_TOKEN_LIFETIME_ENV = "DYNAMOTALK_LOCAL_TOKEN_LIFETIME_S"  # noqa: S105 - a variable name
-"""Read by Settings and by the local Cognito layer (which has no Settings of its own)."""
+"""Local stack only, a test knob: the local Cognito issues ID and access tokens valid this many
+seconds instead of the app client's validity (Cognito's own minimum is 5 minutes). Read by the
+local Cognito layer (local/aws_sessions.py), which runs without the handlers' Settings."""
 
 
 class SettingsError(Exception):
@@ -60,9 +62,6 @@ class Settings:
     # Local stack only (sessions.py): the AWS defaults unless a test shortens them.
     session_sweep_s: float = float(SESSION_SWEEP_INTERVAL_S)
     """How often the local stack runs the session sweeper (EventBridge: routes.py's rate)."""
-    local_token_lifetime_s: int | None = None
-    """If set, the local Cognito issues ID and access tokens valid this long instead of the
-    app client's validity (a test knob; Cognito's own minimum is 5 minutes)."""
 
     @property
     def issuer(self) -> str:
@@ -145,10 +144,5 @@ class Settings:
             bot_breaker_cooldown_s=number("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", 30, 0, 3600),
             session_sweep_s=number(
                 "DYNAMOTALK_SESSION_SWEEP_S", SESSION_SWEEP_INTERVAL_S, 0.1, 3600
-            ),
-            local_token_lifetime_s=(
-                positive_int(LOCAL_TOKEN_LIFETIME_ENV, 3600, 86400)
-                if optional(LOCAL_TOKEN_LIFETIME_ENV)
-                else None
             ),
         )

@@ -82,9 +82,24 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "bedrock:InvokeModel",
     },
+    "session_sweeper": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+    },
+    "session_revoked": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
-EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api"}
+EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api", "session_sweeper", "session_revoked"}
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
