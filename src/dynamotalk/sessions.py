@@ -104,7 +104,12 @@ class SessionKeeper:
                 and connection.session_expires_at > now_s
             )
             if connection is not None and not renewed:
-                self.end(connection_id)
+                try:
+                    self.end(connection_id)
+                except Exception as error:  # noqa: BLE001 - one socket never stops the sweep
+                    # Kept in its bucket: the next sweeps retry it within the look-back.
+                    _log.warning("sweep_close_failed", connection_id=connection_id, error=str(error))
+                    continue
                 closed += 1
             self.sessions.forget(connection_id, expires_at)
         return closed
