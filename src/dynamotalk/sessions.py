@@ -108,7 +108,9 @@ class SessionKeeper:
                     self.end(connection_id)
                 except Exception as error:  # noqa: BLE001 - one socket never stops the sweep
                     # Kept in its bucket: the next sweeps retry it within the look-back.
-                    _log.warning("sweep_close_failed", connection_id=connection_id, error=str(error))
+                    _log.warning(
+                        "sweep_close_failed", connection_id=connection_id, error=str(error)
+                    )
                     continue
                 closed += 1
             self.sessions.forget(connection_id, expires_at)
