@@ -335,7 +335,11 @@ def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
                 index = {f"{table_arn}/index/GSI1"} if module in EXPECTED_GSI else set()
                 assert resources == {table_arn} | index, module
             if "execute-api:ManageConnections" in actions:
-                assert resources == {f"{ws_arn}/{settings.stage}/POST/@connections/*"}
+                expected = {f"{ws_arn}/{settings.stage}/POST/@connections/*"}
+                # Closing sockets whose session ended (sessions.py): DELETE as well.
+                if PERMISSIONS[module].close_connections:
+                    expected.add(f"{ws_arn}/{settings.stage}/DELETE/@connections/*")
+                assert resources == expected, module
             if any(a.startswith("s3:") for a in actions):
                 prefixes = EXPECTED_S3_PREFIXES[module]
                 assert resources == {f"{bucket_arn}/{p}" for p in prefixes}, module
