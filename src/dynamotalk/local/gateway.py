@@ -21,7 +21,9 @@ API origin (`Gateway.app()`):
   the 6 MB response cap.
 - `POST /cognito`: forwards Cognito's JSON API to the emulator and runs the pre sign-up and post
   confirmation triggers it does not run; CORS for any origin, as Cognito's public endpoint.
-- Local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`.
+- Local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`
+  (`POST /_local/schedules/{module}` runs a scheduled function now, as its EventBridge rule
+  would; local/schedules.py runs them on their schedule).
 
 Web origin (`Gateway.web_app()`): web/ and a `/config.json` pointing at the API origin.
 
