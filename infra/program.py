@@ -14,6 +14,7 @@ from infra.data import Data
 from infra.functions import Functions, Wiring
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
+from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
 from infra.websocket_api import ApiGatewayLogRole, WebSocketApi
@@ -33,6 +34,7 @@ class Stack:
     monitoring: Monitoring
     log_role: ApiGatewayLogRole | None
     outputs: dict[str, pulumi.Output[str]]
+    sessions: Sessions | None = None
 
 
 def web_content_security_policy(
@@ -82,6 +84,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     )
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
+    sessions = Sessions("sessions", settings, functions.items())
     log_role = (
         ApiGatewayLogRole(
             "apigateway-logs",
@@ -136,5 +139,6 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         "region": pulumi.Output.from_input(settings.region),
     }
     return Stack(
-        data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs
-    )
+        data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs,
+        sessions=sessions,
+    )  # fmt: skip

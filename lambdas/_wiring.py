@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RoomStore,
         UserStore,
     )
+    from dynamotalk.sessions import SessionKeeper
 
 configure()
 
@@ -229,3 +230,31 @@ def identity() -> CognitoIdentity:
         else None
     )
     return CognitoIdentity(issuer=s.issuer, client_id=s.user_pool_client_id, jwks_url=jwks_url)
+
+
+@functools.cache
+def sessions() -> SessionKeeper:
+    """Session lifetime = token lifetime (sessions.py): the store, DeleteConnection, and the
+    same identity adapter as the authorizer (for `reauth`)."""
+    from dynamotalk.adapters.apigateway import build_management_client
+    from dynamotalk.adapters.sessions import (
+        ApiGatewayCloser,
+        DynamoSessionStore,
+        MemorySessionStore,
+    )
+    from dynamotalk.ports import SessionStore
+    from dynamotalk.sessions import SessionKeeper
+
+    s = settings()
+    chat = service()
+    store: SessionStore
+    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+        from dynamotalk.adapters.memory import MemoryConnectionRegistry
+
+        store = MemorySessionStore(cast("MemoryConnectionRegistry", chat.connections))
+    else:
+        store = DynamoSessionStore(_client("dynamodb", s.dynamodb_endpoint), s.table_name)
+    endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
+    closer = ApiGatewayCloser(build_management_client(endpoint, s.region, pool_size=4))
+    verifier = identity() if s.user_pool_id and s.user_pool_client_id else None
+    return SessionKeeper(chat, store, closer, verifier)

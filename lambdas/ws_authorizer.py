@@ -35,7 +35,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             log["outcome"] = "unauthorized"
             raise PermissionError("Unauthorized")
         try:
-            principal = IDENTITY.verify(token)
+            principal, expires_at = IDENTITY.verify_session(token)
         except ChatError as error:
             log["outcome"] = str(error.code)
             raise PermissionError("Unauthorized") from None
@@ -48,5 +48,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                     {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}
                 ],
             },
-            "context": {"userId": principal.user_id, "username": principal.username},
+            # `exp` rides on every frame of the socket: the session ends with the token.
+            "context": {
+                "userId": principal.user_id,
+                "username": principal.username,
+                "exp": expires_at,
+            },
         }

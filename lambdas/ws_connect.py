@@ -11,6 +11,7 @@ from dynamotalk.logging import invocation
 from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
+SESSIONS = _wiring.sessions()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -19,7 +20,9 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         try:
             principal = view.principal
             log.update(connection_id=view.connection_id, user_id=principal.user_id)
-            SERVICE.connect(view.connection_id, principal)
+            expires_at = view.token_expires_at
+            SERVICE.connect(view.connection_id, principal, expires_at)
+            SESSIONS.started(view.connection_id, expires_at)
         except RateLimited as error:
             # Too many live connections: any non-2xx from $connect fails the handshake, and the
             # client sees this status (docs/SECURITY.md, "Per-user limits").

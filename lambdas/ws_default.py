@@ -17,6 +17,7 @@ from dynamotalk.service import ChatService
 from lambdas import _failures, _wiring
 
 SERVICE = _wiring.service()
+SESSIONS = _wiring.sessions()
 
 
 def _send_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
@@ -63,6 +64,10 @@ def _ping(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
     return {}
 
 
+def _reauth(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
+    return {"expiresAt": SESSIONS.reauth(p, c, cmd.token)}
+
+
 Action = Callable[[ChatService, Principal, str, Any], dict[str, Any]]
 
 ACTIONS: dict[type[Any], tuple[str, Action]] = {
@@ -76,6 +81,7 @@ ACTIONS: dict[type[Any], tuple[str, Action]] = {
     wire.Sync: ("sync", _sync),
     wire.MarkRead: ("markRead", _mark_read),
     wire.Ping: ("ping", _ping),
+    wire.Reauth: ("reauth", _reauth),
 }
 
 
@@ -87,6 +93,11 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             connection_id = view.connection_id
             principal = view.principal
             log.update(connection_id=connection_id, user_id=principal.user_id)
+            if not SESSIONS.is_live(connection_id, principal, view.token_expires_at):
+                # The token behind the socket expired: say so and close it (sessions.py).
+                log["outcome"] = "session_expired"
+                SESSIONS.end(connection_id, wire.request_id_of(view.body), forget=False)
+                return {"statusCode": 200}
             frame = wire.parse_frame(view.body)
             request_id = frame.request_id
             action, run = ACTIONS[type(frame.command)]

@@ -1,6 +1,8 @@
 // DynamoTalk web client: plain JavaScript modules, no build step. Reads its endpoints from
 // config.json (the local gateway or the stage's CloudFront), signs in with Cognito's JSON API,
-// talks to the HTTP API and one WebSocket. Tokens live in sessionStorage and are never logged.
+// talks to the HTTP API and one WebSocket. Tokens live in memory only (never in Web Storage,
+// where any script on the origin could read the 30-day refresh token) and are never logged:
+// a reload asks to sign in again (docs/WEB.md).
 
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -55,12 +57,15 @@ function keepTokens(result) {
     refreshToken: result.RefreshToken || state.tokens?.refreshToken,
     expiresAt: payload.exp * 1000,
   };
-  sessionStorage.setItem("dynamotalk.tokens", JSON.stringify(state.tokens));
   clearTimeout(state.refreshTimer);
-  // Refresh a minute before expiry so sockets and requests never carry a dead token.
-  const wait = Math.max(5_000, state.tokens.expiresAt - Date.now() - 60_000);
+  // Refresh two minutes before expiry so requests never carry a dead token, and renew the
+  // socket's session with the fresh token: the server closes a socket when its token expires.
+  const wait = Math.max(5_000, state.tokens.expiresAt - Date.now() - REFRESH_LEAD_MS);
   state.refreshTimer = setTimeout(refreshTokens, wait);
+  if (result.renewSocket) send({ action: "reauth", token: idToken });
 }
+
+const REFRESH_LEAD_MS = 120_000;
 
 async function refreshTokens() {
   if (!state.tokens?.refreshToken) return;
@@ -70,7 +75,7 @@ async function refreshTokens() {
       AuthFlow: "REFRESH_TOKEN_AUTH",
       AuthParameters: { REFRESH_TOKEN: state.tokens.refreshToken },
     });
-    keepTokens(data.AuthenticationResult);
+    keepTokens({ ...data.AuthenticationResult, renewSocket: true });
   } catch (error) {
     toast(`Session expired: ${error.message}`);
     signOut();
@@ -495,7 +500,6 @@ async function enterApp() {
 }
 
 function signOut() {
-  sessionStorage.removeItem("dynamotalk.tokens");
   state.tokens = null;
   state.socket?.close();
   location.reload();
@@ -616,14 +620,7 @@ function bind() {
 async function main() {
   state.config = await (await fetch("config.json", { cache: "no-store" })).json();
   bind();
-  const saved = sessionStorage.getItem("dynamotalk.tokens");
-  if (saved) {
-    state.tokens = JSON.parse(saved);
-    if (state.tokens.expiresAt > Date.now() + 30_000) {
-      keepTokens({ IdToken: state.tokens.idToken, RefreshToken: state.tokens.refreshToken });
-      try { await enterApp(); return; } catch { sessionStorage.removeItem("dynamotalk.tokens"); }
-    }
-  }
+  // Nothing to restore: tokens are kept in memory only, so every page load signs in.
   $("username").focus();
 }
 

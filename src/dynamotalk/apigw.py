@@ -76,6 +76,19 @@ class WebSocketEvent:
             raise Unauthorized("connection is not authorized")
         return Principal(user_id=user_id, username=username)
 
+    @property
+    def token_expires_at(self) -> int | None:
+        """The `exp` of the token the socket was opened with (the authorizer's context), if any.
+        API Gateway passes context values as strings, numbers or booleans."""
+        value = _mapping(self.context.get("authorizer")).get("exp")
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+        return None
+
 
 @attrs.frozen
 class HttpEvent:

@@ -41,6 +41,8 @@ class Needs:
     """Queries GSI1 (rooms of a user, a user's connections, public rooms)."""
     manage_connections: bool = False
     """Posts to WebSocket connections (fan-out)."""
+    close_connections: bool = False
+    """Closes WebSocket connections (DeleteConnection: a session that ended, sessions.py)."""
     s3: tuple[str, ...] = ()
     s3_prefixes: tuple[str, ...] = ()
     """Key prefixes of the attachments bucket the S3 actions apply to."""
@@ -53,7 +55,9 @@ class Needs:
     def actions(self) -> frozenset[str]:
         """Every IAM action this handler is granted (logs and tracing aside)."""
         extra: tuple[str, ...] = (
-            ("execute-api:ManageConnections",) if self.manage_connections else ()
+            ("execute-api:ManageConnections",)
+            if self.manage_connections or self.close_connections
+            else ()
         )
         if self.queues_bot_jobs:
             extra += (SQS_SEND,)
@@ -107,6 +111,9 @@ PERMISSIONS: dict[str, Needs] = {
             "dynamodb:BatchWriteItem",
         ),
         manage_connections=True,
+        # A frame on a socket whose session ended closes it (the renewal is a transactional
+        # Update + Put: UpdateItem and PutItem above).
+        close_connections=True,
         s3=("s3:GetObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES,),
         queues_bot_jobs=True,
@@ -148,6 +155,35 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         answers_bot_jobs=True,
     ),
+    # Sessions due (Query on their buckets), each connection's record (Get), forget the entry
+    # (Delete); closing = last words (POST) + DeleteConnection, then what $disconnect does:
+    # the connection's rows (Query, BatchWrite), lastSeen (Update), the user's other
+    # connections and rooms (GSI1) for the "offline" fan-out.
+    "session_sweeper": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:DeleteItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        uses_gsi=True,
+        manage_connections=True,
+        close_connections=True,
+    ),
+    # The user by username when the event names no sub (Get), the user's connections (GSI1),
+    # then closing each as the sweeper does.
+    "session_revoked": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:BatchWriteItem",
+        ),
+        uses_gsi=True,
+        manage_connections=True,
+        close_connections=True,
+    ),
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -186,6 +222,11 @@ def bedrock_model_arn(region: str, model_id: str) -> str:
     return f"arn:aws:bedrock:{region}::foundation-model/{model_id}"
 
 
+def delete_connections_arn(connections_arn: str) -> str:
+    """DeleteConnection's resource: the POST @connections ARN with the DELETE method."""
+    return connections_arn.replace("/POST/@connections/", "/DELETE/@connections/")
+
+
 def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyDocument:
     """The inline policy of one function's role, from the PERMISSIONS table and the ARNs."""
     needs = PERMISSIONS[module]
@@ -209,15 +250,18 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
                 "Resource": resources,
             }
         )
-    if needs.manage_connections:
+    if needs.manage_connections or needs.close_connections:
         if arns.connections_arn is None:
             raise ValueError(f"{module} posts to connections but no @connections ARN is wired")
+        resources = [arns.connections_arn] if needs.manage_connections else []
+        if needs.close_connections:
+            resources.append(delete_connections_arn(arns.connections_arn))
         statements.append(
             {
                 "Sid": "Connections",
                 "Effect": "Allow",
                 "Action": ["execute-api:ManageConnections"],
-                "Resource": [arns.connections_arn],
+                "Resource": resources,
             }
         )
     if needs.s3:

@@ -266,3 +266,40 @@ class IdGenerator(Protocol):
     def new_id(self, now_ms: int) -> str:
         """A time-ordered id (ULID) for `now_ms`; strictly increasing per generator."""
         ...
+
+
+class SessionVerifier(Protocol):
+    def verify_session(self, token: str) -> tuple[Principal, int]:
+        """The principal a token proves and its `exp` (epoch seconds); raises Unauthorized for
+        any bad token, exactly as `Identity.verify` does."""
+        ...
+
+
+class SessionStore(Protocol):
+    """When each socket's session ends, findable by time without a Scan (sessions.py).
+
+    Entries live in buckets by expiry minute; a renewed session leaves its old entry behind,
+    which the sweeper recognises (the connection's record says later) and forgets.
+    """
+
+    def track(self, connection_id: str, expires_at: int) -> None:
+        """Note that the connection's session ends at `expires_at` (epoch seconds)."""
+        ...
+
+    def renew(self, connection_id: str, user_id: str, expires_at: int, now_s: int) -> bool:
+        """Move the session end of the user's live, unexpired connection to `expires_at` (never
+        backwards) and track it. False, changing nothing, if the connection is gone, expired or
+        another user's."""
+        ...
+
+    def due(self, now_s: int, lookback_s: int) -> list[tuple[str, int]]:
+        """(connection id, expires_at) of the entries ending in (now_s - lookback_s, now_s]."""
+        ...
+
+    def forget(self, connection_id: str, expires_at: int) -> None: ...
+
+
+class ConnectionCloser(Protocol):
+    def close(self, connection_id: str, last_words: bytes | None = None) -> bool:
+        """Post `last_words` (if any), then DeleteConnection. False if the socket was gone."""
+        ...

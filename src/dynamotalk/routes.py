@@ -31,6 +31,17 @@ class Function:
     max_concurrency: int | None = None
     """Queue consumers only: the event source mapping's ScalingConfig.MaximumConcurrency (2..1000),
     the most invocations the queue may run at once whatever the stage reserves."""
+    schedule_s: int | None = None
+    """Scheduled functions only: run every this many seconds (an EventBridge schedule in the
+    cloud, a timer in the local stack); a whole number of minutes."""
+
+    @property
+    def schedule_expression(self) -> str | None:
+        """The EventBridge schedule expression, e.g. `rate(1 minute)`."""
+        if self.schedule_s is None:
+            return None
+        minutes = max(1, self.schedule_s // 60)
+        return f"rate({minutes} minute{'s' if minutes > 1 else ''})"
 
     def memory_for(self, stage_floor_mb: int) -> int:
         """Memory on a stage: this function's own need, raised to the stage's floor
@@ -47,6 +58,15 @@ BOT_JOB_OVERHEAD_S = 5
 BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVERHEAD_S)) + 10
 """A whole batch of slow answers (each cut off at the model timeout, then an apology) plus
 cold start: the worker never dies mid-batch, so no job is retried for the batch's sake."""
+
+
+SESSION_SWEEP_INTERVAL_S = 60
+"""How often the sweeper closes idle sockets whose session ended (EventBridge's finest rate is
+one minute); a socket outlives its token by at most this, and any frame it sends is refused."""
+SESSION_SWEEPER_TIMEOUT_S = 50
+"""Below the interval, so two sweeps never overlap."""
+SESSION_REVOKED = "session_revoked"
+"""The module the revoking Cognito calls' EventBridge rule invokes (revocation.py)."""
 
 
 @attrs.frozen
@@ -109,6 +129,16 @@ FUNCTIONS: tuple[Function, ...] = (
         reserved_concurrency=BOT_MAX_CONCURRENCY,
         max_concurrency=BOT_MAX_CONCURRENCY,
     ),
+    Function(
+        "session_sweeper",
+        "Closes WebSocket sessions whose token expired (EventBridge schedule)",
+        timeout_s=SESSION_SWEEPER_TIMEOUT_S,
+        schedule_s=SESSION_SWEEP_INTERVAL_S,
+    ),
+    Function(
+        "session_revoked",
+        "Closes a user's sockets after a Cognito sign-out, disable or delete (EventBridge)",
+    ),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -125,6 +155,7 @@ WS_ACTIONS: tuple[str, ...] = (
     "sync",
     "markRead",
     "ping",
+    "reauth",
 )
 
 WS_ROUTES: tuple[WsRoute, ...] = (

@@ -121,8 +121,11 @@ class ChatService:
 
     # --- connections and presence -------------------------------------------------------------
 
-    def connect(self, connection_id: str, principal: Principal) -> Connection:
-        """Register a new WebSocket connection, within the per-user connection cap."""
+    def connect(
+        self, connection_id: str, principal: Principal, session_expires_at: int | None = None
+    ) -> Connection:
+        """Register a new WebSocket connection; within the per-user connection cap.
+        `session_expires_at`: the token's `exp`, when the session ends (sessions.py)."""
         now = self.clock.now_ms()
         connection = Connection(
             connection_id=_check_id(connection_id, "connectionId"),
@@ -130,6 +133,7 @@ class ChatService:
             username=principal.username,
             connected_at=now,
             expires_at=now // 1000 + self.limits.connection_ttl_seconds,
+            session_expires_at=session_expires_at,
         )
         self.ensure_user(principal)
         self.connections.register(connection)

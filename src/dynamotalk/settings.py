@@ -13,6 +13,12 @@ import attrs
 
 from dynamotalk.domain.rules import Limits
 from dynamotalk.domain.user_limits import UserLimits, parse_limits
+from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
+
+LOCAL_TOKEN_LIFETIME_ENV = "DYNAMOTALK_LOCAL_TOKEN_LIFETIME_S"  # noqa: S105 - a variable name
+"""Local stack only, a test knob: the local Cognito issues ID and access tokens valid this many
+seconds instead of the app client's validity (Cognito's own minimum is 5 minutes). Read by the
+local Cognito layer (local/aws_sessions.py), which runs without the handlers' Settings."""
 
 
 class SettingsError(Exception):
@@ -56,6 +62,9 @@ class Settings:
     bot_breaker_cooldown_s: float = 30.0
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits (DYNAMOTALK_LIMIT_*, one per field of domain/user_limits.py)."""
+    # Local stack only (sessions.py): the AWS defaults unless a test shortens them.
+    session_sweep_s: float = float(SESSION_SWEEP_INTERVAL_S)
+    """How often the local stack runs the session sweeper (EventBridge: routes.py's rate)."""
 
     @property
     def issuer(self) -> str:
@@ -142,4 +151,7 @@ class Settings:
             bot_breaker_threshold=int(number("DYNAMOTALK_BOT_BREAKER_THRESHOLD", 3, 1, 1000)),
             bot_breaker_cooldown_s=number("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", 30, 0, 3600),
             user_limits=user_limits,
+            session_sweep_s=number(
+                "DYNAMOTALK_SESSION_SWEEP_S", SESSION_SWEEP_INTERVAL_S, 0.1, 3600
+            ),
         )

@@ -92,6 +92,7 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
 # per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
 # pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
 # block               USER#{user_id}        BLOCK#{blocked user}
+# session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   (sessions.py)
 
 PROFILE = "PROFILE"
 META = "META"
@@ -185,3 +186,16 @@ def invite_gsi_sk(room_id: str) -> str:
 
 def block_sk(blocked_user_id: str) -> str:
     return f"{BLOCK_PREFIX}{blocked_user_id}"
+
+
+SESSION_DUE_PREFIX = "SESSIONDUE#"
+
+
+def session_due_pk(expires_at_s: int) -> str:
+    """The bucket of sessions ending in the same minute: the sweeper Queries a few of these."""
+    return f"{SESSION_DUE_PREFIX}{expires_at_s // 60}"
+
+
+def session_due_sk(expires_at_s: int, connection_id: str) -> str:
+    """Sorted by expiry inside the bucket, so `SK < {now+1:010d}` selects the ones due."""
+    return f"{expires_at_s:010d}#{connection_id}"

@@ -131,6 +131,13 @@ class Ping:
     pass
 
 
+@attrs.frozen
+class Reauth:
+    """Renew the socket's session with a fresh token of the same user (sessions.py)."""
+
+    token: str = _text(8192)
+
+
 Command = (
     SendMessage
     | EditMessage
@@ -142,6 +149,7 @@ Command = (
     | Sync
     | MarkRead
     | Ping
+    | Reauth
 )
 
 COMMANDS: dict[str, type[Any]] = {
@@ -155,6 +163,7 @@ COMMANDS: dict[str, type[Any]] = {
     "sync": Sync,
     "markRead": MarkRead,
     "ping": Ping,
+    "reauth": Reauth,
 }
 ACTION_OF: dict[type[Any], str] = {cls: action for action, cls in COMMANDS.items()}
 

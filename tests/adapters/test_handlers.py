@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 
 from tests.support.bad_frames import BAD_FRAMES
@@ -30,7 +31,9 @@ def test_authorizer_allows_id_and_access_tokens(stack: Stack) -> None:
         statement = policy["policyDocument"]["Statement"][0]
         assert statement["Effect"] == "Allow"
         assert statement["Resource"] == load("ws_authorizer_request")["methodArn"]
-        assert policy["context"] == {"userId": alice["id"], "username": alice["name"]}
+        # The token's exp rides along: the session ends with the token (sessions.py).
+        exp = jwt.decode(token, options={"verify_signature": False})["exp"]
+        assert policy["context"] == {"userId": alice["id"], "username": alice["name"], "exp": exp}
 
 
 def test_authorizer_reads_the_token_from_the_query_string_only(stack: Stack) -> None:

@@ -57,6 +57,7 @@ def s3(operation: str, key: str) -> Call:
 
 
 POST = ("execute-api", "PostToConnection", {"ConnectionId": "abc=", "Data": b"{}"})
+CLOSE = ("execute-api", "DeleteConnection", {"ConnectionId": "abc="})
 SEND_JOB = ("sqs", "SendMessage", {"QueueUrl": QUEUE_URL, "MessageBody": "{}"})
 
 # What each function really calls (the adapters behind its handler), and calls it must not make.
@@ -81,6 +82,8 @@ ALLOWED: dict[str, list[Call]] = {
         s3("HeadObject", "rooms/r/u/01J/cat.png"),
         POST,
         SEND_JOB,
+        transact("Update", "Put"),  # reauth moves the session (sessions.py)
+        CLOSE,  # a frame on a socket whose session ended closes it
     ],
     "http_api": [
         get(),
@@ -99,6 +102,25 @@ ALLOWED: dict[str, list[Call]] = {
     "cognito_pre_signup": [],
     # The username claim is a conditional PutItem (a batch write cannot carry a condition).
     "cognito_post_confirmation": [get("USER#u"), op("PutItem")],
+    "session_sweeper": [
+        query(),  # the due buckets, the connection's rows
+        get(),
+        op("DeleteItem"),
+        op("UpdateItem"),
+        batch("BatchWriteItem"),
+        query(GSI1.name),
+        POST,
+        CLOSE,
+    ],
+    "session_revoked": [
+        get(),
+        query(GSI1.name),
+        query(),
+        op("UpdateItem"),
+        batch("BatchWriteItem"),
+        POST,
+        CLOSE,
+    ],
     "bot_worker": [
         get(),
         query(),
@@ -122,7 +144,6 @@ DENIED: dict[str, list[Call]] = {
         transact("Put", "ConditionCheck"),
         s3("HeadObject", "avatars/u/01J/me.png"),
         s3("PutObject", "rooms/r/u/01J/cat.png"),
-        ("execute-api", "DeleteConnection", {"ConnectionId": "abc="}),
     ],
     "http_api": [
         s3("DeleteObject", "rooms/r/u/01J/cat.png"),
@@ -131,6 +152,8 @@ DENIED: dict[str, list[Call]] = {
         ("dynamodb", "GetItem", {"TableName": "another-table"}),
         SEND_JOB,
     ],
+    "session_sweeper": [op("PutItem"), transact("Put"), s3("GetObject", "rooms/x"), SEND_JOB],
+    "session_revoked": [op("PutItem"), op("DeleteItem"), batch("BatchGetItem"), SEND_JOB],
     "cognito_pre_signup": [get(), op("PutItem")],
     "cognito_post_confirmation": [batch("BatchWriteItem"), op("DeleteItem"), query(), POST],
     "bot_worker": [
@@ -440,7 +463,7 @@ def test_management_api_denials_name_the_connection_arn(
         region_name=REGION,
         config=Config(retries={"total_max_attempts": 1}),
     )
-    as_function("ws_default")
+    as_function("ws_connect")  # posts presence; closing sockets is not its business
     with pytest.raises(EndpointConnectionError):
         management.post_to_connection(ConnectionId="abc=", Data=b"{}")
     with pytest.raises(ClientError) as denied:

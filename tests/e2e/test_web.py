@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect, sync_playwright
 
 from tests.e2e import gateway_stack
 from tests.e2e.client import User
@@ -395,4 +395,38 @@ def test_the_web_origin_csp_blocks_inline_code_in_the_browser(
     assert any(v.startswith("script-src-elem blocked inline") for v in watched.violations)
     assert any(v.startswith("script-src-attr blocked inline") for v in watched.violations)
     watched.violations.clear()
+
+
+def test_tokens_stay_in_memory_and_the_socket_is_renewed_before_they_expire(
+    browser: Browser, site: GatewayStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dynamotalk.settings import LOCAL_TOKEN_LIFETIME_ENV
+
+    # Tokens that expire 2 minutes and 4 seconds after sign-in: the client refreshes 2 minutes
+    # before expiry, so its reauth comes about 4 seconds in.
+    monkeypatch.setenv(LOCAL_TOKEN_LIFETIME_ENV, "124")
+    context = browser.new_context()
+    page = context.new_page()
+    sent: list[str] = []
+    received: list[str] = []
+
+    def watch(socket: WebSocket) -> None:
+        socket.on("framesent", lambda payload: sent.append(str(payload)))
+        socket.on("framereceived", lambda payload: received.append(str(payload)))
+
+    page.on("websocket", watch)
+    sign_up(page, site.web, f"mem{os.urandom(3).hex()}")
+
+    storage = page.evaluate("() => sessionStorage.length + localStorage.length")
+    assert storage == 0  # nothing for a script on the origin to steal
+    for _ in range(80):  # up to 20 s for the refresh, the reauth and its ack
+        if any('"action":"reauth"' in f and '"type":"ack"' in f for f in received):
+            break
+        page.wait_for_timeout(250)
+    assert any('"action":"reauth"' in frame for frame in sent), sent
+    assert any('"action":"reauth"' in f and '"type":"ack"' in f for f in received), received
+    expect(page.locator("#conn-state")).to_have_text("online")
+
+    page.reload()  # tokens were in memory only: the page asks to sign in again
+    expect(page.get_by_label("Username")).to_be_visible()
     context.close()

@@ -86,9 +86,24 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "bedrock:InvokeModel",
     },
+    "session_sweeper": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:DeleteItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+    },
+    "session_revoked": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
-EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api"}
+EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api", "session_sweeper", "session_revoked"}
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
@@ -325,7 +340,11 @@ def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
                 index = {f"{table_arn}/index/GSI1"} if module in EXPECTED_GSI else set()
                 assert resources == {table_arn} | index, module
             if "execute-api:ManageConnections" in actions:
-                assert resources == {f"{ws_arn}/{settings.stage}/POST/@connections/*"}
+                expected = {f"{ws_arn}/{settings.stage}/POST/@connections/*"}
+                # Closing sockets whose session ended (sessions.py): DELETE as well.
+                if PERMISSIONS[module].close_connections:
+                    expected.add(f"{ws_arn}/{settings.stage}/DELETE/@connections/*")
+                assert resources == expected, module
             if any(a.startswith("s3:") for a in actions):
                 prefixes = EXPECTED_S3_PREFIXES[module]
                 assert resources == {f"{bucket_arn}/{p}" for p in prefixes}, module

@@ -49,13 +49,17 @@ class CognitoIdentity:
     _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     def verify(self, token: str) -> Principal:
+        return self.verify_session(token)[0]
+
+    def verify_session(self, token: str) -> tuple[Principal, int]:
+        """The principal and the token's `exp` (epoch seconds), for the session it opens."""
         claims = self.claims(token)
         use = claims["token_use"]
         username = claims.get("cognito:username") if use == "id" else claims.get("username")
         sub = claims.get("sub")
         if not isinstance(sub, str) or not isinstance(username, str) or not sub or not username:
             raise Unauthorized("invalid or expired token")
-        return Principal(user_id=sub, username=username)
+        return Principal(user_id=sub, username=username), int(claims["exp"])
 
     def claims(self, token: str) -> dict[str, Any]:
         """The verified claims of a token (what API Gateway's JWT authorizer passes on)."""

@@ -967,6 +967,8 @@ class DynamoConnectionRegistry:
             "connected_at": connection.connected_at,
             "expires_at": connection.expires_at,
         }
+        if connection.session_expires_at is not None:
+            item["session_expires_at"] = connection.session_expires_at
         try:
             self.client.put_item(TableName=self.table_name, Item=_dump(item))
         except ClientError as error:
@@ -1092,4 +1094,7 @@ def _connection(item: Item) -> Connection:
         username=str(item["username"]),
         connected_at=int(item["connected_at"]),
         expires_at=int(item["expires_at"]),
+        session_expires_at=(
+            int(item["session_expires_at"]) if "session_expires_at" in item else None
+        ),
     )

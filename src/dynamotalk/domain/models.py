@@ -102,6 +102,9 @@ class Connection:
     connected_at: int
     expires_at: int
     """Epoch seconds after which the row is dead even if $disconnect never came (DynamoDB TTL)."""
+    session_expires_at: int | None = None
+    """Epoch seconds when the token behind the socket expires (its `exp`), moved by `reauth`:
+    the server closes the socket then (sessions.py). None: a connection from before sessions."""
 
 
 @attrs.frozen

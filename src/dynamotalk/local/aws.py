@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.local import aws_cognito, aws_s3
+from dynamotalk.local import aws_cognito, aws_s3, aws_sessions
 from dynamotalk.local.aws_state import SavedState, StateError
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS, EmulatorError, _wait_http, free_port
 
@@ -141,13 +141,14 @@ class StrictAws:
                     "SerializationException", "body is not a JSON object"
                 )
             )
-        reply = self.cognito.before(operation, payload)
+        reply = self.cognito.before(operation, payload) or aws_sessions.refused(operation, payload)
         if reply is not None:
             # Some answers are ours alone (VerifyUserAttribute): keep what they changed.
             if self.state is not None and aws_cognito.mutates(operation) and reply.status == 200:
                 self.state.save_cognito()
             return _cognito_answer(reply)
         marks = self.state.cognito_marks() if self.state is not None else {}
+        revoking = aws_sessions.before(operation, payload)
         answer = self._moto(environ, json.dumps(payload).encode())
         if answer.status.startswith("200"):
             try:
@@ -155,6 +156,12 @@ class StrictAws:
             except ValueError:
                 result = {}
             self.cognito.after(operation, payload, result if isinstance(result, dict) else {})
+            if isinstance(result, dict) and aws_sessions.shorten_tokens(operation, payload, result):
+                body = json.dumps(result).encode()
+                kept = [(k, v) for k, v in answer.headers if k.lower() != "content-length"]
+                headers = [*kept, ("Content-Length", str(len(body)))]
+                answer = attrs.evolve(answer, headers=headers, body=body)
+            aws_sessions.after(revoking)
         # A refused request changed nothing worth keeping (a failed sign-in, say).
         if self.state is not None and aws_cognito.mutates(operation) and answer.ok:
             self.state.save_cognito_write(operation, payload, marks)

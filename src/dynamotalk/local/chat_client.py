@@ -150,6 +150,18 @@ class Session:
         )
         self.id_token = reply["AuthenticationResult"]["IdToken"]
 
+    def expires_at(self) -> float:
+        """The ID token's `exp` (epoch seconds), read without verifying: the server verifies."""
+        import jwt
+
+        claims = jwt.decode(self.id_token, options={"verify_signature": False})
+        return float(claims.get("exp", 0))
+
+
+REAUTH_LEAD_S = 120.0
+"""Renew the socket's session this long before the token expires (the server closes a socket
+whose token expired; docs/PROTOCOL.md "Session lifetime")."""
+
 
 @attrs.define
 class Chat:
@@ -280,6 +292,20 @@ class Chat:
                     }
                 )
             self.show("* reconnected")
+
+    async def keep_session(self) -> None:
+        """Refresh the token before it expires and renew the open socket's session with it."""
+        while not self.closing:
+            wait = self.session.expires_at() - REAUTH_LEAD_S - time.time()
+            await asyncio.sleep(max(5.0, wait))
+            try:
+                await asyncio.to_thread(self.session.refresh)
+                await self.send({"action": "reauth", "token": self.session.id_token})
+            except (OSError, websockets.WebSocketException) as error:
+                self.show(f"! could not renew the session: {error}")
+            except Exception as error:  # noqa: BLE001 - a refused refresh: sign in again
+                self.show(f"! session not renewed ({type(error).__name__}); sign in again")
+                return
 
     def on_frame(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type")
@@ -468,6 +494,7 @@ async def run(args: argparse.Namespace) -> int:
         await chat.load_rooms()
         await chat.connect()
         listener = asyncio.create_task(chat.listen())
+        keeper = asyncio.create_task(chat.keep_session())
         chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
         if args.room:
             try:
@@ -492,6 +519,7 @@ async def run(args: argparse.Namespace) -> int:
             chat.closing = True
             await chat.socket.close()
             listener.cancel()
+            keeper.cancel()
     return 0
 
 

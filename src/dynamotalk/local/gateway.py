@@ -21,7 +21,9 @@ API origin (`Gateway.app()`):
   the 6 MB response cap.
 - `POST /cognito`: forwards Cognito's JSON API to the emulator and runs the pre sign-up and post
   confirmation triggers it does not run; CORS for any origin, as Cognito's public endpoint.
-- Local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`.
+- Local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`
+  (`POST /_local/schedules/{module}` runs a scheduled function now, as its EventBridge rule
+  would; local/schedules.py runs them on their schedule).
 
 Web origin (`Gateway.web_app()`): web/ and a `/config.json` pointing at the API origin.
 
@@ -520,6 +522,17 @@ class Gateway:
         except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
             _abort(live.socket)
 
+    async def _flush_then_close(self, live: LiveConnection) -> None:
+        """DeleteConnection after what PostToConnection already accepted: on AWS a post answers
+        200 once it is sent, so it reaches the client before the close (a session's last
+        words, sessions.py). A reader too slow for close_grace_s loses them."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.close_grace_s
+        while live.outbox and live.closing is None and loop.time() < deadline:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.01)  # the writer's last send_text
+        await self._close(live, *CLOSE_NORMAL)
+
     def _spawn(self, coroutine: Any) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coroutine)
         self._background.add(task)
@@ -560,7 +573,7 @@ class Gateway:
         if live is None:
             return _gone()
         if request.method == "DELETE":
-            self._spawn(self._close(live, *CLOSE_NORMAL))
+            self._spawn(self._flush_then_close(live))
             return Response(status_code=204)
         return JSONResponse(
             {
@@ -599,6 +612,20 @@ class Gateway:
                 },
             }
         )
+
+    async def run_scheduled(self, request: Request) -> Response:
+        """Local-only test hook: run a scheduled function now, as its EventBridge rule would."""
+        from dynamotalk.local.schedules import scheduled_event
+
+        module = request.path_params["module"]
+        function = FUNCTION_BY_MODULE.get(module)
+        if function is None or function.schedule_s is None:
+            return JSONResponse({"message": "no such scheduled function"}, status_code=404)
+        try:
+            result = await self.call(module, scheduled_event(self.stage, module))
+        except InvocationError as error:
+            return JSONResponse({"message": error.kind}, status_code=500)
+        return JSONResponse(result)
 
     # --- HTTP API -----------------------------------------------------------------------------
 
@@ -809,6 +836,7 @@ class Gateway:
                 methods=["POST"],
             ),
             Route("/_local/outbound", _no_browsers(self.outbound), methods=["GET"]),
+            Route("/_local/schedules/{module}", _no_browsers(self.run_scheduled), methods=["POST"]),
             Route("/api/{path:path}", self.http_api, methods=ANY_METHOD),
             Route("/cognito", self.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", self.cognito, methods=["POST", "OPTIONS"]),

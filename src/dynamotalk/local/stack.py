@@ -345,6 +345,14 @@ def _serve(
         control.servers.extend(servers)
 
     async def serve_all() -> None:
-        await asyncio.gather(*(s.serve() for s in servers))
+        from dynamotalk.local import schedules
+
+        # EventBridge's part: the session sweeper's schedule, the sign-out rule (sessions.py).
+        sweep_s = _wiring.settings().session_sweep_s
+        stop_schedules = schedules.start(gateway, {"session_sweeper": sweep_s})
+        try:
+            await asyncio.gather(*(s.serve() for s in servers))
+        finally:
+            stop_schedules()
 
     asyncio.run(serve_all())

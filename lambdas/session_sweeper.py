@@ -1,0 +1,21 @@
+"""Every minute (EventBridge schedule): close the sockets whose session ended (sessions.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamotalk.logging import invocation
+from lambdas import _failures, _wiring
+
+SESSIONS = _wiring.sessions()
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    with invocation(route="schedule:session_sweeper", request_id=str(event.get("id", ""))) as log:
+        try:
+            closed = SESSIONS.sweep()
+        except Exception as error:  # the next run looks back over this window
+            _failures.unexpected(error, log)
+            raise
+        log["closed"] = closed
+        return {"closed": closed}
