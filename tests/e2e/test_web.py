@@ -175,7 +175,9 @@ def test_two_people_chat_in_the_browser(
     )
     image = bob.locator("#messages img.preview[alt='dot.png']")
     expect(image).to_be_visible()
-    bob.wait_for_function("document.querySelector(\"img.preview[alt='dot.png']\").naturalWidth > 0")
+    bob.wait_for_function(
+        "() => document.querySelector(\"img.preview[alt='dot.png']\").naturalWidth > 0"
+    )
     expect(alice.locator("#presence")).to_have_text(f"online: {bob_name}")
 
     alice.screenshot(path=str(shots / "conversation.png"))
@@ -285,7 +287,7 @@ def test_edit_delete_react_and_avatar_in_the_browser(browser: Browser, site: Gat
         files=[{"name": "me.png", "mimeType": "image/png", "buffer": png(48, 48)}]
     )
     expect(page.locator("#my-avatar")).to_be_visible()
-    page.wait_for_function("document.getElementById('my-avatar').naturalWidth === 48")
+    page.wait_for_function("() => document.getElementById('my-avatar').naturalWidth === 48")
     context.close()
     viewer_context.close()
 
