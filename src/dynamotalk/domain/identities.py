@@ -183,6 +183,16 @@ _RESERVED_PREFIX_SKELETONS = tuple(skeleton(p) for p in RESERVED_PREFIXES)
 _ROLE_SKELETONS = frozenset(skeleton(n) for n in ROLE_WORDS)
 
 
+def _trimmed(name: str) -> str:
+    """Without leading and trailing punctuation, symbols and spaces (`bot!!`, `~bot~`)."""
+    start, end = 0, len(name)
+    while start < end and unicodedata.category(name[start])[0] in "PSZC":
+        start += 1
+    while end > start and unicodedata.category(name[end - 1])[0] in "PSZC":
+        end -= 1
+    return name[start:end]
+
+
 def _reserved_shape(shape: str) -> bool:
     return shape in _RESERVED_SKELETONS or shape.startswith(_RESERVED_PREFIX_SKELETONS)
 
@@ -191,16 +201,16 @@ def is_reserved(name: str) -> bool:
     """True when `name` could be read as a reserved name, or only decorates one.
 
     Decorations do not make a name another: its letters and digits alone (`bot ✓`, `[bot]`),
-    or without what it puts in brackets (`bot (AI)`), are compared too; and a role word
-    (ROLE_WORDS) may not appear as a whole word (`the-bot`). `bot1`, `admins` and `abbott`
+    without what it puts in brackets (`bot (AI)`), and without leading or trailing punctuation
+    and symbols (`bot!!`, whose `!` would otherwise fold to a letter) are compared too; and a
+    role word (ROLE_WORDS) may not appear as a whole word (`the-bot`). `bot1`, `admins` and `abbott`
     stay free: a different word, which the chat's author badge tells apart from the real bot.
     """
     if _reserved_shape(skeleton(name)):
         return True
     words = _words(name)
-    if _reserved_shape("".join(words)) or _reserved_shape(
-        "".join(_words(_BRACKETED.sub(" ", name)))
-    ):
+    undecorated = (_BRACKETED.sub(" ", name), _trimmed(name))
+    if any(_reserved_shape("".join(_words(n))) for n in (name, *undecorated)):
         return True
     return any(word in _ROLE_SKELETONS for word in words)
 
