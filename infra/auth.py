@@ -105,6 +105,8 @@ class Auth(pulumi.ComponentResource):
             generate_secret=web.generate_secret,
             explicit_auth_flows=list(web.explicit_auth_flows),
             prevent_user_existence_errors=web.prevent_user_existence_errors,
+            write_attributes=list(web.write_attributes),
+            read_attributes=list(web.read_attributes),
             access_token_validity=web.access_token_minutes,
             id_token_validity=web.id_token_minutes,
             refresh_token_validity=web.refresh_token_days,

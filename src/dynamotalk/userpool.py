@@ -5,7 +5,8 @@ pool users sign in to on a laptop is the pool a stage deploys. Sign-in: a userna
 chat shows) or the e-mail address as a verified alias; usernames are case-insensitive; the
 e-mail is verified by the code Cognito sends (or by the pre sign-up trigger on stages that
 auto-confirm). The client has no secret (browsers and the terminal client cannot keep one),
-allows the password, SRP and refresh flows those clients use, and hides whether a user exists.
+allows the password, SRP and refresh flows those clients use, hides whether a user exists, and
+lets a user write only their e-mail address (never `email_verified`: only Cognito's code sets it).
 
 Stages differ in three settings (user_pool_spec): protected stages (prod) ask for passwords of
 at least 12 characters and let users turn on TOTP MFA (an authenticator app; MFA stays
@@ -34,6 +35,9 @@ THREAT_PROTECTION_MODES: tuple[ThreatProtection, ...] = ("OFF", "AUDIT", "ENFORC
 PASSWORD_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+-")
 """The characters Cognito counts as symbols in a password policy (not the space)."""
 PASSWORD_MAX_LENGTH = 256
+VERIFIED_ATTRIBUTES = ("email_verified", "phone_number_verified")
+"""Set by Cognito when its code comes back; never by the user (they would verify an address
+they do not own, which then signs in as an alias)."""
 
 
 @attrs.frozen
@@ -101,6 +105,15 @@ class AppClientSpec:
     access_token_minutes: int = 60
     id_token_minutes: int = 60
     refresh_token_days: int = 30
+    write_attributes: tuple[str, ...] = ("email",)
+    """What a user may set on their own account (SignUp, UpdateUserAttributes). Set explicitly:
+    without it Cognito lets users write every standard attribute. Never VERIFIED_ATTRIBUTES."""
+    read_attributes: tuple[str, ...] = ("email", "email_verified")
+    """What a user may read of their own account, and the attributes the ID token carries."""
+
+    def __attrs_post_init__(self) -> None:
+        if set(self.write_attributes) & set(VERIFIED_ATTRIBUTES):
+            raise ValueError(f"users must never write {VERIFIED_ATTRIBUTES}")
 
     def request(self, user_pool_id: str) -> dict[str, Any]:
         """Arguments for boto3's `create_user_pool_client` (the local stack)."""
@@ -117,6 +130,8 @@ class AppClientSpec:
             "UserPoolId": user_pool_id,
             "ExplicitAuthFlows": list(self.explicit_auth_flows),
             "PreventUserExistenceErrors": self.prevent_user_existence_errors,
+            "WriteAttributes": list(self.write_attributes),
+            "ReadAttributes": list(self.read_attributes),
             "AccessTokenValidity": self.access_token_minutes,
             "IdTokenValidity": self.id_token_minutes,
             "RefreshTokenValidity": self.refresh_token_days,

@@ -7,6 +7,7 @@ import unicodedata
 import attrs
 
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
+from dynamotalk.domain.identities import INVISIBLE_LETTERS, has_visible_character
 from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
 from dynamotalk.domain.text import require_clean
 
@@ -62,8 +63,13 @@ class Limits:
 
 
 def _printable(text: str) -> bool:
-    # Letters, marks, numbers, punctuation, symbols and plain spaces; no control or format chars.
-    return all(c == " " or unicodedata.category(c)[0] in "LMNPS" for c in text)
+    # Letters, marks, numbers, punctuation, symbols and plain spaces; no control or format chars,
+    # no letters that draw nothing (Hangul fillers, the Braille blank), and something visible.
+    return (
+        all(c == " " or unicodedata.category(c)[0] in "LMNPS" for c in text)
+        and not any(c in INVISIBLE_LETTERS for c in text)
+        and has_visible_character(text)
+    )
 
 
 def clean_text(text: str, limits: Limits) -> str:

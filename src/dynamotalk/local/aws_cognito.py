@@ -25,6 +25,12 @@ Cognito API (same process: it reads moto's pool objects) and corrects that:
 - GetUserAttributeVerificationCode and VerifyUserAttribute (moto has neither): a signed-in
   user asks for a code, which "arrives by e-mail" as a line in the dev log (stderr); only that
   code verifies the address, once, and not while another user holds it as a verified alias.
+- SignUp and UpdateUserAttributes write only the app client's WriteAttributes, else
+  NotAuthorizedException "A client attempted to write unauthorized attribute" (moto writes
+  anything). A client without WriteAttributes may write the standard attributes, but here never
+  `email_verified`, `phone_number_verified` or `custom:` ones (AWS docs
+  "UserPoolClientType.WriteAttributes"). An e-mail changed by UpdateUserAttributes is
+  unverified until its code comes back (moto keeps it verified).
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ NEW_PASSWORD_FIELDS = {
 }
 """Operations that set a password, and the field that carries it (RespondToAuthChallenge's
 NEW_PASSWORD is in its ChallengeResponses)."""
+UNAUTHORIZED_ATTRIBUTE = "A client attempted to write unauthorized attribute"
 READ_ONLY_PREFIXES = ("Describe", "List", "Get", "AdminGet", "AdminList")
 IMMUTABLE_POOL_SETTINGS = ("AliasAttributes", "UsernameAttributes", "UsernameConfiguration")
 """UpdateUserPool resets what it is not given, except these, which Cognito never changes."""
@@ -185,6 +192,8 @@ class CognitoCorrections:
     _kept_settings: dict[str, Any] = attrs.field(factory=dict, init=False)
     _codes: dict[tuple[str, str, str], str] = attrs.field(factory=dict, init=False)
     """(pool id, username, attribute) -> the verification code last sent."""
+    _email_changed: Any | None = attrs.field(default=None, init=False)
+    """The user whose e-mail UpdateUserAttributes is changing: unverified once moto has it."""
 
     def before(self, operation: str, payload: dict[str, Any]) -> CognitoReply | None:
         """A reply of our own (moto is not called), or None with `payload` rewritten."""
@@ -196,8 +205,14 @@ class CognitoCorrections:
             config = pool.extended_config if pool is not None else {}
             self._kept_settings = {k: config[k] for k in IMMUTABLE_POOL_SETTINGS if k in config}
             return None
+        if operation in ("SignUp", "UpdateUserAttributes"):
+            refused = self._unauthorized_write(operation, payload)
+            if refused is not None:
+                return refused
         if operation in ("SignUp", "AdminCreateUser"):
             return self._new_user(operation, payload)
+        if operation == "UpdateUserAttributes":
+            return None
         if operation == "InitiateAuth":
             return self._sign_in(payload)
         if operation == "GetUserAttributeVerificationCode":
@@ -237,6 +252,9 @@ class CognitoCorrections:
             pool = pool_by_id(str(payload.get("UserPoolId", "")))
             if pool is not None:  # moto forgets them; Cognito cannot change them
                 pool.extended_config.update(self._kept_settings)
+        elif operation == "UpdateUserAttributes" and self._email_changed is not None:
+            _set_attribute(self._email_changed, "email_verified", "false")
+            self._email_changed = None
         elif operation == "ConfirmSignUp":
             found = self._pool_of(payload)
             user = found and user_by_username(found[0], str(payload.get("Username", "")))
@@ -251,6 +269,41 @@ class CognitoCorrections:
             return pool_by_client(payload["ClientId"])
         pool = pool_by_id(str(payload.get("UserPoolId", "")))
         return None if pool is None else (pool, None)
+
+    def _unauthorized_write(self, operation: str, payload: dict[str, Any]) -> CognitoReply | None:
+        """Refuse attributes the app client may not write; note an e-mail about to change."""
+        from dynamotalk.userpool import VERIFIED_ATTRIBUTES
+
+        self._email_changed = None
+        user = None
+        if operation == "SignUp":
+            found = pool_by_client(str(payload.get("ClientId", "")))
+            client = found[1] if found else None
+        else:
+            signed_in = self._signed_in(payload)
+            if isinstance(signed_in, CognitoReply):
+                return signed_in
+            pool, user = signed_in
+            client = pool.clients.get(pool.access_tokens[payload["AccessToken"]][0])
+        if client is None:
+            return None  # moto answers for an unknown client
+        allowed = client.extended_config.get("WriteAttributes")
+        attributes = payload.get("UserAttributes") or []
+        for attribute in attributes:
+            name = str(attribute.get("Name", "")) if isinstance(attribute, dict) else ""
+            if (
+                name not in allowed
+                if allowed
+                else name in VERIFIED_ATTRIBUTES or name.startswith("custom:")
+            ):
+                return CognitoReply.error("NotAuthorizedException", UNAUTHORIZED_ATTRIBUTE)
+            if (
+                user is not None
+                and name == "email"
+                and attribute.get("Value") != _attributes(user).get("email")
+            ):
+                self._email_changed = user
+        return None
 
     def _new_user(self, operation: str, payload: dict[str, Any]) -> CognitoReply | None:
         found = self._pool_of(payload)
