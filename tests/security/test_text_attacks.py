@@ -135,6 +135,10 @@ def test_lone_surrogates_in_frames_are_refused_and_history_still_works(
         history = texts(user, room)
         assert "before the attacks" in history
         assert not any(t.startswith("x") or "file" in t for t in history), history
+    history_now = member.get(f"/rooms/{room}/messages")["messages"]
+    (kept,) = [m for m in history_now if m["id"] == original["id"]]
+    assert kept["editedAt"] is None, kept
+    assert kept["reactionCounts"] == {}, kept
     synced = sock.call({"action": "sync", "roomId": room})
     assert synced["type"] == "ack", synced
     assert [m["text"] for m in synced["messages"]].count("before the attacks") == 1
