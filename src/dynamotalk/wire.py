@@ -37,6 +37,7 @@ from dynamotalk.domain.models import (
     User,
 )
 from dynamotalk.domain.rules import MAX_BODY_BYTES, MAX_EMOJI_CHARS, MAX_FRAME_BYTES
+from dynamotalk.domain.text import first_lone_surrogate, replace_lone_surrogates
 
 VERSION = 1
 T = TypeVar("T")
@@ -347,7 +348,7 @@ def _load_json(raw: str | bytes | None, limit: int, what: str) -> object:
         raise TooLarge(f"{what} is larger than {limit} bytes")
     try:
         text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        return json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant)
     except ChatError:
         raise
     except UnicodeError:
@@ -356,6 +357,31 @@ def _load_json(raw: str | bytes | None, limit: int, what: str) -> object:
         raise InvalidInput(f"{what} is nested too deeply") from None
     except ValueError:
         raise InvalidInput(f"{what} is not valid JSON") from None
+    bad = lone_surrogate_in(data)
+    if bad is not None:  # refused here, the one way in: never stored, never in a reply
+        raise InvalidInput(f"{what} must not contain a lone surrogate (found U+{ord(bad):04X})")
+    return data
+
+
+def lone_surrogate_in(data: object) -> str | None:
+    """The first lone surrogate in any string (key or value) of decoded JSON, or None.
+
+    JSON's `\\ud800` escape decodes to a code point that is not a Unicode scalar value: no
+    UTF-8 encoder takes it, so stored it would break every reply that carries it. The walk is
+    iterative (a document json.loads accepted may still be nearly 1,000 levels deep)."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            bad = first_lone_surrogate(value)
+            if bad is not None:
+                return bad
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return None
 
 
 def _field_path(path: str) -> str:
@@ -448,7 +474,7 @@ def parse_frame(raw: str | bytes | None) -> Frame:
 
 
 def _valid_request_id(value: object) -> bool:
-    return isinstance(value, str) and 1 <= len(value) <= 64
+    return isinstance(value, str) and 1 <= len(value) <= 64 and first_lone_surrogate(value) is None
 
 
 def request_id_of(raw: str | bytes | None) -> str | None:
@@ -481,7 +507,11 @@ def parse_body(raw: str | bytes | None, cls: type[T]) -> T:
 
 
 def _dumps(payload: Mapping[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:  # a lone surrogate stored before parse refused them: never crash
+        return replace_lone_surrogates(text).encode()
 
 
 def message_json(message: Message) -> dict[str, Any]:

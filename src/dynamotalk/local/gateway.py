@@ -62,6 +62,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dynamotalk import quotas, webheaders
+from dynamotalk.domain.text import replace_lone_surrogates
 from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
 from dynamotalk.local.web_headers import WithSecurityHeaders
@@ -455,7 +456,7 @@ class Gateway:
                 }
             )
         if text:
-            self.post(live, str(text))
+            self.post(live, replace_lone_surrogates(str(text)))
 
     def post(self, live: LiveConnection, text: str) -> bool:
         """Queue a message for the connection; never waits. A queue that would overflow closes
@@ -540,9 +541,11 @@ class Gateway:
 
     @staticmethod
     def _route_of(body: str) -> str:
+        """The route API Gateway selects: `$request.body.action`, or `$default` for a body it
+        cannot evaluate (not JSON, or nested deeper than a parser takes) or no matching route."""
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return "$default"
         return ws_route_for(data.get("action") if isinstance(data, dict) else None)
 
@@ -940,6 +943,8 @@ def _http_reply(reply: Mapping[str, Any], cors: Mapping[str, str]) -> Response:
         body: str | bytes = reply.get("body") or ""
         if reply.get("isBase64Encoded") and isinstance(body, str):
             body = base64.b64decode(body)
+        elif isinstance(body, str):  # a lone surrogate has no UTF-8: sent as U+FFFD, not a 500
+            body = replace_lone_surrogates(body)
     except (TypeError, ValueError, AttributeError):
         _log.error("lambda_bad_response", reply_type=type(reply).__name__)
         return JSONResponse(INTERNAL_HTTP, status_code=500, headers=dict(cors))
