@@ -23,6 +23,7 @@ import structlog
 
 from dynamotalk.domain.bot import APOLOGY, BOT, MODEL_TIMEOUT_S
 from dynamotalk.domain.models import Message
+from dynamotalk.domain.text import scrub
 from dynamotalk.ports import Assistant
 from dynamotalk.service import ChatService
 
@@ -73,7 +74,8 @@ class BotWorker:
         names = {u.user_id: u.username for u in service.users.get_many(sorted(authors))}
         text = self._ask(context, request, names)
         limit = service.limits.max_text
-        return service.post_message(BOT, room_id, text[:limit], f"bot-reply-{message_id}")
+        reply = scrub(text).strip()[:limit] or APOLOGY
+        return service.post_message(BOT, room_id, reply, f"bot-reply-{message_id}")
 
     def _ask(self, context: list[Message], request: Message, names: dict[str, str]) -> str:
         if not self.breaker.allows():

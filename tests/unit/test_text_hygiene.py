@@ -189,3 +189,34 @@ def test_a_frame_too_deep_is_routed_to_default_and_refused(raw: str) -> None:
     with pytest.raises(InvalidInput, match="nested too deeply"):
         wire.parse_frame(raw)
     assert wire.request_id_of(raw) is None
+
+
+def test_scrub_drops_what_text_may_not_carry_and_keeps_flags_and_emoji() -> None:
+    from dynamotalk.domain.text import forbidden_character, scrub
+
+    england = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    dirty = f"a\r\nb\u2028c\x1b[2Jd\u202ee{england}\U000e0041{family}\ufeff\ud800"
+    clean = scrub(dirty)
+    assert clean == f"a\nbc[2Jde{england}{family}"
+    assert forbidden_character(clean) is None
+
+
+def test_a_model_reply_with_stray_controls_is_posted_scrubbed() -> None:
+    """The bot's reply is written by the server from a model it cannot ask again: a CR or a
+    U+2028 in it must not turn the whole answer into an apology."""
+    from dynamotalk.bot import BotWorker
+    from tests.unit.test_bot import Jobs, bot_world
+    from tests.unit.world import ALICE
+
+    world, _jobs, room = bot_world()
+    assert isinstance(world.service.bot_jobs, Jobs)
+    asked = world.service.post_message(ALICE, room, "@bot hi", "c1")
+
+    class Model:
+        def reply(self, *args: object) -> str:
+            return "line one\r\nline\u2028two \x07done"
+
+    posted = BotWorker(world.service, Model()).answer(room, asked.message_id)
+    assert posted is not None
+    assert posted.text == "line one\nlinetwo done"

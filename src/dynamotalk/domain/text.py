@@ -78,6 +78,22 @@ def forbidden_character(text: str) -> str | None:
     return None
 
 
+def scrub(text: str) -> str:
+    """`text` without the characters message text may not carry (subdivision flags kept).
+
+    For text the server writes itself from a source it cannot ask again (the bot's model
+    reply): refusing it would lose the whole reply over one stray CR or U+2028.
+    """
+    kept: list[str] = []
+    position = 0
+    for flag in EMOJI_TAG_SEQUENCE.finditer(text):
+        kept.extend(c for c in text[position : flag.start()] if not _forbidden(c))
+        kept.append(flag.group(0))
+        position = flag.end()
+    kept.extend(c for c in text[position:] if not _forbidden(c))
+    return "".join(kept)
+
+
 def require_clean(text: str, what: str) -> str:
     """`text` unchanged, or InvalidInput naming the first refused character."""
     bad = forbidden_character(text)
