@@ -121,6 +121,14 @@ class RoomStore(Protocol):
         """Memberships plus live pending invites of the user, counting no further than `cap`."""
         ...
 
+    def count_rooms(self, user_id: str, cap: int) -> int:
+        """Memberships of the user, counting no further than `cap`."""
+        ...
+
+    def count_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        """Live pending invites of the user, counting no further than `cap`."""
+        ...
+
     def set_role(self, room_id: str, user_id: str, role: Role) -> None: ...
 
     def add_invite(self, invite: Invite) -> bool:
