@@ -683,12 +683,6 @@ class DynamoRoomStore:
             }
         return [_membership(item) for item in self._table.query(limit=limit, **request)]
 
-    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
-        rooms = self.count_rooms(user_id, cap)
-        if rooms >= cap:
-            return cap
-        return min(cap, rooms + self.count_invites(user_id, now_s, cap - rooms))
-
     def count_rooms(self, user_id: str, cap: int) -> int:
         return self._table.count(
             cap,

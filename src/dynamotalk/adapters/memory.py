@@ -197,9 +197,6 @@ class MemoryRoomStore:
         ]
         return found[:limit]
 
-    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
-        return min(cap, len(self.rooms_of(user_id)) + len(self.invites_of(user_id, now_s)))
-
     def count_rooms(self, user_id: str, cap: int) -> int:
         return min(cap, len(self.rooms_of(user_id)))
 
