@@ -90,6 +90,14 @@ def block_inviter(s: ChatService, e: HttpEvent) -> Reply:
     return 200, {"blocked": s.block_inviter(e.principal, e.path("roomId"))}
 
 
+def decline_all_invites(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"declined": s.decline_all_invites(e.principal)}
+
+
+def block_user(s: ChatService, e: HttpEvent) -> Reply:
+    return 200, {"blocked": s.block_user(e.principal, e.path("userId"))}
+
+
 def unblock(s: ChatService, e: HttpEvent) -> Reply:
     s.unblock(e.principal, e.path("userId"))
     return 200, {"unblocked": True}
@@ -172,7 +180,9 @@ ROUTES: dict[str, Route] = {
     "GET /invites": list_invites,
     "POST /invites/{roomId}/accept": accept_invite,
     "POST /invites/{roomId}/decline": decline_invite,
+    "POST /invites/decline-all": decline_all_invites,
     "POST /invites/{roomId}/block": block_inviter,
+    "POST /blocks/{userId}": block_user,
     "DELETE /blocks/{userId}": unblock,
     "GET /me": get_me,
     "PATCH /me": update_me,

@@ -117,8 +117,12 @@ class RoomStore(Protocol):
         """Up to `limit` memberships of the user with room id > after_room_id, by room id."""
         ...
 
-    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
-        """Memberships plus live pending invites of the user, counting no further than `cap`."""
+    def count_rooms(self, user_id: str, cap: int) -> int:
+        """Memberships of the user, counting no further than `cap`."""
+        ...
+
+    def count_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        """Live pending invites of the user, counting no further than `cap`."""
         ...
 
     def set_role(self, room_id: str, user_id: str, role: Role) -> None: ...
@@ -130,7 +134,7 @@ class RoomStore(Protocol):
     def invite(self, room_id: str, user_id: str, now_s: int) -> Invite | None: ...
 
     def invites_of(self, user_id: str, now_s: int) -> list[Invite]:
-        """The user's live pending invites (bounded by the per-user room cap)."""
+        """The user's live pending invites (bounded by Limits.max_pending_invites)."""
         ...
 
     def invites_to(self, room_id: str, now_s: int) -> list[Invite]: ...

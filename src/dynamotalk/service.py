@@ -40,7 +40,7 @@ from dynamotalk.domain.events import (
     ReactionChanged,
     Typing,
 )
-from dynamotalk.domain.ids import direct_room_id, is_ulid
+from dynamotalk.domain.ids import DIRECT_PREFIX, direct_room_id, is_ulid
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
@@ -189,6 +189,8 @@ class ChatService:
             ]
             if not subscribers:
                 continue
+            if room_id.startswith(DIRECT_PREFIX) and not self._direct_consented(room_id):
+                continue
             if room_id in members_only:
                 targets = [s.connection_id for s in subscribers]
             else:
@@ -211,8 +213,14 @@ class ChatService:
         members = self.rooms.members(room.room_id)
         profiles = {u.user_id: u for u in self.users.get_many([m.user_id for m in members])}
         entries = []
+        # A direct room shows the other member only once both took part (_direct_consented).
+        shared = room.kind is not RoomKind.DIRECT or self._direct_consented(room.room_id)
         for member in members:
             profile = profiles.get(member.user_id)
+            if not shared and member.user_id != principal.user_id:
+                name = profile.username if profile else member.user_id
+                entries.append(PresenceEntry(member.user_id, name, False, None))
+                continue
             online = bool(self.connections.connections_of_user(member.user_id, now_s))
             entries.append(
                 PresenceEntry(
@@ -386,7 +394,8 @@ class ChatService:
         if other_user_id == principal.user_id:
             raise InvalidInput("a direct room needs another user")
         other = self.users.get(_check_id(other_user_id, "userId"))
-        if other is None:
+        if other is None or self.rooms.is_blocked(principal.user_id, by_user_id=other.user_id):
+            # Blocked by the other user: the same answer as for nobody (the block stays hidden).
             raise NotFound("no such user")
         room_id = direct_room_id(principal.user_id, other.user_id)
         existing = self.rooms.get(room_id)
@@ -475,21 +484,24 @@ class ChatService:
     # --- consent: pending invites and blocks (issue 13, M1) ----------------------------------
 
     def _require_room_slot(self, user_id: str) -> None:
-        """Refuse when the user already holds limits.max_rooms_per_user rooms and invites."""
+        """Refuse when the user already holds limits.max_rooms_per_user rooms. Pending invites
+        do not count: others' invites never stop a user creating, joining or accepting."""
         cap = self.limits.max_rooms_per_user
-        now_s = self.clock.now_ms() // 1000
-        if self.rooms.count_rooms_and_invites(user_id, now_s, cap) >= cap:
-            raise Conflict(
-                f"at most {cap} rooms and pending invites per user: leave a room or "
-                "decline an invite first"
-            )
+        if self.rooms.count_rooms(user_id, cap) >= cap:
+            raise Conflict(f"at most {cap} rooms per user: leave a room first")
+
+    def _invites_full(self, user_id: str) -> bool:
+        """Whether the user already holds limits.max_pending_invites pending invites."""
+        cap = self.limits.max_pending_invites
+        return self.rooms.count_invites(user_id, self.clock.now_ms() // 1000, cap) >= cap
 
     def _offer_invite(self, principal: Principal, room: Room, user_id: str, quiet: bool) -> Invite:
         """Store a pending invite and tell the invitee's live connections.
 
-        Blocked inviters get the same answer as anyone else and nothing is stored. A full
-        invitee (room cap) refuses the invite with `conflict`, or skips it quietly when
-        inviting a whole list at room creation.
+        Blocked inviters get the same answer as anyone else and nothing is stored. An invitee
+        already holding limits.max_pending_invites invites, or at the room cap, gets nothing
+        more and the inviter the same pending answer (nothing to probe: full, blocked and
+        stored look alike); the invitee declines some (or all) to receive new ones.
         """
         now = self.clock.now_ms()
         invite = Invite(
@@ -507,12 +519,8 @@ class ChatService:
         pending = self.rooms.invite(room.room_id, user_id, now // 1000)
         if pending is not None:
             return pending
-        try:
-            self._require_room_slot(user_id)
-        except Conflict:
-            if quiet:
-                return invite
-            raise Conflict("that user cannot take more rooms or invites") from None
+        if self._invites_full(user_id):
+            return invite
         if self.rooms.add_invite(invite):
             targets = [
                 c.connection_id for c in self.connections.connections_of_user(user_id, now // 1000)
@@ -535,16 +543,19 @@ class ChatService:
         return invite
 
     def accept_invite(self, principal: Principal, room_id: str) -> Membership:
-        """Become a member of the room one is invited to (the invite already held a slot)."""
+        """Become a member of the room one is invited to, within the room cap. An invite whose
+        sender is no longer a member of the room is void (404) and withdrawn."""
         invite = self._pending(principal, room_id)
         room = self.rooms.get(invite.room_id)
-        if room is None:
+        inviter = None if room is None else self.rooms.member(room.room_id, invite.invited_by)
+        if room is None or inviter is None:
             self.rooms.remove_invite(invite.room_id, principal.user_id)
             raise NotFound("no such invite")
         existing = self.rooms.member(room.room_id, principal.user_id)
         if existing is not None:
             self.rooms.remove_invite(room.room_id, principal.user_id)
             return existing
+        self._require_room_slot(principal.user_id)
         self.ensure_user(principal)
         membership = Membership(room.room_id, principal.user_id, Role.MEMBER, self.clock.now_ms())
         if not self.rooms.accept_invite(invite, membership):
@@ -556,16 +567,39 @@ class ChatService:
         invite = self._pending(principal, room_id)
         self.rooms.remove_invite(invite.room_id, principal.user_id)
 
+    def decline_all_invites(self, principal: Principal) -> int:
+        """Decline every pending invite of the caller at once; returns how many."""
+        found = self.rooms.invites_of(principal.user_id, self.clock.now_ms() // 1000)
+        return sum(1 for i in found if self.rooms.remove_invite(i.room_id, principal.user_id))
+
     def block_inviter(self, principal: Principal, room_id: str) -> str:
         """Decline an invite and drop, silently and for good, every invite from its sender
         (their other pending invites to the caller included). Returns the blocked user id."""
         invite = self._pending(principal, room_id)
-        self.rooms.block(principal.user_id, invite.invited_by, self.clock.now_ms())
-        for other in self.rooms.invites_of(principal.user_id, self.clock.now_ms() // 1000):
-            if other.invited_by == invite.invited_by:
-                self.rooms.remove_invite(other.room_id, principal.user_id)
+        self.block_user(principal, invite.invited_by)
         self.rooms.remove_invite(invite.room_id, principal.user_id)
         return invite.invited_by
+
+    def block_user(self, principal: Principal, user_id: str) -> str:
+        """Block a user without an invite: their invites are dropped (pending ones withdrawn),
+        and they can neither open a direct room with the caller nor post in one (404).
+        Whether `user_id` exists is not checked, so the answer reveals nothing."""
+        blocked = _check_id(user_id, "userId")
+        if blocked == principal.user_id:
+            raise InvalidInput("you cannot block yourself")
+        self.rooms.block(principal.user_id, blocked, self.clock.now_ms())
+        for other in self.rooms.invites_of(principal.user_id, self.clock.now_ms() // 1000):
+            if other.invited_by == blocked:
+                self.rooms.remove_invite(other.room_id, principal.user_id)
+        return blocked
+
+    def _require_not_blocked_in_direct(self, principal: Principal, room: Room) -> None:
+        """In a direct room, a user the other member blocked is answered as for no room."""
+        if room.kind is not RoomKind.DIRECT or room.direct_pair is None:
+            return
+        other = next((u for u in room.direct_pair if u != principal.user_id), None)
+        if other is not None and self.rooms.is_blocked(principal.user_id, by_user_id=other):
+            raise NotFound(rules.NO_SUCH_ROOM)
 
     def unblock(self, principal: Principal, user_id: str) -> None:
         self.rooms.unblock(principal.user_id, _check_id(user_id, "userId"))
@@ -578,6 +612,7 @@ class ChatService:
         """Follow rooms' live events on one connection; all or nothing."""
         if not room_ids or len(room_ids) > 100:
             raise InvalidInput("roomIds must list 1..100 rooms")
+        self._limit(principal.user_id, Action.TYPING)  # shares typing's limit (PROTOCOL.md)
         unique = list(dict.fromkeys(_check_id(room_id, "roomId") for room_id in room_ids))
         # Two batch reads for up to 100 rooms (rooms, then the caller's memberships of them).
         found = {room.room_id: room for room in self.rooms.get_many(unique)}
@@ -590,13 +625,20 @@ class ChatService:
             rules.require_read(room, mine.get(room_id))
             readable.append((room, mine.get(room_id)))
         rooms = [room for room, _ in readable]
+        now_s = self.clock.now_ms() // 1000
+        followed = set(self.connections.rooms_of_connection(connection_id, now_s))
         expires_at = self.clock.now_ms() // 1000 + self.limits.connection_ttl_seconds
         self.connections.subscribe_many(
             [Subscription(connection_id, r.room_id, principal.user_id, expires_at) for r in rooms]
         )
         # Presence is announced where the user follows a room they are a member of: bounded by
         # this frame's 100 rooms, whatever the number of rooms the user is in.
-        member_of = [room.room_id for room, membership in readable if membership is not None]
+        # A room this connection already follows has heard it online: not announced again.
+        member_of = [
+            room.room_id
+            for room, membership in readable
+            if membership is not None and room.room_id not in followed
+        ]
         closed = frozenset(
             room.room_id
             for room, membership in readable
@@ -612,6 +654,7 @@ class ChatService:
     ) -> list[str]:
         if not room_ids or len(room_ids) > 100:
             raise InvalidInput("roomIds must list 1..100 rooms")
+        self._limit(principal.user_id, Action.TYPING)  # shares typing's limit (PROTOCOL.md)
         unique = list(dict.fromkeys(_check_id(r, "roomId") for r in room_ids))
         for room_id in unique:
             self.connections.unsubscribe(connection_id, room_id)
@@ -635,6 +678,7 @@ class ChatService:
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
         rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        self._require_not_blocked_in_direct(principal, room)
         if not client_id or len(client_id) > _MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{_MAX_CLIENT_ID} printable characters")
         if attachments:
@@ -691,6 +735,7 @@ class ChatService:
         self, principal: Principal, room_id: str, message_id: str, text: str
     ) -> Message:
         """Only the author edits, and only while still a member and not deleted."""
+        self._limit(principal.user_id, Action.MESSAGE)  # an edit re-sends the whole message
         room = self._room(room_id)
         rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         message = self._message(room.room_id, message_id)
@@ -705,6 +750,7 @@ class ChatService:
 
     def delete_message(self, principal: Principal, room_id: str, message_id: str) -> Message:
         """The author or a room owner deletes; the slot stays in history (soft delete)."""
+        self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
         membership = rules.require_member_of(
             room, self.rooms.member(room.room_id, principal.user_id)
@@ -799,7 +845,16 @@ class ChatService:
         """Whether two users are members of one room (bounded: each is in at most
         limits.max_rooms_per_user rooms)."""
         rooms_a = {m.room_id for m in self.rooms.rooms_of(user_a)}
-        return any(m.room_id in rooms_a for m in self.rooms.rooms_of(user_b))
+        shared = [m.room_id for m in self.rooms.rooms_of(user_b) if m.room_id in rooms_a]
+        # At most one of them is the pair's direct room: it counts once both took part in it.
+        return any(not r.startswith(DIRECT_PREFIX) or self._direct_consented(r) for r in shared)
+
+    def _direct_consented(self, room_id: str) -> bool:
+        """Whether both members of a direct room took part in it: each posted in it (or marked
+        it read). Until then neither sees the other's presence or lastSeen through it, so
+        opening a direct room with a stranger reveals nothing about them."""
+        members = self.rooms.members(room_id)
+        return len(members) == 2 and all(m.last_read_id is not None for m in members)
 
     def update_profile(
         self, principal: Principal, display_name: str | None = None, avatar_key: str | None = None

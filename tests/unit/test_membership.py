@@ -62,25 +62,39 @@ def test_the_bot_joins_at_once_and_people_are_invited_at_creation(world: World) 
     assert [i.room_id for i in world.service.invites(BOB)] == [room.room_id]
 
 
-def test_the_room_cap_counts_memberships_and_invites(world: World) -> None:
+def test_the_room_cap_counts_memberships_and_never_pending_invites(world: World) -> None:
     world.service.limits = attrs.evolve(world.service.limits, max_rooms_per_user=3)
-    first = world.service.create_room(ALICE, "a", RoomKind.PUBLIC).room_id
-    world.service.create_room(ALICE, "b", RoomKind.PUBLIC)
-    world.service.invite(ALICE, first, BOB.user_id)
     own = world.service.create_room(BOB, "mine", RoomKind.PUBLIC).room_id
-    world.service.invite(BOB, own, ALICE.user_id)  # alice: 2 rooms + 1 invite = 3
+    world.service.invite(BOB, own, ALICE.user_id)
+    world.service.create_room(ALICE, "a", RoomKind.PUBLIC)
+    world.service.create_room(ALICE, "b", RoomKind.PUBLIC)  # 2 rooms + 1 invite: still room
+    world.service.accept_invite(ALICE, own)  # 3 rooms: full
     with pytest.raises(Conflict):
         world.service.create_room(ALICE, "c", RoomKind.PUBLIC)
     with pytest.raises(Conflict):
         world.service.open_direct(ALICE, CAROL.user_id)
     carol_room = world.service.create_room(CAROL, "carol's", RoomKind.PUBLIC).room_id
     with pytest.raises(Conflict):
-        world.service.invite(CAROL, carol_room, ALICE.user_id)
-    with pytest.raises(Conflict):
         world.service.join_room(ALICE, carol_room)
-    world.service.accept_invite(ALICE, own)  # accepting keeps the count: always allowed
+    world.service.invite(CAROL, carol_room, ALICE.user_id)  # an invite still arrives
+    with pytest.raises(Conflict):
+        world.service.accept_invite(ALICE, carol_room)  # but accepting needs a free slot
     world.service.leave_room(ALICE, own)
-    world.service.join_room(ALICE, carol_room)
+    world.service.accept_invite(ALICE, carol_room)
+
+
+def test_pending_invites_are_capped_per_invitee_and_the_rest_dropped_unseen(
+    world: World,
+) -> None:
+    world.service.limits = attrs.evolve(world.service.limits, max_pending_invites=2)
+    rooms = [world.service.create_room(BOB, f"r{i}", RoomKind.PRIVATE).room_id for i in range(3)]
+    answers = [world.service.invite(BOB, r, ALICE.user_id) for r in rooms]
+    assert all(isinstance(a, Invite) for a in answers)  # the inviter cannot tell
+    assert [i.room_id for i in world.service.invites(ALICE)] == sorted(rooms[:2])
+    assert world.service.decline_all_invites(ALICE) == 2
+    assert world.service.invites(ALICE) == []
+    world.service.invite(BOB, rooms[2], ALICE.user_id)
+    assert [i.room_id for i in world.service.invites(ALICE)] == [rooms[2]]
 
 
 def test_an_owner_leaving_hands_the_room_to_the_longest_standing_member(world: World) -> None:

@@ -683,8 +683,8 @@ class DynamoRoomStore:
             }
         return [_membership(item) for item in self._table.query(limit=limit, **request)]
 
-    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
-        rooms = self._table.count(
+    def count_rooms(self, user_id: str, cap: int) -> int:
+        return self._table.count(
             cap,
             IndexName=t.GSI1.name,
             KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
@@ -693,10 +693,10 @@ class DynamoRoomStore:
                 ":prefix": {"S": t.ROOM_PREFIX},
             },
         )
-        if rooms >= cap:
-            return cap
-        invites = self._table.count(
-            cap - rooms,
+
+    def count_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        return self._table.count(
+            cap,
             IndexName=t.GSI1.name,
             KeyConditionExpression="GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
             FilterExpression="expires_at > :now",
@@ -706,7 +706,6 @@ class DynamoRoomStore:
                 ":now": {"N": str(now_s)},
             },
         )
-        return min(cap, rooms + invites)
 
     def set_role(self, room_id: str, user_id: str, role: Role) -> None:
         try:

@@ -197,8 +197,11 @@ class MemoryRoomStore:
         ]
         return found[:limit]
 
-    def count_rooms_and_invites(self, user_id: str, now_s: int, cap: int) -> int:
-        return min(cap, len(self.rooms_of(user_id)) + len(self.invites_of(user_id, now_s)))
+    def count_rooms(self, user_id: str, cap: int) -> int:
+        return min(cap, len(self.rooms_of(user_id)))
+
+    def count_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        return min(cap, len(self.invites_of(user_id, now_s)))
 
     def set_role(self, room_id: str, user_id: str, role: Role) -> None:
         with self._lock:

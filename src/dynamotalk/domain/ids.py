@@ -49,8 +49,12 @@ class UlidGenerator:
         return encode_ulid(candidate)
 
 
+DIRECT_PREFIX = "dm-"
+"""How every direct room's id begins (and no other room's: other ids are ULIDs)."""
+
+
 def direct_room_id(user_a: str, user_b: str) -> str:
     """The one id of the direct room between two users, whoever opens it."""
     low, high = sorted((user_a, user_b))
     digest = hashlib.sha256(f"{low}\x00{high}".encode()).hexdigest()[:32]
-    return f"dm-{digest}"
+    return f"{DIRECT_PREFIX}{digest}"

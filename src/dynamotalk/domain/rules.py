@@ -57,7 +57,9 @@ class Limits:
     max_sync_bytes: int = 120 * 1024
     """Messages' JSON in one sync reply: a WebSocket message carries at most 128 KB."""
     max_rooms_per_user: int = 500
-    """Memberships plus pending invites of one user (issue 13, M1)."""
+    """Memberships of one user (issue 13, M1); pending invites do not count."""
+    max_pending_invites: int = 100
+    """Pending invites one user holds; further invites are dropped until they decline some."""
     invite_ttl_seconds: int = 14 * 24 * 3600
     """A pending invite not answered in this time expires (DynamoDB TTL)."""
 
