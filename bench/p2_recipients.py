@@ -139,7 +139,7 @@ def measure(
 
 
 def run(quick: bool) -> Table:
-    sizes = [1_000, 10_000] if quick else [10_000, 100_000]
+    sizes = [1_000, 3_000] if quick else [10_000, 100_000]
     table = Table(
         "P2 recipients of one message (rooms of 100) on DynamoDB Local: Query vs Scan",
         [

@@ -57,7 +57,7 @@ def _time(code: str, runs: int) -> float:
 
 
 def run(quick: bool) -> Table:
-    runs = 3 if quick else 10
+    runs = 1 if quick else 10
     table = Table(
         f"P3 cold start: import time in a fresh interpreter (median of {runs})",
         ["module", "import ms", "over boto3 ms", "target <= 60 ms"],

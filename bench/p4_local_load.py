@@ -175,7 +175,7 @@ async def load(
 
 
 def run(quick: bool) -> Table:
-    clients, rooms, messages = (20, 4, 200) if quick else (100, 10, 2000)
+    clients, rooms, messages = (10, 2, 60) if quick else (100, 10, 2000)
     table = Table(
         f"P4 local stack load: {clients} WebSocket clients, {rooms} rooms, {messages} messages",
         [

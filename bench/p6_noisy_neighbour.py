@@ -325,6 +325,6 @@ def run(quick: bool) -> Table:
         f"normal users' p99 with / without the abuser: {ratio:.2f}x (target <= 1.5x). "
         "Clients, gateway, handlers and DynamoDB Local share this machine's cores, so the "
         "abuser's refused frames compete for the same CPU; in the cloud each invocation has "
-        "its own, and a refused frame costs one conditional write."
+        "its own, and a container refuses a flood with at most one conditional write per window."
     )
     return table

@@ -131,3 +131,43 @@ def test_the_counter_item_has_the_documented_key_and_a_ttl(dynamodb_local: str) 
     assert item["msg_s@" + str(now // 1000)] == {"N": "1"}
     assert int(item[t.CHAT_TABLE.ttl_attribute]["N"]) == (window + 1) * 10 + 60
     client.delete_table(TableName=name)
+
+
+def test_a_refusal_is_remembered_until_its_window_ends_without_another_write(
+    dynamodb_local: str,
+) -> None:
+    """After a refusal, a flood of the same one-unit request costs no DynamoDB call until the
+    refusing window ends; then the next one is counted again. Larger charges always ask."""
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=dynamodb_local,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    name = f"limits-{next(_names)}"
+    client.create_table(**create_table_request(name))
+    calls: list[str] = []
+    client.meta.events.register("before-call.dynamodb.UpdateItem", lambda **_: calls.append("u"))
+    limiter = DynamoRateLimiter(client, name)
+    one = [Charge(Quota("q", 2, 60))]
+    now = MINUTE_START + 10_000
+    assert [limiter.take("u1", "g", one, now) for _ in range(3)] == [None, None, 50_000]
+    assert len(calls) == 3
+    assert [limiter.take("u1", "g", one, now + 1_000 * i) for i in range(1, 6)] == [
+        49_000,
+        48_000,
+        47_000,
+        46_000,
+        45_000,
+    ]
+    assert len(calls) == 3  # remembered: no write unit, no round trip
+    assert limiter.take("u2", "g", one, now) is None  # other users still ask
+    assert limiter.take("u1", "g", one, MINUTE_START + 60_000) is None  # the next window counts
+    sized = [Charge(Quota("n", 5, 60)), Charge(Quota("bytes", 100, 60), amount=90)]
+    assert limiter.take("u3", "up", sized, now) is None
+    assert limiter.take("u3", "up", sized, now) == 50_000
+    before = len(calls)
+    assert limiter.take("u3", "up", sized, now) == 50_000
+    assert len(calls) == before + 1  # not remembered: a smaller upload might still fit
+    client.delete_table(TableName=name)

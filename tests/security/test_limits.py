@@ -14,7 +14,6 @@ import asyncio
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -24,10 +23,8 @@ from websockets.exceptions import InvalidStatus
 
 from bench.p6_noisy_neighbour import chat, sign_up_all
 from dynamotalk.domain.bot import BOT
-from dynamotalk.domain.user_limits import UserLimits, limits_env, unlimited_env
-from dynamotalk.local.emulators import free_port
+from dynamotalk.domain.user_limits import UserLimits
 from tests.e2e.client import Socket, User
-from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -50,14 +47,9 @@ TIGHT = UserLimits(
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**unlimited_env(), **limits_env(TIGHT)}
-    process = start_dev(port, tmp_path_factory.mktemp("limits"), "--quiet", env=env)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, process)
-    yield url
-    assert stop(process) == 0
+def base(tight_stack_url: str) -> str:
+    """The shared stack with TIGHT limits (tests/security/conftest.py)."""
+    return tight_stack_url
 
 
 @pytest.fixture(scope="module")

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from dynamotalk.domain.user_limits import limits_env, unlimited_env
-from dynamotalk.local.emulators import free_port
 from tests.e2e.client import User
 from tests.security.test_limits import TIGHT, refused_frame
-from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -38,14 +35,9 @@ MISSING_ROOM = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
 @pytest.fixture(scope="module")
-def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    env = {**unlimited_env(), **limits_env(TIGHT)}
-    process = start_dev(port, tmp_path_factory.mktemp("f2"), "--quiet", env=env)
-    url = f"http://127.0.0.1:{port}"
-    wait_healthy(url, process)
-    yield url
-    assert stop(process) == 0
+def tight(tight_stack_url: str) -> str:
+    """The shared stack with TIGHT limits (tests/security/conftest.py)."""
+    return tight_stack_url
 
 
 def made(base: str, *names: str) -> list[User]:

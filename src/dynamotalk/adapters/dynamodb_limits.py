@@ -14,6 +14,11 @@ atomic step in DynamoDB, so concurrent requests (even from many Lambda container
 count past a limit, and no read comes first. A refused update writes nothing and returns the
 old item (ReturnValuesOnConditionCheckFailure=ALL_OLD) to tell which window refused. Cost: one
 write unit per request, allowed or refused (a failed conditional write is billed as a write).
+
+A refusal is remembered in the container until the refusing window ends: a counted quota only
+grows within its window, so a flood of one-unit requests after a refusal is refused again
+without a call (no write unit, no round trip). Only charges of one unit each are remembered
+(a smaller upload may still fit where a larger one did not).
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TTL_MARGIN_S = 60
+REFUSALS_KEPT = 10_000
+"""Remembered refusals per container; past this, those whose window has ended are dropped."""
 _THROTTLED = frozenset(
     {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
 )
@@ -40,12 +47,17 @@ class DynamoRateLimiter:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self.client = client
         self.table_name = table_name
+        self._refused_until: dict[tuple[str, str], int] = {}
 
     def take(self, user_id: str, group: str, charges: Sequence[Charge], now_ms: int) -> int | None:
         if not charges:
             return None
         if any(c.amount > c.quota.limit for c in charges):
             return retry_after_ms(charges, {}, now_ms)  # can never pass in this window
+        unit = all(c.amount == 1 for c in charges)
+        until = self._refused_until.get((user_id, group), 0) if unit else 0
+        if until > now_ms:
+            return until - now_ms
         longest = item_window(charges)
         window = longest.window_of(now_ms)
         names: dict[str, str] = {"#ttl": t.CHAT_TABLE.ttl_attribute}
@@ -77,8 +89,16 @@ class DynamoRateLimiter:
             if code == "ConditionalCheckFailedException":
                 old: dict[str, Any] = dict(error.response.get("Item") or {})  # type: ignore[call-overload]
                 counts = {k: int(v["N"]) for k, v in old.items() if "N" in v}
-                return retry_after_ms(charges, counts, now_ms)
+                wait = retry_after_ms(charges, counts, now_ms)
+                if unit:
+                    self._remember(user_id, group, now_ms + wait, now_ms)
+                return wait
             if code in _THROTTLED:
                 raise RateLimited("the chat is busy, please retry in a moment") from error
             raise
         return None
+
+    def _remember(self, user_id: str, group: str, until_ms: int, now_ms: int) -> None:
+        if len(self._refused_until) >= REFUSALS_KEPT:
+            self._refused_until = {k: v for k, v in self._refused_until.items() if v > now_ms}
+        self._refused_until[(user_id, group)] = until_ms
