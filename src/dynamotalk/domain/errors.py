@@ -82,32 +82,31 @@ class TooLarge(ChatError):
     code = ErrorCode.TOO_LARGE
 
 
-class RateLimited(ChatError):
+class _WithRetryAfter(ChatError):
+    """A refusal that says how long to wait before trying again."""
+
+    DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 1000
+
+    def __init__(self, message: str, retry_after_ms: int | None = None) -> None:
+        super().__init__(message)
+        self._retry_after_ms = (
+            self.DEFAULT_RETRY_AFTER_MS if retry_after_ms is None else retry_after_ms
+        )
+
+    @property
+    def retry_after_ms(self) -> int | None:
+        return self._retry_after_ms
+
+
+class RateLimited(_WithRetryAfter):
     """Too many requests: the storage is throttling, or the caller exceeded a per-user limit
     (domain/user_limits.py). Carries how long to wait, like Unavailable."""
 
     code = ErrorCode.RATE_LIMITED
-    DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 1000
-
-    def __init__(self, message: str, retry_after_ms: int = DEFAULT_RETRY_AFTER_MS) -> None:
-        super().__init__(message)
-        self._retry_after_ms = retry_after_ms
-
-    @property
-    def retry_after_ms(self) -> int | None:
-        return self._retry_after_ms
 
 
-class Unavailable(ChatError):
+class Unavailable(_WithRetryAfter):
     """A dependency is down: retrying at once cannot help, retrying after a pause may."""
 
     code = ErrorCode.UNAVAILABLE
     DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 5000
-
-    def __init__(self, message: str, retry_after_ms: int = DEFAULT_RETRY_AFTER_MS) -> None:
-        super().__init__(message)
-        self._retry_after_ms = retry_after_ms
-
-    @property
-    def retry_after_ms(self) -> int | None:
-        return self._retry_after_ms
