@@ -118,7 +118,8 @@ def run(quick: bool) -> Table:
         f"DynamoDB Local: {limiter_wru:g} WRU when allowed), included above: "
         f"+${limiter_wru * WRU * 1e6:.3f} per million messages. A refused one reports "
         f"{p2.extra['limiter_wru_refused']:g} units locally; AWS bills a failed conditional "
-        "write as a write (1 WRU), so a flood costs $0.625 per million refused frames"
+        "write as a write (1 WRU); a container then remembers the refusal until its window "
+        "ends, so a flood costs at most one such write per container and window"
     )
     table.ok = table.ok and p2.extra["limiter_calls"] == 2
     return table
