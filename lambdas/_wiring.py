@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from dynamotalk.adapters.cognito import CognitoIdentity
     from dynamotalk.bot import BotWorker, ThreadBotJobs
+    from dynamotalk.domain.models import Principal
     from dynamotalk.ports import (
         ConnectionRegistry,
         MessageStore,
@@ -256,5 +257,13 @@ def sessions() -> SessionKeeper:
         store = DynamoSessionStore(_client("dynamodb", s.dynamodb_endpoint), s.table_name)
     endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
     closer = ApiGatewayCloser(build_management_client(endpoint, s.region, pool_size=4))
-    verifier = identity() if s.user_pool_id and s.user_pool_client_id else None
+    verifier = _IdentityOnFirstUse() if s.user_pool_id and s.user_pool_client_id else None
     return SessionKeeper(chat, store, closer, verifier)
+
+
+class _IdentityOnFirstUse:
+    """The identity adapter, built on the first `reauth`: JWT verification (pyjwt,
+    cryptography) stays out of the cold start of $connect and the message route."""
+
+    def verify_session(self, token: str) -> tuple[Principal, int]:
+        return identity().verify_session(token)
