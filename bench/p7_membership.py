@@ -30,9 +30,9 @@ from dynamotalk.adapters.dynamodb import (
     DynamoUserStore,
 )
 from dynamotalk.adapters.memory import MemoryAttachmentStore, RecordingNotifier
-from dynamotalk.domain import rules
 from dynamotalk.domain.events import PresenceChanged
 from dynamotalk.domain.ids import UlidGenerator
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Membership,
     Principal,
@@ -132,7 +132,7 @@ def run(quick: bool) -> Table:
             attachments=MemoryAttachmentStore(),
             clock=WallClock(),
             ids=UlidGenerator(),
-            limits=rules.Limits(),
+            limits=Limits(),
         )
         service.connect("c-neighbour", NEIGHBOUR)
         filled = 0

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
@@ -66,7 +66,7 @@ class StageSettings:
     certificate_arn: str | None = None
     """ACM certificate (us-east-1) for the custom domain of the web client."""
     max_message_chars: int = Limits().max_text
-    """Longest message text; at most the domain's ceiling (rules.Limits.max_text)."""
+    """Longest message text; at most the domain's ceiling (limits.Limits.max_text)."""
     manage_api_gateway_log_role: bool = True
     """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
     bot_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"

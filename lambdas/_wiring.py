@@ -128,7 +128,7 @@ def service() -> ChatService:
 
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
     from dynamotalk.adapters.s3 import S3AttachmentStore
-    from dynamotalk.domain.rules import Limits
+    from dynamotalk.domain.limits import Limits
 
     s = settings()
     messages, rooms, users, connections = _stores()

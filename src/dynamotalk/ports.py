@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from dynamotalk.domain.events import Event
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Connection,
     Invite,
@@ -24,7 +25,6 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
-from dynamotalk.domain.rules import Limits
 from dynamotalk.domain.user_limits import Charge
 
 

@@ -41,6 +41,14 @@ from dynamotalk.domain.events import (
     Typing,
 )
 from dynamotalk.domain.ids import DIRECT_PREFIX, direct_room_id, is_ulid
+from dynamotalk.domain.limits import (
+    DOWNLOAD_URL_EXPIRES_S,
+    MAX_CLIENT_ID,
+    MAX_ID,
+    UNREAD_CAP,
+    UPLOAD_URL_EXPIRES_S,
+    Limits,
+)
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
@@ -77,14 +85,10 @@ from dynamotalk.ports import (
 )
 
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-_MAX_ID = 128
-_MAX_CLIENT_ID = 64
-_UPLOAD_EXPIRES_S = 300
-_DOWNLOAD_EXPIRES_S = 900
 
 
 def _check_id(value: str, what: str) -> str:
-    if not value or len(value) > _MAX_ID or not value.isprintable():
+    if not value or len(value) > MAX_ID or not value.isprintable():
         raise InvalidInput(f"{what} is not valid")
     return value
 
@@ -112,7 +116,7 @@ class ChatService:
     attachments: AttachmentStore
     clock: Clock
     ids: IdGenerator
-    limits: rules.Limits = attrs.Factory(rules.Limits)
+    limits: Limits = attrs.Factory(Limits)
     bot_jobs: BotJobs | None = None
     """Set where a bot participant runs: messages for it are queued, never awaited."""
     limiter: RateLimiter | None = None
@@ -465,7 +469,7 @@ class ChatService:
                 room=room,
                 membership=memberships[room.room_id],
                 unread=self.messages.count_after(
-                    room.room_id, memberships[room.room_id].last_read_id, rules.UNREAD_CAP
+                    room.room_id, memberships[room.room_id].last_read_id, UNREAD_CAP
                 ),
             )
             for room in rooms
@@ -679,8 +683,8 @@ class ChatService:
         room = self._room(room_id)
         rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         self._require_not_blocked_in_direct(principal, room)
-        if not client_id or len(client_id) > _MAX_CLIENT_ID or not client_id.isprintable():
-            raise InvalidInput(f"clientId must be 1..{_MAX_CLIENT_ID} printable characters")
+        if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
+            raise InvalidInput(f"clientId must be 1..{MAX_CLIENT_ID} printable characters")
         if attachments:
             clean_text = require_clean(text.strip(), "message text")
             if len(clean_text) > self.limits.max_text:
@@ -906,7 +910,7 @@ class ChatService:
         if size > max_bytes:
             raise TooLarge(f"files are limited to {max_bytes} bytes")
         self._limit(principal.user_id, Action.UPLOAD, size=size)
-        return self.attachments.upload_form(key, content_type, size, _UPLOAD_EXPIRES_S)
+        return self.attachments.upload_form(key, content_type, size, UPLOAD_URL_EXPIRES_S)
 
     def download_url(self, principal: Principal, key: str) -> str:
         """A short-lived URL for an attachment (readers of its room) or an avatar (anyone)."""
@@ -914,10 +918,10 @@ class ChatService:
         if ".." in parts or len(key) > 1024:
             raise InvalidInput("key is not valid")
         if len(parts) >= 4 and parts[0] == "avatars":
-            return self.attachments.download_url(key, _DOWNLOAD_EXPIRES_S)
+            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
         if len(parts) >= 5 and parts[0] == "rooms":
             self._readable_room(principal, parts[1])
-            return self.attachments.download_url(key, _DOWNLOAD_EXPIRES_S)
+            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
         raise InvalidInput("key is not an attachment or avatar key")
 
     # --- helpers ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import UserLimits, parse_limits
 from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
 

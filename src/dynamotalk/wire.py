@@ -22,6 +22,7 @@ from dynamotalk.domain import events as ev
 from dynamotalk.domain.budget import reaction_sample
 from dynamotalk.domain.errors import ChatError, InvalidInput, TooLarge
 from dynamotalk.domain.identities import author_kind
+from dynamotalk.domain.limits import MAX_BODY_BYTES, MAX_EMOJI_CHARS, MAX_FRAME_BYTES
 from dynamotalk.domain.models import (
     Attachment,
     HistoryPage,
@@ -36,7 +37,6 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
-from dynamotalk.domain.rules import MAX_BODY_BYTES, MAX_EMOJI_CHARS, MAX_FRAME_BYTES
 from dynamotalk.domain.text import first_lone_surrogate, replace_lone_surrogates
 
 VERSION = 1

@@ -19,8 +19,8 @@ from dynamotalk import quotas
 from dynamotalk.adapters.dynamodb import _dump, _message_item
 from dynamotalk.domain import budget
 from dynamotalk.domain.ids import encode_ulid
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Attachment, Message
-from dynamotalk.domain.rules import Limits
 from tests.support.lambda_stack import Stack, load
 
 LIMITS = Limits()

@@ -25,6 +25,7 @@ from dynamotalk.adapters.dynamodb import (
 )
 from dynamotalk.domain.errors import NotFound, RateLimited, TooLarge
 from dynamotalk.domain.ids import encode_ulid
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
@@ -36,7 +37,6 @@ from dynamotalk.domain.models import (
     Subscription,
     User,
 )
-from dynamotalk.domain.rules import Limits
 from dynamotalk.tables import create_table_request
 
 _names = itertools.count()

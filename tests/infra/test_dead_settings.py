@@ -170,7 +170,7 @@ def test_max_message_chars_reaches_the_domain_through_the_composition_root(
 
 
 def test_max_message_chars_above_the_domain_ceiling_is_refused() -> None:
-    from dynamotalk.domain.rules import Limits
+    from dynamotalk.domain.limits import Limits
     from dynamotalk.settings import SettingsError
 
     env = {

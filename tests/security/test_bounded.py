@@ -24,7 +24,7 @@ from dynamotalk.adapters.apigateway import (
     build_management_client,
 )
 from dynamotalk.domain.events import Event, Typing
-from dynamotalk.domain.rules import Limits
+from dynamotalk.domain.limits import Limits
 from dynamotalk.wire import encode_event
 from tests.e2e.client import Socket, User
 

@@ -19,8 +19,9 @@ import pytest
 from dynamotalk import quotas, wire
 from dynamotalk.domain import budget, events
 from dynamotalk.domain.errors import InvalidInput, TooLarge
+from dynamotalk.domain.limits import MAX_FRAME_BYTES, Limits
 from dynamotalk.domain.models import Attachment, HistoryPage, Message, SyncResult
-from dynamotalk.domain.rules import MAX_FRAME_BYTES, Limits, clean_emoji
+from dynamotalk.domain.rules import clean_emoji
 from tests.unit.world import ALICE, BOB, CAROL, World
 
 LIMITS = Limits()

@@ -7,8 +7,9 @@ import pytest
 from dynamotalk.domain import rules
 from dynamotalk.domain.errors import InvalidInput
 from dynamotalk.domain.identities import INVISIBLE_LETTERS, is_reserved, skeleton
+from dynamotalk.domain.limits import Limits
 
-LIMITS = rules.Limits()
+LIMITS = Limits()
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from dynamotalk import tables as t
 from dynamotalk.domain.errors import NotFound, RateLimited, TooLarge
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Attachment,
     Connection,
@@ -30,7 +31,7 @@ from dynamotalk.domain.models import (
     Subscription,
     User,
 )
-from dynamotalk.domain.rules import Limits, check_reaction_caps
+from dynamotalk.domain.rules import check_reaction_caps
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

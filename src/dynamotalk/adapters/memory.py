@@ -15,6 +15,7 @@ import attrs
 from dynamotalk.domain.errors import NotFound, Unauthorized
 from dynamotalk.domain.events import Event
 from dynamotalk.domain.ids import encode_ulid
+from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Connection,
     Invite,
@@ -29,7 +30,7 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
-from dynamotalk.domain.rules import Limits, check_reaction_caps
+from dynamotalk.domain.rules import check_reaction_caps
 
 
 @attrs.define

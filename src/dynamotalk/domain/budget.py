@@ -3,7 +3,7 @@
 The wire encodes a message as compact JSON in UTF-8 (`ensure_ascii=False`). `message_bytes`
 is an upper bound of that encoding, computed here from the message's strings so the domain can
 refuse what would not fit without knowing the wire code; tests/unit/test_budget.py checks the
-bound against the real encoder. Reactions are bounded by the caps in `rules.Limits`, and their
+bound against the real encoder. Reactions are bounded by the caps in `limits.Limits`, and their
 JSON does not grow with the number of reactors: a count per emoji and a sample of at most
 `REACTION_SAMPLE` reactor ids.
 """
@@ -16,8 +16,8 @@ import re
 from collections.abc import Collection, Sequence
 
 from dynamotalk.domain.errors import TooLarge
+from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Message
-from dynamotalk.domain.rules import MAX_EMOJI_CHARS, Limits
 
 REACTION_SAMPLE = 3
 """Reactor ids shown per emoji; the count is always exact."""

@@ -4,64 +4,11 @@ from __future__ import annotations
 
 import unicodedata
 
-import attrs
-
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from dynamotalk.domain.identities import INVISIBLE_LETTERS, has_visible_character
+from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
 from dynamotalk.domain.text import require_clean
-
-# API Gateway refuses WebSocket frames over 128 KB and payloads over 10 MB on HTTP; we stay
-# well under the frame limit so a message event with metadata always fits one frame.
-MAX_FRAME_BYTES = 32 * 1024
-MAX_BODY_BYTES = 64 * 1024
-UNREAD_CAP = 100
-"""Unread counts stop at this number ("99+"), so a room list costs a bounded read."""
-
-
-@attrs.frozen
-class Limits:
-    max_text: int = 4000
-    """Characters of message text after trimming."""
-    max_room_name: int = 80
-    max_display_name: int = 64
-    max_attachments: int = 10
-    max_upload_bytes: int = 10 * 1024 * 1024
-    max_avatar_bytes: int = 2 * 1024 * 1024
-    page_size_default: int = 50
-    page_size_max: int = 100
-    upload_content_types: frozenset[str] = frozenset(
-        {
-            "image/png",
-            "image/jpeg",
-            "image/gif",
-            "image/webp",
-            "application/pdf",
-            "text/plain",
-            "application/zip",
-            "audio/mpeg",
-            "video/mp4",
-        }
-    )
-    avatar_content_types: frozenset[str] = frozenset({"image/png", "image/jpeg", "image/webp"})
-    connection_ttl_seconds: int = 2 * 3600 + 15 * 60
-    """A little over API Gateway's 2-hour WebSocket limit."""
-    max_reaction_kinds: int = 20
-    """Different emoji on one message (Discord's cap; Slack's `too_many_emoji`)."""
-    max_reactions_per_user: int = 10
-    """Reactions one user may put on one message (Slack's `too_many_reactions`)."""
-    max_message_bytes: int = 30 * 1024
-    """A message's JSON, with room reserved for its most reactions: under the 32 KB frame."""
-    max_page_bytes: int = 2_000_000
-    """Messages' JSON in one history page: x3 for Lambda's re-escaping stays under 6 MB."""
-    max_sync_bytes: int = 120 * 1024
-    """Messages' JSON in one sync reply: a WebSocket message carries at most 128 KB."""
-    max_rooms_per_user: int = 500
-    """Memberships of one user (issue 13, M1); pending invites do not count."""
-    max_pending_invites: int = 100
-    """Pending invites one user holds; further invites are dropped until they decline some."""
-    invite_ttl_seconds: int = 14 * 24 * 3600
-    """A pending invite not answered in this time expires (DynamoDB TTL)."""
 
 
 def _printable(text: str) -> bool:
@@ -101,10 +48,6 @@ def clean_display_name(name: str, limits: Limits) -> str:
             f"display name must be 1..{limits.max_display_name} printable characters"
         )
     return trimmed
-
-
-MAX_EMOJI_CHARS = 16
-"""Code points of the longest reaction accepted (the longest emoji has 10)."""
 
 
 def clean_emoji(emoji: str) -> str:
