@@ -1,7 +1,9 @@
 """structlog, configured once per process: JSON lines in Lambda, readable console locally.
 
-Each invocation binds its context (request id, route, connection id, user id) and ends with one
-canonical line carrying the outcome and duration. Tokens and message text are never logged.
+Each invocation binds its context (request id, route, connection id, user id, action) into
+structlog's context variables, so every line logged during it, by any module, carries them, and
+ends with one canonical line carrying the outcome and duration. Tokens and message text are never
+logged.
 """
 
 from __future__ import annotations
@@ -47,16 +49,41 @@ def configure(json_logs: bool | None = None, level: int = logging.INFO) -> None:
     _configured = True
 
 
+CONTEXT_KEYS = frozenset({"route", "request_id", "connection_id", "user_id", "action"})
+"""Who and what an invocation is about: bound into the context of every line it logs."""
+
+
+class Canonical(dict[str, Any]):
+    """The invocation's canonical line. Setting a `CONTEXT_KEYS` field also binds it, so the
+    lines logged after the handler learns the caller (or the action) carry it too."""
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        _bind({key: value})
+
+    def update(self, *args: Any, **fields: Any) -> None:
+        changes = dict(*args, **fields)
+        super().update(changes)
+        _bind(changes)
+
+
+def _bind(fields: dict[str, Any]) -> None:
+    context = {k: v for k, v in fields.items() if k in CONTEXT_KEYS and v is not None}
+    if context:
+        structlog.contextvars.bind_contextvars(**context)
+
+
 @contextmanager
-def invocation(**context: Any) -> Iterator[dict[str, Any]]:
+def invocation(**context: Any) -> Iterator[Canonical]:
     """Bind per-invocation context and emit one canonical line when it ends.
 
-    The yielded dict is for the handler to add `outcome` (ok / error code) and more fields.
+    The yielded dict is for the handler to add `outcome` (ok / error code) and more fields;
+    the identity fields it adds (`CONTEXT_KEYS`) are bound for every later line as well.
     """
     global _cold
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(**{k: v for k, v in context.items() if v is not None})
-    result: dict[str, Any] = {"outcome": "ok", "cold_start": _cold}
+    _bind(context)
+    result = Canonical(outcome="ok", cold_start=_cold)
     _cold = False
     started = time.perf_counter()
     try:
