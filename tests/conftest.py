@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from dynamotalk.domain.user_limits import unlimited_env
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS, DynamoDBLocal
@@ -20,6 +21,11 @@ for _name, _value in unlimited_env().items():
     os.environ.setdefault(_name, _value)
 # Never reach real AWS from tests, whatever the machine's configuration says.
 os.environ.pop("AWS_PROFILE", None)
+# Property tests draw the same examples on every run, so `make test` is never red by chance;
+# `make fuzz` explores new ones (HYPOTHESIS_PROFILE=explore) and prints any failure to replay.
+settings.register_profile("suite", derandomize=True, database=None)
+settings.register_profile("explore", derandomize=False, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 
 @pytest.fixture(scope="session")
