@@ -7,6 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import webheaders
+from dynamotalk.client_config import ACTIONS
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot
@@ -109,13 +110,14 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         allowed_origins=web.allowed_origins,
     )
     attachments.allow_browsers(web.allowed_origins)
-    client_config: dict[str, pulumi.Input[str]] = {
+    client_config: dict[str, object] = {
         "wsUrl": websocket.url,
         "httpUrl": http.url,
         "region": settings.region,
         "userPoolId": auth.user_pool.id,
         "userPoolClientId": auth.client.id,
         "cognitoUrl": cognito_url(settings.region),
+        "actions": ACTIONS,
     }
     web.publish_config(client_config)
     every_function = {**functions.items(), **auth.triggers}

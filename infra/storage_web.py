@@ -7,6 +7,7 @@ HTTP API and the attachments bucket), config.json last (it names the APIs' URLs)
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 import pulumi
@@ -267,10 +268,9 @@ class Web(pulumi.ComponentResource):
         """Where the browser may call from: the client's own origins, then corsOrigins."""
         self.register_outputs({"webUrl": self.url})
 
-    def publish_config(
-        self, config: pulumi.Input[dict[str, pulumi.Input[str]]]
-    ) -> aws.s3.BucketObjectv2:
-        """config.json beside index.html: the stage's URLs and ids, read by the client."""
+    def publish_config(self, config: Mapping[str, object]) -> aws.s3.BucketObjectv2:
+        """config.json beside index.html: the stage's URLs and ids (some still pulumi Outputs)
+        and the WebSocket action names, read by the client."""
         return aws.s3.BucketObjectv2(
             f"{self._name}-config",
             bucket=self.bucket.id,

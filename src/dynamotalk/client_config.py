@@ -1,8 +1,12 @@
-"""Which Cognito endpoint a client may send a password to, whatever a config.json says.
+"""What a stage's `config.json` tells the clients, and which Cognito endpoint they may trust.
 
-The terminal client and the MCP server read a stage's `config.json` (from a URL or a file) and
-send the user's password to its `cognitoUrl`. A config from a compromised or look-alike origin
-could point that at any host, over plain http. So the clients accept only:
+`ACTIONS` is the `actions` object of the config.json the local stack and infra publish: the web
+client takes every WebSocket action name from it and spells none itself.
+
+`cognito_url_problem`: which Cognito endpoint a client may send a password to, whatever a
+config.json says. The terminal client and the MCP server read a stage's `config.json` (from a
+URL or a file) and send the user's password to its `cognitoUrl`. A config from a compromised or
+look-alike origin could point that at any host, over plain http. So the clients accept only:
 
 - Cognito's own regional endpoint for the config's region, over https
   (`https://cognito-idp.{region}.amazonaws.com/`, what a deployed stage's config names); or
@@ -14,6 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 from urllib.parse import urlsplit
+
+from dynamotalk import wire
+
+ACTIONS: dict[str, str] = {cls.__name__: action for action, cls in wire.COMMANDS.items()}
+"""config.json `actions`: each WebSocket command's action name by the command's class name
+(`{"SendMessage": "sendMessage", ...}`), so the web client sends `{action: actions.SendMessage}`."""
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 

@@ -18,6 +18,8 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect, sync_playwright
 
+from dynamotalk.client_config import ACTIONS
+from dynamotalk.routes import WS_ACTIONS
 from tests.e2e import gateway_stack
 from tests.e2e.client import User
 from tests.e2e.gateway_stack import GatewayStack
@@ -226,6 +228,13 @@ def test_history_loads_older_messages_on_scroll_up(browser: Browser, site: Gatew
     texts = page.locator("#messages li.message .text").all_inner_texts()
     assert texts == [f"old message {n:02d}" for n in range(75)]
     context.close()
+
+
+def test_the_web_config_names_the_routed_actions(site: GatewayStack) -> None:
+    """The client sends `{action: actions.SendMessage, ...}`: config.json holds every action."""
+    config = httpx.get(f"{site.web}/config.json").json()
+    assert config["actions"] == ACTIONS
+    assert sorted(config["actions"].values()) == sorted(WS_ACTIONS)
 
 
 def test_bad_password_shows_a_clear_error(browser: Browser, site: GatewayStack) -> None:

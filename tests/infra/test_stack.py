@@ -11,6 +11,7 @@ import attrs
 import pytest
 import yaml
 
+from dynamotalk.client_config import ACTIONS
 from dynamotalk.domain.user_limits import LIMIT_SETTINGS
 from dynamotalk.local import provision
 from dynamotalk.routes import (
@@ -463,6 +464,7 @@ def test_web_client_files_and_generated_config(stack: Stack) -> None:
         "userPoolId": outputs["userPoolId"],
         "userPoolClientId": outputs["userPoolClientId"],
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
+        "actions": ACTIONS,
     }
 
 

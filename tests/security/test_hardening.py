@@ -39,7 +39,7 @@ UNREFERENCED = [
 
 def test_the_web_origin_sends_the_security_headers(stack_url: str, stack_web_url: str) -> None:
     config = httpx.get(f"{stack_web_url}/config.json").json()
-    for path in ("/", "/app.js", "/config.json", "/no-such-file"):
+    for path in ("/", "/main.js", "/config.json", "/no-such-file"):
         headers = httpx.get(f"{stack_web_url}{path}").headers
         assert headers["x-content-type-options"] == "nosniff", path
         assert headers["x-frame-options"] == "DENY", path
@@ -84,7 +84,8 @@ def test_the_web_client_needs_no_inline_code_or_style() -> None:
     assert not INLINE_HANDLER.search(html)
     assert not STYLE_ATTRIBUTE.search(html)
     assert "<style" not in html.lower()
-    script = (WEB / "app.js").read_text()
+    script = "\n".join(path.read_text() for path in sorted(WEB.glob("**/*.js")))
+    assert "bindSignIn" in script  # the client's modules were read
     for sink in (".innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"):
         assert sink not in script
     assert not re.search(r"setAttribute\(\s*[\"']style", script)

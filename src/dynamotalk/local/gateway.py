@@ -62,6 +62,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dynamotalk import quotas, webheaders
+from dynamotalk.client_config import ACTIONS
 from dynamotalk.domain.text import replace_lone_surrogates
 from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
@@ -240,7 +241,7 @@ class Gateway:
     def base_url(self) -> str:
         return f"http://{self.domain}"
 
-    def client_config(self) -> dict[str, str]:
+    def client_config(self) -> dict[str, object]:
         return {
             "wsUrl": f"ws://{self.domain}/ws",
             "httpUrl": f"{self.base_url}/api",
@@ -249,6 +250,7 @@ class Gateway:
             "userPoolId": self.user_pool_id,
             "userPoolClientId": self.user_pool_client_id,
             "stage": self.stage,
+            "actions": ACTIONS,
         }
 
     # --- Lambda -------------------------------------------------------------------------------

@@ -1,0 +1,37 @@
+// DynamoTalk web client: plain JavaScript modules, no build step. Reads its endpoints and the
+// WebSocket action names from config.json (the local gateway or the stage's CloudFront), signs
+// in with Cognito's JSON API, talks to the HTTP API and one WebSocket. Tokens live in memory
+// only (never in Web Storage, where any script on the origin could read the 30-day refresh
+// token) and are never logged: a reload asks to sign in again (docs/WEB.md).
+
+import { bindComposer } from "./composer.js";
+import { $ } from "./dom.js";
+import { onFrame } from "./frames.js";
+import { bindMessages } from "./messages.js";
+import { bindProfile, loadMe } from "./profile.js";
+import { bindRooms, loadRooms } from "./rooms.js";
+import { bindSignIn } from "./signin.js";
+import { connect } from "./socket.js";
+import { actions, session } from "./store.js";
+
+async function enterApp() {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  await loadMe();
+  await loadRooms();
+  connect(onFrame);
+}
+
+async function main() {
+  session.config = await (await fetch("config.json", { cache: "no-store" })).json();
+  Object.assign(actions, session.config.actions);
+  bindSignIn(enterApp);
+  bindProfile();
+  bindRooms();
+  bindMessages();
+  bindComposer();
+  // Nothing to restore: tokens are kept in memory only, so every page load signs in.
+  $("username").focus();
+}
+
+main();

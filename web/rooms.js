@@ -1,0 +1,129 @@
+// Rooms: load the list (page by page) and the public rooms to join, open a room with its
+// presence and latest history, create, join or open a direct room, and answer invites (nobody
+// is a member of a room before accepting its invite).
+
+import { api } from "./api.js";
+import { $, toast } from "./dom.js";
+import { clearMessages, markRead, receive, scrollToEnd } from "./messages.js";
+import { updatePresence } from "./presence.js";
+import { renderRooms, roomLabel } from "./roomlist.js";
+import { send } from "./socket.js";
+import { actions, history, rooms } from "./store.js";
+
+export async function loadRooms() {
+  // The room list comes in pages of at most 100 (each request's cost is bounded).
+  let cursor = null;
+  do {
+    const page = await api("GET", `/rooms?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    for (const summary of page.rooms) {
+      const known = rooms.byId.get(summary.room.roomId);
+      rooms.byId.set(summary.room.roomId, { ...known, room: summary.room, unread: summary.unread });
+    }
+    cursor = page.nextCursor;
+  } while (cursor);
+  renderRooms();
+  loadInvites();
+  const { rooms: publicRooms } = await api("GET", "/rooms/public?limit=100");
+  const select = $("join-select");
+  select.replaceChildren(...publicRooms.filter((r) => !rooms.byId.has(r.roomId)).map((r) => new Option(r.name, r.roomId)));
+}
+
+export async function loadInvites() {
+  const { invites } = await api("GET", "/invites");
+  $("invites").hidden = invites.length === 0;
+  $("invite-list").replaceChildren(...invites.map((invite) => {
+    const li = document.createElement("li");
+    const label = document.createElement("span");
+    label.textContent = `${invite.roomKind === "private" ? "🔒 " : "# "}${invite.roomName} — from ${invite.inviterName}`;
+    li.append(label);
+    for (const [answer, text] of [["accept", "Accept"], ["decline", "Decline"], ["block", "Block sender"]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = answer === "accept" ? "" : "link";
+      button.textContent = text;
+      button.setAttribute("aria-label", `${text}: ${invite.roomName}`);
+      button.addEventListener("click", () => answerInvite(invite.roomId, answer));
+      li.append(" ", button);
+    }
+    return li;
+  }));
+}
+
+async function answerInvite(roomId, answer) {
+  try {
+    await api("POST", `/invites/${encodeURIComponent(roomId)}/${answer}`);
+    if (answer === "accept") {
+      await loadRooms();
+      send({ action: actions.Subscribe, roomIds: [roomId] });
+      await openRoom(roomId);
+    } else {
+      await loadInvites();
+    }
+  } catch (error) { toast(error.message); }
+}
+
+async function openRoom(roomId) {
+  rooms.current = roomId;
+  $("app").classList.add("in-room");
+  const entry = rooms.byId.get(roomId);
+  $("room-title").textContent = roomLabel(entry.room);
+  clearMessages();
+  $("message-input").disabled = false;
+  $("send").disabled = false;
+  send({ action: actions.Subscribe, roomIds: [roomId] });
+  const [{ members }, page] = await Promise.all([
+    api("GET", `/rooms/${roomId}/presence`),
+    api("GET", `/rooms/${roomId}/messages?limit=30`),
+  ]);
+  for (const m of members) rooms.names.set(m.userId, m.username);
+  updatePresence(members);
+  history.cursors.set(roomId, page.nextCursor);
+  for (const message of [...page.messages].reverse()) receive(message, false);
+  scrollToEnd();
+  entry.unread = 0;
+  renderRooms();
+  const newest = page.messages[0];
+  if (newest) markRead(roomId, newest.id);
+  $("message-input").focus();
+}
+
+/** Show a room we just created or opened and go to it. */
+async function enterRoom(room) {
+  rooms.byId.set(room.roomId, { ...rooms.byId.get(room.roomId), room, unread: 0 });
+  renderRooms();
+  await openRoom(room.roomId);
+}
+
+export function bindRooms() {
+  $("room-list").addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-room-id]");
+    if (button) openRoom(button.dataset.roomId);
+  });
+  $("create-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const { room } = await api("POST", "/rooms", { name: $("create-name").value, kind: $("create-private").checked ? "private" : "public" });
+      $("create-name").value = "";
+      await enterRoom(room);
+    } catch (error) { toast(error.message); }
+  });
+  $("join-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const roomId = $("join-select").value;
+    if (!roomId) return;
+    try {
+      await api("POST", `/rooms/${roomId}/join`);
+      await loadRooms();
+      await openRoom(roomId);
+    } catch (error) { toast(error.message); }
+  });
+  $("dm-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      const { room } = await api("POST", "/direct", { username: $("dm-name").value.trim() });
+      $("dm-name").value = "";
+      await enterRoom(room);
+    } catch (error) { toast(error.message); }
+  });
+  $("back").addEventListener("click", () => { $("app").classList.remove("in-room"); rooms.current = null; renderRooms(); });
+}

@@ -1,0 +1,31 @@
+// What the client holds, in a few named slices instead of one global: each module imports the
+// slices it reads or writes, so who touches what shows in its imports. Nothing here is ever
+// written to Web Storage: a reload starts empty and asks to sign in again (docs/WEB.md).
+
+/** The signed-in session: config.json, the Cognito tokens (memory only, never logged), me. */
+export const session = { config: null, tokens: null, me: null, refreshTimer: null };
+
+/** WebSocket action names by command class name, from config.json `actions` (the server's
+ * route table is their one home): send `{ action: actions.SendMessage, ... }`. */
+export const actions = {};
+
+/** The one WebSocket and how many reconnects in a row it has tried. */
+export const connection = { socket: null, retry: 0 };
+
+/** The rooms in the sidebar, the open one, and the names of the people seen so far. */
+export const rooms = {
+  byId: new Map(),   // roomId -> {room, unread, online?}
+  current: null,     // the open room's id
+  names: new Map(),  // userId -> username
+};
+
+/** Where each room's history stands, and what the open room shows. */
+export const history = {
+  cursors: new Map(),   // roomId -> history cursor (null: start of room reached)
+  lastSeen: new Map(),  // roomId -> newest message id received, for sync
+  shown: new Set(),     // message ids on screen
+  loadingOlder: false,
+};
+
+/** Typing: when we last told the room, and who is typing now (userId -> timer hiding them). */
+export const typing = { sentAt: 0, timers: new Map() };

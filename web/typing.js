@@ -1,0 +1,28 @@
+// "… is typing": tell the open room at most every 3 seconds while we type, and show who else
+// is typing there for 4 seconds after their last notice.
+
+import { $ } from "./dom.js";
+import { send } from "./socket.js";
+import { actions, rooms, session, typing } from "./store.js";
+
+/** Called on each keystroke in the composer. */
+export function tellTyping() {
+  if (Date.now() - typing.sentAt > 3000 && rooms.current) {
+    typing.sentAt = Date.now();
+    send({ action: actions.TypingCommand, roomId: rooms.current });
+  }
+}
+
+/** A `typing` event. */
+export function showTyping(event) {
+  if (event.roomId !== rooms.current || event.userId === session.me.userId) return;
+  clearTimeout(typing.timers.get(event.userId));
+  typing.timers.set(event.userId, setTimeout(() => { typing.timers.delete(event.userId); renderTyping(); }, 4000));
+  rooms.names.set(event.userId, event.username);
+  renderTyping();
+}
+
+function renderTyping() {
+  const names = [...typing.timers.keys()].map((id) => rooms.names.get(id));
+  $("typing").textContent = names.length ? `${names.join(", ")} ${names.length > 1 ? "are" : "is"} typing…` : "";
+}
