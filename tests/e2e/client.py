@@ -38,7 +38,6 @@ class User:
     Its HTTP client sends the user's token as it is: a 401 comes back to the test."""
 
     def __init__(self, base: str, prefix: str) -> None:
-        self.base = base
         self.name = f"{prefix}{uuid.uuid4().hex[:6]}"
         self.session = Session(load_config(base, None), self.name)
         email = f"{self.name}@example.com"

@@ -31,7 +31,6 @@ async def run(args: argparse.Namespace) -> int:
     chat = Chat(Api(session))
     try:
         me = (await chat.api.call("GET", "/me"))["user"]
-        session.user_id = me["userId"]
         chat.names[me["userId"]] = me["username"]
         await chat.load_rooms()
         await chat.connect()
