@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import webheaders
-from dynamotalk.client_config import ACTIONS
+from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot

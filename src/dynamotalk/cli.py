@@ -1,4 +1,5 @@
-"""The `dynamotalk` command: `dev` runs the local stack, `chat` is the terminal client."""
+"""The `dynamotalk` command: `dev` runs the local stack, `chat` is the terminal client, `mcp`
+the MCP server."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "mcp":
-        from dynamotalk.mcp_server import main as mcp_main
+        from dynamotalk.client.mcp_server import main as mcp_main
 
         return mcp_main(args)
     if args.command == "dev":
@@ -72,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
             return run(options)
         except KeyboardInterrupt:
             return 0
-    from dynamotalk.local.chat_client import main as chat_main
+    from dynamotalk.client.terminal import main as chat_main
 
     return chat_main(args)
 

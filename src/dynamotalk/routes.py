@@ -220,3 +220,15 @@ def ws_route_for(action: object) -> str:
     if isinstance(action, str) and action in WS_ACTIONS:
         return action
     return "$default"
+
+
+def _client_actions() -> dict[str, str]:
+    from dynamotalk import wire
+
+    return {cls.__name__: action for action, cls in wire.COMMANDS.items()}
+
+
+CLIENT_ACTIONS: dict[str, str] = _client_actions()
+"""config.json `actions`: each WebSocket command's action name by the command's class name
+(`{"SendMessage": "sendMessage", ...}`), so the web client sends `{action: actions.SendMessage}`
+and spells no action name itself."""

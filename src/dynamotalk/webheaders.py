@@ -6,7 +6,8 @@ only its own files (`'self'`), connect only to the origins the client really tal
 HTTP API, the WebSocket API, Cognito, the attachments bucket) and show images only from
 itself and the bucket (avatars and attachments come as presigned S3 URLs). It cannot be
 framed (clickjacking), cannot change its base URL, submit a form anywhere (every form is
-handled by the client's modules) or load plugins. Everything else falls back to `default-src 'none'`.
+handled by the client's modules) or load plugins. Everything else falls back to
+`default-src 'none'`.
 
 HSTS makes browsers use https for the site from then on; on the local stack's loopback http
 origin browsers ignore it (RFC 6797 section 8.1: a Strict-Transport-Security header received

@@ -1,4 +1,7 @@
-"""Real clients for end-to-end tests: Cognito through the gateway, httpx, and WebSockets."""
+"""Real clients for end-to-end tests: Cognito through the gateway, httpx, and WebSockets.
+
+A thin layer over dynamotalk.client (its config check, Cognito session and token auth), with
+the assertions and raw replies the tests want."""
 
 from __future__ import annotations
 
@@ -9,52 +12,48 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import httpx
-from botocore import UNSIGNED
-from botocore.config import Config
 from websockets.sync.client import ClientConnection, connect
+
+from dynamotalk.client import frames
+from dynamotalk.client.api import TIMEOUT_S, TokenAuth
+from dynamotalk.client.config import load_config
+from dynamotalk.client.session import Session, cognito_client
+from dynamotalk.local.events import REGION
 
 PASSWORD = "e2e-password-1"
 
 
 def cognito(base: str) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=f"{base}/cognito",
-        region_name="us-east-1",
-        config=Config(signature_version=UNSIGNED),
-    )
+    return cognito_client(f"{base}/cognito", REGION)
+
+
+def auto_confirmed(email: str) -> str:
+    raise AssertionError("the local stage auto-confirms sign-ups")
 
 
 class User:
-    """A signed-up user with an HTTP client and any number of WebSocket connections."""
+    """A signed-up user with an HTTP client and any number of WebSocket connections.
+
+    Its HTTP client sends the user's token as it is: a 401 comes back to the test."""
 
     def __init__(self, base: str, prefix: str) -> None:
-        self.base = base
         self.name = f"{prefix}{uuid.uuid4().hex[:6]}"
-        config = httpx.get(f"{base}/config.json").json()
-        client = cognito(base)
-        answer = client.sign_up(
-            ClientId=config["userPoolClientId"],
-            Username=self.name,
-            Password=PASSWORD,
-            UserAttributes=[{"Name": "email", "Value": f"{self.name}@example.com"}],
-        )
-        assert answer["UserConfirmed"], "the local stage auto-confirms sign-ups"
-        tokens = client.initiate_auth(
-            ClientId=config["userPoolClientId"],
-            AuthFlow="USER_PASSWORD_AUTH",
-            AuthParameters={"USERNAME": self.name, "PASSWORD": PASSWORD},
-        )["AuthenticationResult"]
-        self.token: str = tokens["IdToken"]
-        self.ws_url = config["wsUrl"]
+        self.session = Session(load_config(base, None), self.name)
+        email = f"{self.name}@example.com"
+        assert self.session.sign_up(self.session.cognito(), PASSWORD, email, auto_confirmed)
+        self.session.sign_in(PASSWORD, None)
+        self.ws_url = self.session.config["wsUrl"]
         self.http = httpx.Client(
-            base_url=config["httpUrl"],
-            headers={"authorization": f"Bearer {self.token}"},
-            timeout=15,
+            base_url=self.session.config["httpUrl"],
+            auth=TokenAuth(self.session, retry=False),
+            timeout=TIMEOUT_S,
         )
         self.id: str = self.get("/me")["user"]["userId"]
+
+    @property
+    def token(self) -> str:
+        return self.session.id_token
 
     def request(self, method: str, path: str, body: Any = None, **params: Any) -> httpx.Response:
         return self.http.request(method, path, json=body, params=params or None)
@@ -127,14 +126,7 @@ class Socket:
             return [f for f in self.frames if f.get("type") == kind]
 
     def post(self, room_id: str, text: str, client_id: str | None = None) -> dict[str, Any]:
-        reply = self.call(
-            {
-                "action": "sendMessage",
-                "roomId": room_id,
-                "text": text,
-                "clientId": client_id or uuid.uuid4().hex,
-            }
-        )
+        reply = self.call(frames.send_message(room_id, text, client_id))
         assert reply["type"] == "ack", reply
         message: dict[str, Any] = reply["message"]
         return message

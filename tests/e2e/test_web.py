@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect, sync_playwright
 
-from dynamotalk.client_config import ACTIONS
+from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from dynamotalk.routes import WS_ACTIONS
 from tests.e2e import gateway_stack
 from tests.e2e.client import User

@@ -11,9 +11,9 @@ import attrs
 import pytest
 import yaml
 
-from dynamotalk.client_config import ACTIONS
 from dynamotalk.domain.user_limits import LIMIT_SETTINGS
 from dynamotalk.local import provision
+from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
     FUNCTION_BY_MODULE,

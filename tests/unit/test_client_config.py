@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from dynamotalk import routes, wire
-from dynamotalk.client_config import ACTIONS
+from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 SENDS = re.compile(r"""\baction\s*(?::|===?)\s*["'`]""")

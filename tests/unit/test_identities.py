@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from dynamotalk.client_config import cognito_url_problem
+from dynamotalk.client.api import Api
+from dynamotalk.client.chat import Chat
+from dynamotalk.client.config import ChatClientError, cognito_url_problem, load_config
+from dynamotalk.client.session import Session
 from dynamotalk.domain.errors import InvalidInput
 from dynamotalk.domain.identities import (
     BOT,
@@ -24,7 +27,6 @@ from dynamotalk.domain.identities import (
 )
 from dynamotalk.domain.models import Attachment, RoomKind
 from dynamotalk.domain.text import escape_for_terminal, forbidden_character
-from dynamotalk.local.chat_client import Chat, ChatClientError, Session, load_config
 from tests.unit.world import ALICE, World
 
 CYRILLIC_O, GREEK_OMICRON = "\u043e", "\u03bf"
@@ -136,7 +138,7 @@ def test_the_terminal_escape_shows_controls_and_indents_line_breaks() -> None:
 
 def chat(out: io.StringIO) -> Chat:
     session = Session({"wsUrl": "", "httpUrl": "", "userPoolClientId": "", "region": ""}, "me")
-    return Chat(session=session, http=None, out=out)  # type: ignore[arg-type]
+    return Chat(api=Api(session), out=out)
 
 
 def message(author: str, text: str, kind: str = "user") -> dict[str, Any]:

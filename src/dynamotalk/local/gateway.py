@@ -62,11 +62,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from dynamotalk import quotas, webheaders
-from dynamotalk.client_config import ACTIONS
 from dynamotalk.domain.text import replace_lone_surrogates
 from dynamotalk.local import events
 from dynamotalk.local.invocation import current_function
 from dynamotalk.local.web_headers import WithSecurityHeaders
+from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from dynamotalk.routes import (
     FUNCTION_BY_MODULE,
     HTTP_CORS_HEADERS,

@@ -1,7 +1,4 @@
-"""What a stage's `config.json` tells the clients, and which Cognito endpoint they may trust.
-
-`ACTIONS` is the `actions` object of the config.json the local stack and infra publish: the web
-client takes every WebSocket action name from it and spells none itself.
+"""Where a client finds a stage: its `config.json`, checked before a password goes anywhere.
 
 `cognito_url_problem`: which Cognito endpoint a client may send a password to, whatever a
 config.json says. The terminal client and the MCP server read a stage's `config.json` (from a
@@ -17,15 +14,43 @@ look-alike origin could point that at any host, over plain http. So the clients 
 from __future__ import annotations
 
 import ipaddress
+import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from dynamotalk import wire
-
-ACTIONS: dict[str, str] = {cls.__name__: action for action, cls in wire.COMMANDS.items()}
-"""config.json `actions`: each WebSocket command's action name by the command's class name
-(`{"SendMessage": "sendMessage", ...}`), so the web client sends `{action: actions.SendMessage}`."""
+import httpx
 
 LOOPBACK_NAMES = frozenset({"localhost"})
+REQUIRED = frozenset({"wsUrl", "httpUrl", "userPoolClientId", "region"})
+"""The keys of config.json every client needs."""
+
+
+class ChatClientError(Exception):
+    """A clear, user-facing failure (bad config, refused sign-in, API error)."""
+
+
+def load_config(url: str | None, config: str | None) -> dict[str, str]:
+    """The stage's config, from a local stack's base `url` or a `config` URL or path."""
+    source = config or (f"{url.rstrip('/')}/config.json" if url else None)
+    if source is None:
+        raise ChatClientError("give --url of a local stack or --config of a stage's config.json")
+    try:
+        if source.startswith(("http://", "https://")):
+            data: dict[str, str] = httpx.get(source, timeout=10).raise_for_status().json()
+        else:
+            data = json.loads(Path(source).read_text())
+    except (httpx.HTTPError, OSError, ValueError) as error:
+        raise ChatClientError(f"cannot read config from {source}: {error}") from None
+    missing = REQUIRED - set(data)
+    if missing:
+        raise ChatClientError(f"config {source} lacks {sorted(missing)}")
+    if data.get("cognitoUrl") is not None:
+        remote = source.startswith(("http://", "https://"))
+        origin = urlsplit(source if remote else str(data["httpUrl"])).hostname
+        problem = cognito_url_problem(str(data["cognitoUrl"]), str(data["region"]), origin)
+        if problem is not None:
+            raise ChatClientError(f"refusing config {source}: {problem}")
+    return data
 
 
 def is_loopback(host: str) -> bool:

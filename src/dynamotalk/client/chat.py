@@ -1,0 +1,151 @@
+"""The terminal client's state: the user's rooms, what it printed, and its one WebSocket.
+
+`commands.py` runs what the user types, `live.py` prints what the socket brings, and
+`terminal.py` ties them into `dynamotalk chat`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from typing import Any
+
+import attrs
+import websockets
+
+from dynamotalk.client import frames
+from dynamotalk.client.api import PAGE_MAX, Api
+from dynamotalk.client.config import ChatClientError
+from dynamotalk.client.session import Session
+from dynamotalk.domain.text import escape_for_terminal
+
+ROOMS_PER_SUBSCRIBE = 100
+"""Rooms one `subscribe` frame may list (docs/PROTOCOL.md)."""
+OPEN_PAGE = 20
+"""Messages shown when a room opens, and the default of /history."""
+MAX_FRAME_IN = 256 * 1024
+"""The largest frame the client takes from the server (a sync reply is at most 128 KB)."""
+
+
+@attrs.define
+class Chat:
+    api: Api
+    out: Any = sys.stdout
+    rooms: dict[str, dict[str, Any]] = attrs.Factory(dict)
+    names: dict[str, str] = attrs.Factory(dict)
+    """user id -> username, learnt from members and events."""
+    current: str | None = None
+    last_seen: dict[str, str] = attrs.Factory(dict)
+    """room id -> newest message id printed, for sync after a reconnect."""
+    oldest: dict[str, str | None] = attrs.Factory(dict)
+    """room id -> history cursor for /history."""
+    printed: list[str] = attrs.Factory(list)
+    socket: Any = None
+    closing: bool = False
+    seen_ids: set[str] = attrs.Factory(set)
+
+    @property
+    def session(self) -> Session:
+        return self.api.session
+
+    def show(self, line: str) -> None:
+        # Names and text come from other users: escape what a terminal would act on, and
+        # indent a message's own line breaks so none can start a line of its own.
+        line = escape_for_terminal(line, newline="\n    ")
+        self.printed.append(line)
+        print(line, file=self.out, flush=True)
+
+    # --- the HTTP API -------------------------------------------------------------------------
+
+    async def load_rooms(self) -> None:
+        summaries: list[dict[str, Any]] = []
+        cursor = None
+        while True:  # the room list comes in pages (each one bounded request)
+            page = await self.api.call("GET", "/rooms", limit=PAGE_MAX, cursor=cursor)
+            summaries += page["rooms"]
+            cursor = page.get("nextCursor")
+            if not cursor:
+                break
+        self.rooms = {s["room"]["roomId"]: {**s["room"], "unread": s["unread"]} for s in summaries}
+
+    async def invite_id(self, ref: str) -> str:
+        """The room id of a pending invite, by room id or room name."""
+        for invite in (await self.api.call("GET", "/invites"))["invites"]:
+            if ref in (invite["roomId"],) or invite["roomName"].casefold() == ref.casefold():
+                return str(invite["roomId"])
+        raise ChatClientError(f"no pending invite to {ref!r} (see /invites)")
+
+    def room_id(self, ref: str) -> str:
+        if ref in self.rooms:
+            return ref
+        for room_id, room in self.rooms.items():
+            if room["name"].casefold() == ref.casefold():
+                return room_id
+        return ref
+
+    def name_of(self, user_id: str) -> str:
+        return self.names.get(user_id, user_id[:8])
+
+    def print_message(self, message: dict[str, Any], prefix: str = "") -> None:
+        room = self.rooms.get(message["roomId"], {}).get("name", message["roomId"][:8])
+        text = "(deleted)" if message["deleted"] else message["text"]
+        files = " ".join(f"[{a['name']}]" for a in message.get("attachments", []))
+        author = self.name_of(message["authorId"])
+        kind = message.get("authorKind", "user")
+        if kind != "user":  # set by the server from the author id, never by the sender
+            author = f"{author} [{kind}]"
+        self.show(f"{prefix}[{room}] {author}: {text} {files}".rstrip())
+        if (
+            message["roomId"] not in self.last_seen
+            or message["id"] > self.last_seen[message["roomId"]]
+        ):
+            self.last_seen[message["roomId"]] = message["id"]
+
+    async def open(self, ref: str) -> None:
+        await self.load_rooms()
+        room_id = self.room_id(ref)
+        if room_id not in self.rooms:
+            raise ChatClientError(f"you are not in a room called {ref!r} (try /join)")
+        self.current = room_id
+        await self.send(frames.subscribe([room_id]))
+        members = (await self.api.call("GET", f"/rooms/{room_id}/presence"))["members"]
+        self.names.update({m["userId"]: m["username"] for m in members})
+        page = await self.api.call("GET", f"/rooms/{room_id}/messages", limit=OPEN_PAGE)
+        self.oldest[room_id] = page["nextCursor"]
+        self.show(f"* room {self.rooms[room_id]['name']} ({len(members)} members)")
+        for message in reversed(page["messages"]):
+            self.seen_ids.add(message["id"])
+            self.print_message(message)
+
+    async def history(self, count: int) -> None:
+        if self.current is None:
+            return
+        cursor = self.oldest.get(self.current)
+        if cursor is None:
+            self.show("* no older messages")
+            return
+        page = await self.api.call(
+            "GET", f"/rooms/{self.current}/messages", cursor=cursor, limit=min(count, PAGE_MAX)
+        )
+        self.oldest[self.current] = page["nextCursor"]
+        for message in reversed(page["messages"]):
+            self.print_message(message, prefix="(older) ")
+
+    async def wait_for(self, text: str, timeout: float = 20) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.printed):
+            if time.monotonic() > deadline:
+                raise ChatClientError(f"timed out waiting for {text!r}")
+            await asyncio.sleep(0.05)
+
+    # --- the socket ---------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        url = f"{self.session.config['wsUrl']}?token={self.session.id_token}"
+        self.socket = await websockets.connect(url, max_size=MAX_FRAME_IN)
+        if self.rooms:
+            await self.send(frames.subscribe(list(self.rooms)[:ROOMS_PER_SUBSCRIBE]))
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(frame))

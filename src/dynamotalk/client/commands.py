@@ -1,0 +1,184 @@
+"""What the terminal client does with a typed line: text goes to the open room, and a line
+starting with '/' runs the command of that name from the tables below (see HELP)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from dynamotalk.client import frames
+from dynamotalk.client.chat import OPEN_PAGE, Chat
+from dynamotalk.client.config import ChatClientError
+
+HELP = """commands:
+  /rooms                 your rooms with unread counts      /public        public rooms
+  /create NAME [private] create a room                      /join ROOM     join a public room
+  /open ROOM             switch to a room (name or id)      /dm USER       open a direct room
+  /history [N]           page back through older messages   /who           presence in the room
+  /typing                tell the room you are typing       /delete ID
+  /react ID EMOJI        toggle a reaction                  /edit ID TEXT
+  /wait TEXT             (scripts) wait until TEXT is seen  /sleep SECONDS (scripts)
+  /invites               your pending invites               /accept ROOM   accept an invite
+  /decline ROOM          decline an invite                  /block ROOM    decline, block inviter
+  /quit"""
+
+Command = Callable[[Chat, str], Awaitable[None]]
+"""A command: the chat and the rest of the line after the command's name."""
+RoomCommand = Callable[[Chat, str, str], Awaitable[None]]
+"""A command on the open room: the chat, the room's id and the rest of the line."""
+
+
+async def run_line(chat: Chat, line: str) -> bool:
+    """Run one input line; False means quit."""
+    if not line.startswith("/"):
+        if chat.current is None:
+            raise ChatClientError("open a room first: /open NAME")
+        await chat.send(frames.send_message(chat.current, line))
+        return True
+    name, _, rest = line[1:].partition(" ")
+    rest = rest.strip()
+    if name == "quit":
+        return False
+    if name in COMMANDS:
+        await COMMANDS[name](chat, rest)
+    elif name in ROOM_COMMANDS and chat.current:
+        await ROOM_COMMANDS[name](chat, chat.current, rest)
+    else:  # a room command without an open room, too
+        chat.show(f"! unknown command /{name}; /help lists them")
+    return True
+
+
+# --- rooms and invites ------------------------------------------------------------------------
+
+
+async def show_help(chat: Chat, rest: str) -> None:
+    chat.show(HELP)
+
+
+async def list_rooms(chat: Chat, rest: str) -> None:
+    await chat.load_rooms()
+    for room in chat.rooms.values():
+        badge = f" ({room['unread']} unread)" if room["unread"] else ""
+        chat.show(f"  {room['name']} [{room['kind']}] {room['roomId']}{badge}")
+
+
+async def public_rooms(chat: Chat, rest: str) -> None:
+    for room in (await chat.api.call("GET", "/rooms/public"))["rooms"]:
+        chat.show(f"  {room['name']} {room['roomId']}")
+
+
+async def create(chat: Chat, rest: str) -> None:
+    name, _, kind = rest.rpartition(" ") if rest.endswith(" private") else (rest, "", "public")
+    room = (await chat.api.call("POST", "/rooms", {"name": name, "kind": kind}))["room"]
+    await chat.open(room["roomId"])
+
+
+async def join(chat: Chat, rest: str) -> None:
+    room_id = rest
+    for room in (await chat.api.call("GET", "/rooms/public"))["rooms"]:
+        if room["name"].casefold() == rest.casefold():
+            room_id = room["roomId"]
+    await chat.api.call("POST", f"/rooms/{room_id}/join")
+    await chat.open(room_id)
+
+
+async def open_room(chat: Chat, rest: str) -> None:
+    await chat.open(rest)
+
+
+async def direct(chat: Chat, rest: str) -> None:
+    room = (await chat.api.call("POST", "/direct", {"username": rest}))["room"]
+    await chat.open(room["roomId"])
+
+
+async def invites(chat: Chat, rest: str) -> None:
+    for invite in (await chat.api.call("GET", "/invites"))["invites"]:
+        chat.show(
+            f"  {invite['roomName']} [{invite['roomKind']}] from "
+            f"{invite['inviterName']} {invite['roomId']}"
+        )
+
+
+async def accept(chat: Chat, rest: str) -> None:
+    room_id = await chat.invite_id(rest)
+    await chat.api.call("POST", f"/invites/{room_id}/accept")
+    await chat.open(room_id)
+
+
+async def decline(chat: Chat, rest: str) -> None:
+    room_id = await chat.invite_id(rest)
+    await chat.api.call("POST", f"/invites/{room_id}/decline")
+    chat.show("* invite declined")
+
+
+async def block(chat: Chat, rest: str) -> None:
+    room_id = await chat.invite_id(rest)
+    await chat.api.call("POST", f"/invites/{room_id}/block")
+    chat.show("* invite declined, inviter blocked")
+
+
+# --- the open room ----------------------------------------------------------------------------
+
+
+async def history(chat: Chat, rest: str) -> None:
+    await chat.history(int(rest) if rest.isdigit() else OPEN_PAGE)
+
+
+async def who(chat: Chat, rest: str) -> None:
+    if chat.current:
+        for m in (await chat.api.call("GET", f"/rooms/{chat.current}/presence"))["members"]:
+            chat.show(f"  {m['username']}: {'online' if m['online'] else 'offline'}")
+
+
+async def typing(chat: Chat, room_id: str, rest: str) -> None:
+    await chat.send(frames.typing(room_id))
+
+
+async def react(chat: Chat, room_id: str, rest: str) -> None:
+    message_id, _, emoji = rest.partition(" ")
+    await chat.send(frames.react(room_id, message_id, emoji))
+
+
+async def edit(chat: Chat, room_id: str, rest: str) -> None:
+    message_id, _, text = rest.partition(" ")
+    await chat.send(frames.edit_message(room_id, message_id, text))
+
+
+async def delete(chat: Chat, room_id: str, rest: str) -> None:
+    await chat.send(frames.delete_message(room_id, rest))
+
+
+# --- scripts ----------------------------------------------------------------------------------
+
+
+async def sleep(chat: Chat, rest: str) -> None:
+    await asyncio.sleep(float(rest or 1))
+
+
+async def wait(chat: Chat, rest: str) -> None:
+    await chat.wait_for(rest)
+
+
+COMMANDS: dict[str, Command] = {
+    "help": show_help,
+    "rooms": list_rooms,
+    "public": public_rooms,
+    "create": create,
+    "join": join,
+    "open": open_room,
+    "dm": direct,
+    "invites": invites,
+    "accept": accept,
+    "decline": decline,
+    "block": block,
+    "history": history,
+    "who": who,
+    "sleep": sleep,
+    "wait": wait,
+}
+ROOM_COMMANDS: dict[str, RoomCommand] = {
+    "typing": typing,
+    "react": react,
+    "edit": edit,
+    "delete": delete,
+}

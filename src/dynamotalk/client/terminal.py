@@ -1,0 +1,80 @@
+"""`dynamotalk chat`: a terminal client for a local or deployed stage.
+
+Signs up or in with Cognito, lists/creates/joins rooms over the HTTP API, follows every room
+of the user on one WebSocket, prints live messages, typing and presence, pages back through
+history, and on a dropped connection reconnects and syncs what it missed.
+
+Type text to send it to the open room; commands start with '/': see commands.HELP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+
+from dynamotalk.client.api import Api
+from dynamotalk.client.chat import Chat
+from dynamotalk.client.commands import run_line
+from dynamotalk.client.config import ChatClientError, load_config
+from dynamotalk.client.live import keep_session, listen
+from dynamotalk.client.session import Session
+
+
+async def run(args: argparse.Namespace) -> int:
+    config = load_config(args.url, args.config)
+    username = args.user or input("username: ").strip()
+    password = args.password or getpass.getpass("password: ")
+    session = Session(config, username)
+    await asyncio.to_thread(session.sign_in, password, args.email)
+    chat = Chat(Api(session))
+    try:
+        me = (await chat.api.call("GET", "/me"))["user"]
+        chat.names[me["userId"]] = me["username"]
+        await chat.load_rooms()
+        await chat.connect()
+        listener = asyncio.create_task(listen(chat))
+        keeper = asyncio.create_task(keep_session(chat))
+        chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
+        if args.room:
+            try:
+                await run_line(chat, f"/open {args.room}")
+            except ChatClientError:
+                await run_line(chat, f"/join {args.room}")
+        try:
+            return await read_lines(chat, script=args.script)
+        finally:
+            chat.closing = True
+            await chat.socket.close()
+            listener.cancel()
+            keeper.cancel()
+    finally:
+        await chat.api.aclose()
+
+
+async def read_lines(chat: Chat, script: bool) -> int:
+    """Run stdin's lines until /quit or its end; in a script, the first error stops it (1)."""
+    while True:
+        if not script:
+            print("> ", end="", flush=True)
+        line = await asyncio.to_thread(sys.stdin.readline)
+        if not line:
+            return 0
+        try:
+            if not await run_line(chat, line.rstrip("\n")):
+                return 0
+        except ChatClientError as error:
+            chat.show(f"! {error}")
+            if script:
+                return 1
+
+
+def main(args: argparse.Namespace) -> int:
+    try:
+        return asyncio.run(run(args))
+    except ChatClientError as error:
+        print(f"dynamotalk chat: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
