@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.adapters.sqs import parse_job
 from dynamotalk.logging import invocation
-from lambdas import _wiring
 
-WORKER = _wiring.bot_worker()
+WORKER = bootstrap.bot_worker()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.domain.models import Principal
 from dynamotalk.logging import invocation
-from lambdas import _wiring
 
-SERVICE = _wiring.service()
+SERVICE = bootstrap.service()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

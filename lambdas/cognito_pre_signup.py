@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.domain.identities import is_reserved
 from dynamotalk.logging import invocation
-from lambdas import _wiring
 
-AUTO_CONFIRM = _wiring.settings().auto_confirm
+AUTO_CONFIRM = bootstrap.settings().auto_confirm
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 
 

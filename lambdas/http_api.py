@@ -10,15 +10,15 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from dynamotalk import wire
+from dynamotalk import bootstrap, wire
 from dynamotalk.apigw import HttpEvent, http_error, http_json
 from dynamotalk.domain.errors import ChatError, InvalidInput, NotFound
 from dynamotalk.domain.models import Invite, RoomKind
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SERVICE = _wiring.service()
+SERVICE = bootstrap.service()
 
 Reply = tuple[int, object]
 Route = Callable[[ChatService, HttpEvent], Reply]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.logging import invocation
 from dynamotalk.revocation import revoked_user
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SESSIONS = _wiring.sessions()
+SESSIONS = bootstrap.sessions()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -19,7 +20,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             log["outcome"] = "no_user_in_event"
             return {"closed": 0}
         log["call"] = revoked.call
-        pool = _wiring.settings().user_pool_id
+        pool = bootstrap.settings().user_pool_id
         if revoked.user_pool_id is not None and pool and revoked.user_pool_id != pool:
             log["outcome"] = "other_pool"
             return {"closed": 0}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.logging import invocation
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SESSIONS = _wiring.sessions()
+SESSIONS = bootstrap.sessions()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.logging import invocation
-from lambdas import _wiring
 
-IDENTITY = _wiring.identity()
+IDENTITY = bootstrap.identity()
 
 
 def token_of(event: dict[str, Any]) -> str | None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError, RateLimited
 from dynamotalk.logging import invocation
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SERVICE = _wiring.service()
-SESSIONS = _wiring.sessions()
+SERVICE = bootstrap.service()
+SESSIONS = bootstrap.sessions()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

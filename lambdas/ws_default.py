@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dynamotalk import wire
+from dynamotalk import bootstrap, wire
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.models import Attachment, Principal
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SERVICE = _wiring.service()
-SESSIONS = _wiring.sessions()
+SERVICE = bootstrap.service()
+SESSIONS = bootstrap.sessions()
 
 
 def _send_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from dynamotalk import bootstrap
 from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.logging import invocation
-from lambdas import _failures, _wiring
+from lambdas import _failures
 
-SERVICE = _wiring.service()
+SERVICE = bootstrap.service()
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:

@@ -15,41 +15,18 @@ import concurrent.futures
 import functools
 import queue
 import threading
-import time
 from collections.abc import Callable
 
 import attrs
 import structlog
 
-from dynamotalk.domain.bot import APOLOGY, BOT, MODEL_TIMEOUT_S
+from dynamotalk.domain.bot import APOLOGY, MODEL_TIMEOUT_S
 from dynamotalk.domain.models import Message
-from dynamotalk.domain.text import scrub
 from dynamotalk.ports import Assistant
-from dynamotalk.service import ChatService
+from dynamotalk.resilience import CircuitBreaker
+from dynamotalk.service import BotRequest, ChatService
 
 _log = structlog.get_logger("dynamotalk.bot")
-
-
-@attrs.define
-class Breaker:
-    """Opens after `threshold` failures in a row; lets one try through after `cooldown_s`."""
-
-    threshold: int = 3
-    cooldown_s: float = 30.0
-    clock: Callable[[], float] = time.monotonic
-    failures: int = 0
-    opened_at: float | None = None
-
-    def allows(self) -> bool:
-        return self.opened_at is None or self.clock() - self.opened_at >= self.cooldown_s
-
-    def record(self, ok: bool) -> None:
-        if ok:
-            self.failures, self.opened_at = 0, None
-            return
-        self.failures += 1
-        if self.failures >= self.threshold or self.opened_at is not None:
-            self.opened_at = self.clock()
 
 
 @attrs.define
@@ -58,29 +35,25 @@ class BotWorker:
     assistant: Assistant
     context_size: int = 20
     timeout_s: float = MODEL_TIMEOUT_S
-    breaker: Breaker = attrs.Factory(Breaker)
+    breaker: CircuitBreaker = attrs.Factory(CircuitBreaker)
     _pool: concurrent.futures.ThreadPoolExecutor = attrs.Factory(
         lambda: concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="assistant")
     )
 
     def answer(self, room_id: str, message_id: str) -> Message | None:
-        service = self.service
-        request = service.messages.get(room_id, message_id)
-        if request is None or request.deleted or request.author_id == BOT.user_id:
+        """Answer one bot job: the reply as posted, or None when there was nothing to answer."""
+        request = self.service.open_bot_request(room_id, message_id, self.context_size)
+        if request is None:
             return None
-        service.typing(BOT, room_id)
-        context = list(reversed(service.messages.before(room_id, message_id, self.context_size)))
-        authors = {m.author_id for m in [*context, request]}
-        names = {u.user_id: u.username for u in service.users.get_many(sorted(authors))}
-        text = self._ask(context, request, names)
-        limit = service.limits.max_text
-        reply = scrub(text).strip()[:limit] or APOLOGY
-        return service.post_message(BOT, room_id, reply, f"bot-reply-{message_id}")
+        text = self._ask(request)
+        return self.service.post_bot_answer(room_id, message_id, text)
 
-    def _ask(self, context: list[Message], request: Message, names: dict[str, str]) -> str:
+    def _ask(self, request: BotRequest) -> str:
         if not self.breaker.allows():
             return APOLOGY
-        future = self._pool.submit(self.assistant.reply, context, request, names)
+        future = self._pool.submit(
+            self.assistant.reply, list(request.context), request.message, request.names
+        )
         try:
             text = future.result(timeout=self.timeout_s).strip()
         except Exception:  # noqa: BLE001 - timeout, throttling, bad reply: all an apology

@@ -78,7 +78,7 @@ def test_duplicate_targets_are_sent_once(api: ManagementApi) -> None:
 
 
 def test_circuit_breaker_opens_on_repeated_failures_and_closes_again(api: ManagementApi) -> None:
-    from dynamotalk.adapters.apigateway import CircuitBreaker
+    from dynamotalk.resilience import CircuitBreaker
 
     now = [0.0]
     breaker = CircuitBreaker(threshold=5, cooldown_s=10, clock=lambda: now[0])
@@ -102,7 +102,7 @@ def test_circuit_breaker_opens_on_repeated_failures_and_closes_again(api: Manage
 
 
 def test_gone_answers_never_open_the_breaker(api: ManagementApi) -> None:
-    from dynamotalk.adapters.apigateway import CircuitBreaker
+    from dynamotalk.resilience import CircuitBreaker
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
@@ -125,7 +125,7 @@ def test_gone_answers_never_open_the_breaker(api: ManagementApi) -> None:
 def test_errors_about_one_payload_or_recipient_never_open_the_breaker(
     api: ManagementApi, status: int, kind: str
 ) -> None:
-    from dynamotalk.adapters.apigateway import CircuitBreaker
+    from dynamotalk.resilience import CircuitBreaker
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
@@ -147,7 +147,7 @@ def test_errors_about_one_payload_or_recipient_never_open_the_breaker(
 def test_throttling_and_server_errors_are_retried_and_open_the_breaker(
     api: ManagementApi, status: int, kind: str
 ) -> None:
-    from dynamotalk.adapters.apigateway import CircuitBreaker
+    from dynamotalk.resilience import CircuitBreaker
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
@@ -160,7 +160,7 @@ def test_throttling_and_server_errors_are_retried_and_open_the_breaker(
 
 
 def test_a_half_open_probe_that_fails_opens_again(api: ManagementApi) -> None:
-    from dynamotalk.adapters.apigateway import CircuitBreaker
+    from dynamotalk.resilience import CircuitBreaker
 
     now = [0.0]
     breaker = CircuitBreaker(threshold=2, cooldown_s=5, clock=lambda: now[0])

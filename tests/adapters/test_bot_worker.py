@@ -28,10 +28,10 @@ def converse() -> Iterator[Converse]:
 def worker(lambda_stack: Stack, converse: Converse) -> Any:
     os.environ["DYNAMOTALK_BOT_MODEL_ID"] = "anthropic.claude-3-haiku-20240307-v1:0"
     os.environ["DYNAMOTALK_BEDROCK_ENDPOINT"] = converse.endpoint
-    from lambdas import _wiring
+    from dynamotalk import bootstrap
 
-    _wiring.settings.cache_clear()
-    _wiring.bot_worker.cache_clear()
+    bootstrap.settings.cache_clear()
+    bootstrap.bot_worker.cache_clear()
     module = importlib.import_module("lambdas.bot_worker")
     module = importlib.reload(module)
     yield module

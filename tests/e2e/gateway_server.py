@@ -125,13 +125,13 @@ def main() -> None:
     stage = f"gw{uuid.uuid4().hex[:8]}"
     resources = provision(stage, dynamodb, aws, [web])
     os.environ.update(resources.environment(management_endpoint=api, auto_confirm=True))
-    from lambdas import _wiring
+    from dynamotalk import bootstrap
 
     gateway = Gateway(
         stage=stage,
         host=host,
         port=int(api_port),
-        verify_claims=_wiring.identity().claims,
+        verify_claims=bootstrap.identity().claims,
         resolve=stub_resolver(import_handler),
         cognito_endpoint=aws,
         user_pool_id=resources.user_pool_id,

@@ -32,7 +32,7 @@ SETTINGS_RECEIVERS = {
     "s",
     "settings",
     "settings()",
-    "_wiring.settings()",
+    "bootstrap.settings()",
     "self.settings",
     "self._settings",
 }
@@ -125,23 +125,23 @@ def test_every_settings_field_is_used_by_the_running_code() -> None:
 
 def test_this_check_finds_a_field_nobody_reads(tmp_path: Path) -> None:
     # The check itself: a composition root that builds the service without reading
-    # max_message_chars (the old _wiring.service) leaves it dead.
+    # max_message_chars (the old bootstrap.service) leaves it dead.
     old = tmp_path / "old_wiring.py"
     old.write_text("def service():\n    s = settings()\n    return ChatService(s.table_name)\n")
     assert "max_message_chars" not in attributes_read(old, SETTINGS_RECEIVERS)
     assert "table_name" in attributes_read(old, SETTINGS_RECEIVERS)
-    wiring = ROOT / "lambdas" / "_wiring.py"
+    wiring = ROOT / "src" / "dynamotalk" / "bootstrap.py"
     assert "max_message_chars" in attributes_read(wiring, SETTINGS_RECEIVERS)
 
 
 def test_max_message_chars_reaches_the_domain_through_the_composition_root(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The real lambdas/_wiring.service() built from a Lambda-like environment (memory
+    """The real bootstrap.service() built from a Lambda-like environment (memory
     stores): a message one character over the stage's limit is refused, one at it is kept."""
+    from dynamotalk import bootstrap
     from dynamotalk.domain.errors import TooLarge
     from dynamotalk.domain.models import Principal, RoomKind
-    from lambdas import _wiring
 
     env = {
         "AWS_REGION": "eu-west-1",
@@ -153,11 +153,11 @@ def test_max_message_chars_reaches_the_domain_through_the_composition_root(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    caches = (_wiring.settings, _wiring.service, _wiring._session)
+    caches = (bootstrap.settings, bootstrap.service, bootstrap._session, bootstrap._management)
     for cached in caches:
         cached.cache_clear()
     try:
-        service = _wiring.service()
+        service = bootstrap.service()
         assert service.limits.max_text == 12
         alice = Principal(user_id="u-alice", username="alice")
         room = service.create_room(alice, "lobby", RoomKind.PUBLIC)

@@ -17,11 +17,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.apigateway import (
-    ApiGatewayNotifier,
-    CircuitBreaker,
-    build_management_client,
-)
+from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
 from dynamotalk.adapters.dynamodb import (
     DynamoConnectionRegistry,
     DynamoMessageStore,
@@ -32,6 +28,7 @@ from dynamotalk.adapters.memory import MemoryAttachmentStore
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.domain.models import Principal, RoomKind
+from dynamotalk.resilience import CircuitBreaker
 from dynamotalk.service import ChatService
 from dynamotalk.tables import create_table_request
 from dynamotalk.wire import encode_event

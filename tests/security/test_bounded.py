@@ -18,11 +18,7 @@ import httpx
 import pytest
 
 from dynamotalk import quotas
-from dynamotalk.adapters.apigateway import (
-    ApiGatewayNotifier,
-    CircuitBreaker,
-    build_management_client,
-)
+from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
 from dynamotalk.domain.events import Event, Typing
 from dynamotalk.domain.limits import Limits
 from dynamotalk.wire import encode_event
@@ -147,13 +143,12 @@ def test_a_too_large_payload_flood_never_stops_another_rooms_delivery(
             return b"x" * (quotas.WS_MESSAGE_BYTES + 1)
         return encode_event(event)
 
-    breaker = CircuitBreaker()
     notifier = ApiGatewayNotifier(
         build_management_client(gateway, "us-east-1", pool_size=4),
         pool_size=4,
         encode=encode,
-        breaker=breaker,
     )
+    breaker = notifier.breaker  # the container's own breaker, as deployed
     try:
         for _ in range(breaker.threshold + 5):
             report = notifier.send(sorted(new), Typing("bloated", "u-mallory", "mallory"))

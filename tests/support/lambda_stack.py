@@ -126,9 +126,15 @@ def start(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
     saved = dict(os.environ)
     os.environ.update(resources.environment(api.endpoint, auto_confirm=True))
     os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "dynamotalk-test"  # JSON logs, as in Lambda
-    from lambdas import _wiring
+    from dynamotalk import bootstrap
 
-    for cached in (_wiring.settings, _wiring.service, _wiring.identity, _wiring._session):
+    for cached in (
+        bootstrap.settings,
+        bootstrap.service,
+        bootstrap.identity,
+        bootstrap._session,
+        bootstrap._management,
+    ):
         cached.cache_clear()
     modules = {}
     for name in ("ws_authorizer", "ws_connect", "ws_disconnect", "ws_default", "http_api"):

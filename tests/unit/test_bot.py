@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from dynamotalk.adapters.bedrock import EchoAssistant
-from dynamotalk.bot import BotWorker, Breaker
+from dynamotalk.bot import BotWorker
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.bot import APOLOGY, BOT, mentions_bot
 from dynamotalk.domain.models import Message, RoomKind
+from dynamotalk.resilience import CircuitBreaker
 from tests.unit.world import ALICE, BOB, CAROL, World, make_world
 
 
@@ -37,9 +38,8 @@ class Flaky:
 
 
 def bot_world() -> tuple[World, Jobs, str]:
-    world = make_world()
     jobs = Jobs()
-    world.service.bot_jobs = jobs
+    world = make_world(bot_jobs=jobs)
     world.service.ensure_user(BOT)
     room = world.service.create_room(ALICE, "with bot", RoomKind.PUBLIC, [BOT.user_id, BOB.user_id])
     world.service.accept_invite(BOB, room.room_id)  # the bot joins at once, people accept
@@ -120,7 +120,9 @@ def test_failure_apologises_and_the_breaker_opens_then_closes() -> None:
     now = [0.0]
     model = Flaky(down=True)
     worker = BotWorker(
-        world.service, model, breaker=Breaker(threshold=2, cooldown_s=30, clock=lambda: now[0])
+        world.service,
+        model,
+        breaker=CircuitBreaker(threshold=2, cooldown_s=30, clock=lambda: now[0]),
     )
     for n in range(3):
         world.service.post_message(ALICE, room, f"@bot question {n}", f"q{n}")

@@ -11,7 +11,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "dynamotalk"
 FORBIDDEN = {"boto3", "botocore", "pulumi", "pulumi_aws", "moto", "mypy_boto3_dynamodb"}
 CORE = [
     *sorted((SRC / "domain").glob("*.py")),
-    SRC / "service.py",
+    *sorted((SRC / "service").glob("*.py")),
+    SRC / "resilience.py",
     SRC / "ports.py",
     SRC / "wire.py",
 ]
@@ -27,7 +28,7 @@ def imported_modules(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", CORE, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", CORE, ids=lambda p: str(p.relative_to(SRC)))
 def test_core_imports_no_aws_sdk_pulumi_or_moto(path: Path) -> None:
     roots = {name.split(".")[0] for name in imported_modules(path)}
     assert not roots & FORBIDDEN, f"{path.name} imports {roots & FORBIDDEN}"
@@ -43,3 +44,10 @@ def test_the_check_itself_sees_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("import boto3.session\nfrom moto import mock_aws\n")
     assert {"boto3.session", "moto"} <= imported_modules(sample)
+
+
+@pytest.mark.parametrize("path", sorted(SRC.rglob("*.py")), ids=lambda p: str(p.relative_to(SRC)))
+def test_the_package_never_imports_the_lambda_handlers(path: Path) -> None:
+    """lambdas/ use the package (its composition root is dynamotalk.bootstrap), never the
+    other way round."""
+    assert not any(n.split(".")[0] == "lambdas" for n in imported_modules(path))

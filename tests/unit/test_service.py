@@ -477,6 +477,29 @@ def test_message_attachments_must_be_uploaded_to_that_room_by_the_sender(
         world.service.post_message(ALICE, public_room, "stolen", "k3", [ref])
 
 
+def test_text_beside_attachments_follows_the_one_rule_for_message_text(
+    world: World, public_room: str
+) -> None:
+    """Attachments may go without words (blank text is stored empty), but any text they carry
+    is refused exactly as without them: a NUL, other controls, and text over the limit."""
+    form = world.service.request_upload(BOB, "attachment", "cat.png", "image/png", 50, public_room)
+    world.files.put(form.key, 42)
+    ref = Attachment(form.key, "cat.png", "image/png", 50)
+    for text in ("bad\x00byte", "\x00", "ring\x07bell"):
+        with pytest.raises(InvalidInput) as alone:
+            world.service.post_message(BOB, public_room, text, "alone")
+        with pytest.raises(InvalidInput) as beside:
+            world.service.post_message(BOB, public_room, text, "beside", [ref])
+        assert str(beside.value) == str(alone.value)
+    too_long = "x" * (world.service.limits.max_text + 1)
+    with pytest.raises(TooLarge):
+        world.service.post_message(BOB, public_room, too_long, "long", [ref])
+    blank = world.service.post_message(BOB, public_room, "  \n ", "blank", [ref])
+    assert blank.text == ""
+    worded = world.service.post_message(BOB, public_room, "  a cat \n", "worded", [ref])
+    assert worded.text == "a cat"
+
+
 def test_download_urls_follow_read_rights(world: World, private_room: str) -> None:
     key = f"rooms/{private_room}/{BOB.user_id}/01ARZ3NDEKTSV4RRFFQ69G5FAV/cat.png"
     assert world.service.download_url(ALICE, key).endswith(key)

@@ -3,6 +3,7 @@ a refused request leaves behind (nothing). In-memory limiter and manual clock.""
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from dynamotalk.adapters.memory_limits import MemoryRateLimiter
@@ -21,8 +22,9 @@ from tests.unit.world import ALICE, BOB, CAROL, World
 
 
 def limited(world: World, **limits: int) -> World:
-    world.service.limiter = MemoryRateLimiter()
-    world.service.user_limits = UserLimits(**limits)
+    world.service = attrs.evolve(
+        world.service, limiter=MemoryRateLimiter(), user_limits=UserLimits(**limits)
+    )
     world.clock.now = 1_700_000_000_000  # 0 ms into a 10-second window
     return world
 
@@ -88,7 +90,7 @@ def test_bot_requests_are_counted_before_storing_and_the_bot_itself_is_not(
             queued.append(message_id)
 
     limited(world, bot_requests_per_day=1, messages_per_second=1, messages_burst=1)
-    world.service.bot_jobs = Jobs()
+    world.service = attrs.evolve(world.service, bot_jobs=Jobs())
     world.service.ensure_user(BOT)
     room = world.service.open_direct(ALICE, BOT.user_id)
     world.service.post_message(ALICE, room.room_id, "question", "q1")

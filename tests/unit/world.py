@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import pytest
 
@@ -31,7 +33,8 @@ class World:
             self.service.subscribe(principal, connection_id, list(room_ids))
 
 
-def make_world() -> World:
+def make_world(**given: Any) -> World:
+    """`given`: more of ChatService's arguments (bot_jobs, limiter, user_limits)."""
     notifier = memory.RecordingNotifier()
     clock = memory.ManualClock()
     files = memory.MemoryAttachmentStore()
@@ -44,6 +47,7 @@ def make_world() -> World:
         attachments=files,
         clock=clock,
         ids=memory.SequentialIds(),
+        **given,
     )
     for principal in (ALICE, BOB, CAROL, MALLORY):
         service.ensure_user(principal)

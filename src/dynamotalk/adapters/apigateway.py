@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextvars
 import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +26,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dynamotalk.domain.events import Event
 from dynamotalk.domain.models import SendReport
+from dynamotalk.resilience import CircuitBreaker
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
@@ -69,44 +69,15 @@ def _default_encoder(event: Event) -> bytes:
     return encode_event(event)
 
 
-@attrs.define
-class CircuitBreaker:
-    """Stops hammering a failing management endpoint, then probes it again.
+def _notifier_breaker() -> CircuitBreaker:
+    """Endpoint-wide failures only feed it (see `_post`): 410 Gone and the refusals of one
+    payload or one recipient (413, 400, 403) are facts about that post, not about the endpoint,
+    or anyone able to make one oversized event could stop every room's delivery."""
 
-    Closed: posts go through; `threshold` failed posts in a row (after their retries) open it.
-    Open: posts are skipped (reported failed: clients catch up with sync) for `cooldown_s`.
-    Half-open: the next send is let through as a probe; success closes, failure re-opens.
-    Only endpoint-wide failures count. 410 Gone and the refusals of one payload or one recipient
-    (413, 400, 403) are facts about that post, not about the endpoint: they never count, or
-    anyone able to make one oversized event could stop every room's delivery.
-    """
+    def opened(failures: int) -> None:
+        _log.warning("notifier_circuit_open", failures=failures)
 
-    threshold: int = 20
-    cooldown_s: float = 10.0
-    clock: Callable[[], float] = time.monotonic
-    failures: int = 0
-    opened_at: float | None = None
-    _lock: threading.Lock = attrs.Factory(threading.Lock)
-
-    @property
-    def state(self) -> Literal["closed", "open", "half-open"]:
-        if self.opened_at is None:
-            return "closed"
-        return "half-open" if self.clock() - self.opened_at >= self.cooldown_s else "open"
-
-    def allows(self) -> bool:
-        return self.state != "open"
-
-    def record(self, outcome: Outcome) -> None:
-        with self._lock:
-            if outcome == "delivered":
-                self.failures, self.opened_at = 0, None
-            elif outcome == "failed":
-                self.failures += 1
-                if self.failures >= self.threshold or self.state == "half-open":
-                    if self.opened_at is None or self.state == "half-open":
-                        _log.warning("notifier_circuit_open", failures=self.failures)
-                    self.opened_at = self.clock()
+    return CircuitBreaker(threshold=20, cooldown_s=10.0, on_open=opened)
 
 
 @attrs.define
@@ -118,7 +89,7 @@ class ApiGatewayNotifier:
     backoff_s: float = 0.025
     encode: Callable[[Event], bytes] = _default_encoder
     sleep: Callable[[float], None] = time.sleep
-    breaker: CircuitBreaker = attrs.Factory(CircuitBreaker)
+    breaker: CircuitBreaker = attrs.Factory(_notifier_breaker)
     _pool: ThreadPoolExecutor | None = attrs.field(default=None, init=False)
 
     def _executor(self) -> ThreadPoolExecutor:
@@ -151,7 +122,7 @@ class ApiGatewayNotifier:
         if not self.breaker.allows():
             return "failed"
         outcome = self._post_with_retries(connection_id, payload)
-        self.breaker.record(outcome)
+        self.breaker.record({"delivered": True, "failed": False}.get(outcome))
         return outcome
 
     def _post_with_retries(self, connection_id: str, payload: bytes) -> Outcome:

@@ -89,11 +89,11 @@ def shout(line: str) -> None:
 
 def ensure_demo_room() -> None:
     """A public room to land in on first start (kept across restarts with --data-dir)."""
+    from dynamotalk import bootstrap
     from dynamotalk.domain.identities import BOT, SYSTEM, bot_user
     from dynamotalk.domain.models import RoomKind
-    from lambdas import _wiring
 
-    service = _wiring.service()
+    service = bootstrap.service()
     service.users.put(bot_user())  # the profile the Pulumi program seeds (infra/bot.py)
     system = SYSTEM
     if not any(room.name == DEMO_ROOM for room in service.rooms.public_rooms(100)):
@@ -194,8 +194,6 @@ def run(options: Options) -> int:
     if options.port == options.web:
         print("dynamotalk dev: --web-port must differ from --port", file=sys.stderr)
         return EXIT_USAGE
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))  # lambdas/ lives at the project root
     control = _Control()
     handlers = {sig: signal.signal(sig, control.on_signal) for sig in STOP_SIGNALS}
     try:
@@ -290,10 +288,10 @@ def _serve(
             bot_model_id="local.echo-assistant",
         )
     )
-    from lambdas import _wiring
+    from dynamotalk import bootstrap
 
     ensure_demo_room()
-    identity = _wiring.identity()
+    identity = bootstrap.identity()
     gateway = Gateway(
         stage=STAGE,
         host=options.host,
@@ -348,7 +346,7 @@ def _serve(
         from dynamotalk.local import schedules
 
         # EventBridge's part: the session sweeper's schedule, the sign-out rule (sessions.py).
-        sweep_s = _wiring.settings().session_sweep_s
+        sweep_s = bootstrap.settings().session_sweep_s
         stop_schedules = schedules.start(gateway, {"session_sweeper": sweep_s})
         try:
             await asyncio.gather(*(s.serve() for s in servers))

@@ -1,7 +1,7 @@
-"""The composition root of the Lambda functions: settings -> clients -> adapters -> service.
+"""The one composition root: settings -> clients -> adapters -> service.
 
-Built lazily, once per container (cold start), and shared by the modules of one process, which
-is also how the local stack runs them all in one gateway process.
+Built lazily, once per container (cold start), and shared by the modules of one process: the
+Lambda functions (lambdas/) and the local stack, which runs them all in one gateway process.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from dynamotalk.settings import Settings, SettingsError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_s3 import S3Client
 
     from dynamotalk.adapters.cognito import CognitoIdentity
     from dynamotalk.bot import BotWorker, ThreadBotJobs
     from dynamotalk.domain.models import Principal
     from dynamotalk.ports import (
+        BotJobs,
         ConnectionRegistry,
         MessageStore,
         RateLimiter,
@@ -123,43 +125,58 @@ def _limiter() -> RateLimiter:
 
 
 @functools.cache
+def _management() -> ApiGatewayManagementApiClient:
+    """The API Gateway management client, one per container: the notifier posts through it
+    and the session keeper closes sockets with it."""
+    from dynamotalk.adapters.apigateway import build_management_client
+
+    s = settings()
+    endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
+    return build_management_client(endpoint, s.region)
+
+
+def _bot_jobs() -> BotJobs | None:
+    """Where messages for the bot are queued: SQS in the cloud, a thread locally, or nowhere."""
+    s = settings()
+    if s.bot == "local":
+        return _local_bot()
+    if s.bot == "sqs" and s.bot_queue_url:
+        from dynamotalk.adapters.sqs import SqsBotJobs
+
+        sqs = _OnFirstUse(lambda: _client("sqs", None))
+        return SqsBotJobs(sqs, s.bot_queue_url)
+    return None
+
+
+@functools.cache
 def service() -> ChatService:
     import attrs
 
-    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.domain.limits import Limits
 
     s = settings()
     messages, rooms, users, connections = _stores()
-    endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
-    notifier = ApiGatewayNotifier(build_management_client(endpoint, s.region))
     s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
     attachments = S3AttachmentStore(
         cast("S3Client", s3), s.bucket_name, download_base_url=s.download_base_url
     )
-    service = ChatService(
+    return ChatService(
         messages=messages,
         rooms=rooms,
         users=users,
         connections=connections,
-        notifier=notifier,
+        notifier=ApiGatewayNotifier(_management()),
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
         # The stage's message limit (maxMessageChars) under the domain's own ceiling.
         limits=attrs.evolve(Limits(), max_text=s.max_message_chars),
+        bot_jobs=_bot_jobs(),
+        limiter=_limiter(),
+        user_limits=s.user_limits,
     )
-    service.user_limits = s.user_limits
-    service.limiter = _limiter()
-    if s.bot == "local":
-        service.bot_jobs = _local_bot(service)
-    elif s.bot == "sqs" and s.bot_queue_url:
-        from dynamotalk.adapters.sqs import SqsBotJobs
-
-        sqs = _OnFirstUse(lambda: _client("sqs", None))
-        service.bot_jobs = SqsBotJobs(sqs, s.bot_queue_url)
-    return service
 
 
 @functools.cache
@@ -188,13 +205,15 @@ def bot_worker() -> BotWorker:
     return BotWorker(service(), assistant)  # waits MODEL_TIMEOUT_S for each answer
 
 
-def _local_bot(service: ChatService) -> ThreadBotJobs:
-    """The bot of the local stack: an in-process queue and the deterministic echo assistant."""
+def _local_bot() -> ThreadBotJobs:
+    """The bot of the local stack: an in-process queue and the deterministic echo assistant.
+    Its worker is built on the first job, from the finished service."""
     from dynamotalk.adapters.bedrock import EchoAssistant
-    from dynamotalk.bot import BotWorker, Breaker, ThreadBotJobs
+    from dynamotalk.bot import BotWorker, ThreadBotJobs
+    from dynamotalk.resilience import CircuitBreaker
 
     s = settings()
-    breaker = Breaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
+    breaker = CircuitBreaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
 
     def as_bot_worker(job: Callable[[], object]) -> None:
         # In the cloud the bot_worker function answers; locally each job runs under its
@@ -210,7 +229,7 @@ def _local_bot(service: ChatService) -> ThreadBotJobs:
         contextvars.Context().run(run)
 
     return ThreadBotJobs(
-        lambda: BotWorker(service, EchoAssistant(), breaker=breaker), run_job=as_bot_worker
+        lambda: BotWorker(service(), EchoAssistant(), breaker=breaker), run_job=as_bot_worker
     )
 
 
@@ -237,7 +256,6 @@ def identity() -> CognitoIdentity:
 def sessions() -> SessionKeeper:
     """Session lifetime = token lifetime (sessions.py): the store, DeleteConnection, and the
     same identity adapter as the authorizer (for `reauth`)."""
-    from dynamotalk.adapters.apigateway import build_management_client
     from dynamotalk.adapters.sessions import (
         ApiGatewayCloser,
         DynamoSessionStore,
@@ -255,8 +273,7 @@ def sessions() -> SessionKeeper:
         store = MemorySessionStore(cast("MemoryConnectionRegistry", chat.connections))
     else:
         store = DynamoSessionStore(_client("dynamodb", s.dynamodb_endpoint), s.table_name)
-    endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
-    closer = ApiGatewayCloser(build_management_client(endpoint, s.region, pool_size=4))
+    closer = ApiGatewayCloser(_management())
     verifier = _IdentityOnFirstUse() if s.user_pool_id and s.user_pool_client_id else None
     return SessionKeeper(chat, store, closer, verifier)
 

@@ -1,0 +1,100 @@
+"""What every use case of the chat shares: its ports, the caller's rate limits, and the reads
+that find a room, a message or a member (or refuse)."""
+
+from __future__ import annotations
+
+from dynamotalk.domain import bot, rules
+from dynamotalk.domain.errors import InvalidInput, NotFound, RateLimited
+from dynamotalk.domain.ids import is_ulid
+from dynamotalk.domain.limits import MAX_ID, Limits
+from dynamotalk.domain.models import Membership, Message, Principal, Room, User
+from dynamotalk.domain.user_limits import Action, UserLimits
+from dynamotalk.ports import (
+    AttachmentStore,
+    BotJobs,
+    Clock,
+    ConnectionRegistry,
+    IdGenerator,
+    MessageStore,
+    Notifier,
+    RateLimiter,
+    RoomStore,
+    UserStore,
+)
+
+
+def check_id(value: str, what: str) -> str:
+    if not value or len(value) > MAX_ID or not value.isprintable():
+        raise InvalidInput(f"{what} is not valid")
+    return value
+
+
+def check_message_id(value: str) -> str:
+    if not is_ulid(value):
+        raise InvalidInput("messageId is not a valid message id")
+    return value
+
+
+class ChatCore:
+    """The ports and helpers each area of ChatService uses (the fields live on ChatService)."""
+
+    messages: MessageStore
+    rooms: RoomStore
+    users: UserStore
+    connections: ConnectionRegistry
+    notifier: Notifier
+    attachments: AttachmentStore
+    clock: Clock
+    ids: IdGenerator
+    limits: Limits
+    bot_jobs: BotJobs | None
+    limiter: RateLimiter | None
+    user_limits: UserLimits
+
+    def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
+        """Count one action against the user's limits (one conditional update); the bot's own
+        actions are not counted (requests to it are, per user)."""
+        if self.limiter is None or user_id == bot.BOT.user_id:
+            return
+        charges = self.user_limits.charges(action, amount, size)
+        retry_after_ms = self.limiter.take(user_id, action, charges, self.clock.now_ms())
+        if retry_after_ms is not None:
+            raise RateLimited(self.user_limits.refusal(action), retry_after_ms=retry_after_ms)
+
+    def _room(self, room_id: str) -> Room:
+        room = self.rooms.get(check_id(room_id, "roomId"))
+        if room is None:
+            raise NotFound("no such room")
+        return room
+
+    def _readable_room(self, principal: Principal, room_id: str) -> tuple[Room, Membership | None]:
+        room = self._room(room_id)
+        membership = self.rooms.member(room.room_id, principal.user_id)
+        rules.require_read(room, membership)
+        return room, membership
+
+    def _message(self, room_id: str, message_id: str) -> Message:
+        message = self.messages.get(room_id, check_message_id(message_id))
+        if message is None or message.deleted:
+            raise NotFound("no such message")
+        return message
+
+    def _direct_consented(self, room_id: str) -> bool:
+        """Whether both members of a direct room took part in it: each posted in it (or marked
+        it read). Until then neither sees the other's presence or lastSeen through it, so
+        opening a direct room with a stranger reveals nothing about them."""
+        members = self.rooms.members(room_id)
+        return len(members) == 2 and all(m.last_read_id is not None for m in members)
+
+    def ensure_user(self, principal: Principal) -> User:
+        """The caller's profile, created from the token's claims on first sight."""
+        user = self.users.get(principal.user_id)
+        if user is None:
+            user = User(
+                user_id=principal.user_id,
+                username=principal.username,
+                display_name=principal.username,
+                created_at=self.clock.now_ms(),
+            )
+            self.users.put(user)
+        return user

@@ -1,0 +1,88 @@
+"""Files: presigned uploads and downloads, and checking a message's attachments."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Literal
+
+import attrs
+
+from dynamotalk.domain import rules
+from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
+from dynamotalk.domain.limits import DOWNLOAD_URL_EXPIRES_S, UPLOAD_URL_EXPIRES_S
+from dynamotalk.domain.models import Attachment, Principal, UploadForm
+from dynamotalk.domain.user_limits import Action
+from dynamotalk.service.core import ChatCore
+
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str) -> str:
+    """The last path segment of `name` with anything but [A-Za-z0-9._-] replaced, 1..100 chars."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    cleaned = _SAFE_FILENAME.sub("_", base).strip("._") or "file"
+    return cleaned[-100:]
+
+
+class Files(ChatCore):
+    def request_upload(
+        self,
+        principal: Principal,
+        purpose: Literal["attachment", "avatar"],
+        filename: str,
+        content_type: str,
+        size: int,
+        room_id: str | None = None,
+    ) -> UploadForm:
+        """A presigned POST for one file: type and size enforced by the storage itself."""
+        now = self.clock.now_ms()
+        name = safe_filename(filename)
+        if purpose == "avatar":
+            allowed, max_bytes = self.limits.avatar_content_types, self.limits.max_avatar_bytes
+            key = f"avatars/{principal.user_id}/{self.ids.new_id(now)}/{name}"
+        else:
+            if room_id is None:
+                raise InvalidInput("roomId is required for an attachment")
+            room = self._room(room_id)
+            rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+            allowed, max_bytes = self.limits.upload_content_types, self.limits.max_upload_bytes
+            key = f"rooms/{room.room_id}/{principal.user_id}/{self.ids.new_id(now)}/{name}"
+        if content_type not in allowed:
+            raise InvalidInput(f"content type {content_type!r} is not allowed")
+        if size < 1:
+            raise InvalidInput("size must be at least 1 byte")
+        if size > max_bytes:
+            raise TooLarge(f"files are limited to {max_bytes} bytes")
+        self._limit(principal.user_id, Action.UPLOAD, size=size)
+        return self.attachments.upload_form(key, content_type, size, UPLOAD_URL_EXPIRES_S)
+
+    def download_url(self, principal: Principal, key: str) -> str:
+        """A short-lived URL for an attachment (readers of its room) or an avatar (anyone)."""
+        parts = key.split("/")
+        if ".." in parts or len(key) > 1024:
+            raise InvalidInput("key is not valid")
+        if len(parts) >= 4 and parts[0] == "avatars":
+            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
+        if len(parts) >= 5 and parts[0] == "rooms":
+            self._readable_room(principal, parts[1])
+            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
+        raise InvalidInput("key is not an attachment or avatar key")
+
+    def _check_attachments(
+        self, principal: Principal, room_id: str, attachments: Sequence[Attachment]
+    ) -> tuple[Attachment, ...]:
+        if len(attachments) > self.limits.max_attachments:
+            raise InvalidInput(f"at most {self.limits.max_attachments} attachments per message")
+        prefix = f"rooms/{room_id}/{principal.user_id}/"
+        checked = []
+        for attachment in attachments:
+            if not attachment.key.startswith(prefix) or ".." in attachment.key:
+                raise Forbidden("attachments must be uploaded by you to this room")
+            size = self.attachments.size_of(attachment.key)
+            if size is None:
+                raise InvalidInput("attachment has not been uploaded")
+            checked.append(attrs.evolve(attachment, name=safe_filename(attachment.name), size=size))
+        for attachment in checked:  # before the message is stored: a stored one never expires
+            self.attachments.mark_referenced(attachment.key)
+        return tuple(checked)

@@ -1,0 +1,159 @@
+"""Messages: posting, editing, deleting, reacting, reading history and typing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+from dynamotalk.domain import bot, budget, rules
+from dynamotalk.domain.cursor import decode_cursor, encode_cursor
+from dynamotalk.domain.errors import InvalidInput, NotFound
+from dynamotalk.domain.events import (
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionChanged,
+    Typing,
+)
+from dynamotalk.domain.limits import MAX_CLIENT_ID
+from dynamotalk.domain.models import Attachment, HistoryPage, Message, Principal, SyncResult
+from dynamotalk.domain.user_limits import Action
+from dynamotalk.service.access import Access
+from dynamotalk.service.core import check_message_id
+from dynamotalk.service.fanout import BotAsked
+from dynamotalk.service.files import Files
+
+
+class Messages(Access, Files):
+    def post_message(
+        self,
+        principal: Principal,
+        room_id: str,
+        text: str,
+        client_id: str,
+        attachments: Sequence[Attachment] = (),
+    ) -> Message:
+        """Store a message exactly once per client id, then fan it out.
+
+        Storing comes first: if the fan-out fails the message is not lost, clients catch up
+        with sync. A retry with the same client id returns the stored message and sends nothing.
+        """
+        self._limit(principal.user_id, Action.MESSAGE)
+        room = self._room(room_id)
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        self._require_not_blocked_in_direct(principal, room)
+        if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
+            raise InvalidInput(f"clientId must be 1..{MAX_CLIENT_ID} printable characters")
+        # Attachments may go without words; any text follows the one rule for message text.
+        blank = bool(attachments) and not text.strip()
+        clean_text = "" if blank else rules.clean_text(text, self.limits)
+        stored_attachments = self._check_attachments(principal, room.room_id, attachments)
+        now = self.clock.now_ms()
+        message = Message(
+            message_id=self.ids.new_id(now),
+            room_id=room.room_id,
+            author_id=principal.user_id,
+            text=clean_text,
+            created_at=now,
+            client_id=client_id,
+            attachments=stored_attachments,
+        )
+        budget.check_message(message, self.limits)
+        # A request to the bot is counted before anything is stored: refused, nothing happened.
+        for_bot = self.bot_jobs is not None and bot.wants_reply(
+            room, message, lambda: self.rooms.member(room.room_id, bot.BOT.user_id) is not None
+        )
+        if for_bot:
+            self._limit(principal.user_id, Action.BOT)
+        stored, created = self.messages.append(message)
+        if created:
+            self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
+            asked = [BotAsked(room.room_id, stored.message_id)] if for_bot else []
+            self._publish(MessagePosted(stored), *asked)
+        return stored
+
+    def edit_message(
+        self, principal: Principal, room_id: str, message_id: str, text: str
+    ) -> Message:
+        """Only the author edits, and only while still a member and not deleted."""
+        self._limit(principal.user_id, Action.MESSAGE)  # an edit re-sends the whole message
+        room = self._room(room_id)
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        message = self._message(room.room_id, message_id)
+        rules.require_author(message, principal.user_id)
+        clean_text = rules.clean_text(text, self.limits)
+        budget.check_message(attrs.evolve(message, text=clean_text), self.limits)
+        edited = self.messages.edit(
+            room.room_id, message.message_id, clean_text, self.clock.now_ms()
+        )
+        self._publish(MessageEdited(edited))
+        return edited
+
+    def delete_message(self, principal: Principal, room_id: str, message_id: str) -> Message:
+        """The author or a room owner deletes; the slot stays in history (soft delete)."""
+        self._limit(principal.user_id, Action.MESSAGE)
+        room = self._room(room_id)
+        membership = rules.require_member_of(
+            room, self.rooms.member(room.room_id, principal.user_id)
+        )
+        message = self.messages.get(room.room_id, check_message_id(message_id))
+        if message is None:
+            raise NotFound("no such message")
+        rules.require_author_or_owner(message, membership)
+        if message.deleted:
+            return message
+        deleted = self.messages.soft_delete(room.room_id, message.message_id, self.clock.now_ms())
+        self._publish(MessageDeleted(deleted))
+        return deleted
+
+    def react(self, principal: Principal, room_id: str, message_id: str, emoji: str) -> Message:
+        """Toggle the caller's reaction with `emoji` on a message, within the reaction caps.
+
+        The caps are checked here for a clear early refusal and again, atomically, by the store.
+        """
+        self._limit(principal.user_id, Action.REACTION)
+        room = self._room(room_id)
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        clean_emoji = rules.clean_emoji(emoji)
+        message = self._message(room.room_id, message_id)
+        on = principal.user_id not in message.reactions.get(clean_emoji, frozenset())
+        if on:
+            rules.check_reaction_caps(message, clean_emoji, principal.user_id, self.limits)
+        updated = self.messages.set_reaction(
+            room.room_id, message.message_id, clean_emoji, principal.user_id, on, self.limits
+        )
+        self._publish(ReactionChanged(updated, clean_emoji, principal.user_id, on))
+        return updated
+
+    def history(
+        self, principal: Principal, room_id: str, cursor: str | None, limit: int | None
+    ) -> HistoryPage:
+        """A page of messages, newest first; `next_cursor` pages further back."""
+        room, _ = self._readable_room(principal, room_id)
+        size = rules.clean_page_size(limit, self.limits)
+        before = decode_cursor(cursor, room.room_id) if cursor else None
+        found = self.messages.before(room.room_id, before, size + 1)
+        page = budget.within(found[:size], self.limits.max_page_bytes)
+        more = len(found) > len(page)
+        next_cursor = encode_cursor(room.room_id, page[-1].message_id) if more else None
+        return HistoryPage(messages=tuple(page), next_cursor=next_cursor)
+
+    def sync(
+        self, principal: Principal, room_id: str, after_id: str | None, limit: int | None
+    ) -> SyncResult:
+        """Exactly the messages after `after_id` (oldest first): catch-up after a reconnect."""
+        room, _ = self._readable_room(principal, room_id)
+        size = rules.clean_page_size(limit, self.limits)
+        after = check_message_id(after_id) if after_id else None
+        found = self.messages.after(room.room_id, after, size + 1)
+        page = budget.within(found[:size], self.limits.max_sync_bytes)
+        return SyncResult(messages=tuple(page), has_more=len(found) > len(page))
+
+    def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
+        """Tell the room's other connections the caller is typing. Never stored."""
+        self._limit(principal.user_id, Action.TYPING)
+        room = self._room(room_id)
+        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        event = Typing(room.room_id, principal.user_id, principal.username)
+        self._broadcast(room.room_id, event, exclude=connection_id)
