@@ -11,6 +11,20 @@ import attrs
 
 from dynamotalk import quotas
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
+from dynamotalk.domain.commands import (
+    Command,
+    DeleteMessage,
+    EditMessage,
+    MarkRead,
+    Ping,
+    React,
+    Reauth,
+    SendMessage,
+    Subscribe,
+    Sync,
+    TypingCommand,
+    Unsubscribe,
+)
 
 
 @attrs.frozen
@@ -144,19 +158,28 @@ FUNCTIONS: tuple[Function, ...] = (
 WS_AUTHORIZER = "ws_authorizer"
 """The module that authorizes `$connect` (identity source: the `token` query parameter)."""
 
-WS_ACTIONS: tuple[str, ...] = (
-    "sendMessage",
-    "editMessage",
-    "deleteMessage",
-    "react",
-    "typing",
-    "subscribe",
-    "unsubscribe",
-    "sync",
-    "markRead",
-    "ping",
-    "reauth",
-)
+WS_ACTIONS: dict[str, type[Command]] = {
+    "sendMessage": SendMessage,
+    "editMessage": EditMessage,
+    "deleteMessage": DeleteMessage,
+    "react": React,
+    "typing": TypingCommand,
+    "subscribe": Subscribe,
+    "unsubscribe": Unsubscribe,
+    "sync": Sync,
+    "markRead": MarkRead,
+    "ping": Ping,
+    "reauth": Reauth,
+}
+"""Every WebSocket action: its name (the frame's `action`, also its API Gateway route key)
+and the command it carries. The one place an action's name is spelled."""
+_ACTION_OF: dict[type[Command], str] = {command: name for name, command in WS_ACTIONS.items()}
+
+
+def action_of(command_type: type[Command]) -> str:
+    """The action name of a command class (the `action` of its frame and of its ack)."""
+    return _ACTION_OF[command_type]
+
 
 WS_ROUTES: tuple[WsRoute, ...] = (
     WsRoute("$connect", "ws_connect"),

@@ -13,7 +13,7 @@ CORE = [
     *sorted((SRC / "domain").glob("*.py")),
     SRC / "service.py",
     SRC / "ports.py",
-    SRC / "wire.py",
+    *sorted((SRC / "wire").glob("*.py")),
 ]
 
 

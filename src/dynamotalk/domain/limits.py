@@ -69,3 +69,5 @@ DOWNLOAD_URL_EXPIRES_S = 900
 
 MAX_EMOJI_CHARS = 16
 """Code points of the longest reaction accepted (the longest emoji has 10)."""
+MAX_ROOM_IDS = 100
+"""Rooms one subscribe or unsubscribe frame may name."""
