@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
+from dynamotalk.edge import WebSocketEvent
 from dynamotalk.logging import invocation
 from lambdas import _failures, _wiring
 

@@ -6,6 +6,7 @@ A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import attrs
 
@@ -96,6 +97,8 @@ class HttpRoute:
     path: str
     """API Gateway HTTP API path with `{param}` placeholders."""
     module: str
+    handler: str
+    """The function in the module that answers this route (checked when the module loads)."""
     authorized: bool = True
     """Behind the Cognito JWT authorizer; only /health is open."""
 
@@ -189,32 +192,32 @@ WS_ROUTES: tuple[WsRoute, ...] = (
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
-    HttpRoute("GET", "/health", "http_api", authorized=False),
-    HttpRoute("GET", "/rooms", "http_api"),
-    HttpRoute("POST", "/rooms", "http_api"),
-    HttpRoute("GET", "/rooms/public", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/join", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/leave", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/members", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/members", "http_api"),
-    HttpRoute("DELETE", "/rooms/{roomId}/members/{userId}", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/messages", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/presence", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/read", "http_api"),
-    HttpRoute("POST", "/direct", "http_api"),
-    HttpRoute("GET", "/invites", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/accept", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/decline", "http_api"),
-    HttpRoute("POST", "/invites/decline-all", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/block", "http_api"),
-    HttpRoute("POST", "/blocks/{userId}", "http_api"),
-    HttpRoute("DELETE", "/blocks/{userId}", "http_api"),
-    HttpRoute("GET", "/me", "http_api"),
-    HttpRoute("PATCH", "/me", "http_api"),
-    HttpRoute("GET", "/users/{userId}", "http_api"),
-    HttpRoute("POST", "/uploads", "http_api"),
-    HttpRoute("GET", "/attachments", "http_api"),
+    HttpRoute("GET", "/health", "http_api", "health", authorized=False),
+    HttpRoute("GET", "/rooms", "http_api", "list_my_rooms"),
+    HttpRoute("POST", "/rooms", "http_api", "create_room"),
+    HttpRoute("GET", "/rooms/public", "http_api", "list_public_rooms"),
+    HttpRoute("GET", "/rooms/{roomId}", "http_api", "get_room"),
+    HttpRoute("POST", "/rooms/{roomId}/join", "http_api", "join_room"),
+    HttpRoute("POST", "/rooms/{roomId}/leave", "http_api", "leave_room"),
+    HttpRoute("GET", "/rooms/{roomId}/members", "http_api", "list_members"),
+    HttpRoute("POST", "/rooms/{roomId}/members", "http_api", "add_member"),
+    HttpRoute("DELETE", "/rooms/{roomId}/members/{userId}", "http_api", "remove_member"),
+    HttpRoute("GET", "/rooms/{roomId}/messages", "http_api", "history"),
+    HttpRoute("GET", "/rooms/{roomId}/presence", "http_api", "presence"),
+    HttpRoute("POST", "/rooms/{roomId}/read", "http_api", "mark_read"),
+    HttpRoute("POST", "/direct", "http_api", "open_direct"),
+    HttpRoute("GET", "/invites", "http_api", "list_invites"),
+    HttpRoute("POST", "/invites/{roomId}/accept", "http_api", "accept_invite"),
+    HttpRoute("POST", "/invites/{roomId}/decline", "http_api", "decline_invite"),
+    HttpRoute("POST", "/invites/decline-all", "http_api", "decline_all_invites"),
+    HttpRoute("POST", "/invites/{roomId}/block", "http_api", "block_inviter"),
+    HttpRoute("POST", "/blocks/{userId}", "http_api", "block_user"),
+    HttpRoute("DELETE", "/blocks/{userId}", "http_api", "unblock"),
+    HttpRoute("GET", "/me", "http_api", "get_me"),
+    HttpRoute("PATCH", "/me", "http_api", "update_me"),
+    HttpRoute("GET", "/users/{userId}", "http_api", "get_user"),
+    HttpRoute("POST", "/uploads", "http_api", "request_upload"),
+    HttpRoute("GET", "/attachments", "http_api", "attachment_url"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
@@ -236,6 +239,21 @@ COGNITO_TRIGGERS: dict[str, str] = {
     "pre_sign_up": "cognito_pre_signup",
     "post_confirmation": "cognito_post_confirmation",
 }
+
+
+def check_handlers(module: str, routed: Iterable[object], handled: Iterable[object]) -> None:
+    """Refuse to load a handler module whose handlers and routes differ: every route this table
+    sends to `module` has a handler there, and every handler there has a route."""
+    routed, handled = set(routed), set(handled)
+    if routed != handled:
+
+        def names(things: set[object]) -> str:
+            return ", ".join(sorted(getattr(t, "__name__", str(t)) for t in things)) or "none"
+
+        raise RuntimeError(
+            f"{module}: routes without a handler: {names(routed - handled)}; "
+            f"handlers without a route: {names(handled - routed)}"
+        )
 
 
 def ws_route_for(action: object) -> str:

@@ -27,7 +27,7 @@ from dynamotalk.wire.bodies import (
     RequestUpload,
     UpdateProfile,
 )
-from dynamotalk.wire.convert import CONVERTER
+from dynamotalk.wire.convert import CONVERTER, attachments_of
 from dynamotalk.wire.frames import (
     command_frame,
     encode_ack,
@@ -68,6 +68,7 @@ __all__ = [
     "TypingCommand",
     "Unsubscribe",
     "UpdateProfile",
+    "attachments_of",
     "command_frame",
     "encode_ack",
     "encode_error",

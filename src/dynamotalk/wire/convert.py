@@ -97,7 +97,7 @@ def make_converter() -> cattrs.Converter:
         return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
 
     converter.register_structure_hook_factory(
-        lambda t: t in INBOUND,
+        lambda t: t in INBOUND or t is Attachment,
         lambda cls: make_dict_structure_fn(
             cls, converter, _cattrs_forbid_extra_keys=True, **renames(cls)
         ),
@@ -239,3 +239,8 @@ _HOOKS: dict[type[Any], Any] = {
 }
 
 CONVERTER = make_converter()
+
+
+def attachments_of(refs: tuple[AttachmentRef, ...]) -> tuple[Attachment, ...]:
+    """The attachments a message command names, as the domain's Attachment values."""
+    return tuple(CONVERTER.structure(CONVERTER.unstructure(ref), Attachment) for ref in refs)
