@@ -67,7 +67,7 @@ def test_contents(built: tuple[Path, Path]) -> None:
     tops = {name.split("/")[0] for name in names}
     handlers = {f"lambdas/{p.name}" for p in (ROOT / "lambdas").glob("*.py")}
     assert {"lambdas/ws_default.py", "lambdas/http_api.py"} <= handlers <= set(names)
-    for module in ("__init__", "routes", "tables", "service", "wire", "settings"):
+    for module in ("__init__", "routes", "tables", "service", "wire/__init__", "settings"):
         assert f"dynamotalk/{module}.py" in names
     assert "dynamotalk/adapters/dynamodb.py" in names
     assert {"attr", "attrs", "cattrs", "structlog", "jwt", "cryptography"} <= tops
