@@ -12,20 +12,7 @@ from typing import Any, TypeVar
 import attrs
 
 from dynamotalk import routes, wire
-from dynamotalk.domain.commands import (
-    Command,
-    DeleteMessage,
-    EditMessage,
-    MarkRead,
-    Ping,
-    React,
-    Reauth,
-    SendMessage,
-    Subscribe,
-    Sync,
-    TypingCommand,
-    Unsubscribe,
-)
+from dynamotalk.domain import commands as cmd
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.models import Principal
 from dynamotalk.edge import WebSocketEvent, error_frame, refusal
@@ -47,7 +34,7 @@ class Sender:
     connection_id: str
 
 
-C = TypeVar("C", bound=Command)
+C = TypeVar("C", bound=cmd.Command)
 Handler = Callable[[C, Sender], Payload]
 HANDLERS: dict[type[object], Handler[Any]] = {}
 """Command type -> the function that runs it for its sender."""
@@ -63,8 +50,8 @@ def handles(command: type[C]) -> Callable[[Handler[C]], Handler[C]]:
     return register
 
 
-@handles(SendMessage)
-def _send_message(command: SendMessage, sender: Sender) -> Payload:
+@handles(cmd.SendMessage)
+def _send_message(command: cmd.SendMessage, sender: Sender) -> Payload:
     attachments = wire.attachments_of(command.attachments)
     message = SERVICE.post_message(
         sender.principal, command.room_id, command.text, command.client_id, attachments
@@ -72,62 +59,62 @@ def _send_message(command: SendMessage, sender: Sender) -> Payload:
     return {"message": wire.message_json(message)}
 
 
-@handles(EditMessage)
-def _edit_message(command: EditMessage, sender: Sender) -> Payload:
+@handles(cmd.EditMessage)
+def _edit_message(command: cmd.EditMessage, sender: Sender) -> Payload:
     edited = SERVICE.edit_message(
         sender.principal, command.room_id, command.message_id, command.text
     )
     return {"message": wire.message_json(edited)}
 
 
-@handles(DeleteMessage)
-def _delete_message(command: DeleteMessage, sender: Sender) -> Payload:
+@handles(cmd.DeleteMessage)
+def _delete_message(command: cmd.DeleteMessage, sender: Sender) -> Payload:
     deleted = SERVICE.delete_message(sender.principal, command.room_id, command.message_id)
     return {"message": wire.message_json(deleted)}
 
 
-@handles(React)
-def _react(command: React, sender: Sender) -> Payload:
+@handles(cmd.React)
+def _react(command: cmd.React, sender: Sender) -> Payload:
     reacted = SERVICE.react(sender.principal, command.room_id, command.message_id, command.emoji)
     return {"message": wire.message_json(reacted)}
 
 
-@handles(TypingCommand)
-def _typing(command: TypingCommand, sender: Sender) -> Payload:
+@handles(cmd.TypingCommand)
+def _typing(command: cmd.TypingCommand, sender: Sender) -> Payload:
     SERVICE.typing(sender.principal, command.room_id, connection_id=sender.connection_id)
     return {}
 
 
-@handles(Subscribe)
-def _subscribe(command: Subscribe, sender: Sender) -> Payload:
+@handles(cmd.Subscribe)
+def _subscribe(command: cmd.Subscribe, sender: Sender) -> Payload:
     return {"roomIds": SERVICE.subscribe(sender.principal, sender.connection_id, command.room_ids)}
 
 
-@handles(Unsubscribe)
-def _unsubscribe(command: Unsubscribe, sender: Sender) -> Payload:
+@handles(cmd.Unsubscribe)
+def _unsubscribe(command: cmd.Unsubscribe, sender: Sender) -> Payload:
     left = SERVICE.unsubscribe(sender.principal, sender.connection_id, command.room_ids)
     return {"roomIds": left}
 
 
-@handles(Sync)
-def _sync(command: Sync, sender: Sender) -> Payload:
+@handles(cmd.Sync)
+def _sync(command: cmd.Sync, sender: Sender) -> Payload:
     result = SERVICE.sync(sender.principal, command.room_id, command.after_id, command.limit)
     return wire.sync_json(result)
 
 
-@handles(MarkRead)
-def _mark_read(command: MarkRead, sender: Sender) -> Payload:
+@handles(cmd.MarkRead)
+def _mark_read(command: cmd.MarkRead, sender: Sender) -> Payload:
     SERVICE.mark_read(sender.principal, command.room_id, command.message_id)
     return {}
 
 
-@handles(Ping)
-def _ping(command: Ping, sender: Sender) -> Payload:
+@handles(cmd.Ping)
+def _ping(command: cmd.Ping, sender: Sender) -> Payload:
     return {}
 
 
-@handles(Reauth)
-def _reauth(command: Reauth, sender: Sender) -> Payload:
+@handles(cmd.Reauth)
+def _reauth(command: cmd.Reauth, sender: Sender) -> Payload:
     return {"expiresAt": SESSIONS.reauth(sender.principal, sender.connection_id, command.token)}
 
 
