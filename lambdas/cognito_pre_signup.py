@@ -13,6 +13,7 @@ from typing import Any
 
 from dynamotalk import bootstrap
 from dynamotalk.domain.identities import is_reserved
+from dynamotalk.edge import CognitoTriggerEvent
 from dynamotalk.logging import invocation
 
 AUTO_CONFIRM = bootstrap.settings().auto_confirm
@@ -20,8 +21,9 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    view = CognitoTriggerEvent(event)
     with invocation(route="cognito:pre_signup") as log:
-        username = str(event.get("userName", ""))
+        username = view.username
         if not USERNAME.fullmatch(username):
             log["outcome"] = "invalid_input"
             # Cognito shows this message to the user as "PreSignUp failed with error ...".
@@ -29,7 +31,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         if is_reserved(username):
             log["outcome"] = "reserved_name"
             raise ValueError("this username is reserved, please choose another")
-        response = event.setdefault("response", {})
-        response["autoConfirmUser"] = AUTO_CONFIRM
-        response["autoVerifyEmail"] = False
+        view.response.update(autoConfirmUser=AUTO_CONFIRM, autoVerifyEmail=False)
         return event

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
+from dynamotalk.edge import unexpected
 from dynamotalk.logging import invocation
 from dynamotalk.revocation import revoked_user
-from lambdas import _failures
 
 SESSIONS = bootstrap.sessions()
 
@@ -35,7 +35,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             log["user_id"] = user_id
             closed = SESSIONS.revoke(user_id)
         except Exception as error:  # EventBridge retries a failed invocation
-            _failures.unexpected(error, log)
+            unexpected(error, log)
             raise
         log["closed"] = closed
         return {"closed": closed}

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
+from dynamotalk.edge import unexpected
 from dynamotalk.logging import invocation
-from lambdas import _failures
 
 SESSIONS = bootstrap.sessions()
 
@@ -16,7 +16,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         try:
             closed = SESSIONS.sweep()
         except Exception as error:  # the next run looks back over this window
-            _failures.unexpected(error, log)
+            unexpected(error, log)
             raise
         log["closed"] = closed
         return {"closed": closed}

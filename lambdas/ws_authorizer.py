@@ -12,27 +12,19 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.apigw import WebSocketEvent
-from dynamotalk.domain.errors import ChatError
+from dynamotalk.domain.errors import ChatError, ErrorCode
+from dynamotalk.edge import WebSocketEvent
 from dynamotalk.logging import invocation
 
 IDENTITY = bootstrap.identity()
 
 
-def token_of(event: dict[str, Any]) -> str | None:
-    """The `token` query parameter, the identity source; nothing else is read."""
-    query = event.get("queryStringParameters") or {}
-    token = query.get("token") if isinstance(query, dict) else None
-    return str(token) if token else None
-
-
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     view = WebSocketEvent(event)
-    method_arn = str(event.get("methodArn", ""))
     with invocation(route="$connect:authorize", request_id=view.request_id) as log:
-        token = token_of(event)
-        if token is None:
-            log["outcome"] = "unauthorized"
+        token = view.query("token")  # the identity source; nothing else is read
+        if not token:
+            log["outcome"] = str(ErrorCode.UNAUTHORIZED)
             raise PermissionError("Unauthorized")
         try:
             principal, expires_at = IDENTITY.verify_session(token)
@@ -45,7 +37,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             "policyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [
-                    {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": method_arn}
+                    {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": view.method_arn}
                 ],
             },
             # `exp` rides on every frame of the socket: the session ends with the token.

@@ -1,88 +1,123 @@
 """Every WebSocket action: the frame is parsed, the service called, an ack or error sent back.
 
 The reply is this function's return body; the route's route response delivers it to the sender.
+Each command type has one handler below; routes.WS_ACTIONS names its action.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from dynamotalk import bootstrap, wire
-from dynamotalk.apigw import WebSocketEvent
+import attrs
+
+from dynamotalk import bootstrap, routes, wire
+from dynamotalk.domain import commands as cmd
 from dynamotalk.domain.errors import ChatError
-from dynamotalk.domain.models import Attachment, Principal
+from dynamotalk.domain.models import Principal
+from dynamotalk.edge import WebSocketEvent, error_frame, refusal
 from dynamotalk.logging import invocation
-from dynamotalk.service import ChatService
-from lambdas import _failures
 
 SERVICE = bootstrap.service()
 SESSIONS = bootstrap.sessions()
 
+Payload = dict[str, Any]
+"""The ack's fields besides v, type, action and requestId."""
 
-def _send_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    attachments = [Attachment(a.key, a.name, a.content_type, a.size) for a in cmd.attachments]
-    message = s.post_message(p, cmd.room_id, cmd.text, cmd.client_id, attachments)
+
+@attrs.frozen
+class Sender:
+    """Who sent the frame: the socket's user and the socket."""
+
+    principal: Principal
+    connection_id: str
+
+
+C = TypeVar("C", bound=cmd.Command)
+Handler = Callable[[C, Sender], Payload]
+HANDLERS: dict[type[object], Handler[Any]] = {}
+"""Command type -> the function that runs it for its sender."""
+
+
+def handles(command: type[C]) -> Callable[[Handler[C]], Handler[C]]:
+    """Register the decorated function as the handler of `command` (typed: it takes one)."""
+
+    def register(run: Handler[C]) -> Handler[C]:
+        HANDLERS[command] = run
+        return run
+
+    return register
+
+
+@handles(cmd.SendMessage)
+def _send_message(command: cmd.SendMessage, sender: Sender) -> Payload:
+    attachments = wire.attachments_of(command.attachments)
+    message = SERVICE.post_message(
+        sender.principal, command.room_id, command.text, command.client_id, attachments
+    )
     return {"message": wire.message_json(message)}
 
 
-def _edit_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"message": wire.message_json(s.edit_message(p, cmd.room_id, cmd.message_id, cmd.text))}
+@handles(cmd.EditMessage)
+def _edit_message(command: cmd.EditMessage, sender: Sender) -> Payload:
+    edited = SERVICE.edit_message(
+        sender.principal, command.room_id, command.message_id, command.text
+    )
+    return {"message": wire.message_json(edited)}
 
 
-def _delete_message(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"message": wire.message_json(s.delete_message(p, cmd.room_id, cmd.message_id))}
+@handles(cmd.DeleteMessage)
+def _delete_message(command: cmd.DeleteMessage, sender: Sender) -> Payload:
+    deleted = SERVICE.delete_message(sender.principal, command.room_id, command.message_id)
+    return {"message": wire.message_json(deleted)}
 
 
-def _react(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"message": wire.message_json(s.react(p, cmd.room_id, cmd.message_id, cmd.emoji))}
+@handles(cmd.React)
+def _react(command: cmd.React, sender: Sender) -> Payload:
+    reacted = SERVICE.react(sender.principal, command.room_id, command.message_id, command.emoji)
+    return {"message": wire.message_json(reacted)}
 
 
-def _typing(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    s.typing(p, cmd.room_id, connection_id=c)
+@handles(cmd.TypingCommand)
+def _typing(command: cmd.TypingCommand, sender: Sender) -> Payload:
+    SERVICE.typing(sender.principal, command.room_id, connection_id=sender.connection_id)
     return {}
 
 
-def _subscribe(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"roomIds": s.subscribe(p, c, cmd.room_ids)}
+@handles(cmd.Subscribe)
+def _subscribe(command: cmd.Subscribe, sender: Sender) -> Payload:
+    return {"roomIds": SERVICE.subscribe(sender.principal, sender.connection_id, command.room_ids)}
 
 
-def _unsubscribe(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"roomIds": s.unsubscribe(p, c, cmd.room_ids)}
+@handles(cmd.Unsubscribe)
+def _unsubscribe(command: cmd.Unsubscribe, sender: Sender) -> Payload:
+    left = SERVICE.unsubscribe(sender.principal, sender.connection_id, command.room_ids)
+    return {"roomIds": left}
 
 
-def _sync(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return wire.sync_json(s.sync(p, cmd.room_id, cmd.after_id, cmd.limit))
+@handles(cmd.Sync)
+def _sync(command: cmd.Sync, sender: Sender) -> Payload:
+    result = SERVICE.sync(sender.principal, command.room_id, command.after_id, command.limit)
+    return wire.sync_json(result)
 
 
-def _mark_read(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    s.mark_read(p, cmd.room_id, cmd.message_id)
+@handles(cmd.MarkRead)
+def _mark_read(command: cmd.MarkRead, sender: Sender) -> Payload:
+    SERVICE.mark_read(sender.principal, command.room_id, command.message_id)
     return {}
 
 
-def _ping(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
+@handles(cmd.Ping)
+def _ping(command: cmd.Ping, sender: Sender) -> Payload:
     return {}
 
 
-def _reauth(s: ChatService, p: Principal, c: str, cmd: Any) -> dict[str, Any]:
-    return {"expiresAt": SESSIONS.reauth(p, c, cmd.token)}
+@handles(cmd.Reauth)
+def _reauth(command: cmd.Reauth, sender: Sender) -> Payload:
+    return {"expiresAt": SESSIONS.reauth(sender.principal, sender.connection_id, command.token)}
 
 
-Action = Callable[[ChatService, Principal, str, Any], dict[str, Any]]
-
-ACTIONS: dict[type[Any], tuple[str, Action]] = {
-    wire.SendMessage: ("sendMessage", _send_message),
-    wire.EditMessage: ("editMessage", _edit_message),
-    wire.DeleteMessage: ("deleteMessage", _delete_message),
-    wire.React: ("react", _react),
-    wire.TypingCommand: ("typing", _typing),
-    wire.Subscribe: ("subscribe", _subscribe),
-    wire.Unsubscribe: ("unsubscribe", _unsubscribe),
-    wire.Sync: ("sync", _sync),
-    wire.MarkRead: ("markRead", _mark_read),
-    wire.Ping: ("ping", _ping),
-    wire.Reauth: ("reauth", _reauth),
-}
+routes.check_handlers("ws_default", routes.WS_ACTIONS.values(), HANDLERS)
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -90,26 +125,22 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     with invocation(route=view.route_key, request_id=view.request_id) as log:
         request_id: str | None = None
         try:
-            connection_id = view.connection_id
-            principal = view.principal
-            log.update(connection_id=connection_id, user_id=principal.user_id)
-            if not SESSIONS.is_live(connection_id, principal, view.token_expires_at):
+            sender = Sender(connection_id=view.connection_id, principal=view.principal)
+            log.update(connection_id=sender.connection_id, user_id=sender.principal.user_id)
+            if not SESSIONS.is_live(sender.connection_id, sender.principal, view.token_expires_at):
                 # The token behind the socket expired: say so and close it (sessions.py).
                 log["outcome"] = "session_expired"
-                SESSIONS.end(connection_id, wire.request_id_of(view.body), forget=False)
+                SESSIONS.end(sender.connection_id, wire.request_id_of(view.body), forget=False)
                 return {"statusCode": 200}
             frame = wire.parse_frame(view.body)
             request_id = frame.request_id
-            action, run = ACTIONS[type(frame.command)]
-            log["action"] = action
-            payload = run(SERVICE, principal, connection_id, frame.command)
-            body = wire.encode_ack(request_id, action, payload)
-        except ChatError as error:
-            log["outcome"] = str(error.code)
-            if request_id is None:  # refused while parsing: echo the id if the frame had one
-                request_id = wire.request_id_of(view.body)
-            body = wire.encode_error(request_id, error)
+            action = log["action"] = routes.action_of(type(frame.command))
+            body = wire.encode_ack(
+                request_id, action, HANDLERS[type(frame.command)](frame.command, sender)
+            )
         except Exception as error:  # noqa: BLE001 - the edge must answer, whatever broke
-            # A bug or a dead dependency must still answer the sender with a well-formed error.
-            body = wire.encode_error(request_id, _failures.unexpected(error, log))
+            if request_id is None and isinstance(error, ChatError):
+                # Refused while parsing: echo the id if the frame had one.
+                request_id = wire.request_id_of(view.body)
+            body = error_frame(request_id, refusal(error, log))
         return {"statusCode": 200, "body": body.decode()}

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.apigw import WebSocketEvent
 from dynamotalk.domain.errors import ChatError
+from dynamotalk.edge import WebSocketEvent, unexpected
 from dynamotalk.logging import invocation
-from lambdas import _failures
 
 SERVICE = bootstrap.service()
 
@@ -22,5 +21,5 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         except ChatError as error:
             log["outcome"] = str(error.code)
         except Exception as error:  # noqa: BLE001 - the connection is gone either way; TTL cleans up
-            _failures.unexpected(error, log)
+            unexpected(error, log)
         return {"statusCode": 200}

@@ -6,11 +6,26 @@ A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import attrs
 
 from dynamotalk import quotas
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
+from dynamotalk.domain.commands import (
+    Command,
+    DeleteMessage,
+    EditMessage,
+    MarkRead,
+    Ping,
+    React,
+    Reauth,
+    SendMessage,
+    Subscribe,
+    Sync,
+    TypingCommand,
+    Unsubscribe,
+)
 
 
 @attrs.frozen
@@ -82,6 +97,8 @@ class HttpRoute:
     path: str
     """API Gateway HTTP API path with `{param}` placeholders."""
     module: str
+    handler: str
+    """The function in the module that answers this route (checked when the module loads)."""
     authorized: bool = True
     """Behind the Cognito JWT authorizer; only /health is open."""
 
@@ -144,19 +161,28 @@ FUNCTIONS: tuple[Function, ...] = (
 WS_AUTHORIZER = "ws_authorizer"
 """The module that authorizes `$connect` (identity source: the `token` query parameter)."""
 
-WS_ACTIONS: tuple[str, ...] = (
-    "sendMessage",
-    "editMessage",
-    "deleteMessage",
-    "react",
-    "typing",
-    "subscribe",
-    "unsubscribe",
-    "sync",
-    "markRead",
-    "ping",
-    "reauth",
-)
+WS_ACTIONS: dict[str, type[Command]] = {
+    "sendMessage": SendMessage,
+    "editMessage": EditMessage,
+    "deleteMessage": DeleteMessage,
+    "react": React,
+    "typing": TypingCommand,
+    "subscribe": Subscribe,
+    "unsubscribe": Unsubscribe,
+    "sync": Sync,
+    "markRead": MarkRead,
+    "ping": Ping,
+    "reauth": Reauth,
+}
+"""Every WebSocket action: its name (the frame's `action`, also its API Gateway route key)
+and the command it carries. The one place an action's name is spelled."""
+_ACTION_OF: dict[type[Command], str] = {command: name for name, command in WS_ACTIONS.items()}
+
+
+def action_of(command_type: type[Command]) -> str:
+    """The action name of a command class (the `action` of its frame and of its ack)."""
+    return _ACTION_OF[command_type]
+
 
 WS_ROUTES: tuple[WsRoute, ...] = (
     WsRoute("$connect", "ws_connect"),
@@ -166,32 +192,32 @@ WS_ROUTES: tuple[WsRoute, ...] = (
 )
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
-    HttpRoute("GET", "/health", "http_api", authorized=False),
-    HttpRoute("GET", "/rooms", "http_api"),
-    HttpRoute("POST", "/rooms", "http_api"),
-    HttpRoute("GET", "/rooms/public", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/join", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/leave", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/members", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/members", "http_api"),
-    HttpRoute("DELETE", "/rooms/{roomId}/members/{userId}", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/messages", "http_api"),
-    HttpRoute("GET", "/rooms/{roomId}/presence", "http_api"),
-    HttpRoute("POST", "/rooms/{roomId}/read", "http_api"),
-    HttpRoute("POST", "/direct", "http_api"),
-    HttpRoute("GET", "/invites", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/accept", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/decline", "http_api"),
-    HttpRoute("POST", "/invites/decline-all", "http_api"),
-    HttpRoute("POST", "/invites/{roomId}/block", "http_api"),
-    HttpRoute("POST", "/blocks/{userId}", "http_api"),
-    HttpRoute("DELETE", "/blocks/{userId}", "http_api"),
-    HttpRoute("GET", "/me", "http_api"),
-    HttpRoute("PATCH", "/me", "http_api"),
-    HttpRoute("GET", "/users/{userId}", "http_api"),
-    HttpRoute("POST", "/uploads", "http_api"),
-    HttpRoute("GET", "/attachments", "http_api"),
+    HttpRoute("GET", "/health", "http_api", "health", authorized=False),
+    HttpRoute("GET", "/rooms", "http_api", "list_my_rooms"),
+    HttpRoute("POST", "/rooms", "http_api", "create_room"),
+    HttpRoute("GET", "/rooms/public", "http_api", "list_public_rooms"),
+    HttpRoute("GET", "/rooms/{roomId}", "http_api", "get_room"),
+    HttpRoute("POST", "/rooms/{roomId}/join", "http_api", "join_room"),
+    HttpRoute("POST", "/rooms/{roomId}/leave", "http_api", "leave_room"),
+    HttpRoute("GET", "/rooms/{roomId}/members", "http_api", "list_members"),
+    HttpRoute("POST", "/rooms/{roomId}/members", "http_api", "add_member"),
+    HttpRoute("DELETE", "/rooms/{roomId}/members/{userId}", "http_api", "remove_member"),
+    HttpRoute("GET", "/rooms/{roomId}/messages", "http_api", "history"),
+    HttpRoute("GET", "/rooms/{roomId}/presence", "http_api", "presence"),
+    HttpRoute("POST", "/rooms/{roomId}/read", "http_api", "mark_read"),
+    HttpRoute("POST", "/direct", "http_api", "open_direct"),
+    HttpRoute("GET", "/invites", "http_api", "list_invites"),
+    HttpRoute("POST", "/invites/{roomId}/accept", "http_api", "accept_invite"),
+    HttpRoute("POST", "/invites/{roomId}/decline", "http_api", "decline_invite"),
+    HttpRoute("POST", "/invites/decline-all", "http_api", "decline_all_invites"),
+    HttpRoute("POST", "/invites/{roomId}/block", "http_api", "block_inviter"),
+    HttpRoute("POST", "/blocks/{userId}", "http_api", "block_user"),
+    HttpRoute("DELETE", "/blocks/{userId}", "http_api", "unblock"),
+    HttpRoute("GET", "/me", "http_api", "get_me"),
+    HttpRoute("PATCH", "/me", "http_api", "update_me"),
+    HttpRoute("GET", "/users/{userId}", "http_api", "get_user"),
+    HttpRoute("POST", "/uploads", "http_api", "request_upload"),
+    HttpRoute("GET", "/attachments", "http_api", "attachment_url"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
@@ -215,6 +241,21 @@ COGNITO_TRIGGERS: dict[str, str] = {
 }
 
 
+def check_handlers(module: str, routed: Iterable[object], handled: Iterable[object]) -> None:
+    """Refuse to load a handler module whose handlers and routes differ: every route this table
+    sends to `module` has a handler there, and every handler there has a route."""
+    routed, handled = set(routed), set(handled)
+    if routed != handled:
+
+        def names(things: set[object]) -> str:
+            return ", ".join(sorted(getattr(t, "__name__", str(t)) for t in things)) or "none"
+
+        raise RuntimeError(
+            f"{module}: routes without a handler: {names(routed - handled)}; "
+            f"handlers without a route: {names(handled - routed)}"
+        )
+
+
 def ws_route_for(action: object) -> str:
     """The route key API Gateway would select for a frame's `action` value."""
     if isinstance(action, str) and action in WS_ACTIONS:
@@ -222,13 +263,7 @@ def ws_route_for(action: object) -> str:
     return "$default"
 
 
-def _client_actions() -> dict[str, str]:
-    from dynamotalk import wire
-
-    return {cls.__name__: action for action, cls in wire.COMMANDS.items()}
-
-
-CLIENT_ACTIONS: dict[str, str] = _client_actions()
+CLIENT_ACTIONS: dict[str, str] = {command.__name__: name for name, command in WS_ACTIONS.items()}
 """config.json `actions`: each WebSocket command's action name by the command's class name
 (`{"SendMessage": "sendMessage", ...}`), so the web client sends `{action: actions.SendMessage}`
 and spells no action name itself."""

@@ -451,8 +451,8 @@ def test_a_dead_dependency_answers_unavailable_frames_not_internal(
 
     alice = stack.user("alice")
     conn = stack.connect(alice)
-    actions = stack.modules["ws_default"].ACTIONS
-    monkeypatch.setitem(actions, wire.Ping, ("ping", _dead_dynamodb_call(behaviour)))
+    handlers = stack.modules["ws_default"].HANDLERS
+    monkeypatch.setitem(handlers, wire.Ping, _dead_dynamodb_call(behaviour))
     capfd.readouterr()
     reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-dead"})
     assert reply["type"] == "error"
@@ -513,7 +513,7 @@ def test_a_bug_is_still_internal_with_its_traceback_logged(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("boom")
 
-    monkeypatch.setitem(stack.modules["ws_default"].ACTIONS, wire.Ping, ("ping", broken))
+    monkeypatch.setitem(stack.modules["ws_default"].HANDLERS, wire.Ping, broken)
     capfd.readouterr()
     reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-bug"})
     assert (reply["error"]["code"], reply["error"]["retryable"]) == ("internal", True)

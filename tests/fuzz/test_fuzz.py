@@ -18,8 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dynamotalk import wire
-from dynamotalk.routes import HTTP_ROUTES
+from dynamotalk.routes import HTTP_ROUTES, WS_ACTIONS
 from tests.support.lambda_stack import Stack
 
 FULL = os.environ.get("FUZZ_FULL") == "1"
@@ -104,7 +103,7 @@ def frames(world: dict[str, Any]) -> st.SearchStrategy[Any]:
     )
     value = st.one_of(ids, json_junk)
     shaped = st.fixed_dictionaries(
-        {"action": st.one_of(st.sampled_from(list(wire.COMMANDS)), edge_text)},
+        {"action": st.one_of(st.sampled_from(list(WS_ACTIONS)), edge_text)},
         optional={
             k: value
             for k in (

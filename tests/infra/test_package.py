@@ -68,7 +68,7 @@ def test_contents(built: tuple[Path, Path]) -> None:
     handlers = {f"lambdas/{p.name}" for p in (ROOT / "lambdas").glob("*.py")}
     assert {"lambdas/ws_default.py", "lambdas/http_api.py"} <= handlers <= set(names)
     for module in (
-        *("__init__", "routes", "tables", "wire", "settings", "bootstrap", "resilience"),
+        *("__init__", "routes", "tables", "wire/__init__", "settings", "bootstrap", "resilience"),
         *("service/__init__", "service/chat", "service/messages"),
     ):
         assert f"dynamotalk/{module}.py" in names

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-OVER_TEXT_LIMIT = "x" * 16_001
+from dynamotalk.domain.commands import MAX_RAW_TEXT
+
+OVER_TEXT_LIMIT = "x" * (MAX_RAW_TEXT + 1)
 """Longer than any message text the wire format takes."""
 
 BAD_FRAMES: dict[str, tuple[dict[str, Any], str]] = {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from dynamotalk import routes, wire
+from dynamotalk import routes
 from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 
 WEB = Path(__file__).resolve().parents[2] / "web"
@@ -17,7 +17,7 @@ SENDS = re.compile(r"""\baction\s*(?::|===?)\s*["'`]""")
 def test_config_actions_are_the_routed_actions() -> None:
     assert sorted(ACTIONS.values()) == sorted(routes.WS_ACTIONS)
     for name, action in ACTIONS.items():
-        assert wire.COMMANDS[action].__name__ == name
+        assert routes.WS_ACTIONS[action].__name__ == name
 
 
 def test_config_actions_are_named_by_command_class() -> None:

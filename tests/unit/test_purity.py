@@ -14,7 +14,7 @@ CORE = [
     *sorted((SRC / "service").glob("*.py")),
     SRC / "resilience.py",
     SRC / "ports.py",
-    SRC / "wire.py",
+    *sorted((SRC / "wire").glob("*.py")),
 ]
 
 

@@ -18,10 +18,9 @@ from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api
 from dynamotalk.client.config import ChatClientError
 from dynamotalk.client.session import Session
+from dynamotalk.domain.limits import MAX_ROOM_IDS
 from dynamotalk.domain.text import escape_for_terminal
 
-ROOMS_PER_SUBSCRIBE = 100
-"""Rooms one `subscribe` frame may list (docs/PROTOCOL.md)."""
 OPEN_PAGE = 20
 """Messages shown when a room opens, and the default of /history."""
 MAX_FRAME_IN = 256 * 1024
@@ -145,7 +144,7 @@ class Chat:
         url = f"{self.session.config['wsUrl']}?token={self.session.id_token}"
         self.socket = await websockets.connect(url, max_size=MAX_FRAME_IN)
         if self.rooms:
-            await self.send(frames.subscribe(list(self.rooms)[:ROOMS_PER_SUBSCRIBE]))
+            await self.send(frames.subscribe(list(self.rooms)[:MAX_ROOM_IDS]))
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(frame))

@@ -1,4 +1,5 @@
-"""Domain errors. Each carries a stable code that clients may branch on."""
+"""Domain errors. Each carries a stable code that clients may branch on; what the edge answers
+for each code (an HTTP status, an error frame) is dynamotalk.edge.replies'."""
 
 from __future__ import annotations
 
@@ -21,19 +22,6 @@ class ErrorCode(enum.StrEnum):
     # gets a well-formed error. Tests assert it never shows up.
     INTERNAL = "internal"
 
-
-# HTTP status per code, used by the HTTP entrypoint and the local gateway.
-HTTP_STATUS: dict[ErrorCode, int] = {
-    ErrorCode.INVALID_INPUT: 400,
-    ErrorCode.UNAUTHORIZED: 401,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.TOO_LARGE: 413,
-    ErrorCode.RATE_LIMITED: 429,
-    ErrorCode.UNAVAILABLE: 503,
-    ErrorCode.INTERNAL: 500,
-}
 
 # Codes a client should retry (with backoff) with the same client message id.
 RETRYABLE: frozenset[ErrorCode] = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.INTERNAL})

@@ -69,3 +69,9 @@ DOWNLOAD_URL_EXPIRES_S = 900
 
 MAX_EMOJI_CHARS = 16
 """Code points of the longest reaction accepted (the longest emoji has 10)."""
+MAX_ROOM_IDS = 100
+"""Rooms one subscribe or unsubscribe frame may name."""
+MAX_MEMBERS_AT_CREATION = 100
+"""People a room may be created with (each gets an invite)."""
+MAX_FILENAME_OUT = 100
+"""Characters kept of an attachment's file name in its S3 key."""

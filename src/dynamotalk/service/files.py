@@ -10,7 +10,7 @@ import attrs
 
 from dynamotalk.domain import rules
 from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
-from dynamotalk.domain.limits import DOWNLOAD_URL_EXPIRES_S, UPLOAD_URL_EXPIRES_S
+from dynamotalk.domain.limits import DOWNLOAD_URL_EXPIRES_S, MAX_FILENAME_OUT, UPLOAD_URL_EXPIRES_S
 from dynamotalk.domain.models import Attachment, Principal, UploadForm
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import ChatCore
@@ -19,10 +19,11 @@ _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def safe_filename(name: str) -> str:
-    """The last path segment of `name` with anything but [A-Za-z0-9._-] replaced, 1..100 chars."""
+    """The last path segment of `name`, anything but [A-Za-z0-9._-] replaced, 1..MAX_FILENAME_OUT
+    characters."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = _SAFE_FILENAME.sub("_", base).strip("._") or "file"
-    return cleaned[-100:]
+    return cleaned[-MAX_FILENAME_OUT:]
 
 
 class Files(ChatCore):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from dynamotalk.domain import rules
 from dynamotalk.domain.errors import InvalidInput, NotFound, RateLimited
+from dynamotalk.domain.limits import MAX_ROOM_IDS
 from dynamotalk.domain.models import (
     Connection,
     Membership,
@@ -96,8 +97,8 @@ class Presence(Fanout):
         self, principal: Principal, connection_id: str, room_ids: Sequence[str]
     ) -> list[str]:
         """Follow rooms' live events on one connection; all or nothing."""
-        if not room_ids or len(room_ids) > 100:
-            raise InvalidInput("roomIds must list 1..100 rooms")
+        if not room_ids or len(room_ids) > MAX_ROOM_IDS:
+            raise InvalidInput(f"roomIds must list 1..{MAX_ROOM_IDS} rooms")
         self._limit(principal.user_id, Action.TYPING)  # shares typing's limit (PROTOCOL.md)
         unique = list(dict.fromkeys(check_id(room_id, "roomId") for room_id in room_ids))
         # Two batch reads for up to 100 rooms (rooms, then the caller's memberships of them).
@@ -138,8 +139,8 @@ class Presence(Fanout):
     def unsubscribe(
         self, principal: Principal, connection_id: str, room_ids: Sequence[str]
     ) -> list[str]:
-        if not room_ids or len(room_ids) > 100:
-            raise InvalidInput("roomIds must list 1..100 rooms")
+        if not room_ids or len(room_ids) > MAX_ROOM_IDS:
+            raise InvalidInput(f"roomIds must list 1..{MAX_ROOM_IDS} rooms")
         self._limit(principal.user_id, Action.TYPING)  # shares typing's limit (PROTOCOL.md)
         unique = list(dict.fromkeys(check_id(r, "roomId") for r in room_ids))
         for room_id in unique:

@@ -8,7 +8,7 @@ from dynamotalk.domain import bot, rules
 from dynamotalk.domain.cursor import decode_rooms_cursor, encode_rooms_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.ids import direct_room_id
-from dynamotalk.domain.limits import UNREAD_CAP
+from dynamotalk.domain.limits import MAX_MEMBERS_AT_CREATION, UNREAD_CAP
 from dynamotalk.domain.models import (
     Membership,
     Principal,
@@ -36,8 +36,10 @@ class Rooms(Members):
             raise InvalidInput("direct rooms are opened with open_direct, not created")
         clean_name = rules.clean_room_name(name, self.limits)
         invited = sorted({check_id(m, "member") for m in members} - {principal.user_id})
-        if len(invited) > 100:
-            raise InvalidInput("a room can be created with at most 100 members")
+        if len(invited) > MAX_MEMBERS_AT_CREATION:
+            raise InvalidInput(
+                f"a room can be created with at most {MAX_MEMBERS_AT_CREATION} members"
+            )
         self._limit(principal.user_id, Action.ROOM)
         if invited:
             self._limit(principal.user_id, Action.INVITE, amount=len(invited))

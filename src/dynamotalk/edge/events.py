@@ -1,4 +1,4 @@
-"""Typed views of the API Gateway events the handlers receive, and the reply shapes they return.
+"""Typed views of the events the handlers receive: API Gateway (WebSocket, HTTP) and Cognito.
 
 Handlers read `view.connection_id`, not `event["requestContext"]["connectionId"]` chains; a
 missing field becomes a clear refusal instead of a KeyError.
@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
-from dynamotalk.domain.errors import HTTP_STATUS, ChatError, InvalidInput, Unauthorized
+from dynamotalk.domain.errors import InvalidInput, Unauthorized
 from dynamotalk.domain.models import Principal
 
 Event = Mapping[str, Any]
@@ -33,6 +32,21 @@ class WebSocketEvent:
     @property
     def context(self) -> Mapping[str, Any]:
         return _mapping(self.raw.get("requestContext"))
+
+    @property
+    def headers(self) -> Mapping[str, str]:
+        """Request headers, names in lower case ($connect only: later frames carry none)."""
+        return {str(k).lower(): str(v) for k, v in _mapping(self.raw.get("headers")).items()}
+
+    def query(self, name: str) -> str | None:
+        """A query-string parameter of the upgrade request ($connect and its authorizer)."""
+        value = _mapping(self.raw.get("queryStringParameters")).get(name)
+        return str(value) if value is not None else None
+
+    @property
+    def method_arn(self) -> str:
+        """The route's ARN (REQUEST authorizer events only): what the policy allows."""
+        return str(self.raw.get("methodArn", ""))
 
     @property
     def connection_id(self) -> str:
@@ -159,14 +173,23 @@ class HttpEvent:
         return Principal(user_id=user_id, username=username)
 
 
-def http_json(status: int, payload: object) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "headers": {"content-type": "application/json", "cache-control": "no-store"},
-        "body": json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
-    }
+@attrs.frozen
+class CognitoTriggerEvent:
+    """A Cognito user-pool trigger (pre sign-up, post confirmation): returned, with its
+    `response` filled in, as the trigger's answer."""
 
+    raw: dict[str, Any]
 
-def http_error(error: ChatError) -> dict[str, Any]:
-    payload = {"error": {"code": str(error.code), "message": error.message}}
-    return http_json(HTTP_STATUS[error.code], payload)
+    @property
+    def username(self) -> str:
+        return str(self.raw.get("userName", ""))
+
+    @property
+    def user_attributes(self) -> Mapping[str, Any]:
+        return _mapping(_mapping(self.raw.get("request")).get("userAttributes"))
+
+    @property
+    def response(self) -> dict[str, Any]:
+        """The trigger's answer, created empty when the event has none."""
+        response: dict[str, Any] = self.raw.setdefault("response", {})
+        return response

@@ -46,6 +46,16 @@ def dependency_failure(error: BaseException) -> BaseException | None:
     return None
 
 
+def refusal(error: Exception, log: dict[str, Any]) -> ChatError:
+    """The ChatError to answer for whatever a handler raised; sets log['outcome'].
+
+    A ChatError is the core's own refusal, answered as it is; anything else is unexpected."""
+    if isinstance(error, ChatError):
+        log["outcome"] = str(error.code)
+        return error
+    return unexpected(error, log)
+
+
 def unexpected(error: Exception, log: dict[str, Any]) -> ChatError:
     """The error to answer for an exception the handler did not expect; sets log['outcome']."""
     cause = dependency_failure(error)

@@ -1,0 +1,89 @@
+"""The JSON protocol: WebSocket frames and HTTP bodies <-> commands, domain objects -> JSON.
+
+convert.py holds the one converter; parse.py reads frames and bodies, frames.py writes them;
+bodies.py declares the HTTP bodies (the commands live in domain/commands.py).
+"""
+
+from dynamotalk.domain.commands import (
+    AttachmentRef,
+    Command,
+    DeleteMessage,
+    EditMessage,
+    MarkRead,
+    Ping,
+    React,
+    Reauth,
+    SendMessage,
+    Subscribe,
+    Sync,
+    TypingCommand,
+    Unsubscribe,
+)
+from dynamotalk.wire.bodies import (
+    AddMember,
+    CreateRoom,
+    MarkReadBody,
+    OpenDirect,
+    RequestUpload,
+    UpdateProfile,
+)
+from dynamotalk.wire.convert import CONVERTER, attachments_of
+from dynamotalk.wire.frames import (
+    command_frame,
+    encode_ack,
+    encode_error,
+    encode_event,
+    history_page_json,
+    invite_json,
+    membership_json,
+    message_json,
+    presence_json,
+    room_json,
+    rooms_page_json,
+    sync_json,
+    upload_form_json,
+    user_json,
+)
+from dynamotalk.wire.parse import Frame, parse_body, parse_frame, request_id_of
+
+__all__ = [
+    "CONVERTER",
+    "AddMember",
+    "AttachmentRef",
+    "Command",
+    "CreateRoom",
+    "DeleteMessage",
+    "EditMessage",
+    "Frame",
+    "MarkRead",
+    "MarkReadBody",
+    "OpenDirect",
+    "Ping",
+    "React",
+    "Reauth",
+    "RequestUpload",
+    "SendMessage",
+    "Subscribe",
+    "Sync",
+    "TypingCommand",
+    "Unsubscribe",
+    "UpdateProfile",
+    "attachments_of",
+    "command_frame",
+    "encode_ack",
+    "encode_error",
+    "encode_event",
+    "history_page_json",
+    "invite_json",
+    "membership_json",
+    "message_json",
+    "parse_body",
+    "parse_frame",
+    "presence_json",
+    "request_id_of",
+    "room_json",
+    "rooms_page_json",
+    "sync_json",
+    "upload_form_json",
+    "user_json",
+]
