@@ -31,7 +31,7 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.local import aws_cognito, aws_s3, aws_sessions
+from dynamotalk.local import aws_cognito, aws_cognito_users, aws_s3, aws_sessions
 from dynamotalk.local.aws_state import SavedState, StateError
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS, EmulatorError, _wait_http, free_port
 
@@ -91,7 +91,7 @@ class StrictAws:
             return self._cognito(environ, target[len(COGNITO_TARGET) :], body)
         jwks = JWKS_PATH.match(path)
         if method == "GET" and jwks:
-            reply = aws_cognito.jwks(jwks["pool"])
+            reply = aws_cognito_users.jwks(jwks["pool"])
             return _Answer(
                 _status_line(reply.status),
                 [("Content-Type", "application/json")],
@@ -137,7 +137,7 @@ class StrictAws:
             payload = None
         if not isinstance(payload, dict):
             return _cognito_answer(
-                aws_cognito.CognitoReply.error(
+                aws_cognito_users.CognitoReply.error(
                     "SerializationException", "body is not a JSON object"
                 )
             )
@@ -213,7 +213,7 @@ def _tag_uploaded(bucket_name: str, body: bytes, content_type: str, tags: dict[s
                 return
 
 
-def _cognito_answer(reply: aws_cognito.CognitoReply) -> _Answer:
+def _cognito_answer(reply: aws_cognito_users.CognitoReply) -> _Answer:
     headers = [("Content-Type", "application/x-amz-json-1.1")]
     if reply.status >= 400:
         headers.append(("x-amzn-ErrorType", str(reply.body.get("__type", ""))))
