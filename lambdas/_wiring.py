@@ -135,9 +135,7 @@ def service() -> ChatService:
     endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
     notifier = ApiGatewayNotifier(build_management_client(endpoint, s.region))
     s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
-    attachments = S3AttachmentStore(
-        cast("S3Client", s3), s.bucket_name, download_base_url=s.download_base_url
-    )
+    attachments = S3AttachmentStore(cast("S3Client", s3), s.bucket_name)
     service = ChatService(
         messages=messages,
         rooms=rooms,
