@@ -22,12 +22,10 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.local import aws_cognito_users
+from dynamotalk.local import aws_cognito_users, events
 from dynamotalk.revocation import REVOKING_CALLS, cloudtrail_event
 from dynamotalk.settings import LOCAL_TOKEN_LIFETIME_ENV
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 Listener = Callable[[dict[str, Any]], None]
 TOKEN_ISSUING = ("InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge")
 
@@ -82,8 +80,8 @@ def after(pending: PendingRevocation | None) -> None:
     event_id = str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event = cloudtrail_event(
-        pending.call, REGION, ACCOUNT, pending.user_pool_id, pending.sub, pending.username,
-        event_id, now,
+        pending.call, events.REGION, events.ACCOUNT, pending.user_pool_id, pending.sub,
+        pending.username, event_id, now,
     )  # fmt: skip
     with _lock:
         listeners = list(_listeners)

@@ -14,16 +14,16 @@ import attrs
 import boto3
 from botocore.exceptions import ClientError
 
+from dynamotalk.local import events
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS
 from dynamotalk.settings import environment
 from dynamotalk.tables import CHAT_TABLE, create_table_request
 from dynamotalk.userpool import UserPoolSpec, user_pool_spec
 
-REGION = "us-east-1"
+REGION = events.REGION
+"""The local stage's region (the emulators' default)."""
 LOCAL_POOL = user_pool_spec(protected=False)
 """The local stage is not protected (like dev)."""
-PASSWORD_POLICY = LOCAL_POOL.password_policy.request()
-CLIENT_FLOWS = list(LOCAL_POOL.client.explicit_auth_flows)
 
 
 class ProvisionError(Exception):
