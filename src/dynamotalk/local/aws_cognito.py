@@ -54,11 +54,11 @@ from dynamotalk.local.aws_cognito_users import (
     pool_by_client,
     pool_by_id,
     pool_of_access_token,
-    same_name,
     set_attribute,
     signed_in,
     user_by_username,
     user_status,
+    verify_delivery_attribute,
 )
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -164,7 +164,7 @@ class CognitoCorrections:
             found = self._pool_of(payload)
             user = found and user_by_username(found[0], str(payload.get("Username", "")))
             if found and user:
-                self._verify_delivery_attribute(found[0], user)
+                verify_delivery_attribute(found[0], user)
 
     # --- the corrections ----------------------------------------------------------------------
 
@@ -289,17 +289,3 @@ class CognitoCorrections:
                 200, {"CodeDeliveryDetails": {**delivery, "AttributeName": "email"}}
             )
         return CognitoReply.error("NotAuthorizedException", "Incorrect username or password.")
-
-    @staticmethod
-    def _verify_delivery_attribute(pool: Any, user: Any) -> None:
-        """The code went to the e-mail: confirming proves it. A forced alias moves to this user."""
-        email = attributes_of(user).get("email")
-        if email is None or "email" not in (
-            pool.extended_config.get("AutoVerifiedAttributes") or []
-        ):
-            return
-        for other in pool.users.values():
-            held = attributes_of(other).get("email")
-            if other is not user and held is not None and same_name(pool, held, email):
-                set_attribute(other, "email_verified", "false")
-        set_attribute(user, "email_verified", "true")

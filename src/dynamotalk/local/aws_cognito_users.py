@@ -151,3 +151,15 @@ def alias_taken(pool: Any, user: Any) -> CognitoReply | None:
     return CognitoReply.error(
         "AliasExistsException", "An account with the given email already exists."
     )
+
+
+def verify_delivery_attribute(pool: Any, user: Any) -> None:
+    """The code went to the e-mail: confirming proves it. A forced alias moves to this user."""
+    email = attributes_of(user).get("email")
+    if email is None or "email" not in (pool.extended_config.get("AutoVerifiedAttributes") or []):
+        return
+    for other in pool.users.values():
+        held = attributes_of(other).get("email")
+        if other is not user and held is not None and same_name(pool, held, email):
+            set_attribute(other, "email_verified", "false")
+    set_attribute(user, "email_verified", "true")

@@ -35,7 +35,7 @@ import io
 import os
 import pickle
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -97,10 +97,6 @@ def _loads(data: bytes) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own files, written by this module
 
 
-def _accounts(backend_dict: Any) -> Iterator[tuple[str, Any]]:
-    yield from list(backend_dict.items())
-
-
 @attrs.define
 class SavedState:
     root: Path
@@ -128,8 +124,9 @@ class SavedState:
                 f"{self.root} holds local AWS state written by another version "
                 f"({marker.read_text().strip()}); start with --fresh to begin again"
             )
-        for backend_dict in (cognitoidp_backends, s3_backends):
-            for _, regions in _accounts(backend_dict):
+        backend_dicts: tuple[Any, ...] = (cognitoidp_backends, s3_backends)
+        for backend_dict in backend_dicts:
+            for regions in list(backend_dict.values()):
                 regions.clear()
         s3_backends.bucket_accounts.clear()  # S3's global bucket namespace
         try:
@@ -186,7 +183,7 @@ class SavedState:
 
         snapshot = {
             (account_id, region): backend
-            for account_id, regions in _accounts(cognitoidp_backends)
+            for account_id, regions in list(cognitoidp_backends.items())
             for region, backend in list(regions.items())
         }
         data = _dumps(snapshot)
@@ -255,7 +252,7 @@ class SavedState:
 
         seen: set[str] = set()
         backends = {}
-        for account_id, regions in _accounts(s3_backends):
+        for account_id, regions in list(s3_backends.items()):
             for region, backend in list(regions.items()):
                 backends[(account_id, region)] = backend
                 for bucket in list(backend.buckets.values()):
