@@ -1,20 +1,22 @@
-"""`pulumi up` entry point: read the stage's settings, build the Lambda zip, create the stack."""
+"""`pulumi up` entry point: read the stage's settings, build the Lambda zip, create the stack.
+
+Pulumi runs this file in the project's virtualenv (Pulumi.yaml: runtime options
+`toolchain: pip`, `virtualenv: .venv`). That virtualenv holds the project itself as an
+editable install (requirements.txt's `-e .`, which `pulumi install` runs; or `make deps`), so
+`dynamotalk` (src/) and `infra` import like any installed package: nothing here edits sys.path.
+"""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import pulumi
+
+from infra import package
+from infra.program import build
+from infra.settings import StageConfigError, settings_from_pulumi
+
 ROOT = Path(__file__).resolve().parents[1]
-for path in (ROOT, ROOT / "src"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-import pulumi  # noqa: E402
-
-from infra import package  # noqa: E402
-from infra.program import build  # noqa: E402
-from infra.settings import StageConfigError, settings_from_pulumi  # noqa: E402
 
 try:
     settings = settings_from_pulumi()

@@ -8,8 +8,8 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.domain.user_limits import limits_env
 from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS, function_name
+from dynamotalk.settings import environment
 from infra.policies import PERMISSIONS, policy_document
 from infra.settings import StageSettings
 
@@ -80,29 +80,25 @@ class LambdaFunction(pulumi.ComponentResource):
             policy=policy_document(module, settings, wiring, self.log_group.arn),
             opts=child,
         )
-        environment: dict[str, pulumi.Input[str]] = {
-            "DYNAMOTALK_STAGE": settings.stage,
-            "DYNAMOTALK_TABLE": wiring.table_name,
-            "DYNAMOTALK_BUCKET": wiring.bucket_name,
-            "DYNAMOTALK_AUTO_CONFIRM": "true" if settings.auto_confirm_signups else "false",
-            "DYNAMOTALK_MAX_MESSAGE_CHARS": str(settings.max_message_chars),
-            **limits_env(settings.user_limits),
-        }
-        optional = {
-            "DYNAMOTALK_USER_POOL_ID": wiring.user_pool_id,
-            "DYNAMOTALK_USER_POOL_CLIENT_ID": wiring.user_pool_client_id,
-            "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": wiring.management_endpoint,
-        }
-        environment.update({k: v for k, v in optional.items() if v is not None})
         needs = PERMISSIONS[module]
-        if needs.queues_bot_jobs and wiring.bot_queue_url is not None:
-            environment.update(DYNAMOTALK_BOT="sqs", DYNAMOTALK_BOT_QUEUE_URL=wiring.bot_queue_url)
-        if needs.answers_bot_jobs:
-            environment.update(
-                DYNAMOTALK_BOT_MODEL_ID=settings.bot_model_id,
-                DYNAMOTALK_BOT_MAX_TOKENS=str(settings.bot_max_tokens),
-                DYNAMOTALK_BOT_TEMPERATURE=str(settings.bot_temperature_percent / 100),
-            )
+        bot_jobs = needs.queues_bot_jobs and wiring.bot_queue_url is not None
+        answers = needs.answers_bot_jobs
+        variables: dict[str, pulumi.Input[str]] = environment(
+            stage=settings.stage,
+            table_name=wiring.table_name,
+            bucket_name=wiring.bucket_name,
+            auto_confirm=settings.auto_confirm_signups,
+            max_message_chars=settings.max_message_chars,
+            user_limits=settings.user_limits,
+            user_pool_id=wiring.user_pool_id,
+            user_pool_client_id=wiring.user_pool_client_id,
+            management_endpoint=wiring.management_endpoint,
+            bot="sqs" if bot_jobs else None,
+            bot_queue_url=wiring.bot_queue_url if bot_jobs else None,
+            bot_model_id=settings.bot_model_id if answers else None,
+            bot_max_tokens=settings.bot_max_tokens if answers else None,
+            bot_temperature=settings.bot_temperature_percent / 100 if answers else None,
+        )
         self.function = aws.lambda_.Function(
             module,
             name=name,
@@ -122,7 +118,7 @@ class LambdaFunction(pulumi.ComponentResource):
                 else None
             ),
             role=self.role.arn,
-            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=variables),
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(
                 mode="Active" if settings.xray else "PassThrough"
             ),

@@ -159,9 +159,7 @@ def service() -> ChatService:
     s = settings()
     messages, rooms, users, connections = _stores()
     s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
-    attachments = S3AttachmentStore(
-        cast("S3Client", s3), s.bucket_name, download_base_url=s.download_base_url
-    )
+    attachments = S3AttachmentStore(cast("S3Client", s3), s.bucket_name)
     return ChatService(
         messages=messages,
         rooms=rooms,

@@ -1,19 +1,51 @@
 """Runtime settings of the Lambda functions and the local stack, read from the environment.
 
-The Pulumi program sets these variables on every function; the local stack sets them for
-its in-process handlers. A missing or invalid value fails at cold start with a clear message.
+The one home of every environment variable name the handlers read (ENV; the per-user limits'
+names live with the limits, domain/user_limits.py). The Pulumi program (infra/functions.py)
+and the local stack (local/provision.py) both build a function's environment with
+`environment(...)`, so neither spells a name. A missing or invalid value fails at cold start
+with a clear message.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
 from dynamotalk.domain.limits import Limits
-from dynamotalk.domain.user_limits import UserLimits, parse_limits
+from dynamotalk.domain.user_limits import UserLimits, limits_env, parse_limits
 from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
+
+ENV: Mapping[str, str] = {
+    "stage": "DYNAMOTALK_STAGE",
+    "region": "AWS_REGION",
+    "table_name": "DYNAMOTALK_TABLE",
+    "bucket_name": "DYNAMOTALK_BUCKET",
+    "user_pool_id": "DYNAMOTALK_USER_POOL_ID",
+    "user_pool_client_id": "DYNAMOTALK_USER_POOL_CLIENT_ID",
+    "management_endpoint": "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT",
+    "auto_confirm": "DYNAMOTALK_AUTO_CONFIRM",
+    "max_message_chars": "DYNAMOTALK_MAX_MESSAGE_CHARS",
+    "dynamodb_endpoint": "DYNAMOTALK_DYNAMODB_ENDPOINT",
+    "s3_endpoint": "DYNAMOTALK_S3_ENDPOINT",
+    "cognito_endpoint": "DYNAMOTALK_COGNITO_ENDPOINT",
+    "cognito_issuer": "DYNAMOTALK_COGNITO_ISSUER",
+    "bot": "DYNAMOTALK_BOT",
+    "bot_queue_url": "DYNAMOTALK_BOT_QUEUE_URL",
+    "bot_model_id": "DYNAMOTALK_BOT_MODEL_ID",
+    "bot_max_tokens": "DYNAMOTALK_BOT_MAX_TOKENS",
+    "bot_temperature": "DYNAMOTALK_BOT_TEMPERATURE",
+    "bedrock_endpoint": "DYNAMOTALK_BEDROCK_ENDPOINT",
+    "bot_breaker_threshold": "DYNAMOTALK_BOT_BREAKER_THRESHOLD",
+    "bot_breaker_cooldown_s": "DYNAMOTALK_BOT_BREAKER_COOLDOWN_S",
+    "session_sweep_s": "DYNAMOTALK_SESSION_SWEEP_S",
+}
+"""Settings field -> the environment variable that sets it (user_limits: one per limit)."""
+DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
+"""Read when AWS_REGION is unset; boto3 reads it too (Lambda sets both)."""
 
 LOCAL_TOKEN_LIFETIME_ENV = "DYNAMOTALK_LOCAL_TOKEN_LIFETIME_S"  # noqa: S105 - a variable name
 """Local stack only, a test knob: the local Cognito issues ID and access tokens valid this many
@@ -40,15 +72,14 @@ class Settings:
     auto_confirm: bool = False
     """Pre sign-up trigger confirms users without e-mail verification (dev/local only)."""
     max_message_chars: int = Limits().max_text
-    """Longest message text (maxMessageChars); at most the domain's own ceiling."""
+    """Longest message text (the stage's maxMessageChars), at most the domain's own ceiling:
+    the composition root hands it to the domain's Limits."""
     # Local stack only: where the emulated services listen. None on AWS.
     dynamodb_endpoint: str | None = None
     s3_endpoint: str | None = None
     cognito_endpoint: str | None = None
     cognito_issuer: str | None = None
     """Issuer override; defaults to https://cognito-idp.{region}.amazonaws.com/{pool}."""
-    download_base_url: str | None = None
-    """If set, attachment downloads are served from this CDN URL instead of presigned GETs."""
     bot: str = ""
     """Where @bot jobs go: "" (no bot), "local" (in-process, echo assistant) or "sqs"."""
     bot_queue_url: str | None = None
@@ -104,11 +135,11 @@ class Settings:
                 raise SettingsError(f"{name} must be 1..{highest}, got {value}")
             return value
 
-        bot = env.get("DYNAMOTALK_BOT", "").strip()
+        bot = env.get(ENV["bot"], "").strip()
         if bot not in ("", "local", "sqs"):
-            raise SettingsError(f"DYNAMOTALK_BOT must be local or sqs, got {bot!r}")
-        if bot == "sqs" and not optional("DYNAMOTALK_BOT_QUEUE_URL"):
-            raise SettingsError("DYNAMOTALK_BOT_QUEUE_URL is required when DYNAMOTALK_BOT=sqs")
+            raise SettingsError(f"{ENV['bot']} must be local or sqs, got {bot!r}")
+        if bot == "sqs" and not optional(ENV["bot_queue_url"]):
+            raise SettingsError(f"{ENV['bot_queue_url']} is required when {ENV['bot']}=sqs")
 
         def number(name: str, default: float, low: float, high: float) -> float:
             raw = env.get(name, "").strip()
@@ -126,32 +157,52 @@ class Settings:
             raise SettingsError(str(error)) from None
 
         return cls(
-            stage=required("DYNAMOTALK_STAGE"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or required("AWS_REGION"),
-            table_name=required("DYNAMOTALK_TABLE"),
-            bucket_name=required("DYNAMOTALK_BUCKET"),
-            user_pool_id=env.get("DYNAMOTALK_USER_POOL_ID", "").strip(),
-            user_pool_client_id=env.get("DYNAMOTALK_USER_POOL_CLIENT_ID", "").strip(),
-            management_endpoint=optional("DYNAMOTALK_WS_MANAGEMENT_ENDPOINT"),
-            auto_confirm=flag("DYNAMOTALK_AUTO_CONFIRM"),
+            stage=required(ENV["stage"]),
+            region=env.get(ENV["region"]) or env.get(DEFAULT_REGION_ENV) or required(ENV["region"]),
+            table_name=required(ENV["table_name"]),
+            bucket_name=required(ENV["bucket_name"]),
+            user_pool_id=env.get(ENV["user_pool_id"], "").strip(),
+            user_pool_client_id=env.get(ENV["user_pool_client_id"], "").strip(),
+            management_endpoint=optional(ENV["management_endpoint"]),
+            auto_confirm=flag(ENV["auto_confirm"]),
             max_message_chars=positive_int(
-                "DYNAMOTALK_MAX_MESSAGE_CHARS", Limits().max_text, Limits().max_text
+                ENV["max_message_chars"], Limits().max_text, Limits().max_text
             ),
-            dynamodb_endpoint=optional("DYNAMOTALK_DYNAMODB_ENDPOINT"),
-            s3_endpoint=optional("DYNAMOTALK_S3_ENDPOINT"),
-            cognito_endpoint=optional("DYNAMOTALK_COGNITO_ENDPOINT"),
-            cognito_issuer=optional("DYNAMOTALK_COGNITO_ISSUER"),
-            download_base_url=optional("DYNAMOTALK_DOWNLOAD_BASE_URL"),
+            dynamodb_endpoint=optional(ENV["dynamodb_endpoint"]),
+            s3_endpoint=optional(ENV["s3_endpoint"]),
+            cognito_endpoint=optional(ENV["cognito_endpoint"]),
+            cognito_issuer=optional(ENV["cognito_issuer"]),
             bot=bot,
-            bot_queue_url=optional("DYNAMOTALK_BOT_QUEUE_URL"),
-            bot_model_id=optional("DYNAMOTALK_BOT_MODEL_ID"),
-            bedrock_endpoint=optional("DYNAMOTALK_BEDROCK_ENDPOINT"),
-            bot_max_tokens=int(number("DYNAMOTALK_BOT_MAX_TOKENS", 512, 1, 4096)),
-            bot_temperature=number("DYNAMOTALK_BOT_TEMPERATURE", 0.3, 0, 1),
-            bot_breaker_threshold=int(number("DYNAMOTALK_BOT_BREAKER_THRESHOLD", 3, 1, 1000)),
-            bot_breaker_cooldown_s=number("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", 30, 0, 3600),
+            bot_queue_url=optional(ENV["bot_queue_url"]),
+            bot_model_id=optional(ENV["bot_model_id"]),
+            bedrock_endpoint=optional(ENV["bedrock_endpoint"]),
+            bot_max_tokens=int(number(ENV["bot_max_tokens"], 512, 1, 4096)),
+            bot_temperature=number(ENV["bot_temperature"], 0.3, 0, 1),
+            bot_breaker_threshold=int(number(ENV["bot_breaker_threshold"], 3, 1, 1000)),
+            bot_breaker_cooldown_s=number(ENV["bot_breaker_cooldown_s"], 30, 0, 3600),
             user_limits=user_limits,
-            session_sweep_s=number(
-                "DYNAMOTALK_SESSION_SWEEP_S", SESSION_SWEEP_INTERVAL_S, 0.1, 3600
-            ),
+            session_sweep_s=number(ENV["session_sweep_s"], SESSION_SWEEP_INTERVAL_S, 0.1, 3600),
         )
+
+
+def environment(user_limits: UserLimits | None = None, **fields: object) -> dict[str, Any]:
+    """The environment that sets these Settings fields (field=value; None leaves one unset),
+    and every per-user limit when `user_limits` is given. Flags and numbers are written as
+    from_env reads them; other values (text, or a Pulumi output of text) pass through."""
+    variables: dict[str, Any] = {}
+    for field, value in fields.items():
+        if field not in ENV:
+            raise TypeError(f"Settings has no environment variable for {field!r}")
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            variables[ENV[field]] = "true" if value else "false"
+        elif isinstance(value, int | float):
+            variables[ENV[field]] = str(value)
+        else:
+            variables[ENV[field]] = value
+        if field == "region":
+            variables[DEFAULT_REGION_ENV] = variables[ENV[field]]
+    if user_limits is not None:
+        variables.update(limits_env(user_limits))
+    return variables

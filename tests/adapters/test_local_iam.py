@@ -511,7 +511,7 @@ def test_a_default_session_created_before_the_import_is_covered_too(
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
     monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     builtin = botocore.handlers.BUILTIN_HANDLERS
-    without_checks = [spec for spec in builtin if spec not in iam._HANDLERS]
+    without_checks = [spec for spec in builtin if spec not in iam.enforce._HANDLERS]
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", without_checks)
     boto3.setup_default_session(region_name=REGION)
     monkeypatch.setattr(botocore.handlers, "BUILTIN_HANDLERS", builtin)

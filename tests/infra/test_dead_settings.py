@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
 
-from dynamotalk.domain.user_limits import LIMIT_SETTINGS
-from dynamotalk.settings import Settings
+from dynamotalk.domain.user_limits import LIMIT_SETTINGS, UserLimits
+from dynamotalk.settings import DEFAULT_REGION_ENV, ENV, Settings, environment
 from infra.settings import CONFIG_KEYS, StageSettings
 from tests.infra.stack_runner import run
 from tests.infra.test_stack import stage_settings
@@ -70,22 +71,35 @@ def read_by_settings_properties() -> set[str]:
     }
 
 
-def env_names_from_env_reads() -> set[str]:
-    """The environment variables Settings.from_env looks up."""
-    (cls,) = [
-        n
-        for n in ast.parse(SETTINGS_PY.read_text()).body
-        if isinstance(n, ast.ClassDef) and n.name == "Settings"
-    ]
-    (from_env,) = [m for m in cls.body if isinstance(m, ast.FunctionDef) and m.name == "from_env"]
-    return {
-        node.value
-        for node in ast.walk(from_env)
-        if isinstance(node, ast.Constant)
-        and isinstance(node.value, str)
-        and node.value.isupper()
-        and node.value.startswith(("DYNAMOTALK_", "AWS_"))
-    }
+def env_names_settings_reads() -> set[str]:
+    """The environment variables Settings.from_env looks up, recorded as it runs (the per-user
+    limits included: from_env hands the environment to parse_limits, which reads one each)."""
+    seen: set[str] = set()
+
+    class Recording(dict[str, str]):
+        def get(self, key: str, default: Any = None) -> Any:
+            seen.add(key)
+            return super().get(key, default)
+
+    # AWS_REGION unset, so the fallback to AWS_DEFAULT_REGION is looked up too.
+    Settings.from_env(Recording({**MINIMAL_ENV, DEFAULT_REGION_ENV: "eu-west-1"}))
+    return seen
+
+
+MINIMAL_ENV = {ENV["stage"]: "dev", ENV["table_name"]: "t", ENV["bucket_name"]: "b"}
+NOT_SET_BY_INFRA = {
+    "region": "Lambda's runtime sets AWS_REGION itself (a reserved variable)",
+    "dynamodb_endpoint": "local stack only: where its DynamoDB listens",
+    "s3_endpoint": "local stack only: where LocalAws listens",
+    "cognito_endpoint": "local stack only: where LocalAws listens",
+    "cognito_issuer": "tests only: an issuer other than Cognito's own",
+    "bedrock_endpoint": "tests only: a stand-in Bedrock runtime",
+    "bot_breaker_threshold": "tests only: a breaker that opens after fewer failures",
+    "bot_breaker_cooldown_s": "tests only: a breaker that half-opens sooner",
+    "session_sweep_s": "local stack only: EventBridge's schedule runs the sweeper on AWS",
+}
+"""Settings fields no deployed function's environment sets, each with its reason; a field that
+infra never sets and has no reason here is dead (as DYNAMOTALK_DOWNLOAD_BASE_URL was)."""
 
 
 def test_every_stage_setting_is_read_by_the_pulumi_program() -> None:
@@ -100,12 +114,95 @@ def test_every_stage_setting_is_read_by_the_pulumi_program() -> None:
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_every_variable_infra_sets_is_read_by_settings(stage: str) -> None:
+    """And the other way: a Settings field no function's environment sets has its reason."""
     recorder, _ = run(stage_settings(stage))
-    # Settings.from_env hands the environment to parse_limits, which reads one per limit.
-    read = env_names_from_env_reads() | {s.env for s in LIMIT_SETTINGS}
+    read = env_names_settings_reads()
+    set_by_infra: set[str] = set()
     for function in recorder.of("aws:lambda/function:Function"):
         variables = set(function.inputs["environment"]["variables"])
         assert variables - read == set(), (function.name, variables - read)
+        set_by_infra |= variables
+    by_name = {name: field for field, name in ENV.items()}
+    fields = {by_name[name] for name in set_by_infra if name in by_name}
+    if set_by_infra >= {s.env for s in LIMIT_SETTINGS}:
+        fields.add("user_limits")
+    unset = {f.name for f in attrs.fields(Settings)} - fields
+    assert unset == set(NOT_SET_BY_INFRA), unset ^ set(NOT_SET_BY_INFRA)
+
+
+def test_the_local_stacks_environment_names_only_variables_settings_reads() -> None:
+    from dynamotalk.local.emulators import DUMMY_CREDENTIALS
+    from dynamotalk.local.provision import LocalResources
+
+    resources = LocalResources(
+        stage="local",
+        table_name="t",
+        bucket_name="b",
+        user_pool_id="us-east-1_abc",
+        user_pool_client_id="client",
+        dynamodb_endpoint="http://127.0.0.1:8000",
+        aws_endpoint="http://127.0.0.1:4566",
+    )
+    env = resources.environment("http://127.0.0.1:3001", auto_confirm=True)
+    # Besides Settings' own, only the AWS SDK's: the emulators' keys (and default region).
+    assert set(env) - env_names_settings_reads() <= set(DUMMY_CREDENTIALS)
+    settings = Settings.from_env(env)
+    assert (settings.table_name, settings.user_pool_id, settings.s3_endpoint) == (
+        "t",
+        "us-east-1_abc",
+        "http://127.0.0.1:4566",
+    )
+    assert settings.auto_confirm is True
+    assert settings.management_endpoint == "http://127.0.0.1:3001"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("stage", "prod", "prod"),
+        ("region", "eu-west-2", "eu-west-2"),
+        ("table_name", "chat", "chat"),
+        ("bucket_name", "files", "files"),
+        ("user_pool_id", "eu-west-1_x", "eu-west-1_x"),
+        ("user_pool_client_id", "c", "c"),
+        ("management_endpoint", "https://m", "https://m"),
+        ("auto_confirm", True, True),
+        ("max_message_chars", 12, 12),
+        ("dynamodb_endpoint", "http://d", "http://d"),
+        ("s3_endpoint", "http://s", "http://s"),
+        ("cognito_endpoint", "http://c", "http://c"),
+        ("cognito_issuer", "https://i", "https://i"),
+        ("bot", "local", "local"),
+        ("bot_queue_url", "https://q", "https://q"),
+        ("bot_model_id", "m.v1", "m.v1"),
+        ("bot_max_tokens", 100, 100),
+        ("bot_temperature", 0.7, 0.7),
+        ("bedrock_endpoint", "http://b", "http://b"),
+        ("bot_breaker_threshold", 7, 7),
+        ("bot_breaker_cooldown_s", 2.5, 2.5),
+        ("session_sweep_s", 9.0, 9.0),
+    ],
+)
+def test_each_variable_name_in_settings_env_sets_its_field(
+    field: str, value: object, expected: object
+) -> None:
+    """settings.ENV is the one place the names are spelled: environment(field=value) written by
+    infra or the local stack is what from_env reads back into that field."""
+    env = {**environment(region="eu-west-1"), **MINIMAL_ENV, **environment(**{field: value})}
+    assert getattr(Settings.from_env(env), field) == expected
+    assert getattr(
+        Settings.from_env({**environment(region="eu-west-1"), **MINIMAL_ENV}), field
+    ) != (expected)
+
+
+def test_settings_env_names_every_field_but_the_per_user_limits() -> None:
+    fields = {f.name for f in attrs.fields(Settings)}
+    assert set(ENV) == fields - {"user_limits"}
+    with pytest.raises(TypeError, match="no environment variable for 'max_text'"):
+        environment(max_text=5)
+    limits = environment(user_limits=UserLimits())
+    assert set(limits) == {s.env for s in LIMIT_SETTINGS}
+    assert Settings.from_env({**MINIMAL_ENV, **environment(region="r-1")}).region == "r-1"
 
 
 def test_every_settings_field_is_used_by_the_running_code() -> None:

@@ -1,5 +1,6 @@
 """`pulumi install` / `pulumi up` on a fresh machine: Pulumi's pip toolchain creates the
-project's virtualenv and installs requirements.txt, nothing else (pyproject.toml is not read).
+project's virtualenv and installs requirements.txt, nothing else (pyproject.toml is read only
+through that file's `-e .`, the editable install of the project).
 This runs the same steps with the same files, without the CLI, then runs infra/__main__.py in
 that virtualenv under Pulumi's mocks.
 
@@ -33,14 +34,20 @@ REQUIREMENTS = ROOT / "requirements.txt"
 
 # Runs inside the fresh virtualenv: `pulumi up`'s program under mocks, then reports which
 # installed distributions the program actually imported.
+# It runs as Pulumi's exec script does: a file outside the project (so neither the project root
+# nor src/ is on sys.path), running the program directory `main: infra/` names. `dynamotalk` and
+# `infra` come from requirements.txt's editable install of the project, or not at all.
 RUN_PROGRAM = """
-import json, runpy, sys
+import importlib.util, json, runpy, sys
 from importlib import metadata
 from pathlib import Path
 root = Path.cwd()
-sys.path[:0] = [str(root), str(root / "src")]
+assert str(root) not in sys.path and str(root / "src") not in sys.path, sys.path
 import pulumi
-from tests.infra.stack_runner import OptionsMonitor, Recorder
+spec = importlib.util.spec_from_file_location("stack_runner", root / "tests/infra/stack_runner.py")
+stack_runner = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(stack_runner)
+OptionsMonitor, Recorder = stack_runner.OptionsMonitor, stack_runner.Recorder
 recorder = Recorder(region="eu-west-1")
 pulumi.runtime.set_mocks(
     recorder, project="dynamotalk", stack="dev", preview=False, monitor=OptionsMonitor(recorder)
@@ -50,13 +57,14 @@ namespace = {}
 
 @pulumi.runtime.test
 def program():
-    namespace.update(runpy.run_path(str(root / "infra" / "__main__.py")))
+    namespace.update(runpy.run_path(str(root / "infra")))
     return pulumi.Output.all(*namespace["stack"].outputs.values())
 
 program()
 owners = metadata.packages_distributions()
 used = sorted({d for m in list(sys.modules) for d in owners.get(m.split(".")[0], [])})
 print(json.dumps({
+    "dynamotalk": sys.modules["dynamotalk"].__file__,
     "functions": len(recorder.of("aws:lambda/function:Function")),
     "archive": namespace["archive"].name,
     "used": used,
@@ -64,10 +72,18 @@ print(json.dumps({
 """
 
 
+PROJECT = "-e ."
+"""requirements.txt's one line that is not a pin: the project itself, editable, so the program
+imports `dynamotalk` and `infra` as installed packages (pyproject.toml lists both)."""
+
+
 def pins() -> dict[str, str]:
     lines = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()]
+    assert PROJECT in lines, "requirements.txt installs the project: -e ."
     found = {}
     for line in filter(None, lines):
+        if line == PROJECT:
+            continue
         match = re.fullmatch(r"([A-Za-z0-9._-]+)==([A-Za-z0-9.+!-]+)", line)
         assert match, f"requirements.txt pins exactly (name==version): {line!r}"
         found[match.group(1).lower().replace("_", "-")] = match.group(2)
@@ -101,8 +117,10 @@ def test_pulumis_install_step_gives_a_virtualenv_that_runs_the_program(tmp_path:
             check=True,
             env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
         )
+    script = tmp_path / "pulumi_exec.py"
+    script.write_text(RUN_PROGRAM)
     ran = subprocess.run(
-        [venv_python, "-c", RUN_PROGRAM],
+        [venv_python, str(script)],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -110,6 +128,7 @@ def test_pulumis_install_step_gives_a_virtualenv_that_runs_the_program(tmp_path:
         env={k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")},
     )
     report = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert Path(report["dynamotalk"]).is_relative_to(ROOT / "src")
     assert report["functions"] == len(FUNCTIONS)
     assert report["archive"] == "lambda-arm64.zip"
     # Exactly the program's imports: every pinned distribution is one the program loaded.

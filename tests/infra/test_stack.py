@@ -518,12 +518,14 @@ def test_user_pool_client_and_triggers(stack: Stack) -> None:
     assert pool.inputs["autoVerifiedAttributes"] == ["email"]
     assert "usernameAttributes" not in pool.inputs
     policy = pool.inputs["passwordPolicy"]
-    local = provision.PASSWORD_POLICY
+    local = provision.LOCAL_POOL.password_policy.request()
     assert policy["minimumLength"] >= local["MinimumLength"]
     assert policy["requireNumbers"] == local["RequireNumbers"]
     (client,) = recorder.of("aws:cognito/userPoolClient:UserPoolClient")
     assert client.inputs["generateSecret"] is False
-    assert client.inputs["explicitAuthFlows"] == provision.CLIENT_FLOWS
+    assert client.inputs["explicitAuthFlows"] == list(
+        provision.LOCAL_POOL.client.explicit_auth_flows
+    )
 
 
 def test_api_gateway_log_role_is_kept_and_scoped(stack: Stack) -> None:

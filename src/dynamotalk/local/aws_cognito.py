@@ -31,20 +31,36 @@ Cognito API (same process: it reads moto's pool objects) and corrects that:
   `email_verified`, `phone_number_verified` or `custom:` ones (AWS docs
   "UserPoolClientType.WriteAttributes"). An e-mail changed by UpdateUserAttributes is
   unverified until its code comes back (moto keeps it verified).
+
+The look-ups on moto's objects live in aws_cognito_users.py, the attribute verification codes
+in aws_cognito_codes.py.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import secrets
-import sys
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
 
-VERIFIED_FLAG = {"email": "email_verified", "phone_number": "phone_number_verified"}
+from dynamotalk.local.aws_cognito_codes import AttributeCodes
+from dynamotalk.local.aws_cognito_users import (
+    CognitoReply,
+    alias_taken,
+    attributes_of,
+    case_insensitive,
+    find_user,
+    new_signing_key,
+    pool_by_client,
+    pool_by_id,
+    pool_of_access_token,
+    set_attribute,
+    signed_in,
+    user_by_username,
+    user_status,
+    verify_delivery_attribute,
+)
+
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 SIGN_IN_FLOWS = ("USER_PASSWORD_AUTH", "USER_SRP_AUTH")
 NOT_FOUND_ANSWERS = {
@@ -68,121 +84,8 @@ IMMUTABLE_POOL_SETTINGS = ("AliasAttributes", "UsernameAttributes", "UsernameCon
 """UpdateUserPool resets what it is not given, except these, which Cognito never changes."""
 
 
-@attrs.frozen
-class CognitoReply:
-    status: int
-    body: dict[str, Any]
-
-    @classmethod
-    def error(cls, kind: str, message: str) -> CognitoReply:
-        return cls(400, {"__type": kind, "message": message})
-
-    def encoded(self) -> bytes:
-        return json.dumps(self.body).encode()
-
-
 def mutates(operation: str) -> bool:
     return not operation.startswith(READ_ONLY_PREFIXES)
-
-
-def _backends() -> Iterator[Any]:
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    for regions in list(cognitoidp_backends.values()):
-        yield from list(regions.values())
-
-
-def pool_by_id(pool_id: str) -> Any | None:
-    for backend in _backends():
-        pool = backend.user_pools.get(pool_id)
-        if pool is not None:
-            return pool
-    return None
-
-
-def pool_by_client(client_id: str) -> tuple[Any, Any] | None:
-    for backend in _backends():
-        for pool in backend.user_pools.values():
-            if client_id in pool.clients:
-                return pool, pool.clients[client_id]
-    return None
-
-
-def _case_insensitive(pool: Any) -> bool:
-    config = pool.extended_config.get("UsernameConfiguration") or {}
-    return config.get("CaseSensitive") is False
-
-
-def _attributes(user: Any) -> dict[str, str]:
-    return {a["Name"]: a["Value"] for a in user.attributes}
-
-
-def _status(user: Any) -> str:
-    return str(getattr(user.status, "value", user.status))
-
-
-def _same(pool: Any, left: str, right: str) -> bool:
-    return left.lower() == right.lower() if _case_insensitive(pool) else left == right
-
-
-def user_by_username(pool: Any, name: str) -> Any | None:
-    user = pool.users.get(name)
-    if user is None and _case_insensitive(pool):
-        user = next((u for u in pool.users.values() if u.username.lower() == name.lower()), None)
-    return user
-
-
-def alias_owner(pool: Any, attribute: str, value: str) -> Any | None:
-    """The user who can sign in with this attribute value: it must be verified."""
-    flag = VERIFIED_FLAG.get(attribute)
-    for user in pool.users.values():
-        attributes = _attributes(user)
-        held = attributes.get(attribute)
-        if held is None or not _same(pool, held, value):
-            continue
-        if (attributes.get(flag) == "true") if flag else _status(user) == "CONFIRMED":
-            return user
-    return None
-
-
-def _pool_of_access_token(token: str) -> Any | None:
-    """The pool whose access token this is (moto keeps them per pool); None if unknown."""
-    for backend in _backends():
-        for pool in backend.user_pools.values():
-            if token in getattr(pool, "access_tokens", {}):
-                return pool
-    return None
-
-
-def find_user(pool: Any, name: str) -> Any | None:
-    """By username (any case in a case-insensitive pool), then by a verified alias."""
-    user = user_by_username(pool, name)
-    for attribute in pool.extended_config.get("AliasAttributes") or []:
-        if user is not None:
-            break
-        user = alias_owner(pool, attribute, name)
-    return user
-
-
-def _set_attribute(user: Any, name: str, value: str) -> None:
-    kept = [a for a in user.attributes if a["Name"] != name]
-    user.attributes = [*kept, {"Name": name, "Value": value}]
-
-
-def new_signing_key(pool: Any) -> None:
-    """Replace moto's shared, published key with a key of this pool's own."""
-    from joserfc.jwk import RSAKey
-
-    pool.json_web_key = RSAKey.generate_key(2048)
-
-
-def jwks(pool_id: str) -> CognitoReply:
-    pool = pool_by_id(pool_id)
-    if pool is None:
-        return CognitoReply(404, {"message": f"User pool {pool_id} does not exist."})
-    public = pool.json_web_key.as_dict(private=False)
-    # moto's tokens name the key "dummy" (its create_jwt); one key per pool, so it is unique.
-    return CognitoReply(200, {"keys": [{**public, "kid": "dummy", "alg": "RS256", "use": "sig"}]})
 
 
 @attrs.define
@@ -190,8 +93,7 @@ class CognitoCorrections:
     """Checks and rewrites a Cognito JSON request before moto sees it, and fixes up after."""
 
     _kept_settings: dict[str, Any] = attrs.field(factory=dict, init=False)
-    _codes: dict[tuple[str, str, str], str] = attrs.field(factory=dict, init=False)
-    """(pool id, username, attribute) -> the verification code last sent."""
+    _codes: AttributeCodes = attrs.field(factory=AttributeCodes, init=False)
     _email_changed: Any | None = attrs.field(default=None, init=False)
     """The user whose e-mail UpdateUserAttributes is changing: unverified once moto has it."""
 
@@ -216,9 +118,9 @@ class CognitoCorrections:
         if operation == "InitiateAuth":
             return self._sign_in(payload)
         if operation == "GetUserAttributeVerificationCode":
-            return self._send_code(payload)
+            return self._codes.send(payload)
         if operation == "VerifyUserAttribute":
-            return self._verify_attribute(payload)
+            return self._codes.verify(payload)
         found = self._pool_of(payload)
         if found is None:
             return None  # moto answers ResourceNotFoundException
@@ -233,13 +135,16 @@ class CognitoCorrections:
         if user is None:
             return self._unknown_user(operation, client)
         holder[field] = user.username
-        if operation in ("ConfirmSignUp", "AdminConfirmSignUp") and _status(user) != "UNCONFIRMED":
+        if (
+            operation in ("ConfirmSignUp", "AdminConfirmSignUp")
+            and user_status(user) != "UNCONFIRMED"
+        ):
             return CognitoReply.error(
                 "NotAuthorizedException",
-                f"User cannot be confirmed. Current status is {_status(user)}",
+                f"User cannot be confirmed. Current status is {user_status(user)}",
             )
         if operation == "ConfirmSignUp" and not payload.get("ForceAliasCreation"):
-            return self._alias_taken(pool, user)
+            return alias_taken(pool, user)
         return None
 
     def after(self, operation: str, payload: dict[str, Any], reply: dict[str, Any]) -> None:
@@ -253,13 +158,13 @@ class CognitoCorrections:
             if pool is not None:  # moto forgets them; Cognito cannot change them
                 pool.extended_config.update(self._kept_settings)
         elif operation == "UpdateUserAttributes" and self._email_changed is not None:
-            _set_attribute(self._email_changed, "email_verified", "false")
+            set_attribute(self._email_changed, "email_verified", "false")
             self._email_changed = None
         elif operation == "ConfirmSignUp":
             found = self._pool_of(payload)
             user = found and user_by_username(found[0], str(payload.get("Username", "")))
             if found and user:
-                self._verify_delivery_attribute(found[0], user)
+                verify_delivery_attribute(found[0], user)
 
     # --- the corrections ----------------------------------------------------------------------
 
@@ -280,10 +185,10 @@ class CognitoCorrections:
             found = pool_by_client(str(payload.get("ClientId", "")))
             client = found[1] if found else None
         else:
-            signed_in = self._signed_in(payload)
-            if isinstance(signed_in, CognitoReply):
-                return signed_in
-            pool, user = signed_in
+            found_user = signed_in(payload)
+            if isinstance(found_user, CognitoReply):
+                return found_user
+            pool, user = found_user
             client = pool.clients.get(pool.access_tokens[payload["AccessToken"]][0])
         if client is None:
             return None  # moto answers for an unknown client
@@ -300,7 +205,7 @@ class CognitoCorrections:
             if (
                 user is not None
                 and name == "email"
-                and attribute.get("Value") != _attributes(user).get("email")
+                and attribute.get("Value") != attributes_of(user).get("email")
             ):
                 self._email_changed = user
         return None
@@ -320,7 +225,7 @@ class CognitoCorrections:
             )
         if user_by_username(pool, name) is not None:
             return CognitoReply.error("UsernameExistsException", "User already exists")
-        if _case_insensitive(pool):
+        if case_insensitive(pool):
             payload["Username"] = name.lower()
         return None
 
@@ -356,7 +261,7 @@ class CognitoCorrections:
         if not isinstance(password, str):
             return None
         if operation == "ChangePassword":
-            pool = _pool_of_access_token(str(payload.get("AccessToken", "")))
+            pool = pool_of_access_token(str(payload.get("AccessToken", "")))
         else:
             found = self._pool_of(payload)
             pool = found[0] if found else None
@@ -384,85 +289,3 @@ class CognitoCorrections:
                 200, {"CodeDeliveryDetails": {**delivery, "AttributeName": "email"}}
             )
         return CognitoReply.error("NotAuthorizedException", "Incorrect username or password.")
-
-    @staticmethod
-    def _alias_taken(pool: Any, user: Any) -> CognitoReply | None:
-        aliases = pool.extended_config.get("AliasAttributes") or []
-        email = _attributes(user).get("email")
-        if "email" not in aliases or email is None:
-            return None
-        owner = alias_owner(pool, "email", email)
-        if owner is None or owner is user:
-            return None
-        return CognitoReply.error(
-            "AliasExistsException", "An account with the given email already exists."
-        )
-
-    @staticmethod
-    def _verify_delivery_attribute(pool: Any, user: Any) -> None:
-        """The code went to the e-mail: confirming proves it. A forced alias moves to this user."""
-        email = _attributes(user).get("email")
-        if email is None or "email" not in (
-            pool.extended_config.get("AutoVerifiedAttributes") or []
-        ):
-            return
-        for other in pool.users.values():
-            held = _attributes(other).get("email")
-            if other is not user and held is not None and _same(pool, held, email):
-                _set_attribute(other, "email_verified", "false")
-        _set_attribute(user, "email_verified", "true")
-
-    # --- attribute verification (moto has none) ------------------------------------------------
-
-    @staticmethod
-    def _signed_in(payload: dict[str, Any]) -> tuple[Any, Any] | CognitoReply:
-        token = payload.get("AccessToken")
-        for backend in _backends():
-            for pool in backend.user_pools.values():
-                held = pool.access_tokens.get(token) if isinstance(token, str) else None
-                if held is not None and held[1] in pool.users:
-                    return pool, pool.users[held[1]]
-        return CognitoReply.error("NotAuthorizedException", "Invalid Access Token")
-
-    def _send_code(self, payload: dict[str, Any]) -> CognitoReply:
-        found = self._signed_in(payload)
-        if isinstance(found, CognitoReply):
-            return found
-        pool, user = found
-        attribute = str(payload.get("AttributeName", ""))
-        value = _attributes(user).get(attribute)
-        if attribute != "email" or value is None:
-            return CognitoReply.error(
-                "InvalidParameterException", f"User has no attribute {attribute!r} to verify."
-            )
-        code = f"{secrets.randbelow(10**6):06d}"
-        self._codes[(pool.id, user.username, attribute)] = code
-        # No e-mail leaves a laptop: the code "arrives" in the dev log, for its owner to read.
-        print(
-            f"local cognito: verification code for {user.username} ({attribute}): {code}",
-            file=sys.stderr,
-            flush=True,
-        )
-        local, _, domain = value.partition("@")
-        destination = f"{local[:1]}***@{domain[:1]}***"
-        delivery = {"Destination": destination, "DeliveryMedium": "EMAIL"}
-        return CognitoReply(200, {"CodeDeliveryDetails": {**delivery, "AttributeName": attribute}})
-
-    def _verify_attribute(self, payload: dict[str, Any]) -> CognitoReply:
-        found = self._signed_in(payload)
-        if isinstance(found, CognitoReply):
-            return found
-        pool, user = found
-        attribute = str(payload.get("AttributeName", ""))
-        key = (pool.id, user.username, attribute)
-        expected = self._codes.get(key)
-        if expected is None or not secrets.compare_digest(expected, str(payload.get("Code", ""))):
-            return CognitoReply.error(
-                "CodeMismatchException", "Invalid verification code provided, please try again."
-            )
-        taken = self._alias_taken(pool, user)
-        if taken is not None:
-            return taken
-        del self._codes[key]
-        _set_attribute(user, VERIFIED_FLAG[attribute], "true")
-        return CognitoReply(200, {})

@@ -22,12 +22,10 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.local import aws_cognito
+from dynamotalk.local import aws_cognito_users, events
 from dynamotalk.revocation import REVOKING_CALLS, cloudtrail_event
 from dynamotalk.settings import LOCAL_TOKEN_LIFETIME_ENV
 
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 Listener = Callable[[dict[str, Any]], None]
 TOKEN_ISSUING = ("InitiateAuth", "AdminInitiateAuth", "RespondToAuthChallenge")
 
@@ -68,8 +66,8 @@ def before(operation: str, payload: dict[str, Any]) -> PendingRevocation | None:
             return None
         pool, user = found
         return PendingRevocation(operation, pool.id, user.id, None)
-    pool = aws_cognito.pool_by_id(str(payload.get("UserPoolId", "")))
-    user = pool and aws_cognito.find_user(pool, str(payload.get("Username", "")))
+    pool = aws_cognito_users.pool_by_id(str(payload.get("UserPoolId", "")))
+    user = pool and aws_cognito_users.find_user(pool, str(payload.get("Username", "")))
     if not pool or not user:
         return None
     return PendingRevocation(operation, pool.id, user.id, user.username)
@@ -82,8 +80,8 @@ def after(pending: PendingRevocation | None) -> None:
     event_id = str(uuid.uuid4())
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event = cloudtrail_event(
-        pending.call, REGION, ACCOUNT, pending.user_pool_id, pending.sub, pending.username,
-        event_id, now,
+        pending.call, events.REGION, events.ACCOUNT, pending.user_pool_id, pending.sub,
+        pending.username, event_id, now,
     )  # fmt: skip
     with _lock:
         listeners = list(_listeners)
@@ -92,7 +90,7 @@ def after(pending: PendingRevocation | None) -> None:
 
 
 def _user_by_token(token: str, refresh: bool) -> tuple[Any, Any] | None:
-    for backend in aws_cognito._backends():
+    for backend in aws_cognito_users.backends():
         for pool in backend.user_pools.values():
             held = pool.refresh_tokens.get(token) if refresh else pool.access_tokens.get(token)
             if held:
@@ -102,7 +100,7 @@ def _user_by_token(token: str, refresh: bool) -> tuple[Any, Any] | None:
     return None
 
 
-def refused(operation: str, payload: dict[str, Any]) -> aws_cognito.CognitoReply | None:
+def refused(operation: str, payload: dict[str, Any]) -> aws_cognito_users.CognitoReply | None:
     """Cognito refuses a disabled user's refresh ("User is disabled."); moto refreshes it."""
     parameters = payload.get("AuthParameters")
     if operation != "InitiateAuth" or not isinstance(parameters, dict):
@@ -111,7 +109,7 @@ def refused(operation: str, payload: dict[str, Any]) -> aws_cognito.CognitoReply
         return None
     found = _user_by_token(str(parameters.get("REFRESH_TOKEN", "")), refresh=True)
     if found is not None and not found[1].enabled:
-        return aws_cognito.CognitoReply.error("NotAuthorizedException", "User is disabled.")
+        return aws_cognito_users.CognitoReply.error("NotAuthorizedException", "User is disabled.")
     return None
 
 
@@ -126,7 +124,7 @@ def shorten_tokens(operation: str, payload: dict[str, Any], result: dict[str, An
     auth = result.get("AuthenticationResult")
     if lifetime is None or operation not in TOKEN_ISSUING or not isinstance(auth, dict):
         return False
-    found = aws_cognito.pool_by_client(str(payload.get("ClientId", "")))
+    found = aws_cognito_users.pool_by_client(str(payload.get("ClientId", "")))
     if found is None:
         return False
     pool = found[0]

@@ -8,6 +8,7 @@ Layout under the data directory:
   FORMAT                    the moto version and layout that wrote it (refused if different)
   cognito.pickle            every user pool: clients, users (sub, password, status), keys
   cognito.journal           what changed since cognito.pickle was written, one record a write
+                            (aws_state_journal.py)
   s3/backend.pickle         buckets, their settings and the bucket namespace, without objects
   s3/objects/<sha256>.pickle  one object (all its versions), written when it changes
 
@@ -31,40 +32,27 @@ from __future__ import annotations
 import copyreg
 import hashlib
 import io
-import itertools
 import os
 import pickle
-import struct
 import threading
-import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-LAYOUT = 1
-JOURNAL = "cognito.journal"
-JOURNAL_MIN_BYTES = 1 << 20
-"""The journal is folded into the snapshot once it is larger than this and than the snapshot."""
-_RECORD_HEAD = struct.Struct("<II")
-"""Each journal record: payload length, CRC-32 of the payload, then the pickled payload."""
-TOKEN_FIELDS = ("refresh_tokens", "access_tokens", "id_tokens")
-"""A pool's token tables, which moto only appends to on sign-in and refresh."""
-USER_WRITES = frozenset(
-    {
-        "SignUp",
-        "ConfirmSignUp",
-        "AdminConfirmSignUp",
-        "AdminUpdateUserAttributes",
-        "AdminDisableUser",
-        "AdminEnableUser",
-        "InitiateAuth",
-        "AdminInitiateAuth",
-    }
+from dynamotalk.local.aws_state_journal import (
+    JOURNAL,
+    JOURNAL_MIN_BYTES,
+    CognitoMarks,
+    changes,
+    marks,
+    record,
+    records,
+    replay,
 )
-"""Writes that change at most the users they name (and, for ConfirmSignUp, the users holding
-the same e-mail, whose alias it may move) and append tokens: these are journaled."""
+
+LAYOUT = 1
 
 
 class StateError(Exception):
@@ -109,10 +97,6 @@ def _loads(data: bytes) -> Any:
     return pickle.loads(data)  # noqa: S301 - our own files, written by this module
 
 
-def _accounts(backend_dict: Any) -> Iterator[tuple[str, Any]]:
-    yield from list(backend_dict.items())
-
-
 @attrs.define
 class SavedState:
     root: Path
@@ -140,8 +124,9 @@ class SavedState:
                 f"{self.root} holds local AWS state written by another version "
                 f"({marker.read_text().strip()}); start with --fresh to begin again"
             )
-        for backend_dict in (cognitoidp_backends, s3_backends):
-            for _, regions in _accounts(backend_dict):
+        backend_dicts: tuple[Any, ...] = (cognitoidp_backends, s3_backends)
+        for backend_dict in backend_dicts:
+            for regions in list(backend_dict.values()):
                 regions.clear()
         s3_backends.bucket_accounts.clear()  # S3's global bucket namespace
         try:
@@ -164,14 +149,9 @@ class SavedState:
         if not journal.exists():
             return
         data = journal.read_bytes()
-        offset = 0
-        while offset + _RECORD_HEAD.size <= len(data):
-            length, crc = _RECORD_HEAD.unpack_from(data, offset)
-            payload = data[offset + _RECORD_HEAD.size : offset + _RECORD_HEAD.size + length]
-            if len(payload) < length or zlib.crc32(payload) != crc:
-                break  # cut short by a crash: never acknowledged
-            _replay(backend_dict, _loads(payload))
-            offset += _RECORD_HEAD.size + length
+        payloads, offset = records(data)
+        for payload in payloads:
+            replay(backend_dict, _loads(payload))
         if offset < len(data):
             with open(journal, "r+b") as out:  # appends must not follow the torn record
                 out.truncate(offset)
@@ -203,7 +183,7 @@ class SavedState:
 
         snapshot = {
             (account_id, region): backend
-            for account_id, regions in _accounts(cognitoidp_backends)
+            for account_id, regions in list(cognitoidp_backends.items())
             for region, backend in list(regions.items())
         }
         data = _dumps(snapshot)
@@ -217,27 +197,26 @@ class SavedState:
 
     def cognito_marks(self) -> CognitoMarks:
         """Taken before a Cognito write: what save_cognito_write compares against."""
-        return _marks()
+        return marks()
 
     def save_cognito_write(
-        self, operation: str, payload: Mapping[str, Any], marks: CognitoMarks
+        self, operation: str, payload: Mapping[str, Any], marked: CognitoMarks
     ) -> None:
         """Keep what a successful Cognito write changed: a journal record when the write is
         one of USER_WRITES and changed no more than that, else a new snapshot."""
-        changes = _changes(operation, payload, marks)
-        if changes is None:
+        changed = changes(operation, payload, marked)
+        if changed is None:
             self.save_cognito()
             return
-        if not changes:
+        if not changed:
             return
-        data = _dumps(changes)
-        record = _RECORD_HEAD.pack(len(data), zlib.crc32(data)) + data
+        written = record(_dumps(changed))
         if self._journal is None:
             self._journal = open(self.root / JOURNAL, "ab")  # noqa: SIM115 - kept open
-        self._journal.write(record)
+        self._journal.write(written)
         self._journal.flush()
         self._written += 1
-        self._journal_bytes += len(record)
+        self._journal_bytes += len(written)
         if self._journal_bytes > max(JOURNAL_MIN_BYTES, self._snapshot_bytes):
             self.save_cognito()
 
@@ -273,7 +252,7 @@ class SavedState:
 
         seen: set[str] = set()
         backends = {}
-        for account_id, regions in _accounts(s3_backends):
+        for account_id, regions in list(s3_backends.items()):
             for region, backend in list(regions.items()):
                 backends[(account_id, region)] = backend
                 for bucket in list(backend.buckets.values()):
@@ -317,109 +296,3 @@ def _mark(versions: list[Any]) -> tuple[Any, ...]:
         (id(v), getattr(v, "etag", None), getattr(v, "version_id", None), repr(v.metadata))
         for v in versions
     )
-
-
-# --- the Cognito journal --------------------------------------------------------------------
-
-PoolKey = tuple[str, str, str]
-"""(account id, region, user pool id)"""
-CognitoMarks = dict[PoolKey, tuple[int, ...]]
-"""Per pool: how many users, clients, groups and tokens of each kind it held."""
-Change = tuple[PoolKey, str, str, Any]
-"""(pool, table, key, value): `table` is "users" or one of TOKEN_FIELDS; value None for a
-user deletes it."""
-
-
-def _pools() -> Iterator[tuple[PoolKey, Any]]:
-    from moto.cognitoidp.models import cognitoidp_backends
-
-    for account_id, regions in _accounts(cognitoidp_backends):
-        for region, backend in list(regions.items()):
-            for pool_id, pool in list(backend.user_pools.items()):
-                yield (account_id, region, pool_id), pool
-
-
-def _counts(pool: Any) -> tuple[int, ...]:
-    return (
-        len(pool.users),
-        len(pool.clients),
-        len(pool.groups),
-        *(len(getattr(pool, field)) for field in TOKEN_FIELDS),
-    )
-
-
-def _marks() -> CognitoMarks:
-    return {key: _counts(pool) for key, pool in _pools()}
-
-
-def _named_users(operation: str, payload: Mapping[str, Any], pool: Any) -> set[str]:
-    """The usernames a write names (already rewritten to the stored name by the corrections)."""
-    names = {str(payload["Username"])} if isinstance(payload.get("Username"), str) else set()
-    if operation == "ConfirmSignUp":
-        user = pool.users.get(next(iter(names), ""))
-        email = _email(user) if user is not None else None
-        if email is not None:  # the alias may have moved from another user
-            names |= {name for name, other in pool.users.items() if _email(other) == email}
-    return names
-
-
-def _email(user: Any) -> str | None:
-    for attribute in user.attributes:
-        if attribute.get("Name") == "email":
-            return str(attribute.get("Value", "")).lower()
-    return None
-
-
-def _changes(
-    operation: str, payload: Mapping[str, Any], marks: CognitoMarks
-) -> list[Change] | None:
-    """What the write changed, or None when a snapshot is needed to keep it."""
-    if operation not in USER_WRITES:
-        return None
-    pools = dict(_pools())
-    if set(pools) != set(marks):
-        return None  # a pool was created or deleted
-    changes: list[Change] = []
-    for key, pool in pools.items():
-        before, after = marks[key], _counts(pool)
-        addressed = _is_pool(pool, payload)
-        if not addressed and after != before:
-            return None  # a pool the write did not name changed
-        if after[1:3] != before[1:3] or after[0] - before[0] not in (0, 1):
-            return None  # clients or groups changed, or users left or came in numbers
-        if any(new < old for new, old in zip(after[3:], before[3:], strict=True)):
-            return None  # tokens removed: a sign-out
-        for field, old, new in zip(TOKEN_FIELDS, before[3:], after[3:], strict=True):
-            table = getattr(pool, field)
-            added = reversed(list(itertools.islice(reversed(table), new - old)))
-            changes += [(key, field, token, table[token]) for token in added]
-        if not addressed:
-            continue
-        names = _named_users(operation, payload, pool)
-        if after[0] > before[0] and not names & set(list(pool.users)[before[0] :]):
-            return None  # a user appeared that the write did not name
-        for name in sorted(names):
-            user = pool.users.get(name)
-            if user is None:
-                continue
-            if user.groups:
-                return None  # its groups link back to other users: keep the whole pool
-            changes.append((key, "users", name, user))
-    return changes
-
-
-def _is_pool(pool: Any, payload: Mapping[str, Any]) -> bool:
-    """Is this the pool the write addressed (by pool id or app client id)?"""
-    return payload.get("UserPoolId") == pool.id or payload.get("ClientId") in pool.clients
-
-
-def _replay(backend_dict: Any, changes: list[Change]) -> None:
-    for (account_id, region, pool_id), table, key, value in changes:
-        pool = backend_dict[account_id][region].user_pools.get(pool_id)
-        if pool is None:
-            continue  # a later snapshot no longer has it
-        entries = getattr(pool, table)
-        if table == "users" and value is None:
-            entries.pop(key, None)
-        else:
-            entries[key] = value

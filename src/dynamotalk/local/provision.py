@@ -14,14 +14,16 @@ import attrs
 import boto3
 from botocore.exceptions import ClientError
 
+from dynamotalk.local import events
+from dynamotalk.local.emulators import DUMMY_CREDENTIALS
+from dynamotalk.settings import environment
 from dynamotalk.tables import CHAT_TABLE, create_table_request
 from dynamotalk.userpool import UserPoolSpec, user_pool_spec
 
-REGION = "us-east-1"
+REGION = events.REGION
+"""The local stage's region (the emulators' default)."""
 LOCAL_POOL = user_pool_spec(protected=False)
 """The local stage is not protected (like dev)."""
-PASSWORD_POLICY = LOCAL_POOL.password_policy.request()
-CLIENT_FLOWS = list(LOCAL_POOL.client.explicit_auth_flows)
 
 
 class ProvisionError(Exception):
@@ -42,22 +44,22 @@ class LocalResources:
     def environment(self, management_endpoint: str, auto_confirm: bool = True) -> dict[str, str]:
         """The environment variables the Lambda handlers read (settings.py)."""
         return {
-            "DYNAMOTALK_STAGE": self.stage,
-            "AWS_REGION": REGION,
-            "AWS_DEFAULT_REGION": REGION,
-            "DYNAMOTALK_TABLE": self.table_name,
-            "DYNAMOTALK_BUCKET": self.bucket_name,
-            "DYNAMOTALK_USER_POOL_ID": self.user_pool_id,
-            "DYNAMOTALK_USER_POOL_CLIENT_ID": self.user_pool_client_id,
-            "DYNAMOTALK_WS_MANAGEMENT_ENDPOINT": management_endpoint,
-            "DYNAMOTALK_AUTO_CONFIRM": "true" if auto_confirm else "false",
-            "DYNAMOTALK_DYNAMODB_ENDPOINT": self.dynamodb_endpoint,
-            "DYNAMOTALK_S3_ENDPOINT": self.aws_endpoint,
-            "DYNAMOTALK_COGNITO_ENDPOINT": self.aws_endpoint,
             # The handlers sign S3 forms and URLs with the keys LocalAws knows, never a
             # developer's real ones.
-            "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",
+            **DUMMY_CREDENTIALS,
+            **environment(
+                stage=self.stage,
+                region=REGION,
+                table_name=self.table_name,
+                bucket_name=self.bucket_name,
+                user_pool_id=self.user_pool_id,
+                user_pool_client_id=self.user_pool_client_id,
+                management_endpoint=management_endpoint,
+                auto_confirm=auto_confirm,
+                dynamodb_endpoint=self.dynamodb_endpoint,
+                s3_endpoint=self.aws_endpoint,
+                cognito_endpoint=self.aws_endpoint,
+            ),
         }
 
 
