@@ -129,11 +129,12 @@ def service() -> ChatService:
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.domain.limits import Limits
+    from dynamotalk.wire import encode_event
 
     s = settings()
     messages, rooms, users, connections = _stores()
     endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
-    notifier = ApiGatewayNotifier(build_management_client(endpoint, s.region))
+    notifier = ApiGatewayNotifier(build_management_client(endpoint, s.region), encode_event)
     s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
     attachments = S3AttachmentStore(
         cast("S3Client", s3), s.bucket_name, download_base_url=s.download_base_url

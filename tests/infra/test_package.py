@@ -69,7 +69,7 @@ def test_contents(built: tuple[Path, Path]) -> None:
     assert {"lambdas/ws_default.py", "lambdas/http_api.py"} <= handlers <= set(names)
     for module in ("__init__", "routes", "tables", "service", "wire", "settings"):
         assert f"dynamotalk/{module}.py" in names
-    assert "dynamotalk/adapters/dynamodb.py" in names
+    assert "dynamotalk/adapters/dynamodb/__init__.py" in names
     assert {"attr", "attrs", "cattrs", "structlog", "jwt", "cryptography"} <= tops
     assert not tops & {
         "boto3",

@@ -63,12 +63,6 @@ def build_management_client(
     return client
 
 
-def _default_encoder(event: Event) -> bytes:
-    from dynamotalk.wire import encode_event
-
-    return encode_event(event)
-
-
 @attrs.define
 class CircuitBreaker:
     """Stops hammering a failing management endpoint, then probes it again.
@@ -112,11 +106,12 @@ class CircuitBreaker:
 @attrs.define
 class ApiGatewayNotifier:
     client: ApiGatewayManagementApiClient
+    encode: Callable[[Event], bytes]
+    """Event -> the bytes posted (the wire format is the caller's, never this adapter's)."""
     pool_size: int = DEFAULT_POOL
     attempts: int = 3
     """Tries per connection for transient failures (5xx, throttling, network)."""
     backoff_s: float = 0.025
-    encode: Callable[[Event], bytes] = _default_encoder
     sleep: Callable[[float], None] = time.sleep
     breaker: CircuitBreaker = attrs.Factory(CircuitBreaker)
     _pool: ThreadPoolExecutor | None = attrs.field(default=None, init=False)

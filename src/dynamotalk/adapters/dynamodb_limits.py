@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from dynamotalk import tables as t
 from dynamotalk.domain.errors import RateLimited
 from dynamotalk.domain.user_limits import Charge, attribute_of, item_window, retry_after_ms
+from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.tables import keys as k
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -60,7 +61,7 @@ class DynamoRateLimiter:
             return until - now_ms
         longest = item_window(charges)
         window = longest.window_of(now_ms)
-        names: dict[str, str] = {"#ttl": t.CHAT_TABLE.ttl_attribute}
+        names: dict[str, str] = {"#ttl": CHAT_TABLE.ttl_attribute}
         values: dict[str, Any] = {
             ":ttl": {"N": str((window + 1) * longest.window_s + TTL_MARGIN_S)}
         }
@@ -75,8 +76,8 @@ class DynamoRateLimiter:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={
-                    "PK": {"S": t.limit_pk(user_id)},
-                    "SK": {"S": t.limit_sk(group, longest.window_s, window)},
+                    "PK": {"S": k.limit_pk(user_id)},
+                    "SK": {"S": k.limit_sk(group, longest.window_s, window)},
                 },
                 UpdateExpression=f"ADD {', '.join(adds)} SET #ttl = :ttl",
                 ConditionExpression=" AND ".join(conditions),
