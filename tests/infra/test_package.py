@@ -68,7 +68,7 @@ def test_contents(built: tuple[Path, Path]) -> None:
     handlers = {f"lambdas/{p.name}" for p in (ROOT / "lambdas").glob("*.py")}
     assert {"lambdas/ws_default.py", "lambdas/http_api.py"} <= handlers <= set(names)
     for module in ("__init__", "routes", "tables", "service", "wire", "settings"):
-        assert f"dynamotalk/{module}.py" in names
+        assert {f"dynamotalk/{module}.py", f"dynamotalk/{module}/__init__.py"} & set(names)
     assert "dynamotalk/adapters/dynamodb/__init__.py" in names
     assert {"attr", "attrs", "cattrs", "structlog", "jwt", "cryptography"} <= tops
     assert not tops & {
