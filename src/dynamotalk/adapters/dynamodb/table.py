@@ -51,6 +51,15 @@ def busy() -> RateLimited:
     return RateLimited(BUSY)
 
 
+def _translated(call: Callable[..., _T], **kwargs: Any) -> _T:
+    try:
+        return call(**kwargs)
+    except ClientError as error:
+        if error_code(error) in THROTTLED:
+            raise busy() from error
+        raise
+
+
 @attrs.define
 class Table:
     """One table's requests: reads that page for themselves, batches that retry what DynamoDB
@@ -61,12 +70,7 @@ class Table:
 
     def request(self, call: Callable[..., _T], **kwargs: Any) -> _T:
         """`call(TableName=..., **kwargs)`: throttling raises RateLimited, any other error as is."""
-        try:
-            return call(TableName=self.table_name, **kwargs)
-        except ClientError as error:
-            if error_code(error) in THROTTLED:
-                raise busy() from error
-            raise
+        return _translated(call, TableName=self.table_name, **kwargs)
 
     def get(self, pk: str, sk: str, consistent: bool = True) -> Item | None:
         reply = self.request(self.client.get_item, Key=key(pk, sk), ConsistentRead=consistent)
@@ -87,12 +91,7 @@ class Table:
 
     def transact(self, items: Sequence[TransactWriteItemTypeDef]) -> None:
         """One transaction; a cancelled one raises its ClientError (see cancellation_reasons)."""
-        try:
-            self.client.transact_write_items(TransactItems=list(items))
-        except ClientError as error:
-            if error_code(error) in THROTTLED:
-                raise busy() from error
-            raise
+        _translated(self.client.transact_write_items, TransactItems=list(items))
 
     def transact_put(self, item: Mapping[str, Any], if_absent: bool = True) -> Any:
         """A transaction's Put of `item`, by default only where no item has its key."""
@@ -143,7 +142,7 @@ class Table:
                 }
             }
             for attempt in range(8):
-                reply = self._batch(self.client.batch_get_item, pending)
+                reply = _translated(self.client.batch_get_item, RequestItems=pending)
                 found += [load(i) for i in reply.get("Responses", {}).get(self.table_name, [])]
                 pending = dict(reply.get("UnprocessedKeys") or {})
                 if not pending:
@@ -157,21 +156,13 @@ class Table:
         for start in range(0, len(requests), BATCH_WRITE):
             pending: dict[str, Any] = {self.table_name: list(requests[start : start + BATCH_WRITE])}
             for attempt in range(8):
-                reply = self._batch(self.client.batch_write_item, pending)
+                reply = _translated(self.client.batch_write_item, RequestItems=pending)
                 pending = dict(reply.get("UnprocessedItems") or {})
                 if not pending:
                     break
                 time.sleep(min(0.5, 0.02 * 2**attempt))
             else:
                 raise busy()
-
-    def _batch(self, call: Callable[..., _T], pending: dict[str, Any]) -> _T:
-        try:
-            return call(RequestItems=pending)
-        except ClientError as error:
-            if error_code(error) in THROTTLED:
-                raise busy() from error
-            raise
 
     @staticmethod
     def put_request(item: Mapping[str, Any]) -> dict[str, Any]:
