@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from dynamotalk.domain.errors import RateLimited
+from dynamotalk.adapters.dynamodb.table import THROTTLED, busy
 from dynamotalk.domain.user_limits import Charge, attribute_of, item_window, retry_after_ms
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.tables import keys as k
@@ -39,9 +39,6 @@ if TYPE_CHECKING:
 TTL_MARGIN_S = 60
 REFUSALS_KEPT = 10_000
 """Remembered refusals per container; past this, those whose window has ended are dropped."""
-_THROTTLED = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-)
 
 
 class DynamoRateLimiter:
@@ -94,8 +91,8 @@ class DynamoRateLimiter:
                 if unit:
                     self._remember(user_id, group, now_ms + wait, now_ms)
                 return wait
-            if code in _THROTTLED:
-                raise RateLimited("the chat is busy, please retry in a moment") from error
+            if code in THROTTLED:
+                raise busy() from error
             raise
         return None
 
