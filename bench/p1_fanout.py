@@ -20,6 +20,7 @@ from bench.table import Table
 from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
 from dynamotalk.domain.events import Typing
 from dynamotalk.local.emulators import free_port
+from dynamotalk.wire import encode_event
 
 DELAY = 0.020
 POOL = 32
@@ -61,7 +62,7 @@ def run(quick: bool) -> Table:
     )
     try:
         client = build_management_client(endpoint, "us-east-1", pool_size=POOL)
-        notifier = ApiGatewayNotifier(client, pool_size=POOL)
+        notifier = ApiGatewayNotifier(client, encode_event, pool_size=POOL)
         notifier.send([f"warm-{n}" for n in range(1, POOL)], EVENT)  # open the pool's connections
         sequential_client = build_management_client(endpoint, "us-east-1", pool_size=1)
         for n in sizes:

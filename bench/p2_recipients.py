@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 
 from bench.table import Table
-from dynamotalk.adapters.dynamodb import DynamoConnectionRegistry, _dump
+from dynamotalk.adapters.dynamodb import DynamoConnectionRegistry
+from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain.models import Connection, Subscription
 from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import client, ensure_table
@@ -62,7 +63,7 @@ def fill(dynamodb: Any, table: str, naive_table: str, start: int, stop: int) -> 
             {"connectionId": connection, "roomId": room, "userId": user, "username": f"user{n}",
              "connectedAt": 1_700_000_000_000, "ttl": FAR_FUTURE}
         )  # fmt: skip
-    for name, items in ((table, ours), (naive_table, [_dump(i) for i in naive])):
+    for name, items in ((table, ours), (naive_table, [dump(i) for i in naive])):
         for i in range(0, len(items), 25):
             batch = [{"PutRequest": {"Item": item}} for item in items[i : i + 25]]
             dynamodb.batch_write_item(RequestItems={name: batch})

@@ -9,9 +9,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain.identities import bot_user
 from dynamotalk.routes import FUNCTION_BY_MODULE
-from dynamotalk.tables import user_item, username_claim_item
+from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.tables.items import user_item, username_claim_item
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
@@ -26,23 +28,12 @@ JOB_RETENTION_S = 2 * MAX_RECEIVES * VISIBILITY_TIMEOUT_S
 so a job reaches the dead-letter queue instead of expiring unseen."""
 
 
-def _dynamodb_json(item: dict[str, Any]) -> dict[str, dict[str, str]]:
-    """A plain item (strings and integers, None for unset) in DynamoDB's attribute-value JSON."""
-    typed: dict[str, dict[str, str]] = {}
-    for name, value in item.items():
-        if value is None:
-            continue
-        typed[name] = {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
-    return typed
-
-
-def bot_items() -> list[dict[str, dict[str, str]]]:
-    """The bot's profile and username claim, in DynamoDB JSON, from the user store's codec
-    and the one definition of the bot (domain/identities.py)."""
+def bot_items() -> list[dict[str, Any]]:
+    """The bot's profile and username claim in DynamoDB JSON, written through the user store's
+    codecs (tables/items.py, adapters/dynamodb/codecs.py) from the one definition of the bot
+    (domain/identities.py)."""
     bot = bot_user()
-    profile = _dynamodb_json(user_item(bot))
-    claim = _dynamodb_json(username_claim_item(bot.username, bot.user_id))
-    return [profile, claim]
+    return [dump(user_item(bot)), dump(username_claim_item(bot.username, bot.user_id))]
 
 
 class Bot(pulumi.ComponentResource):
@@ -82,8 +73,8 @@ class Bot(pulumi.ComponentResource):
             aws.dynamodb.TableItem(
                 f"{name}-user-{n}",
                 table_name=table_name,
-                hash_key="PK",
-                range_key="SK",
+                hash_key=CHAT_TABLE.hash_key,
+                range_key=CHAT_TABLE.range_key,
                 item=json.dumps(item),
                 opts=child,
             )

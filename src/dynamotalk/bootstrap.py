@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
 from dynamotalk.service import ChatService
-from dynamotalk.settings import Settings, SettingsError
+from dynamotalk.settings import STORAGE_ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,7 +85,7 @@ class _OnFirstUse:
 
 
 def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
-    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
         from dynamotalk.adapters import memory
 
         return (
@@ -113,7 +113,7 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
 
 def _limiter() -> RateLimiter:
     """Per-user counters next to the other items (the same table), or in memory."""
-    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
         from dynamotalk.adapters.memory_limits import MemoryRateLimiter
 
         return MemoryRateLimiter()
@@ -155,6 +155,7 @@ def service() -> ChatService:
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.domain.limits import Limits
+    from dynamotalk.wire import encode_event
 
     s = settings()
     messages, rooms, users, connections = _stores()
@@ -165,7 +166,7 @@ def service() -> ChatService:
         rooms=rooms,
         users=users,
         connections=connections,
-        notifier=ApiGatewayNotifier(_management()),
+        notifier=ApiGatewayNotifier(_management(), encode_event),
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
@@ -265,7 +266,7 @@ def sessions() -> SessionKeeper:
     s = settings()
     chat = service()
     store: SessionStore
-    if os.environ.get("DYNAMOTALK_STORAGE", "dynamodb") == "memory":
+    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
         from dynamotalk.adapters.memory import MemoryConnectionRegistry
 
         store = MemorySessionStore(cast("MemoryConnectionRegistry", chat.connections))

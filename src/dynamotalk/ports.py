@@ -1,7 +1,7 @@
 """What the core needs from the outside world, named by what it does for the chat.
 
-Adapters satisfy these structurally (no inheritance): `adapters/memory.py` for tests and the
-in-memory local stack, `adapters/dynamodb.py`, `apigateway.py`, `cognito.py`, `s3.py` on AWS.
+Adapters satisfy these structurally (no inheritance): `adapters/memory/` for tests and the
+in-memory local stack, `adapters/dynamodb/`, `apigateway.py`, `cognito.py`, `s3.py` on AWS.
 Every time argument is epoch milliseconds unless the name says seconds.
 """
 
@@ -213,12 +213,6 @@ class Notifier(Protocol):
         ...
 
 
-class Identity(Protocol):
-    def verify(self, token: str) -> Principal:
-        """The principal a token proves; raises Unauthorized for any bad token."""
-        ...
-
-
 class AttachmentStore(Protocol):
     def upload_form(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -275,7 +269,7 @@ class IdGenerator(Protocol):
 class SessionVerifier(Protocol):
     def verify_session(self, token: str) -> tuple[Principal, int]:
         """The principal a token proves and its `exp` (epoch seconds); raises Unauthorized for
-        any bad token, exactly as `Identity.verify` does."""
+        any bad token (adapters/cognito.py on AWS)."""
         ...
 
 

@@ -45,6 +45,9 @@ ENV: Mapping[str, str] = {
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
+STORAGE_ENV = "DYNAMOTALK_STORAGE"
+"""`memory`: the local stack's in-memory adapters (`dynamotalk dev --in-memory`, tests);
+unset or `dynamodb` everywhere else. Read by the composition root before any setting."""
 """Read when AWS_REGION is unset; boto3 reads it too (Lambda sets both)."""
 
 LOCAL_TOKEN_LIFETIME_ENV = "DYNAMOTALK_LOCAL_TOKEN_LIFETIME_S"  # noqa: S105 - a variable name

@@ -25,7 +25,7 @@ def api() -> Iterator[ManagementApi]:
 
 def notifier(api: ManagementApi, pool: int = 8) -> ApiGatewayNotifier:
     client = build_management_client(api.endpoint, "us-east-1", pool_size=pool)
-    return ApiGatewayNotifier(client, pool_size=pool, sleep=lambda s: None)
+    return ApiGatewayNotifier(client, encode_event, pool_size=pool, sleep=lambda s: None)
 
 
 def test_every_live_connection_gets_the_payload_once(api: ManagementApi) -> None:
@@ -84,7 +84,7 @@ def test_circuit_breaker_opens_on_repeated_failures_and_closes_again(api: Manage
     breaker = CircuitBreaker(threshold=5, cooldown_s=10, clock=lambda: now[0])
     client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
     notifier = ApiGatewayNotifier(
-        client, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
+        client, encode_event, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
     )
     ids = [f"down-{n}" for n in range(5)]
     api.always_fail |= set(ids)
@@ -106,7 +106,9 @@ def test_gone_answers_never_open_the_breaker(api: ManagementApi) -> None:
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
-    notifier = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None, breaker=breaker)
+    notifier = ApiGatewayNotifier(
+        client, encode_event, pool_size=4, sleep=lambda s: None, breaker=breaker
+    )
     gone = [f"gone-{n}" for n in range(30)]
     api.gone |= set(gone)
     assert notifier.send(gone, EVENT).gone == set(gone)
@@ -129,7 +131,9 @@ def test_errors_about_one_payload_or_recipient_never_open_the_breaker(
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=4)
-    notifier = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None, breaker=breaker)
+    notifier = ApiGatewayNotifier(
+        client, encode_event, pool_size=4, sleep=lambda s: None, breaker=breaker
+    )
     refused = [f"refused-{n}" for n in range(30)]
     api.answers |= {c: (status, kind) for c in refused}
     with structlog.testing.capture_logs() as logs:
@@ -151,7 +155,9 @@ def test_throttling_and_server_errors_are_retried_and_open_the_breaker(
 
     breaker = CircuitBreaker(threshold=3)
     client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
-    notifier = ApiGatewayNotifier(client, pool_size=1, sleep=lambda s: None, breaker=breaker)
+    notifier = ApiGatewayNotifier(
+        client, encode_event, pool_size=1, sleep=lambda s: None, breaker=breaker
+    )
     down = ["down-1", "down-2", "down-3"]
     api.answers |= {c: (status, kind) for c in down}
     assert notifier.send(down, EVENT).failed == set(down)
@@ -166,7 +172,7 @@ def test_a_half_open_probe_that_fails_opens_again(api: ManagementApi) -> None:
     breaker = CircuitBreaker(threshold=2, cooldown_s=5, clock=lambda: now[0])
     client = build_management_client(api.endpoint, "us-east-1", pool_size=1)
     notifier = ApiGatewayNotifier(
-        client, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
+        client, encode_event, pool_size=1, attempts=1, sleep=lambda s: None, breaker=breaker
     )
     api.always_fail |= {"x", "y", "z"}
     notifier.send(["x", "y"], EVENT)
@@ -189,7 +195,7 @@ def test_every_post_of_a_fan_out_runs_in_the_callers_context(api: ManagementApi)
         "before-call.apigatewaymanagementapi.PostToConnection",
         lambda **_: seen.append(current_function.get()),
     )
-    sender = ApiGatewayNotifier(client, pool_size=4, sleep=lambda s: None)
+    sender = ApiGatewayNotifier(client, encode_event, pool_size=4, sleep=lambda s: None)
     context = contextvars.copy_context()
     context.run(current_function.set, "ws_default")
     report = context.run(sender.send, [f"conn-{n}" for n in range(12)], EVENT)

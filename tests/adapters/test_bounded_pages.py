@@ -16,11 +16,13 @@ import attrs
 import pytest
 
 from dynamotalk import quotas
-from dynamotalk.adapters.dynamodb import _dump, _message_item
+from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain import budget
 from dynamotalk.domain.ids import encode_ulid
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Attachment, Message
+from dynamotalk.tables.items import message_item
+from dynamotalk.tables.keys import reaction_attribute
 from tests.support.lambda_stack import Stack, load
 
 LIMITS = Limits()
@@ -63,8 +65,10 @@ def crowded(lambda_stack: Stack) -> tuple[Stack, dict[str, Any], str, list[Messa
     store = stack.modules["http_api"].SERVICE.messages
     messages = [biggest(room_id, alice["id"], n) for n in range(100)]
     for message in messages:
-        item = _message_item(message) | {f"r#{e}": set(u) for e, u in message.reactions.items()}
-        store.client.put_item(TableName=store.table_name, Item=_dump(item))
+        item = message_item(message) | {
+            reaction_attribute(e): set(u) for e, u in message.reactions.items()
+        }
+        store.client.put_item(TableName=store.table_name, Item=dump(item))
     return stack, alice, room_id, messages
 
 

@@ -14,11 +14,11 @@ from typing import Any
 import boto3
 import pytest
 
-from dynamotalk import tables as t
 from dynamotalk.adapters.dynamodb_limits import DynamoRateLimiter
 from dynamotalk.adapters.memory_limits import MemoryRateLimiter
 from dynamotalk.domain.user_limits import Action, Charge, Quota, UserLimits
-from dynamotalk.tables import create_table_request
+from dynamotalk.tables import CHAT_TABLE, create_table_request
+from dynamotalk.tables import keys as k
 
 _names = itertools.count()
 MINUTE_START = (1_700_000_000_000 // 60_000) * 60_000
@@ -124,12 +124,12 @@ def test_the_counter_item_has_the_documented_key_and_a_ttl(dynamodb_local: str) 
     window = now // 1000 // 10
     item = client.get_item(
         TableName=limiter.table_name,
-        Key={"PK": {"S": t.limit_pk("u9")}, "SK": {"S": t.limit_sk("message", 10, window)}},
+        Key={"PK": {"S": k.limit_pk("u9")}, "SK": {"S": k.limit_sk("message", 10, window)}},
         ConsistentRead=True,
     )["Item"]
     assert item["msg_10s@" + str(window)] == {"N": "1"}
     assert item["msg_s@" + str(now // 1000)] == {"N": "1"}
-    assert int(item[t.CHAT_TABLE.ttl_attribute]["N"]) == (window + 1) * 10 + 60
+    assert int(item[CHAT_TABLE.ttl_attribute]["N"]) == (window + 1) * 10 + 60
     client.delete_table(TableName=name)
 
 

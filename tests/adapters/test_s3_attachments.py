@@ -52,8 +52,3 @@ def test_signed_policy_pins_type_size_and_key(store: S3AttachmentStore) -> None:
     assert ["content-length-range", 1, 500] in conditions
     assert {"Content-Type": "application/pdf"} in conditions
     assert {"key": "rooms/r/u/x/a.pdf"} in conditions
-
-
-def test_cdn_base_url_replaces_presigned_get(moto_server: str) -> None:
-    store = S3AttachmentStore(client("s3", moto_server), "b", download_base_url="https://cdn/")
-    assert store.download_url("avatars/u/x/me.png", 60) == "https://cdn/avatars/u/x/me.png"

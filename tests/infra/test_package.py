@@ -68,11 +68,19 @@ def test_contents(built: tuple[Path, Path]) -> None:
     handlers = {f"lambdas/{p.name}" for p in (ROOT / "lambdas").glob("*.py")}
     assert {"lambdas/ws_default.py", "lambdas/http_api.py"} <= handlers <= set(names)
     for module in (
-        *("__init__", "routes", "tables", "wire/__init__", "settings", "bootstrap", "resilience"),
+        *(
+            "__init__",
+            "routes",
+            "tables/__init__",
+            "wire/__init__",
+            "settings",
+            "bootstrap",
+            "resilience",
+        ),
         *("service/__init__", "service/chat", "service/messages"),
     ):
         assert f"dynamotalk/{module}.py" in names
-    assert "dynamotalk/adapters/dynamodb.py" in names
+    assert "dynamotalk/adapters/dynamodb/__init__.py" in names
     assert {"attr", "attrs", "cattrs", "structlog", "jwt", "cryptography"} <= tops
     assert not tops & {
         "boto3",

@@ -577,7 +577,8 @@ def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
     the configured model, the sending function only allowed to send, the bot user written."""
     import json as _json
 
-    from dynamotalk.adapters.dynamodb import _load, _user
+    from dynamotalk.adapters.dynamodb.codecs import load
+    from dynamotalk.tables.items import user_from_item
 
     settings, recorder, _ = stack
     queues = {q.inputs["name"]: q for q in recorder.of("aws:sqs/queue:Queue")}
@@ -612,5 +613,5 @@ def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
     assert "DYNAMOTALK_BOT" not in worker, "the worker's own replies queue nothing"
     items = [_json.loads(i.inputs["item"]) for i in recorder.of("aws:dynamodb/tableItem:TableItem")]
     profile = next(i for i in items if i["SK"]["S"] == "PROFILE")
-    user = _user(_load(profile))
+    user = user_from_item(load(profile))
     assert (user.user_id, user.username) == ("dynamotalk-bot", "bot")

@@ -63,12 +63,6 @@ def build_management_client(
     return client
 
 
-def _default_encoder(event: Event) -> bytes:
-    from dynamotalk.wire import encode_event
-
-    return encode_event(event)
-
-
 def _notifier_breaker() -> CircuitBreaker:
     """Endpoint-wide failures only feed it (see `_post`): 410 Gone and the refusals of one
     payload or one recipient (413, 400, 403) are facts about that post, not about the endpoint,
@@ -83,11 +77,12 @@ def _notifier_breaker() -> CircuitBreaker:
 @attrs.define
 class ApiGatewayNotifier:
     client: ApiGatewayManagementApiClient
+    encode: Callable[[Event], bytes]
+    """Event -> the bytes posted (the wire format is the caller's, never this adapter's)."""
     pool_size: int = DEFAULT_POOL
     attempts: int = 3
     """Tries per connection for transient failures (5xx, throttling, network)."""
     backoff_s: float = 0.025
-    encode: Callable[[Event], bytes] = _default_encoder
     sleep: Callable[[float], None] = time.sleep
     breaker: CircuitBreaker = attrs.Factory(_notifier_breaker)
     _pool: ThreadPoolExecutor | None = attrs.field(default=None, init=False)

@@ -28,9 +28,10 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from dynamotalk import tables as t
-from dynamotalk.domain.errors import RateLimited
+from dynamotalk.adapters.dynamodb.table import THROTTLED, busy
 from dynamotalk.domain.user_limits import Charge, attribute_of, item_window, retry_after_ms
+from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.tables import keys as k
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,9 +39,6 @@ if TYPE_CHECKING:
 TTL_MARGIN_S = 60
 REFUSALS_KEPT = 10_000
 """Remembered refusals per container; past this, those whose window has ended are dropped."""
-_THROTTLED = frozenset(
-    {"ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded"}
-)
 
 
 class DynamoRateLimiter:
@@ -60,7 +58,7 @@ class DynamoRateLimiter:
             return until - now_ms
         longest = item_window(charges)
         window = longest.window_of(now_ms)
-        names: dict[str, str] = {"#ttl": t.CHAT_TABLE.ttl_attribute}
+        names: dict[str, str] = {"#ttl": CHAT_TABLE.ttl_attribute}
         values: dict[str, Any] = {
             ":ttl": {"N": str((window + 1) * longest.window_s + TTL_MARGIN_S)}
         }
@@ -75,8 +73,8 @@ class DynamoRateLimiter:
             self.client.update_item(
                 TableName=self.table_name,
                 Key={
-                    "PK": {"S": t.limit_pk(user_id)},
-                    "SK": {"S": t.limit_sk(group, longest.window_s, window)},
+                    "PK": {"S": k.limit_pk(user_id)},
+                    "SK": {"S": k.limit_sk(group, longest.window_s, window)},
                 },
                 UpdateExpression=f"ADD {', '.join(adds)} SET #ttl = :ttl",
                 ConditionExpression=" AND ".join(conditions),
@@ -93,8 +91,8 @@ class DynamoRateLimiter:
                 if unit:
                     self._remember(user_id, group, now_ms + wait, now_ms)
                 return wait
-            if code in _THROTTLED:
-                raise RateLimited("the chat is busy, please retry in a moment") from error
+            if code in THROTTLED:
+                raise busy() from error
             raise
         return None
 

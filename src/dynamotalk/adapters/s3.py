@@ -20,8 +20,6 @@ if TYPE_CHECKING:
 class S3AttachmentStore:
     client: S3Client
     bucket: str
-    download_base_url: str | None = None
-    """A CDN in front of the bucket; when set, downloads are plain URLs under it."""
 
     def upload_form(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -47,8 +45,6 @@ class S3AttachmentStore:
         )
 
     def download_url(self, key: str, expires_in: int) -> str:
-        if self.download_base_url:
-            return f"{self.download_base_url.rstrip('/')}/{key}"
         url: str = self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in
         )

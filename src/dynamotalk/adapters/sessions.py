@@ -15,8 +15,10 @@ import attrs
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dynamotalk import tables as t
+from dynamotalk.adapters.dynamodb.codecs import dump, key
 from dynamotalk.adapters.memory import MemoryConnectionRegistry
+from dynamotalk.tables import keys as k
+from dynamotalk.tables.items import session_due_item
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
@@ -29,18 +31,11 @@ BUCKET_TTL_MARGIN_S = 24 * 3600
 
 
 def _bucket_key(connection_id: str, expires_at: int) -> dict[str, Any]:
-    return {
-        "PK": {"S": t.session_due_pk(expires_at)},
-        "SK": {"S": t.session_due_sk(expires_at, connection_id)},
-    }
+    return key(k.session_due_pk(expires_at), k.session_due_sk(expires_at, connection_id))
 
 
 def _bucket_item(connection_id: str, expires_at: int) -> dict[str, Any]:
-    return {
-        **_bucket_key(connection_id, expires_at),
-        "kind": {"S": "session_due"},
-        t.CHAT_TABLE.ttl_attribute: {"N": str(expires_at + BUCKET_TTL_MARGIN_S)},
-    }
+    return dump(session_due_item(connection_id, expires_at, expires_at + BUCKET_TTL_MARGIN_S))
 
 
 @attrs.define
@@ -62,10 +57,7 @@ class DynamoSessionStore:
                     {
                         "Update": {
                             "TableName": self.table_name,
-                            "Key": {
-                                "PK": {"S": t.connection_pk(connection_id)},
-                                "SK": {"S": t.META},
-                            },
+                            "Key": key(k.connection_pk(connection_id), k.META),
                             "UpdateExpression": "SET session_expires_at = :new",
                             "ConditionExpression": (
                                 "attribute_exists(PK) AND user_id = :user AND expires_at > :now"
@@ -100,16 +92,14 @@ class DynamoSessionStore:
                 "TableName": self.table_name,
                 "KeyConditionExpression": "PK = :pk AND SK < :bound",
                 "ExpressionAttributeValues": {
-                    ":pk": {"S": t.session_due_pk(minute * 60)},
+                    ":pk": {"S": k.session_due_pk(minute * 60)},
                     ":bound": {"S": bound},
                 },
                 "ProjectionExpression": "SK",
             }
             while True:
                 reply = self.client.query(**request)
-                for item in reply.get("Items", []):
-                    expires, _, connection_id = item["SK"]["S"].partition("#")
-                    found.append((connection_id, int(expires)))
+                found += [k.session_due_of(item["SK"]["S"]) for item in reply.get("Items", [])]
                 last = reply.get("LastEvaluatedKey")
                 if not last:
                     break

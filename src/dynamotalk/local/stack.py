@@ -39,6 +39,7 @@ from dynamotalk.local.emulators import (
     port_in_use,
     stop_orphans,
 )
+from dynamotalk.settings import STORAGE_ENV
 
 STAGE = "local"
 DEMO_ROOM = "lobby"
@@ -221,7 +222,7 @@ def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
     try:
         aws = LocalAws.start(data_dir=None if options.in_memory else data_dir / "aws")
         if options.in_memory:
-            os.environ["DYNAMOTALK_STORAGE"] = "memory"
+            os.environ[STORAGE_ENV] = "memory"
             engine, ddb_endpoint = "in-memory adapters", aws.endpoint
         else:
             try:

@@ -1,0 +1,206 @@
+"""RoomStore on DynamoDB: rooms (ROOM#{room} / META), memberships (ROOM#{room} / MEMBER#{user},
+and USER#{user} / ROOM#{room} on GSI1), with invites and blocks in invites.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+from botocore.exceptions import ClientError
+
+from dynamotalk.adapters.dynamodb.codecs import key
+from dynamotalk.adapters.dynamodb.invites import DynamoInvites
+from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
+from dynamotalk.domain.models import Invite, Membership, Role, Room
+from dynamotalk.tables import GSI1
+from dynamotalk.tables import keys as k
+from dynamotalk.tables.items import membership_from_item, membership_item, room_from_item, room_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_TRANSACTION_ITEMS = 100
+"""DynamoDB's most items in one transaction: the room and its first 99 members."""
+
+
+@attrs.define
+class DynamoRoomStore:
+    client: DynamoDBClient
+    table_name: str
+    _table: Table = attrs.field(init=False)
+    _invites: DynamoInvites = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._table = Table(self.client, self.table_name)
+        self._invites = DynamoInvites(self._table)
+
+    def create(self, room: Room, members: Sequence[Membership]) -> bool:
+        # One item per user (the last one given wins): a transaction may not touch an item twice.
+        members = list({m.user_id: m for m in members}.values())
+        first = _TRANSACTION_ITEMS - 1
+        puts: list[Any] = [self._table.transact_put(room_item(room))]
+        puts += [
+            self._table.transact_put(membership_item(m), if_absent=False) for m in members[:first]
+        ]
+        try:
+            self._table.transact(puts)
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = cancellation_reasons(error)
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    return False
+                raise busy() from error
+            raise
+        # Transactions hold at most 100 items; the rest of a large invite list follows in batches.
+        if len(members) > first:
+            self._table.batch_write(
+                [Table.put_request(membership_item(m)) for m in members[first:]]
+            )
+        return True
+
+    def get(self, room_id: str) -> Room | None:
+        item = self._table.get(k.room_pk(room_id), k.META)
+        return room_from_item(item) if item else None
+
+    def get_many(self, room_ids: Sequence[str]) -> list[Room]:
+        items = self._table.batch_get([(k.room_pk(r), k.META) for r in room_ids])
+        return [room_from_item(item) for item in items]
+
+    def public_rooms(self, limit: int) -> list[Room]:
+        items = self._table.query(
+            limit=limit,
+            IndexName=GSI1.name,
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": k.PUBLIC_ROOMS}},
+            ScanIndexForward=False,
+        )
+        return [room_from_item(item) for item in items]
+
+    def add_member(self, membership: Membership) -> bool:
+        try:
+            self._table.put_item(
+                membership_item(membership), ConditionExpression="attribute_not_exists(PK)"
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def remove_member(self, room_id: str, user_id: str) -> bool:
+        old = self._table.delete_item(
+            k.room_pk(room_id), k.member_sk(user_id), ReturnValues="ALL_OLD"
+        )
+        return bool(old)
+
+    def member(self, room_id: str, user_id: str) -> Membership | None:
+        item = self._table.get(k.room_pk(room_id), k.member_sk(user_id))
+        return membership_from_item(item) if item else None
+
+    def members(self, room_id: str) -> list[Membership]:
+        items = self._table.query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": k.room_pk(room_id)},
+                ":prefix": {"S": k.MEMBER_PREFIX},
+            },
+            ConsistentRead=True,
+        )
+        return [membership_from_item(item) for item in items]
+
+    def _rooms_of_query(self, user_id: str) -> dict[str, Any]:
+        """The index query of the user's memberships, by room id."""
+        return {
+            "IndexName": GSI1.name,
+            "KeyConditionExpression": "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": k.user_pk(user_id)},
+                ":prefix": {"S": k.ROOM_PREFIX},
+            },
+        }
+
+    def rooms_of(self, user_id: str) -> list[Membership]:
+        return [membership_from_item(i) for i in self._table.query(**self._rooms_of_query(user_id))]
+
+    def mark_read(self, room_id: str, user_id: str, message_id: str) -> None:
+        self._update_member(
+            room_id,
+            user_id,
+            UpdateExpression="SET last_read_id = :id",
+            ConditionExpression=(
+                "attribute_exists(PK) AND "
+                "(attribute_not_exists(last_read_id) OR last_read_id < :id)"
+            ),
+            ExpressionAttributeValues={":id": {"S": message_id}},
+        )
+
+    def set_role(self, room_id: str, user_id: str, role: Role) -> None:
+        self._update_member(
+            room_id,
+            user_id,
+            UpdateExpression="SET #role = :role",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeNames={"#role": "role"},
+            ExpressionAttributeValues={":role": {"S": role.value}},
+        )
+
+    def _update_member(self, room_id: str, user_id: str, **kwargs: Any) -> None:
+        """A conditional update of a membership; a failed condition changes nothing, silently."""
+        try:
+            self._table.update_item(k.room_pk(room_id), k.member_sk(user_id), **kwargs)
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+
+    # --- bounded membership (issue 13) ---
+
+    def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
+        keys = [(k.room_pk(room_id), k.member_sk(user_id)) for room_id in room_ids]
+        return [membership_from_item(item) for item in self._table.batch_get(keys)]
+
+    def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
+        request = self._rooms_of_query(user_id)
+        if after_room_id is not None:
+            # The index key of the last membership of the previous page (index and table keys).
+            request["ExclusiveStartKey"] = {
+                "GSI1PK": {"S": k.user_pk(user_id)},
+                "GSI1SK": {"S": k.room_pk(after_room_id)},
+                **key(k.room_pk(after_room_id), k.member_sk(user_id)),
+            }
+        return [membership_from_item(i) for i in self._table.query(limit=limit, **request)]
+
+    def count_rooms(self, user_id: str, cap: int) -> int:
+        return self._table.count(cap, **self._rooms_of_query(user_id))
+
+    # --- consent: invites and blocks (invites.py) ---
+
+    def count_invites(self, user_id: str, now_s: int, cap: int) -> int:
+        return self._invites.count_invites(user_id, now_s, cap)
+
+    def add_invite(self, invite: Invite) -> bool:
+        return self._invites.add_invite(invite)
+
+    def invite(self, room_id: str, user_id: str, now_s: int) -> Invite | None:
+        return self._invites.invite(room_id, user_id, now_s)
+
+    def invites_of(self, user_id: str, now_s: int) -> list[Invite]:
+        return self._invites.invites_of(user_id, now_s)
+
+    def invites_to(self, room_id: str, now_s: int) -> list[Invite]:
+        return self._invites.invites_to(room_id, now_s)
+
+    def remove_invite(self, room_id: str, user_id: str) -> bool:
+        return self._invites.remove_invite(room_id, user_id)
+
+    def accept_invite(self, invite: Invite, membership: Membership) -> bool:
+        return self._invites.accept_invite(invite, membership)
+
+    def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
+        self._invites.block(user_id, blocked_user_id, at)
+
+    def unblock(self, user_id: str, blocked_user_id: str) -> None:
+        self._invites.unblock(user_id, blocked_user_id)
+
+    def is_blocked(self, user_id: str, by_user_id: str) -> bool:
+        return self._invites.is_blocked(user_id, by_user_id)

@@ -1,0 +1,102 @@
+"""MessageStore in memory: messages per room in id order, client-id claims, reactions."""
+
+from __future__ import annotations
+
+import bisect
+import threading
+
+import attrs
+
+from dynamotalk.domain.errors import NotFound
+from dynamotalk.domain.limits import Limits
+from dynamotalk.domain.models import Message
+from dynamotalk.domain.rules import check_reaction_caps
+
+
+@attrs.define
+class MemoryMessageStore:
+    _messages: dict[str, dict[str, Message]] = attrs.Factory(dict)
+    _order: dict[str, list[str]] = attrs.Factory(dict)
+    """Per room, message ids kept sorted (ids are time-ordered)."""
+    _claims: dict[tuple[str, str, str], str] = attrs.Factory(dict)
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    def append(self, message: Message) -> tuple[Message, bool]:
+        claim = (message.room_id, message.author_id, message.client_id)
+        with self._lock:
+            existing = self._claims.get(claim)
+            if existing is not None:
+                return self._messages[message.room_id][existing], False
+            self._claims[claim] = message.message_id
+            self._messages.setdefault(message.room_id, {})[message.message_id] = message
+            bisect.insort(self._order.setdefault(message.room_id, []), message.message_id)
+            return message, True
+
+    def get(self, room_id: str, message_id: str) -> Message | None:
+        with self._lock:
+            return self._messages.get(room_id, {}).get(message_id)
+
+    def _replace(self, message: Message) -> Message:
+        self._messages[message.room_id][message.message_id] = message
+        return message
+
+    def _live(self, room_id: str, message_id: str) -> Message:
+        message = self._messages.get(room_id, {}).get(message_id)
+        if message is None or message.deleted:
+            raise NotFound("no such message")
+        return message
+
+    def edit(self, room_id: str, message_id: str, text: str, edited_at: int) -> Message:
+        with self._lock:
+            message = self._live(room_id, message_id)
+            return self._replace(attrs.evolve(message, text=text, edited_at=edited_at))
+
+    def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
+        with self._lock:
+            message = self._messages.get(room_id, {}).get(message_id)
+            if message is None:
+                raise NotFound("no such message")
+            if message.deleted:
+                return message
+            return self._replace(
+                attrs.evolve(message, text="", attachments=(), reactions={}, deleted_at=deleted_at)
+            )
+
+    def set_reaction(
+        self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
+    ) -> Message:
+        with self._lock:
+            message = self._live(room_id, message_id)
+            reactions = dict(message.reactions)
+            users = set(reactions.get(emoji, frozenset()))
+            if on and user_id not in users:
+                check_reaction_caps(message, emoji, user_id, limits)
+                users.add(user_id)
+            elif on:
+                return message
+            else:
+                users.discard(user_id)
+            if users:
+                reactions[emoji] = frozenset(users)
+            else:
+                reactions.pop(emoji, None)
+            return self._replace(attrs.evolve(message, reactions=reactions))
+
+    def before(self, room_id: str, before_id: str | None, limit: int) -> list[Message]:
+        with self._lock:
+            order = self._order.get(room_id, [])
+            end = len(order) if before_id is None else bisect.bisect_left(order, before_id)
+            ids = order[max(0, end - limit) : end]
+            return [self._messages[room_id][i] for i in reversed(ids)]
+
+    def after(self, room_id: str, after_id: str | None, limit: int) -> list[Message]:
+        with self._lock:
+            order = self._order.get(room_id, [])
+            start = 0 if after_id is None else bisect.bisect_right(order, after_id)
+            return [self._messages[room_id][i] for i in order[start : start + limit]]
+
+    def count_after(self, room_id: str, after_id: str | None, cap: int) -> int:
+        with self._lock:
+            order = self._order.get(room_id, [])
+            start = 0 if after_id is None else bisect.bisect_right(order, after_id)
+            return min(cap, len(order) - start)

@@ -1,0 +1,285 @@
+"""What each item holds: the codec of every item kind, domain value <-> plain item.
+
+Plain Python values, None where an attribute is unset (the DynamoDB codec drops those). The
+user item is the one the Pulumi program seeds for the bot, so the cloud and the user store
+cannot disagree about its shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from dynamotalk.domain.models import (
+    Attachment,
+    Connection,
+    Invite,
+    Membership,
+    Message,
+    Role,
+    Room,
+    RoomKind,
+    Subscription,
+    User,
+)
+from dynamotalk.tables import keys as k
+from dynamotalk.tables.schema import CHAT_TABLE
+
+Item = dict[str, Any]
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+def user_item(user: User) -> Item:
+    """A profile item (plain Python values; None where an attribute is unset)."""
+    return {
+        "PK": k.user_pk(user.user_id),
+        "SK": k.PROFILE,
+        "kind": "user",
+        "user_id": user.user_id,
+        "username": user.username,
+        "display_name": user.display_name,
+        "avatar_key": user.avatar_key,
+        "created_at": user.created_at,
+        "last_seen": user.last_seen,
+    }
+
+
+def user_from_item(item: Mapping[str, Any]) -> User:
+    return User(
+        user_id=item["user_id"],
+        username=item["username"],
+        display_name=item["display_name"],
+        avatar_key=item.get("avatar_key"),
+        created_at=int(item.get("created_at", 0)),
+        last_seen=_int_or_none(item.get("last_seen")),
+    )
+
+
+def username_claim_item(username: str, user_id: str) -> Item:
+    """The item that makes a username (case folded) point to one user id."""
+    return {"PK": k.username_pk(username), "SK": k.USERNAME_SK, "user_id": user_id}
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+
+def message_item(message: Message) -> Item:
+    """A message without its reactions: they live in `r#{emoji}` sets, written by updates."""
+    return {
+        "PK": k.room_pk(message.room_id),
+        "SK": k.message_sk(message.message_id),
+        "kind": "message",
+        "message_id": message.message_id,
+        "room_id": message.room_id,
+        "author_id": message.author_id,
+        "text": message.text,
+        "created_at": message.created_at,
+        "client_id": message.client_id,
+        "attachments": [attrs.asdict(a) for a in message.attachments] or None,
+        "edited_at": message.edited_at,
+        "deleted_at": message.deleted_at,
+    }
+
+
+def message_from_item(item: Mapping[str, Any]) -> Message:
+    reactions: dict[str, frozenset[str]] = {}
+    for name, value in item.items():
+        if name.startswith(k.REACTION_PREFIX) and value:
+            reactions[name[len(k.REACTION_PREFIX) :]] = frozenset(value)
+    return Message(
+        message_id=item["message_id"],
+        room_id=item["room_id"],
+        author_id=item["author_id"],
+        text=item.get("text", ""),
+        created_at=int(item["created_at"]),
+        client_id=item["client_id"],
+        attachments=tuple(
+            Attachment(
+                key=a["key"], name=a["name"], content_type=a["content_type"], size=int(a["size"])
+            )
+            for a in item.get("attachments") or ()
+        ),
+        edited_at=_int_or_none(item.get("edited_at")),
+        deleted_at=_int_or_none(item.get("deleted_at")),
+        reactions=reactions,
+    )
+
+
+def client_claim_item(room_id: str, author_id: str, client_id: str, message_id: str) -> Item:
+    """The claim that makes (room, author, client id) point to one message."""
+    return {
+        "PK": k.room_pk(room_id),
+        "SK": k.client_sk(author_id, client_id),
+        "message_id": message_id,
+    }
+
+
+# --- rooms, memberships, invites and blocks ---------------------------------------------------
+
+
+def room_item(room: Room) -> Item:
+    item: Item = {
+        "PK": k.room_pk(room.room_id),
+        "SK": k.META,
+        "kind": "room",
+        "room_id": room.room_id,
+        "name": room.name,
+        "room_kind": room.kind.value,
+        "created_by": room.created_by,
+        "created_at": room.created_at,
+        "direct_pair": list(room.direct_pair) if room.direct_pair else None,
+    }
+    if room.kind is RoomKind.PUBLIC:
+        item["GSI1PK"] = k.PUBLIC_ROOMS
+        item["GSI1SK"] = k.room_pk(room.room_id)
+    return item
+
+
+def room_from_item(item: Mapping[str, Any]) -> Room:
+    pair = item.get("direct_pair")
+    return Room(
+        room_id=item["room_id"],
+        name=item["name"],
+        kind=RoomKind(item["room_kind"]),
+        created_by=item["created_by"],
+        created_at=int(item["created_at"]),
+        direct_pair=(pair[0], pair[1]) if pair else None,
+    )
+
+
+def membership_item(membership: Membership) -> Item:
+    return {
+        "PK": k.room_pk(membership.room_id),
+        "SK": k.member_sk(membership.user_id),
+        "GSI1PK": k.user_pk(membership.user_id),
+        "GSI1SK": k.room_pk(membership.room_id),
+        "kind": "membership",
+        "room_id": membership.room_id,
+        "user_id": membership.user_id,
+        "role": membership.role.value,
+        "joined_at": membership.joined_at,
+        "last_read_id": membership.last_read_id,
+    }
+
+
+def membership_from_item(item: Mapping[str, Any]) -> Membership:
+    return Membership(
+        room_id=item["room_id"],
+        user_id=item["user_id"],
+        role=Role(item["role"]),
+        joined_at=int(item["joined_at"]),
+        last_read_id=item.get("last_read_id"),
+    )
+
+
+def invite_item(invite: Invite) -> Item:
+    return {
+        "PK": k.room_pk(invite.room_id),
+        "SK": k.invite_sk(invite.user_id),
+        "GSI1PK": k.user_pk(invite.user_id),
+        "GSI1SK": k.invite_gsi_sk(invite.room_id),
+        "kind": "invite",
+        "room_id": invite.room_id,
+        "user_id": invite.user_id,
+        "invited_by": invite.invited_by,
+        "inviter_name": invite.inviter_name,
+        "room_name": invite.room_name,
+        "room_kind": invite.room_kind.value,
+        "invited_at": invite.invited_at,
+        "expires_at": invite.expires_at,
+    }
+
+
+def invite_from_item(item: Mapping[str, Any]) -> Invite:
+    return Invite(
+        room_id=str(item["room_id"]),
+        user_id=str(item["user_id"]),
+        invited_by=str(item["invited_by"]),
+        inviter_name=str(item["inviter_name"]),
+        room_name=str(item["room_name"]),
+        room_kind=RoomKind(item["room_kind"]),
+        invited_at=int(item["invited_at"]),
+        expires_at=int(item["expires_at"]),
+    )
+
+
+def block_item(user_id: str, blocked_user_id: str, at: int) -> Item:
+    return {"PK": k.user_pk(user_id), "SK": k.block_sk(blocked_user_id), "blocked_at": at}
+
+
+# --- connections, subscriptions and sessions --------------------------------------------------
+
+
+def connection_item(connection: Connection) -> Item:
+    return {
+        "PK": k.connection_pk(connection.connection_id),
+        "SK": k.META,
+        "GSI1PK": k.user_connections_pk(connection.user_id),
+        "GSI1SK": k.connection_pk(connection.connection_id),
+        "kind": "connection",
+        "connection_id": connection.connection_id,
+        "user_id": connection.user_id,
+        "username": connection.username,
+        "connected_at": connection.connected_at,
+        "expires_at": connection.expires_at,
+        "session_expires_at": connection.session_expires_at,
+    }
+
+
+def connection_from_item(item: Mapping[str, Any]) -> Connection:
+    return Connection(
+        connection_id=str(item["connection_id"]),
+        user_id=str(item["user_id"]),
+        username=str(item["username"]),
+        connected_at=int(item["connected_at"]),
+        expires_at=int(item["expires_at"]),
+        session_expires_at=_int_or_none(item.get("session_expires_at")),
+    )
+
+
+def subscription_items(subscription: Subscription) -> tuple[Item, Item]:
+    """The connection's row and the room-side mirror that makes fan-out one Query. The mirror
+    keeps to the keys, the user and the TTL (both ids are in its keys) so a room's Query stays
+    small."""
+    return (
+        {
+            "PK": k.connection_pk(subscription.connection_id),
+            "SK": k.subscription_sk(subscription.room_id),
+            "room_id": subscription.room_id,
+            "expires_at": subscription.expires_at,
+        },
+        {
+            "PK": k.room_connections_pk(subscription.room_id),
+            "SK": k.connection_pk(subscription.connection_id),
+            "u": subscription.user_id,
+            "expires_at": subscription.expires_at,
+        },
+    )
+
+
+def subscription_from_room_item(room_id: str, item: Mapping[str, Any]) -> Subscription:
+    """A subscription read back from its room-side mirror."""
+    return Subscription(
+        connection_id=str(item["SK"])[len(k.CONN_PREFIX) :],
+        room_id=room_id,
+        user_id=str(item["u"]),
+        expires_at=int(item["expires_at"]),
+    )
+
+
+def session_due_item(connection_id: str, expires_at: int, ttl: int) -> Item:
+    """A session's entry in the bucket of its expiry minute; TTL removes it at `ttl`."""
+    return {
+        "PK": k.session_due_pk(expires_at),
+        "SK": k.session_due_sk(expires_at, connection_id),
+        "kind": "session_due",
+        CHAT_TABLE.ttl_attribute: ttl,
+    }

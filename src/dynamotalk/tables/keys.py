@@ -1,0 +1,130 @@
+"""Where each item lives: the key shapes of every item kind, their prefixes, and the names of
+the attributes a message's reactions are counted in."""
+
+from __future__ import annotations
+
+# Item key shapes. PK/SK on the table, GSI1PK/GSI1SK on the index.
+# user profile        USER#{user_id}        PROFILE
+# username claim      USERNAME#{lower name} USERNAME
+# room                ROOM#{room_id}        META            GSI1: PUBLIC_ROOMS / ROOM#{room_id}
+# membership          ROOM#{room_id}        MEMBER#{user}   GSI1: USER#{user_id} / ROOM#{room_id}
+# message             ROOM#{room_id}        MSG#{ulid}
+# client id claim     ROOM#{room_id}        CLIENT#{author}#{client_id}
+# connection          CONN#{conn_id}        META            GSI1: USERCONN#{user} / CONN#{conn_id}
+# subscription (conn) CONN#{conn_id}        SUB#{room_id}
+# subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
+# per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
+# pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
+# block               USER#{user_id}        BLOCK#{blocked user}
+# session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
+# A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
+# reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
+
+PROFILE = "PROFILE"
+META = "META"
+PUBLIC_ROOMS = "PUBLIC_ROOMS"
+USERNAME_SK = "USERNAME"
+USER_PREFIX = "USER#"
+USERNAME_PREFIX = "USERNAME#"
+ROOM_PREFIX = "ROOM#"
+MSG_PREFIX = "MSG#"
+MSG_END = "MSG$"
+"""Sorts after every message key of a room (`$` follows `#`): the top of a history range."""
+MEMBER_PREFIX = "MEMBER#"
+CLIENT_PREFIX = "CLIENT#"
+CONN_PREFIX = "CONN#"
+USERCONN_PREFIX = "USERCONN#"
+ROOMCONN_PREFIX = "ROOMCONN#"
+SUB_PREFIX = "SUB#"
+INVITE_PREFIX = "INVITE#"
+BLOCK_PREFIX = "BLOCK#"
+LIMIT_PREFIX = "LIMIT#"
+SESSION_DUE_PREFIX = "SESSIONDUE#"
+REACTION_PREFIX = "r#"
+REACTOR_PREFIX = "ru#"
+REACTION_KINDS = "rk"
+
+
+def user_pk(user_id: str) -> str:
+    return f"{USER_PREFIX}{user_id}"
+
+
+def username_pk(username: str) -> str:
+    return f"{USERNAME_PREFIX}{username.casefold()}"
+
+
+def room_pk(room_id: str) -> str:
+    return f"{ROOM_PREFIX}{room_id}"
+
+
+def member_sk(user_id: str) -> str:
+    return f"{MEMBER_PREFIX}{user_id}"
+
+
+def message_sk(message_id: str) -> str:
+    return f"{MSG_PREFIX}{message_id}"
+
+
+def client_sk(author_id: str, client_id: str) -> str:
+    return f"{CLIENT_PREFIX}{author_id}#{client_id}"
+
+
+def connection_pk(connection_id: str) -> str:
+    return f"{CONN_PREFIX}{connection_id}"
+
+
+def user_connections_pk(user_id: str) -> str:
+    return f"{USERCONN_PREFIX}{user_id}"
+
+
+def room_connections_pk(room_id: str) -> str:
+    return f"{ROOMCONN_PREFIX}{room_id}"
+
+
+def subscription_sk(room_id: str) -> str:
+    return f"{SUB_PREFIX}{room_id}"
+
+
+def limit_pk(user_id: str) -> str:
+    return f"{LIMIT_PREFIX}{user_id}"
+
+
+def limit_sk(group: str, window_s: int, window: int) -> str:
+    """One item per user, counted action group and window (domain/user_limits.py)."""
+    return f"{group}#{window_s}#{window}"
+
+
+def invite_sk(user_id: str) -> str:
+    return f"{INVITE_PREFIX}{user_id}"
+
+
+def invite_gsi_sk(room_id: str) -> str:
+    return f"{INVITE_PREFIX}{room_id}"
+
+
+def block_sk(blocked_user_id: str) -> str:
+    return f"{BLOCK_PREFIX}{blocked_user_id}"
+
+
+def reaction_attribute(emoji: str) -> str:
+    return f"{REACTION_PREFIX}{emoji}"
+
+
+def reactor_attribute(user_id: str) -> str:
+    return f"{REACTOR_PREFIX}{user_id}"
+
+
+def session_due_pk(expires_at_s: int) -> str:
+    """The bucket of sessions ending in the same minute: the sweeper Queries a few of these."""
+    return f"{SESSION_DUE_PREFIX}{expires_at_s // 60}"
+
+
+def session_due_sk(expires_at_s: int, connection_id: str) -> str:
+    """Sorted by expiry inside the bucket, so `SK < {now+1:010d}` selects the ones due."""
+    return f"{expires_at_s:010d}#{connection_id}"
+
+
+def session_due_of(sk: str) -> tuple[str, int]:
+    """(connection id, expires_at) of a session-due sort key."""
+    expires, _, connection_id = sk.partition("#")
+    return connection_id, int(expires)
