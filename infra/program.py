@@ -7,7 +7,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import webheaders
-from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
+from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot
@@ -110,16 +110,17 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         allowed_origins=web.allowed_origins,
     )
     attachments.allow_browsers(web.allowed_origins)
-    client_config: dict[str, object] = {
-        "wsUrl": websocket.url,
-        "httpUrl": http.url,
-        "region": settings.region,
-        "userPoolId": auth.user_pool.id,
-        "userPoolClientId": auth.client.id,
-        "cognitoUrl": cognito_url(settings.region),
-        "actions": ACTIONS,
-    }
-    web.publish_config(client_config)
+    web.publish_config(
+        stage_config(
+            ws_url=websocket.url,
+            http_url=http.url,
+            cognito_url=cognito_url(settings.region),
+            region=settings.region,
+            user_pool_id=auth.user_pool.id,
+            user_pool_client_id=auth.client.id,
+            stage=settings.stage,
+        )
+    )
     every_function = {**functions.items(), **auth.triggers}
     monitoring = Monitoring(
         "monitoring",

@@ -112,12 +112,14 @@ def main() -> None:
     options: dict[str, Any] = json.loads(raw_options)
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+    import attrs
     import uvicorn
     from starlette.requests import Request
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
-    from dynamotalk.local.gateway import Gateway, import_handler, uvicorn_options
+    from dynamotalk.local.gateway import Functions, Gateway, import_handler, uvicorn_options
+    from dynamotalk.local.gateway.connections import Connections
     from dynamotalk.local.provision import provision
 
     host = "127.0.0.1"
@@ -127,19 +129,25 @@ def main() -> None:
     os.environ.update(resources.environment(management_endpoint=api, auto_confirm=True))
     from dynamotalk import bootstrap
 
+    # The test's options, each to the part of the gateway it sets.
+    timeouts = options.pop("timeouts", {})
+    limits = {f.name for f in attrs.fields(Connections)}
+    connections = Connections(**{k: v for k, v in options.items() if k in limits})
+    functions = Functions(stage, stub_resolver(import_handler), timeouts)
     gateway = Gateway(
         stage=stage,
         host=host,
         port=int(api_port),
         verify_claims=bootstrap.identity().claims,
-        resolve=stub_resolver(import_handler),
+        functions=functions,
+        connections=connections,
         cognito_endpoint=aws,
         user_pool_id=resources.user_pool_id,
         user_pool_client_id=resources.user_pool_client_id,
         web_dir=ROOT / "web",
         allowed_origins=[web],
         s3_endpoint=aws,
-        **options,
+        **{k: v for k, v in options.items() if k not in limits},
     )
     app = gateway.app()
 

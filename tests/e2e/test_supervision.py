@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from dynamotalk.local.emulators import PID_FILE, find_dynamodb_local_jar, free_port
-from dynamotalk.local.stack import locked
+from dynamotalk.local.supervision import locked
 from tests.e2e.client import PASSWORD, User, cognito
 from tests.support.dev_stack import ROOT, start_dev, stop, wait_healthy
 

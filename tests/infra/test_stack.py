@@ -464,6 +464,7 @@ def test_web_client_files_and_generated_config(stack: Stack) -> None:
         "userPoolId": outputs["userPoolId"],
         "userPoolClientId": outputs["userPoolClientId"],
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
+        "stage": settings.stage,
         "actions": ACTIONS,
     }
 

@@ -22,7 +22,8 @@ from dynamotalk.domain.text import (
     replace_lone_surrogates,
     require_clean,
 )
-from dynamotalk.local.gateway import Gateway, _http_reply
+from dynamotalk.local.gateway.http import _http_reply
+from dynamotalk.local.gateway.websocket import route_of
 
 ENGLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
 SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
@@ -185,7 +186,7 @@ def test_the_terminal_shows_a_flag_but_escapes_stray_tags_and_separators() -> No
 
 @pytest.mark.parametrize("raw", ["[" * 10_000 + "]" * 10_000, '{"a":' * 5_000 + "1" + "}" * 5_000])
 def test_a_frame_too_deep_is_routed_to_default_and_refused(raw: str) -> None:
-    assert Gateway._route_of(raw) == "$default"
+    assert route_of(raw) == "$default"
     with pytest.raises(InvalidInput, match="nested too deeply"):
         wire.parse_frame(raw)
     assert wire.request_id_of(raw) is None

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from dynamotalk.stage_config import REQUIRED
+
 LOOPBACK_NAMES = frozenset({"localhost"})
-REQUIRED = frozenset({"wsUrl", "httpUrl", "userPoolClientId", "region"})
-"""The keys of config.json every client needs."""
 
 
 class ChatClientError(Exception):

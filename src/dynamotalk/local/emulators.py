@@ -1,4 +1,5 @@
-"""Start the AWS side on loopback: DynamoDB Local (official engine, on Java) and moto's server.
+"""DynamoDB Local (the official engine, on Java) on loopback, and what every emulator shares:
+free ports, dummy credentials, waiting for one to answer (moto's side is aws.py).
 
 Used by `dynamotalk dev` and by the test fixtures, so tests run what users run.
 
@@ -6,7 +7,8 @@ DynamoDB Local never outlives whoever started it: on Linux the kernel sends it S
 parent dies (PR_SET_PDEATHSIG, set in the child before exec), so a `kill -9` of the parent
 stops it too. With a data directory it also leaves a pid file there, and a later start first
 stops any DynamoDB Local still serving that directory (an orphan of an older crash), so two
-engines never share one database. A `Watchdog` restarts it if it dies while the stack runs.
+engines never share one database. supervision.Watchdog restarts it if it dies while the stack
+runs.
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
 
+from dynamotalk.local.events import REGION
+
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": REGION,
 }
 """Loopback emulators accept any credentials; these keep boto3 from looking for real ones."""
 
@@ -249,111 +252,3 @@ def _launch(java: str, jar: Path, port: int, data_dir: Path | None) -> subproces
         process.wait(5)
         raise
     return process
-
-
-def _how_it_ended(code: int) -> str:
-    if code < 0:
-        with contextlib.suppress(ValueError):
-            return f"was killed by {signal.Signals(-code).name}"
-    return f"exited with code {code}"
-
-
-@attrs.define
-class Watchdog:
-    """Watches DynamoDB Local while the stack runs: says at once when it dies, restarts it on
-    the same port and data directory, and gives up after `max_restarts` restarts."""
-
-    engine: DynamoDBLocal
-    say: Callable[[str], None]
-    give_up: Callable[[str], None]
-    max_restarts: int = 3
-    poll_s: float = 0.25
-    restarts: int = 0
-    _stopping: threading.Event = attrs.Factory(threading.Event)
-    _thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="watchdog", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(90)
-
-    def _run(self) -> None:
-        while not self._stopping.wait(self.poll_s):
-            process = self.engine.process
-            code = process.poll()
-            if code is None:
-                continue
-            if self._stopping.is_set():
-                return
-            where = f"port {self.engine.port}"
-            ended = f"DynamoDB Local (pid {process.pid}) {_how_it_ended(code)}"
-            if self.restarts >= self.max_restarts:
-                self.give_up(
-                    f"{ended}; it was restarted {self.restarts} time(s) already "
-                    f"(--max-restarts {self.max_restarts}), so the stack stops"
-                )
-                return
-            self.say(f"{ended}; restarting it on {where}")
-            self.restarts += 1
-            try:
-                self.engine.restart()
-            except EmulatorError as error:
-                self.give_up(f"DynamoDB Local could not be restarted on {where}: {error}")
-                return
-            self.say(f"DynamoDB Local is back (pid {self.engine.process.pid}) on {where}")
-
-
-@attrs.define
-class MotoServer:
-    """moto's server (S3, Cognito, and DynamoDB when Java is missing) in this process."""
-
-    endpoint: str
-    _server: object
-
-    @classmethod
-    def start(cls, port: int | None = None) -> MotoServer:
-        import logging
-
-        from moto.server import ThreadedMotoServer
-
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
-
-        for name, value in DUMMY_CREDENTIALS.items():
-            os.environ.setdefault(name, value)
-        port = port or free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        endpoint = f"http://127.0.0.1:{port}"
-        _wait_http(f"{endpoint}/moto-api/", 30)
-        return cls(endpoint=endpoint, server=server)
-
-    def stop(self) -> None:
-        stop = getattr(self._server, "stop", None)
-        if stop is not None:
-            with contextlib.suppress(Exception):
-                stop()
-
-
-@contextlib.contextmanager
-def dynamodb_endpoint(prefer_local: bool = True) -> Iterator[tuple[str, str]]:
-    """Yields (endpoint, engine) where engine is 'dynamodb-local' or 'moto'."""
-    if prefer_local:
-        try:
-            ddb = DynamoDBLocal.start()
-        except EmulatorError:
-            pass
-        else:
-            try:
-                yield ddb.endpoint, "dynamodb-local"
-            finally:
-                ddb.stop()
-            return
-    moto = MotoServer.start()
-    try:
-        yield moto.endpoint, "moto"
-    finally:
-        moto.stop()

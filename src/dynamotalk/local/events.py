@@ -1,4 +1,4 @@
-"""Builders of the event dicts API Gateway and Cognito hand to the Lambda handlers.
+"""Builders of the event dicts API Gateway, Cognito and EventBridge hand to the Lambda handlers.
 
 The local gateway uses them, so the handlers see locally exactly the shapes they see in the
 cloud (see tests/events/*.json for the recorded originals).
@@ -7,6 +7,7 @@ cloud (see tests/events/*.json for the recorded originals).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import time
 import uuid
 from collections.abc import Mapping
@@ -255,3 +256,20 @@ def cognito_event(
             "autoVerifyPhone": False,
         }
     return event
+
+
+def scheduled_event(stage: str, module: str) -> dict[str, Any]:
+    """What EventBridge Scheduler's rule target receives ("Scheduled Event")."""
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rule = f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{function_name(stage, module)}-schedule"
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT,
+        "time": now,
+        "region": REGION,
+        "resources": [rule],
+        "detail": {},
+    }

@@ -6,38 +6,36 @@ environment the handlers read, creates the demo room, then serves two origins fr
 loop, as the cloud does: the API (HTTP API, WebSocket, Cognito front door) on --port and the
 web client on --web-port, the way CloudFront serves it from its own domain.
 
-Supervision: the data directory is locked while a stack uses it (a second `dynamotalk dev` on
-it refuses); a watchdog restarts DynamoDB Local if it dies and stops the stack (exit code 3)
-after --max-restarts; SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) all stop the
-servers, DynamoDB Local and moto in order and exit 0, at any point, starting included; a second
-one while stopping cuts the servers' graceful wait short. DynamoDB Local also dies with this
-process if it is killed outright (see emulators.py).
+Supervision (supervision.py): the data directory is locked while a stack uses it; a watchdog
+restarts DynamoDB Local if it dies and stops the stack (exit code 3) after --max-restarts; SIGINT,
+SIGTERM and SIGHUP all stop the servers, DynamoDB Local and moto in order and exit 0. DynamoDB
+Local also dies with this process if it is killed outright (see emulators.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import os
-import shutil
 import signal
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
-from typing import IO, Any
+from typing import Any
 
 import attrs
 
 from dynamotalk.local.aws import LocalAws
-from dynamotalk.local.emulators import (
-    DynamoDBLocal,
-    EmulatorError,
+from dynamotalk.local.emulators import DynamoDBLocal, EmulatorError, port_in_use
+from dynamotalk.local.gateway.guards import LOOPBACK_HOSTS
+from dynamotalk.local.supervision import (
+    STOP_SIGNALS,
+    Control,
+    DataDirInUse,
+    StopWhileStarting,
     Watchdog,
-    port_in_use,
-    stop_orphans,
+    locked,
+    wipe,
 )
 from dynamotalk.settings import STORAGE_ENV
 
@@ -49,14 +47,8 @@ WELCOME = (
 )
 """The lobby's first message. It must not mention the bot itself, or the bot answers it."""
 ROOT = Path(__file__).resolve().parents[3]
-LOCK_FILE = "dev.lock"
-FRESH_ENTRIES = ("dynamodb", "aws")
-"""What --fresh removes from the data directory: DynamoDB Local's files and the emulated
-AWS services' state. Nothing else there is touched (logs, or a user's own files)."""
 EXIT_USAGE = 2
 EXIT_DEPENDENCY = 3
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""Each stops the stack the same way, cleanly (see _Control.on_signal)."""
 
 
 @attrs.define
@@ -102,86 +94,8 @@ def ensure_demo_room() -> None:
         service.post_message(system, room.room_id, WELCOME, "welcome")
 
 
-class DataDirInUse(Exception):
-    """Another `dynamotalk dev` holds the data directory's lock."""
-
-
-@contextlib.contextmanager
-def locked(data_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock on data_dir for as long as the stack runs (released by the
-    kernel if the process dies, so a crash never leaves a stale lock)."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = (data_dir / LOCK_FILE).open("a+")
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "unknown"
-            raise DataDirInUse(
-                f"{data_dir} is in use by another dynamotalk dev (pid {holder}); stop it, "
-                f"or give this one its own --data-dir"
-            ) from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
-def wipe(data_dir: Path) -> list[str]:
-    """--fresh: remove the stack's state (with the lock held); returns what was removed."""
-    removed = []
-    engine_dir = data_dir / "dynamodb"
-    if engine_dir.is_dir():
-        stop_orphans(engine_dir)  # an engine still writing there would undo the wipe
-    for name in FRESH_ENTRIES:
-        path = data_dir / name
-        if path.is_dir():
-            shutil.rmtree(path)
-            removed.append(name)
-        elif path.exists():
-            path.unlink()
-            removed.append(name)
-    return removed
-
-
-class _Stop(BaseException):
-    """Raised by the signal handler while the stack is still starting."""
-
-
-@attrs.define
-class _Control:
-    """What the signal handlers and the watchdog act on: the running servers, the exit code."""
-
-    servers: list[Any] = attrs.Factory(list)
-    exit_code: int = 0
-    stopping: bool = False
-    cleaning_up: bool = False
-    lock: threading.Lock = attrs.Factory(threading.Lock)
-
-    def on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if self.cleaning_up:
-            return
-        if self.stopping:  # asked twice: don't wait for open connections to finish
-            for server in self.servers:
-                server.force_exit = True
-        self.stop()
-        if not self.servers:
-            raise _Stop
-
-    def stop(self, exit_code: int = 0) -> None:
-        with self.lock:
-            self.stopping = True
-            self.exit_code = self.exit_code or exit_code
-            for server in self.servers:
-                server.should_exit = True
-
-
 def run(options: Options) -> int:
-    if options.host not in ("127.0.0.1", "localhost", "::1"):
+    if options.host not in LOOPBACK_HOSTS:
         print("dynamotalk dev: the local stack listens on loopback only", file=sys.stderr)
         return EXIT_USAGE
     for flag, port in (("--port", options.port), ("--web-port", options.web)):
@@ -195,7 +109,7 @@ def run(options: Options) -> int:
     if options.port == options.web:
         print("dynamotalk dev: --web-port must differ from --port", file=sys.stderr)
         return EXIT_USAGE
-    control = _Control()
+    control = Control()
     handlers = {sig: signal.signal(sig, control.on_signal) for sig in STOP_SIGNALS}
     try:
         data_dir = options.data_dir.resolve()
@@ -208,14 +122,14 @@ def run(options: Options) -> int:
     except DataDirInUse as error:
         shout(str(error))
         return EXIT_USAGE
-    except _Stop:
+    except StopWhileStarting:
         return control.exit_code
     finally:
         for sig, previous in handlers.items():
             signal.signal(sig, previous)
 
 
-def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
+def _run_locked(options: Options, data_dir: Path, control: Control) -> int:
     aws: LocalAws | None = None
     dynamodb: DynamoDBLocal | None = None
     watchdog: Watchdog | None = None
@@ -256,7 +170,7 @@ def _run_locked(options: Options, data_dir: Path, control: _Control) -> int:
 
 def _serve(
     options: Options,
-    control: _Control,
+    control: Control,
     aws: LocalAws,
     ddb_endpoint: str,
     engine: str,
@@ -328,7 +242,7 @@ def _serve(
             yield  # run() owns STOP_SIGNALS, for both servers and the emulators
 
     # The WebSocket limits the gateway's contract relies on (frame and message sizes, no
-    # compression, no server pings) are uvicorn settings: the gateway module says which.
+    # compression, no server pings) are uvicorn settings: gateway/limits.py says which.
     server_options = uvicorn_options()
 
     def server(app: Any, port: int) -> Server:
@@ -348,7 +262,7 @@ def _serve(
 
         # EventBridge's part: the session sweeper's schedule, the sign-out rule (sessions.py).
         sweep_s = bootstrap.settings().session_sweep_s
-        stop_schedules = schedules.start(gateway, {"session_sweeper": sweep_s})
+        stop_schedules = schedules.start(gateway.functions, {"session_sweeper": sweep_s})
         try:
             await asyncio.gather(*(s.serve() for s in servers))
         finally:

@@ -1,0 +1,145 @@
+"""The local gateway assembled: its settings, the API origin's routes (one per door: WebSocket,
+management API, HTTP API, Cognito front door, local-only hooks) and the web origin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from dynamotalk import webheaders
+from dynamotalk.local import events
+from dynamotalk.local.gateway.cognito import CognitoProxy
+from dynamotalk.local.gateway.connections import Connections
+from dynamotalk.local.gateway.guards import LOOPBACK_ONLY, no_browsers
+from dynamotalk.local.gateway.http import ANY_METHOD, HttpApi, not_found
+from dynamotalk.local.gateway.invoke import Functions, InvocationError
+from dynamotalk.local.gateway.management import Management
+from dynamotalk.local.gateway.websocket import WebSocketApi
+from dynamotalk.local.web_headers import WithSecurityHeaders
+from dynamotalk.routes import FUNCTION_BY_MODULE
+from dynamotalk.stage_config import stage_config
+
+
+@attrs.define
+class Gateway:
+    """The local API Gateway: where it listens, what it fronts, and the state it shares between
+    its doors (the functions it invokes, the live connections)."""
+
+    stage: str
+    host: str
+    port: int
+    verify_claims: Callable[[str], Mapping[str, Any]]
+    """Token -> verified claims (raises on a bad token): the JWT authorizer."""
+    cognito_endpoint: str | None = None
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    web_dir: Path | None = None
+    allowed_origins: Sequence[str] = ()
+    """Origins the HTTP API's CORS allows (the web client's origin); none by default."""
+    s3_endpoint: str | None = None
+    """Where browsers upload and download attachments (the web origin's CSP allows it)."""
+    ordered: bool = False
+    """Debugging only: handle a connection's frames one at a time. AWS does not."""
+    functions: Functions = attrs.Factory(lambda self: Functions(self.stage), takes_self=True)
+    """The stage's handlers (lambdas/ by default), with any per-module timeout overrides."""
+    connections: Connections = attrs.Factory(Connections)
+    """The live WebSockets and the limits they live under (idle timeout, outbound queue)."""
+
+    @property
+    def domain(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.domain}"
+
+    def client_config(self) -> dict[str, object]:
+        return stage_config(
+            ws_url=f"ws://{self.domain}/ws",
+            http_url=f"{self.base_url}/api",
+            cognito_url=f"{self.base_url}/cognito",
+            region=events.REGION,
+            user_pool_id=self.user_pool_id,
+            user_pool_client_id=self.user_pool_client_id,
+            stage=self.stage,
+        )
+
+    def app(self) -> Starlette:
+        """The API origin: WebSocket, management API, HTTP API, Cognito front door."""
+        websocket = WebSocketApi(self.functions, self.connections, self.domain, self.ordered)
+        management = Management(self.connections)
+        http = HttpApi(
+            self.functions, self.verify_claims, self.allowed_origins, self.domain, self.port
+        )
+        cognito = CognitoProxy(
+            self.functions, self.cognito_endpoint, self.user_pool_id, self.user_pool_client_id
+        )
+        manage, methods = no_browsers(management.manage), ["GET", "POST", "DELETE"]
+        routes: list[Any] = [
+            WebSocketRoute("/ws", websocket.websocket),
+            Route("/@connections/{connection_id}", manage, methods=methods),
+            Route("/{stage}/@connections/{connection_id}", manage, methods=methods),
+            Route("/_local/connections", no_browsers(management.connection_ids), methods=["GET"]),
+            Route(
+                "/_local/connections/{connection_id}/drop",
+                no_browsers(management.drop),
+                methods=["POST"],
+            ),
+            Route("/_local/outbound", no_browsers(management.outbound), methods=["GET"]),
+            Route("/_local/schedules/{module}", no_browsers(self.run_scheduled), methods=["POST"]),
+            Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
+            Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
+            Route("/cognito/", cognito.cognito, methods=["POST", "OPTIONS"]),
+            # Local-only: lets the terminal client find the endpoints from the API's URL.
+            Route("/config.json", self._config, methods=["GET"]),
+            Route("/health", self._health, methods=["GET"]),
+            Route("/{path:path}", not_found, methods=ANY_METHOD),
+        ]
+        return Starlette(routes=routes, middleware=LOOPBACK_ONLY)
+
+    def web_app(self) -> Starlette:
+        """The web origin, as CloudFront serves it: web/ and a config.json naming the API, with
+        the security headers of CloudFront's response headers policy (webheaders.py)."""
+        routes: list[Any] = [Route("/config.json", self._config, methods=["GET"])]
+        if self.web_dir is not None and self.web_dir.is_dir():
+            routes.append(Mount("/", StaticFiles(directory=self.web_dir, html=True)))
+        headers = webheaders.security_headers(self.web_origins()).as_http()
+        secured = [Middleware(WithSecurityHeaders, headers=headers), *LOOPBACK_ONLY]
+        return Starlette(routes=routes, middleware=secured)
+
+    def web_origins(self) -> webheaders.WebOrigins:
+        """What the web client served by `web_app` talks to: this gateway (HTTP API and
+        Cognito front door), its WebSocket, and the S3 endpoint."""
+        return webheaders.WebOrigins(
+            api=self.base_url,
+            websocket=f"ws://{self.domain}",
+            cognito=self.base_url,
+            files=(webheaders.source_of(self.s3_endpoint),) if self.s3_endpoint else (),
+        )
+
+    async def run_scheduled(self, request: Request) -> Response:
+        """Local-only test hook: run a scheduled function now, as its EventBridge rule would."""
+        module = request.path_params["module"]
+        function = FUNCTION_BY_MODULE.get(module)
+        if function is None or function.schedule_s is None:
+            return JSONResponse({"message": "no such scheduled function"}, status_code=404)
+        try:
+            result = await self.functions.call(module, events.scheduled_event(self.stage, module))
+        except InvocationError as error:
+            return JSONResponse({"message": error.kind}, status_code=500)
+        return JSONResponse(result)
+
+    async def _config(self, request: Request) -> Response:
+        return JSONResponse(self.client_config(), headers={"cache-control": "no-store"})
+
+    async def _health(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok", "connections": len(self.connections.by_id)})
