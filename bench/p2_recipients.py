@@ -17,10 +17,10 @@ from typing import Any
 
 from bench.table import Table
 from dynamotalk.adapters.dynamodb import DynamoConnectionRegistry
-from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain.models import Connection, Subscription
 from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import client, ensure_table
+from dynamotalk.tables.codecs import dump
 
 ROOM_SIZE = 100
 FAR_FUTURE = 4_000_000_000

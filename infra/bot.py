@@ -9,10 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain.identities import bot_user
 from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.tables.codecs import dump
 from dynamotalk.tables.items import user_item, username_claim_item
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings

@@ -16,11 +16,11 @@ import attrs
 import pytest
 
 from dynamotalk import quotas
-from dynamotalk.adapters.dynamodb.codecs import dump
 from dynamotalk.domain import budget
 from dynamotalk.domain.ids import encode_ulid
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Attachment, Message
+from dynamotalk.tables.codecs import dump
 from dynamotalk.tables.items import message_item
 from dynamotalk.tables.keys import reaction_attribute
 from tests.support.lambda_stack import Stack, load

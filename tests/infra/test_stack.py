@@ -578,7 +578,7 @@ def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
     the configured model, the sending function only allowed to send, the bot user written."""
     import json as _json
 
-    from dynamotalk.adapters.dynamodb.codecs import load
+    from dynamotalk.tables.codecs import load
     from dynamotalk.tables.items import user_from_item
 
     settings, recorder, _ = stack

@@ -15,9 +15,9 @@ import attrs
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dynamotalk.adapters.dynamodb.codecs import dump, key
 from dynamotalk.adapters.memory import MemoryConnectionRegistry
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.codecs import dump, key
 from dynamotalk.tables.items import session_due_item
 
 if TYPE_CHECKING:

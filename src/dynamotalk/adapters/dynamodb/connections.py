@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from dynamotalk.adapters.dynamodb.codecs import Item
 from dynamotalk.adapters.dynamodb.table import Table
 from dynamotalk.domain.models import Connection, Subscription
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.codecs import Item
 from dynamotalk.tables.items import (
     connection_from_item,
     connection_item,

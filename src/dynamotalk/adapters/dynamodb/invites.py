@@ -11,11 +11,11 @@ from typing import Any
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.codecs import key
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.models import Invite, Membership
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.codecs import key
 from dynamotalk.tables.items import block_item, invite_from_item, invite_item, membership_item
 
 

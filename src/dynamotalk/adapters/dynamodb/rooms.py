@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.codecs import key
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.models import Invite, Membership, Role, Room
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.codecs import key
 from dynamotalk.tables.items import membership_from_item, membership_item, room_from_item, room_item
 
 if TYPE_CHECKING:

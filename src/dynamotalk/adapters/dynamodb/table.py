@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.codecs import Item, dump, key, load
 from dynamotalk.domain.errors import RateLimited
+from dynamotalk.tables.codecs import Item, dump, key, load
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

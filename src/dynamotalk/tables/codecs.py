@@ -1,6 +1,7 @@
-"""Plain items <-> DynamoDB's attribute-value JSON, for the low-level client.
+"""Plain items <-> DynamoDB's attribute-value JSON, as the low-level client and CloudFormation's
+items want them (the adapters, and infra seeding the bot).
 
-What an item holds is tables/items.py's business; this only types its values (`None` dropped).
+What an item holds is items.py's business; this only types its values (`None` dropped).
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from dynamotalk.tables.schema import CHAT_TABLE
 
 Item = dict[str, Any]
 
@@ -26,4 +29,4 @@ def load(item: Mapping[str, Any]) -> Item:
 
 
 def key(pk: str, sk: str) -> dict[str, Any]:
-    return {"PK": {"S": pk}, "SK": {"S": sk}}
+    return {CHAT_TABLE.hash_key: {"S": pk}, CHAT_TABLE.range_key: {"S": sk}}
