@@ -30,7 +30,7 @@ so a job reaches the dead-letter queue instead of expiring unseen."""
 
 def bot_items() -> list[dict[str, Any]]:
     """The bot's profile and username claim in DynamoDB JSON, written through the user store's
-    codecs (tables/items.py, adapters/dynamodb/codecs.py) from the one definition of the bot
+    codecs (tables/items.py, tables/codecs.py) from the one definition of the bot
     (domain/identities.py)."""
     bot = bot_user()
     return [dump(user_item(bot)), dump(username_claim_item(bot.username, bot.user_id))]

@@ -1,4 +1,4 @@
-"""Data: the DynamoDB table from tables.py (on-demand, TTL, encryption, PITR per stage)."""
+"""Data: the DynamoDB table from tables/schema.py (on-demand, TTL, encryption, PITR per stage)."""
 
 from __future__ import annotations
 

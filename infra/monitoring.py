@@ -227,7 +227,7 @@ def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: l
 
 
 def _table_dimension_sets(table: pulumi.Input[str]) -> list[dict[str, pulumi.Input[str]]]:
-    """The table itself, then each of its global secondary indexes (tables.py)."""
+    """The table itself, then each of its global secondary indexes (tables/schema.py)."""
     return [
         {"TableName": table},
         *({"TableName": table, "GlobalSecondaryIndexName": i.name} for i in CHAT_TABLE.indexes),

@@ -1,5 +1,5 @@
 """What each Lambda may do, and the IAM policy document its role gets: one pure builder that the
-Pulumi program (infra/policies.py) and the local stack's IAM check (local/iam.py) both use.
+Pulumi program (infra/policies.py) and the local stack's IAM check (local/iam/) both use.
 
 Least privilege from real ARNs: DynamoDB actions only on the table (and its GSI1 only where a
 Query uses it), `execute-api:ManageConnections` only on this API's @connections, S3 only on

@@ -1,5 +1,5 @@
 """The web client's security headers: one set, served by CloudFront's response headers policy
-(infra/storage_web.py) and by the local stack's web origin (local/gateway.py `web_app`).
+(infra/storage_web.py) and by the local stack's web origin (local/gateway/app.py `Gateway.web_app`).
 
 The Content-Security-Policy allows no inline script or style and no eval: the page may run
 only its own files (`'self'`), connect only to the origins the client really talks to (the

@@ -1,6 +1,6 @@
 """RateLimiter on DynamoDB: per-user fixed-window counters, one conditional UpdateItem each.
 
-Item: PK `LIMIT#{user}`, SK `{group}#{window_s}#{window}` (tables.py), one number attribute per
+Item: PK `LIMIT#{user}`, SK `{group}#{window_s}#{window}` (tables/keys.py), one number attribute per
 quota, named after the quota and its own window, and the table's TTL attribute set to the end
 of the item's window plus a margin (DynamoDB deletes it later, for free; a late delete is
 harmless because the next window is another item). All the quotas of one action (a second and

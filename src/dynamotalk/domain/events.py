@@ -1,4 +1,4 @@
-"""Events the service emits to a room's subscribed connections. Wire shapes live in wire.py."""
+"""Events the service emits to a room's subscribed connections (wire shapes: wire/convert.py)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Create the AWS side of a stage on the local emulators: table, user pool, app client, bucket.
 
-The table comes from tables.py and the pool from userpool.py, the definitions the Pulumi
+The table comes from tables/ and the pool from userpool.py, the definitions the Pulumi
 program reads too, so local and cloud cannot drift. Every step is idempotent: on state kept
 from an earlier run (LocalAws with a data directory) the same pool and client ids come back,
 and their changeable settings are brought up to the spec, as `pulumi up` would.
