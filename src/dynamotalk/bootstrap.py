@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
 from dynamotalk.service import ChatService
-from dynamotalk.settings import STORAGE_ENV, Settings, SettingsError
+from dynamotalk.settings import ENV, STORAGE_ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         RoomStore,
         UserStore,
     )
+    from dynamotalk.resilience import CircuitBreaker
     from dynamotalk.sessions import SessionKeeper
 
 configure()
@@ -84,8 +85,21 @@ class _OnFirstUse:
         return getattr(self._client, name)
 
 
+def _in_memory() -> bool:
+    """The local stack's in-memory adapters (`dynamotalk dev --in-memory`, tests)."""
+    return os.environ.get(STORAGE_ENV, "dynamodb") == "memory"
+
+
+def _bot_breaker() -> CircuitBreaker:
+    """The bot's breaker around the model, from the stage's settings (cloud and local alike)."""
+    from dynamotalk.resilience import CircuitBreaker
+
+    s = settings()
+    return CircuitBreaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
+
+
 def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
-    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
+    if _in_memory():
         from dynamotalk.adapters import memory
 
         return (
@@ -113,7 +127,7 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
 
 def _limiter() -> RateLimiter:
     """Per-user counters next to the other items (the same table), or in memory."""
-    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
+    if _in_memory():
         from dynamotalk.adapters.memory_limits import MemoryRateLimiter
 
         return MemoryRateLimiter()
@@ -189,7 +203,7 @@ def bot_worker() -> BotWorker:
 
     s = settings()
     if not s.bot_model_id:
-        raise SettingsError("DYNAMOTALK_BOT_MODEL_ID is required by the bot worker")
+        raise SettingsError(f"{ENV['bot_model_id']} is required by the bot worker")
     config = Config(
         read_timeout=MODEL_TIMEOUT_S, connect_timeout=3, retries={"total_max_attempts": 2}
     )
@@ -201,7 +215,9 @@ def bot_worker() -> BotWorker:
         max_tokens=s.bot_max_tokens,
         temperature=s.bot_temperature,
     )
-    return BotWorker(service(), assistant)  # waits MODEL_TIMEOUT_S for each answer
+    # Waits MODEL_TIMEOUT_S for each answer; after the stage's threshold of failures in a row
+    # the breaker answers with an apology at once until the cooldown ends.
+    return BotWorker(service(), assistant, breaker=_bot_breaker())
 
 
 def _local_bot() -> ThreadBotJobs:
@@ -209,10 +225,8 @@ def _local_bot() -> ThreadBotJobs:
     Its worker is built on the first job, from the finished service."""
     from dynamotalk.adapters.bedrock import EchoAssistant
     from dynamotalk.bot import BotWorker, ThreadBotJobs
-    from dynamotalk.resilience import CircuitBreaker
 
-    s = settings()
-    breaker = CircuitBreaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
+    breaker = _bot_breaker()
 
     def as_bot_worker(job: Callable[[], object]) -> None:
         # In the cloud the bot_worker function answers; locally each job runs under its
@@ -239,8 +253,7 @@ def identity() -> CognitoIdentity:
     s = settings()
     if not s.user_pool_id or not s.user_pool_client_id:
         raise SettingsError(
-            "DYNAMOTALK_USER_POOL_ID and DYNAMOTALK_USER_POOL_CLIENT_ID are required "
-            "to verify tokens"
+            f"{ENV['user_pool_id']} and {ENV['user_pool_client_id']} are required to verify tokens"
         )
     # Locally, moto serves the pool's JWKS under its own endpoint; on AWS it is under the issuer.
     jwks_url = (
@@ -266,7 +279,7 @@ def sessions() -> SessionKeeper:
     s = settings()
     chat = service()
     store: SessionStore
-    if os.environ.get(STORAGE_ENV, "dynamodb") == "memory":
+    if _in_memory():
         from dynamotalk.adapters.memory import MemoryConnectionRegistry
 
         store = MemorySessionStore(cast("MemoryConnectionRegistry", chat.connections))

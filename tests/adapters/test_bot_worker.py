@@ -39,6 +39,24 @@ def worker(lambda_stack: Stack, converse: Converse) -> Any:
         os.environ.pop(name, None)
 
 
+def test_the_cloud_worker_takes_its_breaker_from_the_stage_settings(
+    worker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dynamotalk import bootstrap
+
+    monkeypatch.setenv("DYNAMOTALK_BOT_BREAKER_THRESHOLD", "7")
+    monkeypatch.setenv("DYNAMOTALK_BOT_BREAKER_COOLDOWN_S", "42")
+    bootstrap.settings.cache_clear()
+    bootstrap.bot_worker.cache_clear()
+    try:
+        built = bootstrap.bot_worker()
+        assert (built.breaker.threshold, built.breaker.cooldown_s) == (7, 42.0)
+    finally:
+        monkeypatch.undo()
+        bootstrap.settings.cache_clear()
+        bootstrap.bot_worker.cache_clear()
+
+
 def sqs_event(*bodies: str) -> dict[str, Any]:
     return {
         "Records": [

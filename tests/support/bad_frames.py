@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dynamotalk.domain.commands import MAX_RAW_TEXT
+from dynamotalk.domain.limits import MAX_RAW_TEXT
 
 OVER_TEXT_LIMIT = "x" * (MAX_RAW_TEXT + 1)
 """Longer than any message text the wire format takes."""

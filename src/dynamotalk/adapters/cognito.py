@@ -21,6 +21,7 @@ import jwt
 import structlog
 
 from dynamotalk.domain.errors import Unauthorized
+from dynamotalk.domain.limits import MAX_TOKEN_CHARS
 from dynamotalk.domain.models import Principal
 
 _log = structlog.get_logger("dynamotalk.identity")
@@ -72,7 +73,7 @@ class CognitoIdentity:
             raise Unauthorized("invalid or expired token") from None
 
     def _claims(self, token: str) -> dict[str, Any]:
-        if not isinstance(token, str) or not token or len(token) > 8192:
+        if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_CHARS:
             raise Unauthorized("invalid or expired token")
         header = jwt.get_unverified_header(token)
         kid = header.get("kid")

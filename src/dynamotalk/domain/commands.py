@@ -10,20 +10,21 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.domain.limits import MAX_CLIENT_ID, MAX_EMOJI_CHARS, MAX_ID, MAX_ROOM_IDS, Limits
+from dynamotalk.domain.limits import (
+    MAX_CLIENT_ID,
+    MAX_CONTENT_TYPE_CHARS,
+    MAX_EMOJI_CHARS,
+    MAX_FILENAME_CHARS,
+    MAX_ID,
+    MAX_KEY_CHARS,
+    MAX_RAW_TEXT,
+    MAX_ROOM_IDS,
+    MAX_SIZE_BYTES,
+    MAX_TOKEN_CHARS,
+    Limits,
+)
 
 _LIMITS = Limits()
-MAX_RAW_TEXT = 4 * _LIMITS.max_text
-"""Characters of message text a frame may carry before trimming (the service then checks
-Limits.max_text): generous for surrounding whitespace, yet bounded before any work."""
-MAX_TOKEN_CHARS = 8192
-"""Characters of a token offered to renew a socket's session."""
-MAX_KEY_CHARS = 1024
-"""Characters of an S3 object key a client names (an attachment or an avatar)."""
-MAX_FILENAME_CHARS = 255
-MAX_CONTENT_TYPE_CHARS = 128
-MAX_SIZE_BYTES = 10**10
-"""Sizes beyond this are nonsense, refused before the service's own upload limits."""
 
 
 def bounded_text(max_len: int, min_len: int = 1, *, content: bool = False) -> Any:

@@ -75,3 +75,21 @@ MAX_MEMBERS_AT_CREATION = 100
 """People a room may be created with (each gets an invite)."""
 MAX_FILENAME_OUT = 100
 """Characters kept of an attachment's file name in its S3 key."""
+MAX_RAW_TEXT = 4 * Limits().max_text
+"""Characters of message text a frame may carry before trimming (the service then checks
+Limits.max_text): generous for surrounding whitespace, yet bounded before any work."""
+MAX_RAW_NAME = 200
+"""Characters of a room or display name before the service trims and checks it."""
+MAX_TOKEN_CHARS = 8192
+"""Characters of a token offered to sign in a socket or renew its session (any longer token
+is refused before it is decoded)."""
+MAX_KEY_CHARS = 1024
+"""Characters of an S3 object key a client names (an attachment or an avatar): S3's own limit."""
+MAX_FILENAME_CHARS = 255
+"""Characters of an upload's file name as the client sends it."""
+MAX_CONTENT_TYPE_CHARS = 128
+"""Characters of an upload's content type as the client sends it."""
+MAX_SIZE_BYTES = 10**10
+"""Sizes beyond this are nonsense, refused before the service's own upload limits."""
+MAX_REQUEST_ID = 64
+"""Characters of a frame's requestId."""

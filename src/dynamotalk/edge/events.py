@@ -185,10 +185,6 @@ class CognitoTriggerEvent:
         return str(self.raw.get("userName", ""))
 
     @property
-    def user_attributes(self) -> Mapping[str, Any]:
-        return _mapping(_mapping(self.raw.get("request")).get("userAttributes"))
-
-    @property
     def response(self) -> dict[str, Any]:
         """The trigger's answer, created empty when the event has none."""
         response: dict[str, Any] = self.raw.setdefault("response", {})

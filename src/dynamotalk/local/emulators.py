@@ -30,11 +30,12 @@ from pathlib import Path
 import attrs
 
 from dynamotalk.local.events import REGION
+from dynamotalk.settings import DEFAULT_REGION_ENV
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
-    "AWS_DEFAULT_REGION": REGION,
+    DEFAULT_REGION_ENV: REGION,
 }
 """Loopback emulators accept any credentials; these keep boto3 from looking for real ones."""
 

@@ -37,7 +37,7 @@ from dynamotalk.local.supervision import (
     locked,
     wipe,
 )
-from dynamotalk.settings import STORAGE_ENV
+from dynamotalk.settings import ENV, STORAGE_ENV
 
 STAGE = "local"
 DEMO_ROOM = "lobby"
@@ -189,7 +189,7 @@ def _serve(
     origins = allowed_origins([web_base], ())
     resources = provision(STAGE, ddb_endpoint, aws.endpoint, origins)
     os.environ.update(resources.environment(management_endpoint=base, auto_confirm=True))
-    os.environ.setdefault("DYNAMOTALK_BOT", "local")
+    os.environ.setdefault(ENV["bot"], "local")
     # Every handler runs with the policy the Pulumi program would give its role; this must
     # come before the handlers build their clients.
     iam.enforce_iam(

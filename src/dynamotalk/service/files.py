@@ -10,7 +10,12 @@ import attrs
 
 from dynamotalk.domain import rules
 from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
-from dynamotalk.domain.limits import DOWNLOAD_URL_EXPIRES_S, MAX_FILENAME_OUT, UPLOAD_URL_EXPIRES_S
+from dynamotalk.domain.limits import (
+    DOWNLOAD_URL_EXPIRES_S,
+    MAX_FILENAME_OUT,
+    MAX_KEY_CHARS,
+    UPLOAD_URL_EXPIRES_S,
+)
 from dynamotalk.domain.models import Attachment, Principal, UploadForm
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import ChatCore
@@ -61,7 +66,7 @@ class Files(ChatCore):
     def download_url(self, principal: Principal, key: str) -> str:
         """A short-lived URL for an attachment (readers of its room) or an avatar (anyone)."""
         parts = key.split("/")
-        if ".." in parts or len(key) > 1024:
+        if ".." in parts or len(key) > MAX_KEY_CHARS:
             raise InvalidInput("key is not valid")
         if len(parts) >= 4 and parts[0] == "avatars":
             return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)

@@ -11,20 +11,19 @@ from typing import Literal
 import attrs
 
 from dynamotalk.domain.commands import (
-    MAX_CONTENT_TYPE_CHARS,
-    MAX_FILENAME_CHARS,
-    MAX_KEY_CHARS,
-    MAX_SIZE_BYTES,
     bounded_number,
     bounded_text,
     optional_text,
 )
-from dynamotalk.domain.limits import MAX_ID
-
-MAX_RAW_NAME = 200
-"""Characters of a room or display name before the service trims and checks it."""
-MAX_INITIAL_MEMBERS = 100
-"""Members a room may be created with (the service refuses more with its own message)."""
+from dynamotalk.domain.limits import (
+    MAX_CONTENT_TYPE_CHARS,
+    MAX_FILENAME_CHARS,
+    MAX_ID,
+    MAX_KEY_CHARS,
+    MAX_MEMBERS_AT_CREATION,
+    MAX_RAW_NAME,
+    MAX_SIZE_BYTES,
+)
 
 
 @attrs.frozen
@@ -32,7 +31,7 @@ class CreateRoom:
     name: str = bounded_text(MAX_RAW_NAME)
     kind: Literal["public", "private"] = "public"
     members: tuple[str, ...] = attrs.field(
-        default=(), metadata={"max": MAX_ID, "items": MAX_INITIAL_MEMBERS}
+        default=(), metadata={"max": MAX_ID, "items": MAX_MEMBERS_AT_CREATION}
     )
 
 

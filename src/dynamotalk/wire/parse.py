@@ -17,14 +17,12 @@ import cattrs
 from dynamotalk import routes
 from dynamotalk.domain.commands import Command
 from dynamotalk.domain.errors import ChatError, InvalidInput, TooLarge
-from dynamotalk.domain.limits import MAX_BODY_BYTES, MAX_FRAME_BYTES
+from dynamotalk.domain.limits import MAX_BODY_BYTES, MAX_FRAME_BYTES, MAX_REQUEST_ID
 from dynamotalk.domain.text import first_lone_surrogate
 from dynamotalk.wire.bodies import EXACTLY_ONE_USER, UpdateProfile
 from dynamotalk.wire.convert import CONVERTER, camel
 
 T = TypeVar("T")
-MAX_REQUEST_ID = 64
-"""Characters of a frame's requestId."""
 
 
 @attrs.frozen

@@ -14,7 +14,6 @@ from dynamotalk.local.iam.enforce import (
     enforcing,
     install,
     served_without_credentials,
-    stop_enforcing,
 )
 from dynamotalk.local.iam.evaluation import Decision, action_matches, evaluate, resource_matches
 from dynamotalk.local.iam.requests import Request, requests_for
@@ -44,5 +43,4 @@ __all__ = [
     "resource_matches",
     "served_without_credentials",
     "stage_policies",
-    "stop_enforcing",
 ]

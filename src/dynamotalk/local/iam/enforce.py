@@ -49,11 +49,6 @@ def enforce_iam(policies: StagePolicies) -> None:
     _enforced = policies
 
 
-def stop_enforcing() -> None:
-    global _enforced
-    _enforced = None
-
-
 @contextmanager
 def enforcing(policies: StagePolicies) -> Iterator[StagePolicies]:
     """enforce_iam for the duration of a block, then back to what was enforced before."""
