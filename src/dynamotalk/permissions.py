@@ -24,6 +24,7 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.domain import files
 from dynamotalk.tables import GSI1
 
 GSI = GSI1.name
@@ -73,8 +74,8 @@ BEDROCK_INVOKE = "bedrock:InvokeModel"
 """Converse is authorised by InvokeModel, on the one configured model's ARN."""
 
 
-ROOM_FILES = "rooms/*"
-AVATARS = "avatars/*"
+ROOM_FILES = f"{files.ROOMS_PREFIX}*"
+AVATARS = f"{files.AVATARS_PREFIX}*"
 
 PERMISSIONS: dict[str, Needs] = {
     # Verifies the token against the pool's public JWKS: no AWS call at all.

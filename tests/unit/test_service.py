@@ -13,9 +13,9 @@ from dynamotalk.domain.errors import (
     NotFound,
     TooLarge,
 )
+from dynamotalk.domain.files import safe_filename
 from dynamotalk.domain.limits import UNREAD_CAP, Limits
 from dynamotalk.domain.models import Attachment, Principal, Role, RoomKind
-from dynamotalk.service import safe_filename
 from tests.unit.world import ALICE, BOB, CAROL, MALLORY, World
 
 # --- messages -------------------------------------------------------------------------------

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Literal
 
 import attrs
 
-from dynamotalk.domain import rules
+from dynamotalk.domain import files, rules
 from dynamotalk.domain.errors import Forbidden, InvalidInput, TooLarge
 from dynamotalk.domain.limits import (
     DOWNLOAD_URL_EXPIRES_S,
-    MAX_FILENAME_OUT,
     MAX_KEY_CHARS,
     UPLOAD_URL_EXPIRES_S,
 )
 from dynamotalk.domain.models import Attachment, Principal, UploadForm
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import ChatCore
-
-_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def safe_filename(name: str) -> str:
-    """The last path segment of `name`, anything but [A-Za-z0-9._-] replaced, 1..MAX_FILENAME_OUT
-    characters."""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _SAFE_FILENAME.sub("_", base).strip("._") or "file"
-    return cleaned[-MAX_FILENAME_OUT:]
 
 
 class Files(ChatCore):
@@ -43,17 +31,18 @@ class Files(ChatCore):
     ) -> UploadForm:
         """A presigned POST for one file: type and size enforced by the storage itself."""
         now = self.clock.now_ms()
-        name = safe_filename(filename)
         if purpose == "avatar":
             allowed, max_bytes = self.limits.avatar_content_types, self.limits.max_avatar_bytes
-            key = f"avatars/{principal.user_id}/{self.ids.new_id(now)}/{name}"
+            key = files.avatar_key(principal.user_id, self.ids.new_id(now), filename)
         else:
             if room_id is None:
                 raise InvalidInput("roomId is required for an attachment")
             room = self._room(room_id)
             rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
             allowed, max_bytes = self.limits.upload_content_types, self.limits.max_upload_bytes
-            key = f"rooms/{room.room_id}/{principal.user_id}/{self.ids.new_id(now)}/{name}"
+            key = files.attachment_key(
+                room.room_id, principal.user_id, self.ids.new_id(now), filename
+            )
         if content_type not in allowed:
             raise InvalidInput(f"content type {content_type!r} is not allowed")
         if size < 1:
@@ -65,22 +54,21 @@ class Files(ChatCore):
 
     def download_url(self, principal: Principal, key: str) -> str:
         """A short-lived URL for an attachment (readers of its room) or an avatar (anyone)."""
-        parts = key.split("/")
-        if ".." in parts or len(key) > MAX_KEY_CHARS:
+        if ".." in key.split("/") or len(key) > MAX_KEY_CHARS:
             raise InvalidInput("key is not valid")
-        if len(parts) >= 4 and parts[0] == "avatars":
-            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
-        if len(parts) >= 5 and parts[0] == "rooms":
-            self._readable_room(principal, parts[1])
-            return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
-        raise InvalidInput("key is not an attachment or avatar key")
+        found = files.parse_key(key)
+        if found is None:
+            raise InvalidInput("key is not an attachment or avatar key")
+        if found.room_id is not None:
+            self._readable_room(principal, found.room_id)
+        return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
 
     def _check_attachments(
         self, principal: Principal, room_id: str, attachments: Sequence[Attachment]
     ) -> tuple[Attachment, ...]:
         if len(attachments) > self.limits.max_attachments:
             raise InvalidInput(f"at most {self.limits.max_attachments} attachments per message")
-        prefix = f"rooms/{room_id}/{principal.user_id}/"
+        prefix = files.attachments_of(room_id, principal.user_id)
         checked = []
         for attachment in attachments:
             if not attachment.key.startswith(prefix) or ".." in attachment.key:
@@ -88,7 +76,9 @@ class Files(ChatCore):
             size = self.attachments.size_of(attachment.key)
             if size is None:
                 raise InvalidInput("attachment has not been uploaded")
-            checked.append(attrs.evolve(attachment, name=safe_filename(attachment.name), size=size))
+            checked.append(
+                attrs.evolve(attachment, name=files.safe_filename(attachment.name), size=size)
+            )
         for attachment in checked:  # before the message is stored: a stored one never expires
             self.attachments.mark_referenced(attachment.key)
         return tuple(checked)

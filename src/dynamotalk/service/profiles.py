@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain import identities, rules
+from dynamotalk.domain import files, identities, rules
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound
 from dynamotalk.domain.ids import DIRECT_PREFIX
 from dynamotalk.domain.models import Principal, User
@@ -43,7 +43,7 @@ class Profiles(ChatCore):
                 raise InvalidInput("that display name is reserved")
             user = attrs.evolve(user, display_name=clean_name)
         if avatar_key is not None:
-            if not avatar_key.startswith(f"avatars/{principal.user_id}/") or ".." in avatar_key:
+            if not avatar_key.startswith(files.avatars_of(principal.user_id)) or ".." in avatar_key:
                 raise Forbidden("an avatar must be uploaded by you")
             if self.attachments.size_of(avatar_key) is None:
                 raise InvalidInput("avatar has not been uploaded")
