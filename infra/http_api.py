@@ -18,6 +18,7 @@ from dynamotalk.routes import (
     HTTP_CORS_METHODS,
     HTTP_ROUTES,
 )
+from dynamotalk.userpool import issuer
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
@@ -74,8 +75,8 @@ class HttpApi(pulumi.ComponentResource):
             name="cognito",
             jwt_configuration=aws.apigatewayv2.AuthorizerJwtConfigurationArgs(
                 audiences=[client_id],
-                issuer=pulumi.Output.concat(
-                    "https://cognito-idp.", settings.region, ".amazonaws.com/", user_pool_id
+                issuer=pulumi.Output.from_input(user_pool_id).apply(
+                    lambda pool: issuer(settings.region, pool)
                 ),
             ),
             opts=child,

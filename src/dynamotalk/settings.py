@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from dynamotalk import userpool
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import UserLimits, limits_env, parse_limits
 from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
@@ -102,9 +103,7 @@ class Settings:
 
     @property
     def issuer(self) -> str:
-        return self.cognito_issuer or (
-            f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
-        )
+        return self.cognito_issuer or userpool.issuer(self.region, self.user_pool_id)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

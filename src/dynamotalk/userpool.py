@@ -203,9 +203,19 @@ class UserPoolSpec:
         }
 
 
+def cognito_host(region: str) -> str:
+    """Cognito's regional endpoint host."""
+    return f"cognito-idp.{region}.amazonaws.com"
+
+
 def cognito_url(region: str) -> str:
     """Cognito's JSON API, where the clients sign up and sign in (config.json `cognitoUrl`)."""
-    return f"https://cognito-idp.{region}.amazonaws.com/"
+    return f"https://{cognito_host(region)}/"
+
+
+def issuer(region: str, user_pool_id: str) -> str:
+    """The `iss` of the pool's tokens (and the base of its JWKS URL)."""
+    return f"{cognito_url(region)}{user_pool_id}"
 
 
 def user_pool_spec(protected: bool, threat_protection: ThreatProtection = "OFF") -> UserPoolSpec:

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from dynamotalk.stage_config import REQUIRED
+from dynamotalk.userpool import cognito_host
 
 LOOPBACK_NAMES = frozenset({"localhost"})
 
@@ -60,10 +61,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def cognito_host(region: str) -> str:
-    return f"cognito-idp.{region}.amazonaws.com"
 
 
 def cognito_url_problem(cognito_url: str, region: str, origin_host: str | None) -> str | None:
