@@ -43,6 +43,7 @@ class Auth(pulumi.ComponentResource):
         spec = user_pool_spec(
             settings.protected, THREAT_PROTECTION_SETTINGS[settings.cognito_threat_protection]
         )
+        self.spec = spec
         password = spec.password_policy
         self.user_pool = aws.cognito.UserPool(
             f"{name}-users",

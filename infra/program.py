@@ -119,6 +119,8 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
             user_pool_id=auth.user_pool.id,
             user_pool_client_id=auth.client.id,
             stage=settings.stage,
+            max_message_chars=settings.max_message_chars,
+            min_password=auth.spec.password_policy.minimum_length,
         )
     )
     every_function = {**functions.items(), **auth.triggers}

@@ -13,6 +13,7 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.domain import bot
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
@@ -71,8 +72,8 @@ class StageSettings:
     """Set the region's API Gateway CloudWatch role (account-wide; WebSocket logs need it)."""
     bot_model_id: str = "anthropic.claude-3-haiku-20240307-v1:0"
     """Bedrock model the bot asks (Converse API); the bot worker may invoke only this one."""
-    bot_max_tokens: int = 512
-    bot_temperature_percent: int = 30
+    bot_max_tokens: int = bot.MAX_TOKENS
+    bot_temperature_percent: int = round(bot.TEMPERATURE * 100)
     """Sampling temperature of the bot, in hundredths (30 = 0.3)."""
     cognito_threat_protection: str = "off"
     """Cognito threat protection: off, audit (log risky sign-ins) or enforced (block them).
@@ -123,8 +124,8 @@ class StageSettings:
             problems.append(f"maxMessageChars must be 1..{Limits().max_text}")
         if not re.fullmatch(r"[a-zA-Z0-9.:-]{3,100}", self.bot_model_id):
             problems.append(f"botModelId {self.bot_model_id!r} is not a Bedrock model id")
-        if not 1 <= self.bot_max_tokens <= 4096:
-            problems.append("botMaxTokens must be 1..4096")
+        if not 1 <= self.bot_max_tokens <= bot.MAX_TOKENS_CEILING:
+            problems.append(f"botMaxTokens must be 1..{bot.MAX_TOKENS_CEILING}")
         if not 0 <= self.bot_temperature_percent <= 100:
             problems.append("botTemperaturePercent must be 0..100")
         if self.cognito_threat_protection not in THREAT_PROTECTION_SETTINGS:

@@ -8,16 +8,14 @@ after its owner enters the code Cognito sends to it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.domain.identities import is_reserved
+from dynamotalk.domain.identities import USERNAME, USERNAME_RULE, is_reserved
 from dynamotalk.edge import CognitoTriggerEvent
 from dynamotalk.logging import invocation
 
 AUTO_CONFIRM = bootstrap.settings().auto_confirm
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -27,7 +25,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         if not USERNAME.fullmatch(username):
             log["outcome"] = "invalid_input"
             # Cognito shows this message to the user as "PreSignUp failed with error ...".
-            raise ValueError("username must be 3..32 characters: letters, digits, '.', '_' or '-'")
+            raise ValueError(USERNAME_RULE)
         if is_reserved(username):
             log["outcome"] = "reserved_name"
             raise ValueError("this username is reserved, please choose another")

@@ -12,7 +12,7 @@ import { bindProfile, loadMe } from "./profile.js";
 import { bindRooms, loadRooms } from "./rooms.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
-import { actions, session } from "./store.js";
+import { actions, limits, session } from "./store.js";
 
 async function enterApp() {
   $("signin").hidden = true;
@@ -22,9 +22,20 @@ async function enterApp() {
   connect(onFrame);
 }
 
+/** The stage's bounds on the forms, so the browser refuses what the server would. */
+function applyLimits() {
+  Object.assign($("username"), { minLength: limits.usernameMin, maxLength: limits.usernameMax });
+  $("password").minLength = limits.minPassword;
+  $("create-name").maxLength = limits.maxRoomName;
+  $("message-input").maxLength = limits.maxText;
+  $("avatar-input").accept = limits.avatarTypes.join(",");
+}
+
 async function main() {
   session.config = await (await fetch("config.json", { cache: "no-store" })).json();
   Object.assign(actions, session.config.actions);
+  Object.assign(limits, session.config.limits);
+  applyLimits();
   bindSignIn(enterApp);
   bindProfile();
   bindRooms();

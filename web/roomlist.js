@@ -1,8 +1,8 @@
-// The sidebar's list of rooms: names, unread badges (99+ at most), a presence dot on direct
+// The sidebar's list of rooms: names, unread badges (capped: "99+"), a presence dot on direct
 // rooms. Drawn from store.rooms; a click on a room is handled by rooms.js.
 
 import { $ } from "./dom.js";
-import { rooms, session } from "./store.js";
+import { limits, rooms, session } from "./store.js";
 
 /** What a room is called here: a direct room by the other people in it. */
 export function roomLabel(room) {
@@ -30,7 +30,7 @@ export function renderRooms() {
     if (unread && room.roomId !== rooms.current) {
       const badge = document.createElement("span");
       badge.className = "badge";
-      badge.textContent = unread >= 100 ? "99+" : String(unread);
+      badge.textContent = unread >= limits.unreadCap ? `${limits.unreadCap - 1}+` : String(unread);
       badge.setAttribute("aria-label", `${unread} unread`);
       button.append(badge);
     }

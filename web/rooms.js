@@ -8,13 +8,13 @@ import { clearMessages, markRead, receive, scrollToEnd } from "./messages.js";
 import { updatePresence } from "./presence.js";
 import { renderRooms, roomLabel } from "./roomlist.js";
 import { send } from "./socket.js";
-import { actions, history, rooms } from "./store.js";
+import { actions, history, limits, rooms } from "./store.js";
 
 export async function loadRooms() {
-  // The room list comes in pages of at most 100 (each request's cost is bounded).
+  // The room list comes in pages of at most pageSizeMax (each request's cost is bounded).
   let cursor = null;
   do {
-    const page = await api("GET", `/rooms?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const page = await api("GET", `/rooms?limit=${limits.pageSizeMax}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     for (const summary of page.rooms) {
       const known = rooms.byId.get(summary.room.roomId);
       rooms.byId.set(summary.room.roomId, { ...known, room: summary.room, unread: summary.unread });
@@ -23,7 +23,7 @@ export async function loadRooms() {
   } while (cursor);
   renderRooms();
   loadInvites();
-  const { rooms: publicRooms } = await api("GET", "/rooms/public?limit=100");
+  const { rooms: publicRooms } = await api("GET", `/rooms/public?limit=${limits.pageSizeMax}`);
   const select = $("join-select");
   select.replaceChildren(...publicRooms.filter((r) => !rooms.byId.has(r.roomId)).map((r) => new Option(r.name, r.roomId)));
 }

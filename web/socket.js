@@ -3,7 +3,7 @@
 // frames go to the handler given to `connect` (frames.js).
 
 import { $ } from "./dom.js";
-import { actions, connection, history, rooms, session } from "./store.js";
+import { actions, connection, history, limits, rooms, session } from "./store.js";
 
 let onFrame = () => {};
 
@@ -21,10 +21,10 @@ export function connect(handler = onFrame) {
     const wasRetry = connection.retry > 0;
     connection.retry = 0;
     setConnection("online", true);
-    const ids = [...rooms.byId.keys()].slice(0, 100);
+    const ids = [...rooms.byId.keys()].slice(0, limits.roomIdsPerFrame);
     if (ids.length) send({ action: actions.Subscribe, roomIds: ids });
     // After a drop, fetch exactly what was posted meanwhile in every room we follow.
-    if (wasRetry) for (const roomId of ids) send({ action: actions.Sync, roomId, afterId: history.lastSeen.get(roomId), limit: 100 });
+    if (wasRetry) for (const roomId of ids) send({ action: actions.Sync, roomId, afterId: history.lastSeen.get(roomId), limit: limits.pageSizeMax });
   };
   socket.onmessage = (event) => onFrame(JSON.parse(event.data));
   socket.onclose = () => {

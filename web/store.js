@@ -9,6 +9,10 @@ export const session = { config: null, tokens: null, me: null, refreshTimer: nul
  * route table is their one home): send `{ action: actions.SendMessage, ... }`. */
 export const actions = {};
 
+/** The stage's bounds, from config.json `limits` (domain/limits.py and the user pool are their
+ * homes): forms and requests keep to them; the server checks each one again. */
+export const limits = {};
+
 /** The one WebSocket and how many reconnects in a row it has tried. */
 export const connection = { socket: null, retry: 0 };
 

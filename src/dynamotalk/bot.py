@@ -20,7 +20,12 @@ from collections.abc import Callable
 import attrs
 import structlog
 
-from dynamotalk.domain.bot import APOLOGY, MODEL_TIMEOUT_S
+from dynamotalk.domain.bot import (
+    APOLOGY,
+    BREAKER_COOLDOWN_S,
+    BREAKER_THRESHOLD,
+    MODEL_TIMEOUT_S,
+)
 from dynamotalk.domain.models import Message
 from dynamotalk.ports import Assistant
 from dynamotalk.resilience import CircuitBreaker
@@ -35,7 +40,9 @@ class BotWorker:
     assistant: Assistant
     context_size: int = 20
     timeout_s: float = MODEL_TIMEOUT_S
-    breaker: CircuitBreaker = attrs.Factory(CircuitBreaker)
+    breaker: CircuitBreaker = attrs.Factory(
+        lambda: CircuitBreaker(threshold=BREAKER_THRESHOLD, cooldown_s=BREAKER_COOLDOWN_S)
+    )
     _pool: concurrent.futures.ThreadPoolExecutor = attrs.Factory(
         lambda: concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="assistant")
     )

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 
 from dynamotalk import userpool
+from dynamotalk.domain import bot as bot_rules
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import UserLimits, limits_env, parse_limits
 from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
@@ -89,12 +90,12 @@ class Settings:
     bot_queue_url: str | None = None
     bot_model_id: str | None = None
     """Bedrock model of the bot worker."""
-    bot_max_tokens: int = 512
-    bot_temperature: float = 0.3
+    bot_max_tokens: int = bot_rules.MAX_TOKENS
+    bot_temperature: float = bot_rules.TEMPERATURE
     bedrock_endpoint: str | None = None
     """Local/test override of the Bedrock runtime endpoint. None on AWS."""
-    bot_breaker_threshold: int = 3
-    bot_breaker_cooldown_s: float = 30.0
+    bot_breaker_threshold: int = bot_rules.BREAKER_THRESHOLD
+    bot_breaker_cooldown_s: float = bot_rules.BREAKER_COOLDOWN_S
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits (DYNAMOTALK_LIMIT_*, one per field of domain/user_limits.py)."""
     # Local stack only (sessions.py): the AWS defaults unless a test shortens them.
@@ -178,10 +179,16 @@ class Settings:
             bot_queue_url=optional(ENV["bot_queue_url"]),
             bot_model_id=optional(ENV["bot_model_id"]),
             bedrock_endpoint=optional(ENV["bedrock_endpoint"]),
-            bot_max_tokens=int(number(ENV["bot_max_tokens"], 512, 1, 4096)),
-            bot_temperature=number(ENV["bot_temperature"], 0.3, 0, 1),
-            bot_breaker_threshold=int(number(ENV["bot_breaker_threshold"], 3, 1, 1000)),
-            bot_breaker_cooldown_s=number(ENV["bot_breaker_cooldown_s"], 30, 0, 3600),
+            bot_max_tokens=int(
+                number(ENV["bot_max_tokens"], bot_rules.MAX_TOKENS, 1, bot_rules.MAX_TOKENS_CEILING)
+            ),
+            bot_temperature=number(ENV["bot_temperature"], bot_rules.TEMPERATURE, 0, 1),
+            bot_breaker_threshold=int(
+                number(ENV["bot_breaker_threshold"], bot_rules.BREAKER_THRESHOLD, 1, 1000)
+            ),
+            bot_breaker_cooldown_s=number(
+                ENV["bot_breaker_cooldown_s"], bot_rules.BREAKER_COOLDOWN_S, 0, 3600
+            ),
             user_limits=user_limits,
             session_sweep_s=number(ENV["session_sweep_s"], SESSION_SWEEP_INTERVAL_S, 0.1, 3600),
         )

@@ -4,6 +4,8 @@ local stack and a deployed stage publish the same keys; the clients check `REQUI
 
 from __future__ import annotations
 
+from dynamotalk.domain.identities import USERNAME_MAX, USERNAME_MIN
+from dynamotalk.domain.limits import MAX_ROOM_IDS, UNREAD_CAP, Limits
 from dynamotalk.routes import CLIENT_ACTIONS
 
 REQUIRED = frozenset({"wsUrl", "httpUrl", "userPoolClientId", "region"})
@@ -19,9 +21,13 @@ def stage_config(
     user_pool_id: object,
     user_pool_client_id: object,
     stage: object,
+    max_message_chars: int,
+    min_password: int,
 ) -> dict[str, object]:
     """config.json's content. Values are `object`: the Pulumi program passes Outputs, which
-    `pulumi.Output.json_dumps` resolves; the local gateway passes strings."""
+    `pulumi.Output.json_dumps` resolves; the local gateway passes strings. `max_message_chars`
+    is the stage's own (`maxMessageChars`), which may be below the domain's ceiling, and
+    `min_password` its user pool's (longer on protected stages)."""
     return {
         "wsUrl": ws_url,
         "httpUrl": http_url,
@@ -31,4 +37,23 @@ def stage_config(
         "userPoolClientId": user_pool_client_id,
         "stage": stage,
         "actions": CLIENT_ACTIONS,
+        "limits": client_limits(max_message_chars, min_password),
+    }
+
+
+def client_limits(max_message_chars: int, min_password: int) -> dict[str, object]:
+    """config.json `limits`: the bounds the web client's forms and requests keep to, so it
+    never offers what the server refuses (the server checks every one of them again)."""
+    limits = Limits()
+    return {
+        "maxText": max_message_chars,
+        "maxRoomName": limits.max_room_name,
+        "maxDisplayName": limits.max_display_name,
+        "usernameMin": USERNAME_MIN,
+        "usernameMax": USERNAME_MAX,
+        "minPassword": min_password,
+        "avatarTypes": sorted(limits.avatar_content_types),
+        "pageSizeMax": limits.page_size_max,
+        "roomIdsPerFrame": MAX_ROOM_IDS,
+        "unreadCap": UNREAD_CAP,
     }

@@ -18,6 +18,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, WebSocket, expect, sync_playwright
 
+from dynamotalk.domain.identities import USERNAME_MAX, USERNAME_MIN
+from dynamotalk.domain.limits import Limits
+from dynamotalk.local.provision import LOCAL_POOL
 from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from dynamotalk.routes import WS_ACTIONS
 from tests.e2e import gateway_stack
@@ -235,6 +238,36 @@ def test_the_web_config_names_the_routed_actions(site: GatewayStack) -> None:
     config = httpx.get(f"{site.web}/config.json").json()
     assert config["actions"] == ACTIONS
     assert sorted(config["actions"].values()) == sorted(WS_ACTIONS)
+
+
+def test_the_forms_keep_to_the_stages_limits(browser: Browser, site: GatewayStack) -> None:
+    """config.json `limits` reach the forms: the browser refuses what the server would."""
+    config = httpx.get(f"{site.web}/config.json").json()
+    limits = config["limits"]
+    assert limits["maxText"] == Limits().max_text  # the local stage keeps the domain's ceiling
+    assert limits["minPassword"] == LOCAL_POOL.password_policy.minimum_length
+    assert (limits["usernameMin"], limits["usernameMax"]) == (USERNAME_MIN, USERNAME_MAX)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site.web + "/")
+    expect(page.get_by_label("Username")).to_have_attribute("maxlength", str(USERNAME_MAX))
+    bounds = page.evaluate(
+        """() => ({
+            text: document.getElementById("message-input").maxLength,
+            room: document.getElementById("create-name").maxLength,
+            password: document.getElementById("password").minLength,
+            avatar: document.getElementById("avatar-input").accept,
+        })"""
+    )
+    assert bounds == {
+        "text": limits["maxText"],
+        "room": Limits().max_room_name,
+        "password": limits["minPassword"],
+        "avatar": ",".join(sorted(Limits().avatar_content_types)),
+    }
+    page.get_by_label("Username").fill("x" * (USERNAME_MAX + 10))
+    assert len(page.get_by_label("Username").input_value()) == USERNAME_MAX
+    context.close()
 
 
 def test_bad_password_shows_a_clear_error(browser: Browser, site: GatewayStack) -> None:

@@ -22,7 +22,9 @@ from dynamotalk.routes import (
     WS_AUTHORIZER,
     WS_ROUTES,
 )
+from dynamotalk.stage_config import client_limits
 from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.userpool import user_pool_spec
 from infra.policies import PERMISSIONS, XRAY_ACTIONS
 from infra.settings import StageSettings, settings_from
 from infra.storage_web import web_files
@@ -466,6 +468,10 @@ def test_web_client_files_and_generated_config(stack: Stack) -> None:
         "cognitoUrl": f"https://cognito-idp.{settings.region}.amazonaws.com/",
         "stage": settings.stage,
         "actions": ACTIONS,
+        "limits": client_limits(
+            settings.max_message_chars,
+            user_pool_spec(settings.protected).password_policy.minimum_length,
+        ),
     }
 
 

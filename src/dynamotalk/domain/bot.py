@@ -10,12 +10,35 @@ import attrs
 from dynamotalk.domain.identities import BOT, AuthorKind, author_kind
 from dynamotalk.domain.models import Message, Room, RoomKind
 
-__all__ = ["APOLOGY", "BOT", "MODEL_TIMEOUT_S", "Turn", "mentions_bot", "transcript", "wants_reply"]
+__all__ = [
+    "APOLOGY",
+    "BOT",
+    "BREAKER_COOLDOWN_S",
+    "BREAKER_THRESHOLD",
+    "MAX_TOKENS",
+    "MAX_TOKENS_CEILING",
+    "MODEL_TIMEOUT_S",
+    "TEMPERATURE",
+    "Turn",
+    "mentions_bot",
+    "transcript",
+    "wants_reply",
+]
 MENTION = re.compile(rf"(?<![\w@])@{re.escape(BOT.username)}\b", re.IGNORECASE)
 APOLOGY = "Sorry, I can't answer right now. Please try again in a moment."
 MODEL_TIMEOUT_S = 20.0
 """Longest wait for one model answer before the bot apologises instead (the bot worker's
 Lambda timeout is sized from it, see routes.py)."""
+MAX_TOKENS = 512
+"""Default length of one answer, in model tokens (stage setting botMaxTokens)."""
+MAX_TOKENS_CEILING = 4096
+"""The most a stage may set."""
+TEMPERATURE = 0.3
+"""Default sampling temperature, 0..1 (stage setting botTemperaturePercent, in hundredths)."""
+BREAKER_THRESHOLD = 3
+"""Model failures in a row after which the bot apologises at once instead of waiting."""
+BREAKER_COOLDOWN_S = 30.0
+"""How long it apologises at once before trying the model again."""
 
 
 def mentions_bot(text: str) -> bool:

@@ -27,6 +27,16 @@ SYSTEM = Principal(user_id="dynamotalk-system", username="dynamotalk")
 """The author of messages the stage itself posts (the local stack's welcome)."""
 
 
+USERNAME_MIN = 3
+USERNAME_MAX = 32
+USERNAME = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{{USERNAME_MIN - 1},{USERNAME_MAX - 1}}}$")
+"""A username: 3..32 characters, letters, digits, '.', '_' or '-', starting with a letter or
+digit (checked by the pre sign-up trigger; the web client's form shows the same bounds)."""
+USERNAME_RULE = (
+    f"username must be {USERNAME_MIN}..{USERNAME_MAX} characters: letters, digits, '.', '_' or '-'"
+)
+
+
 class AuthorKind(enum.StrEnum):
     """What kind of participant wrote a message; derived by the server from the author id."""
 

@@ -218,6 +218,7 @@ def _serve(
         web_dir=ROOT / "web",
         allowed_origins=origins,
         s3_endpoint=resources.aws_endpoint,
+        max_message_chars=bootstrap.settings().max_message_chars,
     )
     web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"

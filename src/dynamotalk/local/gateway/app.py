@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from dynamotalk import webheaders
+from dynamotalk.domain.limits import Limits
 from dynamotalk.local import events
 from dynamotalk.local.gateway.cognito import CognitoProxy
 from dynamotalk.local.gateway.connections import Connections
@@ -24,6 +25,7 @@ from dynamotalk.local.gateway.http import ANY_METHOD, HttpApi, not_found
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.gateway.management import Management
 from dynamotalk.local.gateway.websocket import WebSocketApi
+from dynamotalk.local.provision import LOCAL_POOL
 from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.stage_config import stage_config
@@ -49,6 +51,10 @@ class Gateway:
     """Where browsers upload and download attachments (the web origin's CSP allows it)."""
     ordered: bool = False
     """Debugging only: handle a connection's frames one at a time. AWS does not."""
+    max_message_chars: int = Limits().max_text
+    """The stage's message length (`Settings.max_message_chars`), published in config.json."""
+    min_password: int = LOCAL_POOL.password_policy.minimum_length
+    """The local pool's shortest password (provision.LOCAL_POOL), published in config.json."""
     functions: Functions = attrs.Factory(lambda self: Functions(self.stage), takes_self=True)
     """The stage's handlers (lambdas/ by default), with any per-module timeout overrides."""
     connections: Connections = attrs.Factory(Connections)
@@ -71,6 +77,8 @@ class Gateway:
             user_pool_id=self.user_pool_id,
             user_pool_client_id=self.user_pool_client_id,
             stage=self.stage,
+            max_message_chars=self.max_message_chars,
+            min_password=self.min_password,
         )
 
     def app(self) -> Starlette:
