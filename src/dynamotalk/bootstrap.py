@@ -34,7 +34,7 @@ if TYPE_CHECKING:
         UserStore,
     )
     from dynamotalk.resilience import CircuitBreaker
-    from dynamotalk.sessions import SessionKeeper
+    from dynamotalk.service.sessions import SessionKeeper
 
 configure()
 
@@ -266,7 +266,7 @@ def identity() -> CognitoIdentity:
 
 @functools.cache
 def sessions() -> SessionKeeper:
-    """Session lifetime = token lifetime (sessions.py): the store, DeleteConnection, and the
+    """Session lifetime = token lifetime (service/sessions.py): the store, DeleteConnection, and the
     same identity adapter as the authorizer (for `reauth`)."""
     from dynamotalk.adapters.sessions import (
         ApiGatewayCloser,
@@ -274,7 +274,7 @@ def sessions() -> SessionKeeper:
         MemorySessionStore,
     )
     from dynamotalk.ports import SessionStore
-    from dynamotalk.sessions import SessionKeeper
+    from dynamotalk.service.sessions import SessionKeeper
 
     s = settings()
     chat = service()
@@ -287,7 +287,9 @@ def sessions() -> SessionKeeper:
         store = DynamoSessionStore(_client("dynamodb", s.dynamodb_endpoint), s.table_name)
     closer = ApiGatewayCloser(_management())
     verifier = _IdentityOnFirstUse() if s.user_pool_id and s.user_pool_client_id else None
-    return SessionKeeper(chat, store, closer, verifier)
+    from dynamotalk.wire import encode_error
+
+    return SessionKeeper(chat, store, closer, encode_error, verifier)
 
 
 class _IdentityOnFirstUse:

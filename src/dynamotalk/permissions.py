@@ -43,7 +43,8 @@ class Needs:
     manage_connections: bool = False
     """Posts to WebSocket connections (fan-out)."""
     close_connections: bool = False
-    """Closes WebSocket connections (DeleteConnection: a session that ended, sessions.py)."""
+    """Closes WebSocket connections (DeleteConnection: a session that ended,
+    service/sessions.py)."""
     s3: tuple[str, ...] = ()
     s3_prefixes: tuple[str, ...] = ()
     """Key prefixes of the attachments bucket the S3 actions apply to."""

@@ -274,7 +274,7 @@ class SessionVerifier(Protocol):
 
 
 class SessionStore(Protocol):
-    """When each socket's session ends, findable by time without a Scan (sessions.py).
+    """When each socket's session ends, findable by time without a Scan (service/sessions.py).
 
     Entries live in buckets by expiry minute; a renewed session leaves its old entry behind,
     which the sweeper recognises (the connection's record says later) and forgets.

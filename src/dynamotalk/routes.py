@@ -80,6 +80,8 @@ SESSION_SWEEP_INTERVAL_S = 60
 one minute); a socket outlives its token by at most this, and any frame it sends is refused."""
 SESSION_SWEEPER_TIMEOUT_S = 50
 """Below the interval, so two sweeps never overlap."""
+SESSION_SWEEPER = "session_sweeper"
+"""The module the sweeper's schedule invokes (service/sessions.py)."""
 SESSION_REVOKED = "session_revoked"
 """The module the revoking Cognito calls' EventBridge rule invokes (revocation.py)."""
 
@@ -147,13 +149,13 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=BOT_MAX_CONCURRENCY,
     ),
     Function(
-        "session_sweeper",
+        SESSION_SWEEPER,
         "Closes WebSocket sessions whose token expired (EventBridge schedule)",
         timeout_s=SESSION_SWEEPER_TIMEOUT_S,
         schedule_s=SESSION_SWEEP_INTERVAL_S,
     ),
     Function(
-        "session_revoked",
+        SESSION_REVOKED,
         "Closes a user's sockets after a Cognito sign-out, disable or delete (EventBridge)",
     ),
 )

@@ -98,7 +98,7 @@ class Settings:
     bot_breaker_cooldown_s: float = bot_rules.BREAKER_COOLDOWN_S
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits (DYNAMOTALK_LIMIT_*, one per field of domain/user_limits.py)."""
-    # Local stack only (sessions.py): the AWS defaults unless a test shortens them.
+    # Local stack only (service/sessions.py): the AWS defaults unless a test shortens them.
     session_sweep_s: float = float(SESSION_SWEEP_INTERVAL_S)
     """How often the local stack runs the session sweeper (EventBridge: routes.py's rate)."""
 

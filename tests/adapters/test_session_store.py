@@ -12,13 +12,14 @@ import attrs
 import boto3
 import pytest
 
+from dynamotalk import wire
 from dynamotalk.adapters import memory
 from dynamotalk.adapters.dynamodb import DynamoConnectionRegistry
 from dynamotalk.adapters.sessions import DynamoSessionStore, MemorySessionStore
 from dynamotalk.domain.errors import Unauthorized
 from dynamotalk.domain.models import Connection, Principal
 from dynamotalk.service import ChatService
-from dynamotalk.sessions import SessionKeeper
+from dynamotalk.service.sessions import SessionKeeper
 from dynamotalk.tables import create_table_request
 
 _names = itertools.count()
@@ -105,7 +106,7 @@ class FakeVerifier:
 def keeper(chat: ChatService) -> SessionKeeper:
     sessions = MemorySessionStore(chat.connections)  # type: ignore[arg-type]
     verifier = FakeVerifier({"alice-fresh": (ALICE, NOW + 3600), "bob": (BOB, NOW + 3600)})
-    return SessionKeeper(chat, sessions, FakeCloser(), verifier)
+    return SessionKeeper(chat, sessions, FakeCloser(), wire.encode_error, verifier)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The local Cognito's part in session lifetime (sessions.py, revocation.py).
+"""The local Cognito's part in session lifetime (service/sessions.py, revocation.py).
 
 - Revoking calls reach the chat as they do on AWS: Cognito records the call in CloudTrail and
   EventBridge delivers "AWS API Call via CloudTrail" to the rule's target (docs/DEPLOY.md).

@@ -37,6 +37,7 @@ from dynamotalk.local.supervision import (
     locked,
     wipe,
 )
+from dynamotalk.routes import SESSION_SWEEPER
 from dynamotalk.settings import ENV, STORAGE_ENV
 
 STAGE = "local"
@@ -261,9 +262,10 @@ def _serve(
     async def serve_all() -> None:
         from dynamotalk.local import schedules
 
-        # EventBridge's part: the session sweeper's schedule, the sign-out rule (sessions.py).
+        # EventBridge's part: the session sweeper's schedule, the sign-out rule
+        # (service/sessions.py).
         sweep_s = bootstrap.settings().session_sweep_s
-        stop_schedules = schedules.start(gateway.functions, {"session_sweeper": sweep_s})
+        stop_schedules = schedules.start(gateway.functions, {SESSION_SWEEPER: sweep_s})
         try:
             await asyncio.gather(*(s.serve() for s in servers))
         finally:

@@ -26,7 +26,7 @@ class Presence(Fanout):
         self, connection_id: str, principal: Principal, session_expires_at: int | None = None
     ) -> Connection:
         """Register a new WebSocket connection; within the per-user connection cap.
-        `session_expires_at`: the token's `exp`, when the session ends (sessions.py)."""
+        `session_expires_at`: the token's `exp`, when the session ends (service/sessions.py)."""
         now = self.clock.now_ms()
         connection = Connection(
             connection_id=check_id(connection_id, "connectionId"),

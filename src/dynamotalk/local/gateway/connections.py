@@ -156,7 +156,7 @@ class Connections:
     async def flush_then_close(self, live: LiveConnection) -> None:
         """DeleteConnection after what PostToConnection already accepted: on AWS a post answers
         200 once it is sent, so it reaches the client before the close (a session's last
-        words, sessions.py). A reader too slow for close_grace_s loses them."""
+        words, service/sessions.py). A reader too slow for close_grace_s loses them."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.close_grace_s
         while live.outbox and live.closing is None and loop.time() < deadline:

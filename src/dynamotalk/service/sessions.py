@@ -18,14 +18,15 @@ to its 2-hour maximum whatever the token's `exp`. So the server does it:
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 import structlog
 
-from dynamotalk import wire
-from dynamotalk.domain.errors import Unauthorized
+from dynamotalk.domain.errors import ChatError, Unauthorized
 from dynamotalk.domain.models import Principal
 from dynamotalk.ports import ConnectionCloser, SessionStore, SessionVerifier
-from dynamotalk.service import ChatService
+from dynamotalk.service.chat import ChatService
 
 _log = structlog.get_logger("dynamotalk.sessions")
 
@@ -40,6 +41,8 @@ class SessionKeeper:
     chat: ChatService
     sessions: SessionStore
     closer: ConnectionCloser
+    encode_error: Callable[[str | None, ChatError], bytes]
+    """The error frame a closing socket is told why with (the wire's, handed in by bootstrap)."""
     verifier: SessionVerifier | None = None
     """Needed by `reauth` only."""
     lookback_s: int = SWEEP_LOOKBACK_S
@@ -72,7 +75,7 @@ class SessionKeeper:
         """Close a socket whose session is over: say why, then DeleteConnection, whose
         $disconnect forgets the connection. With `forget`, forget it now as well (a lost
         socket never gets its $disconnect)."""
-        last_words = wire.encode_error(request_id, Unauthorized(EXPIRED_MESSAGE))
+        last_words = self.encode_error(request_id, Unauthorized(EXPIRED_MESSAGE))
         self.closer.close(connection_id, last_words)
         if forget:
             self.chat.disconnect(connection_id)
