@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import WS_AUTHORIZER, WS_ROUTES
+from dynamotalk.routes import ROUTE_SELECTION, TOKEN_PARAM, WS_AUTHORIZER, WS_ROUTES
 from infra.functions import LambdaFunction
 from infra.policies import API_GATEWAY_LOG_ACTIONS
 from infra.settings import StageSettings
@@ -47,7 +47,7 @@ class WebSocketApi(pulumi.ComponentResource):
             f"{name}-api",
             name=f"dynamotalk-{settings.stage}-ws",
             protocol_type="WEBSOCKET",
-            route_selection_expression="$request.body.action",
+            route_selection_expression=ROUTE_SELECTION,
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.url = pulumi.Output.concat(self.api.api_endpoint, "/", self.stage_name)
@@ -79,7 +79,7 @@ class WebSocketApi(pulumi.ComponentResource):
             api_id=self.api.id,
             authorizer_type="REQUEST",
             authorizer_uri=authorizer_fn.function.invoke_arn,
-            identity_sources=["route.request.querystring.token"],
+            identity_sources=[f"route.request.querystring.{TOKEN_PARAM}"],
             name="cognito-token",
             opts=child,
         )

@@ -15,6 +15,7 @@ from dynamotalk import bootstrap
 from dynamotalk.domain.errors import ChatError, ErrorCode
 from dynamotalk.edge import WebSocketEvent
 from dynamotalk.logging import invocation
+from dynamotalk.routes import TOKEN_PARAM
 
 IDENTITY = bootstrap.identity()
 
@@ -22,7 +23,7 @@ IDENTITY = bootstrap.identity()
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     view = WebSocketEvent(event)
     with invocation(route="$connect:authorize", request_id=view.request_id) as log:
-        token = view.query("token")  # the identity source; nothing else is read
+        token = view.query(TOKEN_PARAM)  # the identity source; nothing else is read
         if not token:
             log["outcome"] = str(ErrorCode.UNAUTHORIZED)
             raise PermissionError("Unauthorized")

@@ -6,6 +6,7 @@ A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
 from __future__ import annotations
 
 import math
+import urllib.parse
 from collections.abc import Iterable
 
 import attrs
@@ -86,10 +87,24 @@ SESSION_REVOKED = "session_revoked"
 """The module the revoking Cognito calls' EventBridge rule invokes (revocation.py)."""
 
 
+ACTION_FIELD = "action"
+"""The frame field API Gateway selects a WebSocket route by."""
+ROUTE_SELECTION = f"$request.body.{ACTION_FIELD}"
+"""The WebSocket API's route selection expression."""
+TOKEN_PARAM = "token"  # noqa: S105 - a parameter name
+"""The `$connect` query parameter carrying the Cognito ID token: the authorizer's identity
+source (a browser cannot set headers on a WebSocket)."""
+
+
+def socket_url(ws_url: str, id_token: str) -> str:
+    """Where a client opens its WebSocket: the stage's `wsUrl` with the token as identity."""
+    return f"{ws_url}?{urllib.parse.urlencode({TOKEN_PARAM: id_token})}"
+
+
 @attrs.frozen
 class WsRoute:
     route_key: str
-    """`$connect`, `$disconnect`, `$default` or an action name (selection: $request.body.action)."""
+    """`$connect`, `$disconnect`, `$default` or an action name (selection: ROUTE_SELECTION)."""
     module: str
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import attrs
 import websockets
 
+from dynamotalk import routes
 from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api
 from dynamotalk.client.config import ChatClientError
@@ -141,7 +142,7 @@ class Chat:
     # --- the socket ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        url = f"{self.session.config['wsUrl']}?token={self.session.id_token}"
+        url = routes.socket_url(self.session.config["wsUrl"], self.session.id_token)
         self.socket = await websockets.connect(url, max_size=MAX_FRAME_IN)
         if self.rooms:
             await self.send(frames.subscribe(list(self.rooms)[:MAX_ROOM_IDS]))

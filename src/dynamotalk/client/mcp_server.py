@@ -31,6 +31,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 
+from dynamotalk import routes
 from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api, ApiError
 from dynamotalk.client.config import ChatClientError, load_config
@@ -92,7 +93,7 @@ class AssistantChat:
         }
 
     async def post(self, room_id: str, text: str) -> dict[str, Any]:
-        url = f"{self.session.config['wsUrl']}?token={self.session.id_token}"
+        url = routes.socket_url(self.session.config["wsUrl"], self.session.id_token)
         frame = frames.send_message(room_id, text, request_id=REQUEST_ID)
         async with websockets.connect(url, open_timeout=10) as socket:
             await socket.send(json.dumps(frame))

@@ -113,7 +113,7 @@ def encode_error(request_id: str | None, error: ChatError) -> bytes:
 def command_frame(command: Command, request_id: str | None = None) -> dict[str, Any]:
     """The JSON object a client sends for `command`: optional fields left unset (None, no
     attachments) are not sent."""
-    frame: dict[str, Any] = {"action": routes.action_of(type(command))}
+    frame: dict[str, Any] = {routes.ACTION_FIELD: routes.action_of(type(command))}
     if request_id is not None:
         frame["requestId"] = request_id
     frame.update((key, value) for key, value in _json(command).items() if value not in (None, []))

@@ -165,14 +165,14 @@ def parse_frame(raw: str | bytes | None) -> Frame:
     data = _load_json(raw, MAX_FRAME_BYTES, "frame")
     if not isinstance(data, dict):
         raise InvalidInput("frame must be a JSON object with an action")
-    action = data.get("action")
+    action = data.get(routes.ACTION_FIELD)
     cls = routes.WS_ACTIONS.get(action) if isinstance(action, str) else None
     if cls is None:
         raise InvalidInput("unknown action; expected one of: " + ", ".join(routes.WS_ACTIONS))
     request_id = data.get("requestId")
     if request_id is not None and not _valid_request_id(request_id):
         raise InvalidInput(f"requestId: must be a string of 1..{MAX_REQUEST_ID} characters")
-    fields = {k: v for k, v in data.items() if k not in ("action", "requestId")}
+    fields = {k: v for k, v in data.items() if k not in (routes.ACTION_FIELD, "requestId")}
     command: Command = _structure(fields, cls)
     return Frame(request_id=request_id, command=command)
 

@@ -33,7 +33,7 @@ from dynamotalk.local.gateway.connections import (
     LiveConnection,
 )
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
-from dynamotalk.routes import WS_AUTHORIZER, WS_ROUTES, ws_route_for
+from dynamotalk.routes import ACTION_FIELD, WS_AUTHORIZER, WS_ROUTES, ws_route_for
 
 _log = structlog.get_logger("dynamotalk.gateway")
 WS_MODULE_BY_ROUTE = {route.route_key: route.module for route in WS_ROUTES}
@@ -194,7 +194,7 @@ def route_of(body: str) -> str:
         data = json.loads(body)
     except (ValueError, RecursionError):
         return ws_route_for(None)  # $default
-    return ws_route_for(data.get("action") if isinstance(data, dict) else None)
+    return ws_route_for(data.get(ACTION_FIELD) if isinstance(data, dict) else None)
 
 
 async def _deny(socket: WebSocket, status: int, message: str) -> None:
