@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.domain.identities import bot_user
-from dynamotalk.routes import FUNCTION_BY_MODULE
+from dynamotalk.routes import BOT_QUEUE, FUNCTION_BY_MODULE, resource_name
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.tables.codecs import dump
 from dynamotalk.tables.items import user_item, username_claim_item
@@ -51,14 +51,14 @@ class Bot(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.dead_letters = aws.sqs.Queue(
             f"{name}-dead-letters",
-            name=f"dynamotalk-{settings.stage}-bot-dlq",
+            name=resource_name(settings.stage, "bot-dlq"),
             message_retention_seconds=14 * 24 * 3600,
             sqs_managed_sse_enabled=True,
             opts=child,
         )
         self.queue = aws.sqs.Queue(
             f"{name}-jobs",
-            name=f"dynamotalk-{settings.stage}-bot-jobs",
+            name=resource_name(settings.stage, BOT_QUEUE),
             visibility_timeout_seconds=VISIBILITY_TIMEOUT_S,
             message_retention_seconds=JOB_RETENTION_S,
             sqs_managed_sse_enabled=True,

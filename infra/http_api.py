@@ -17,6 +17,7 @@ from dynamotalk.routes import (
     HTTP_CORS_MAX_AGE_S,
     HTTP_CORS_METHODS,
     HTTP_ROUTES,
+    resource_name,
 )
 from dynamotalk.userpool import issuer
 from infra.functions import LambdaFunction
@@ -55,7 +56,7 @@ class HttpApi(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.api = aws.apigatewayv2.Api(
             f"{name}-api",
-            name=f"dynamotalk-{settings.stage}-http",
+            name=resource_name(settings.stage, "http"),
             protocol_type="HTTP",
             cors_configuration=aws.apigatewayv2.ApiCorsConfigurationArgs(
                 allow_origins=allowed_origins,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.routes import resource_name
 from dynamotalk.tables import CHAT_TABLE
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
@@ -42,7 +43,7 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__("dynamotalk:monitoring:Monitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.topic = aws.sns.Topic(
-            f"{name}-alarms", name=f"dynamotalk-{settings.stage}-alarms", opts=child
+            f"{name}-alarms", name=resource_name(settings.stage, "alarms"), opts=child
         )
         if settings.alarm_email:
             aws.sns.TopicSubscription(
@@ -64,7 +65,7 @@ class Monitoring(pulumi.ComponentResource):
             self.alarms.append(
                 aws.cloudwatch.MetricAlarm(
                     f"{name}-{key}",
-                    name=f"dynamotalk-{settings.stage}-{key}",
+                    name=resource_name(settings.stage, key),
                     namespace=namespace,
                     metric_name=metric,
                     dimensions=dimensions,
@@ -122,7 +123,7 @@ class Monitoring(pulumi.ComponentResource):
         self.alarms.append(
             aws.cloudwatch.MetricAlarm(
                 f"{name}-dynamodb-throttled",
-                name=f"dynamotalk-{settings.stage}-dynamodb-throttled",
+                name=resource_name(settings.stage, "dynamodb-throttled"),
                 metric_queries=queries,
                 evaluation_periods=1,
                 threshold=1,
@@ -148,7 +149,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=f"dynamotalk-{settings.stage}",
+            dashboard_name=resource_name(settings.stage),
             dashboard_body=body,
             opts=child,
         )

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.revocation import event_pattern
-from dynamotalk.routes import FUNCTIONS, SESSION_REVOKED, function_name
+from dynamotalk.routes import FUNCTIONS, SESSION_REVOKED, function_name, resource_name
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
@@ -53,7 +53,7 @@ class Sessions(pulumi.ComponentResource):
             self.schedules[function.module] = rule
         self.revocations = aws.cloudwatch.EventRule(
             "session-revocations",
-            name=f"dynamotalk-{settings.stage}-session-revocations",
+            name=resource_name(settings.stage, "session-revocations"),
             description="Cognito sign-out, disable, delete, revoke: close the user's sockets",
             event_pattern=pulumi.Output.json_dumps(event_pattern()),
             opts=child,

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from dynamotalk import upload_expiry, webheaders
 from dynamotalk.origins import allowed_origins
+from dynamotalk.routes import resource_name
 from infra.settings import StageSettings
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -179,7 +180,7 @@ class Web(pulumi.ComponentResource):
         )
         access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac",
-            name=f"dynamotalk-{settings.stage}-web",
+            name=resource_name(settings.stage, "web"),
             origin_access_control_origin_type="s3",
             signing_behavior="always",
             signing_protocol="sigv4",
@@ -289,7 +290,7 @@ def security_headers_policy(
     any the origin sent (`override`): the local stack's web origin serves the same set."""
     return aws.cloudfront.ResponseHeadersPolicy(
         name,
-        name=f"dynamotalk-{stage}-web-security",
+        name=resource_name(stage, "web-security"),
         comment="DynamoTalk web client: CSP without inline code, HSTS, no framing, nosniff",
         security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
             content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(

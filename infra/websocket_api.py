@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import ROUTE_SELECTION, TOKEN_PARAM, WS_AUTHORIZER, WS_ROUTES
+from dynamotalk.routes import ROUTE_SELECTION, TOKEN_PARAM, WS_AUTHORIZER, WS_ROUTES, resource_name
 from infra.functions import LambdaFunction
 from infra.policies import API_GATEWAY_LOG_ACTIONS
 from infra.settings import StageSettings
@@ -45,7 +45,7 @@ class WebSocketApi(pulumi.ComponentResource):
         self.stage_name = settings.stage
         self.api = aws.apigatewayv2.Api(
             f"{name}-api",
-            name=f"dynamotalk-{settings.stage}-ws",
+            name=resource_name(settings.stage, "ws"),
             protocol_type="WEBSOCKET",
             route_selection_expression=ROUTE_SELECTION,
             opts=pulumi.ResourceOptions(parent=self),

@@ -240,9 +240,19 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
 
 
+def resource_name(stage: str, what: str = "") -> str:
+    """The name of a stage's AWS resource: `dynamotalk-{stage}-{what}` (or the stage's own)."""
+    return f"dynamotalk-{stage}-{what}" if what else f"dynamotalk-{stage}"
+
+
+BOT_QUEUE = "bot-jobs"
+"""The bot's job queue (`resource_name(stage, BOT_QUEUE)`): infra creates it, the local IAM
+check grants the same ARN."""
+
+
 def function_name(stage: str, module: str) -> str:
     """The deployed Lambda function's name, which the local gateway also reports."""
-    return f"dynamotalk-{stage}-{module.replace('_', '-')}"
+    return resource_name(stage, module.replace("_", "-"))
 
 
 HTTP_CORS_METHODS: tuple[str, ...] = tuple(

@@ -23,6 +23,8 @@ from typing import Any, Literal
 
 import attrs
 
+from dynamotalk.routes import resource_name
+
 PROTECTED_MIN_PASSWORD = 12
 """Shortest password on protected stages (prod)."""
 DEV_MIN_PASSWORD = 8
@@ -174,7 +176,7 @@ class UserPoolSpec:
 
     @staticmethod
     def pool_name(stage: str) -> str:
-        return f"dynamotalk-{stage}"
+        return resource_name(stage)
 
     def immutable(self) -> dict[str, Any]:
         """Settings Cognito cannot change on an existing pool (a change means a new pool)."""

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from dynamotalk.local import events
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS
+from dynamotalk.routes import resource_name
 from dynamotalk.settings import environment
 from dynamotalk.tables import CHAT_TABLE, create_table_request
 from dynamotalk.userpool import UserPoolSpec, user_pool_spec
@@ -160,7 +161,7 @@ def provision(
     stage: str, dynamodb_endpoint: str, aws_endpoint: str, origins: list[str] | None = None
 ) -> LocalResources:
     table = CHAT_TABLE.physical_name(stage)
-    bucket = f"dynamotalk-{stage}-attachments"
+    bucket = resource_name(stage, "attachments")
     ensure_table(client("dynamodb", dynamodb_endpoint), table)
     pool_id, client_id = ensure_user_pool(client("cognito-idp", aws_endpoint), stage)
     ensure_bucket(client("s3", aws_endpoint), bucket, origins or [])

@@ -7,6 +7,8 @@ from typing import Any
 
 import attrs
 
+from dynamotalk.routes import resource_name
+
 
 @attrs.frozen
 class IndexSpec:
@@ -33,7 +35,7 @@ class TableSpec:
         return dict.fromkeys(names, "S")
 
     def physical_name(self, stage: str) -> str:
-        return f"dynamotalk-{stage}-{self.logical_name}"
+        return resource_name(stage, self.logical_name)
 
 
 GSI1 = IndexSpec(name="GSI1", hash_key="GSI1PK", range_key="GSI1SK")

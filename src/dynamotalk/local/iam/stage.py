@@ -14,7 +14,7 @@ import attrs
 from dynamotalk.local import events
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument, StageArns, policy_document
-from dynamotalk.routes import function_name
+from dynamotalk.routes import BOT_QUEUE, function_name, resource_name
 
 LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
@@ -96,7 +96,7 @@ def stage_policies(
         table_arn=local.table_arn(table_name),
         bucket_arn=f"arn:aws:s3:::{bucket_name}",
         connections_arn=local.connection_arn("POST", "*"),
-        bot_queue_arn=local.queue_arn(bot_queue_name or f"dynamotalk-{stage}-bot-jobs"),
+        bot_queue_arn=local.queue_arn(bot_queue_name or resource_name(stage, BOT_QUEUE)),
         bot_model_id=bot_model_id,
     )
     documents = {
