@@ -28,7 +28,9 @@ CLOSE_GOING_AWAY = (1001, "Going away")
 """Idle timeout and the connection's maximum life."""
 CLOSE_UNSUPPORTED = (1003, "Binary frames are not supported")
 CLOSE_TOO_BIG = (1009, "Message too big")
-CLOSE_SLOW_READER = (1008, "Slow reader: outbound queue overflowed")
+POLICY_VIOLATION = 1008
+"""RFC 6455's code for a peer that broke the contract."""
+CLOSE_SLOW_READER = (POLICY_VIOLATION, "Slow reader: outbound queue overflowed")
 """Our choice (AWS documents no code): the client broke the contract by not reading."""
 CLIENT_REASONS = {
     **dict([CLOSE_NORMAL, CLOSE_GOING_AWAY]),

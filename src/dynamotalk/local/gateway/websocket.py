@@ -29,6 +29,7 @@ from dynamotalk.local.gateway.connections import (
     CLIENT_REASONS,
     CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED,
+    POLICY_VIOLATION,
     Connections,
     LiveConnection,
 )
@@ -202,7 +203,7 @@ async def _deny(socket: WebSocket, status: int, message: str) -> None:
     try:
         await socket.send_denial_response(response)
     except RuntimeError:
-        await socket.close(code=1008)
+        await socket.close(code=POLICY_VIOLATION)  # a client that cannot take a denial
 
 
 def _connect_headers(
