@@ -14,7 +14,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # infra (Pulumi mocks), security and reliability on the AWS emulators; e2e: the local stack from
 # outside (real sockets, HTTP, Chromium, the documented protocol).
 UNIT_TESTS := tests/unit
-INTEGRATION_TESTS := tests/adapters tests/infra tests/security tests/reliability tests/fuzz
+INTEGRATION_TESTS := tests/integration tests/infra tests/security tests/reliability tests/fuzz
 E2E_TESTS := tests/e2e tests/acceptance
 
 $(STAMP): pyproject.toml

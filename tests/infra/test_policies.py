@@ -12,9 +12,9 @@ import pytest
 from dynamotalk.local import iam
 from dynamotalk.permissions import PERMISSIONS, StageArns, policy_document
 from infra.settings import StageSettings
-from tests.adapters.test_local_iam import ALLOWED, DENIED, Call
 from tests.infra.stack_runner import ACCOUNT, Recorder, run
 from tests.infra.test_stack import stage_settings
+from tests.integration.test_local_iam import ALLOWED, DENIED, Call
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

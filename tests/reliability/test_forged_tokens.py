@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.adapters.test_cognito_identity import forged_tokens
+from tests.integration.test_cognito_identity import forged_tokens
 from tests.support.cognito import Forger
 from tests.support.lambda_stack import Stack
 

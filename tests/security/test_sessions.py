@@ -38,7 +38,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     try:
         port = free_port()
         data_dir = tmp_path_factory.mktemp("sessions")
-        # In memory: DynamoDB's side of sessions is covered by tests/adapters/test_sessions.py,
+        # In memory: DynamoDB's side of sessions is covered by tests/integration/test_sessions.py,
         # and the stack starts without Java.
         process = start_dev(port, data_dir, "--in-memory")
     finally:

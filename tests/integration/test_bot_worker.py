@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from dynamotalk.domain.bot import APOLOGY, BOT
-from tests.adapters.test_bedrock import Converse
+from tests.integration.test_bedrock import Converse
 from tests.support.lambda_stack import Stack
 
 

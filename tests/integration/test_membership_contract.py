@@ -12,7 +12,7 @@ import pytest
 from dynamotalk.adapters import memory
 from dynamotalk.adapters.dynamodb import DynamoRoomStore
 from dynamotalk.domain.models import Invite, Membership, Role, Room, RoomKind
-from tests.adapters.test_store_contract import BACKENDS, _client
+from tests.integration.test_store_contract import BACKENDS, _client
 
 NOW_S = 1_700_000_000
 

@@ -41,7 +41,7 @@ def test_presigned_post_uploads_and_presigned_get_downloads(store: S3AttachmentS
 
 
 def test_signed_policy_pins_type_size_and_key(store: S3AttachmentStore) -> None:
-    # The conditions S3 enforces; tests/adapters/test_local_s3.py posts forms that break each
+    # The conditions S3 enforces; tests/integration/test_local_s3.py posts forms that break each
     # of them against LocalAws and gets S3's refusals.
     import base64
     import json
