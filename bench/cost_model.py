@@ -7,7 +7,6 @@ below; check https://aws.amazon.com/pricing before relying on them.
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from bench.table import RESULTS, Table
 
@@ -21,41 +20,6 @@ MEMORY_GB = 0.5
 POOL = 32
 POST_MS = 20.0  # PostToConnection round trip, as in P1
 BASE_MS = 25.0  # parse, checks, store: measured order of magnitude on the local stack
-
-
-def limiter_units(dynamodb: Any, table: str) -> dict[str, float]:
-    """Write and read units of the per-user limiter's one conditional UpdateItem per message,
-    allowed and refused, as DynamoDB reports them (ReturnConsumedCapacity)."""
-    from dynamotalk.adapters.dynamodb_limits import DynamoRateLimiter
-    from dynamotalk.domain.user_limits import Action, UserLimits
-
-    consumed: list[dict[str, Any]] = []
-
-    def meter(params: dict[str, Any], **_: Any) -> None:
-        params["ReturnConsumedCapacity"] = "TOTAL"
-
-    def record(parsed: dict[str, Any], **_: Any) -> None:
-        consumed.append(parsed.get("ConsumedCapacity") or {})
-
-    events = dynamodb.meta.events
-    events.register("provide-client-params.dynamodb.UpdateItem", meter)
-    events.register("after-call.dynamodb.UpdateItem", record)
-    limiter = DynamoRateLimiter(dynamodb, table)
-    charges = UserLimits(messages_burst=1).charges(Action.MESSAGE)
-    now = 1_700_000_000_000
-    try:
-        allowed = limiter.take("cost-model", "message", charges, now)
-        refused = limiter.take("cost-model", "message", charges, now)
-    finally:
-        events.unregister("provide-client-params.dynamodb.UpdateItem", meter)
-        events.unregister("after-call.dynamodb.UpdateItem", record)
-    assert allowed is None
-    assert refused is not None
-    return {
-        "limiter_calls": float(len(consumed)),
-        "limiter_wru_allowed": float(consumed[0].get("CapacityUnits", 0)),
-        "limiter_wru_refused": float(consumed[1].get("CapacityUnits", 0)),
-    }
 
 
 def per_message(

@@ -198,9 +198,42 @@ def run(quick: bool) -> Table:
         )
         table.extra = {"query_rru": big["ours_units"], "scan_rru": big["naive_units"]}
         # The per-user limiter's share of a message, on the same engine (the cost model).
-        from bench.cost_model import limiter_units
-
         table.extra.update(limiter_units(dynamodb, name))
     finally:
         ddb.stop()
     return table
+
+
+def limiter_units(dynamodb: Any, table: str) -> dict[str, float]:
+    """Write and read units of the per-user limiter's one conditional UpdateItem per message,
+    allowed and refused, as DynamoDB reports them (ReturnConsumedCapacity)."""
+    from dynamotalk.adapters.dynamodb_limits import DynamoRateLimiter
+    from dynamotalk.domain.user_limits import Action, UserLimits
+
+    consumed: list[dict[str, Any]] = []
+
+    def meter(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def record(parsed: dict[str, Any], **_: Any) -> None:
+        consumed.append(parsed.get("ConsumedCapacity") or {})
+
+    events = dynamodb.meta.events
+    events.register("provide-client-params.dynamodb.UpdateItem", meter)
+    events.register("after-call.dynamodb.UpdateItem", record)
+    limiter = DynamoRateLimiter(dynamodb, table)
+    charges = UserLimits(messages_burst=1).charges(Action.MESSAGE)
+    now = 1_700_000_000_000
+    try:
+        allowed = limiter.take("cost-model", "message", charges, now)
+        refused = limiter.take("cost-model", "message", charges, now)
+    finally:
+        events.unregister("provide-client-params.dynamodb.UpdateItem", meter)
+        events.unregister("after-call.dynamodb.UpdateItem", record)
+    assert allowed is None
+    assert refused is not None
+    return {
+        "limiter_calls": float(len(consumed)),
+        "limiter_wru_allowed": float(consumed[0].get("CapacityUnits", 0)),
+        "limiter_wru_refused": float(consumed[1].get("CapacityUnits", 0)),
+    }

@@ -15,7 +15,8 @@ import pulumi_aws as aws
 
 from dynamotalk.routes import COGNITO_TRIGGERS
 from dynamotalk.userpool import user_pool_spec
-from infra.functions import LambdaFunction, Wiring
+from infra.functions import LambdaFunction
+from infra.policies import Wiring
 from infra.settings import THREAT_PROTECTION_SETTINGS, StageSettings
 
 

@@ -4,34 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import attrs
 import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS, function_name
 from dynamotalk.settings import environment
-from infra.policies import PERMISSIONS, policy_document
+from infra.policies import PERMISSIONS, Wiring, policy_document
 from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
-
-
-@attrs.frozen
-class Wiring:
-    """The ARNs and names a function's policy and environment are built from."""
-
-    table_name: pulumi.Input[str]
-    table_arn: pulumi.Input[str]
-    bucket_name: pulumi.Input[str]
-    bucket_arn: pulumi.Input[str]
-    connections_arn: pulumi.Input[str] | None = None
-    """arn:aws:execute-api:{region}:{account}:{api}/{stage}/POST/@connections/*"""
-    management_endpoint: pulumi.Input[str] | None = None
-    user_pool_id: pulumi.Input[str] | None = None
-    user_pool_client_id: pulumi.Input[str] | None = None
-    bot_queue_url: pulumi.Input[str] | None = None
-    bot_queue_arn: pulumi.Input[str] | None = None
 
 
 class LambdaFunction(pulumi.ComponentResource):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pulumi
 
 from dynamotalk.permissions import (
@@ -29,7 +30,6 @@ from dynamotalk.permissions import (
 from dynamotalk.permissions import policy_document as build_policy
 
 if TYPE_CHECKING:
-    from infra.functions import Wiring
     from infra.settings import StageSettings
 
 __all__ = [
@@ -46,6 +46,23 @@ __all__ = [
     "Needs",
     "policy_document",
 ]
+
+
+@attrs.frozen
+class Wiring:
+    """The ARNs and names a function's policy and environment are built from."""
+
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]
+    bucket_name: pulumi.Input[str]
+    bucket_arn: pulumi.Input[str]
+    connections_arn: pulumi.Input[str] | None = None
+    """arn:aws:execute-api:{region}:{account}:{api}/{stage}/POST/@connections/*"""
+    management_endpoint: pulumi.Input[str] | None = None
+    user_pool_id: pulumi.Input[str] | None = None
+    user_pool_client_id: pulumi.Input[str] | None = None
+    bot_queue_url: pulumi.Input[str] | None = None
+    bot_queue_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(

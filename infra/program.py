@@ -12,9 +12,10 @@ from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
-from infra.functions import Functions, Wiring
+from infra.functions import Functions
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
+from infra.policies import Wiring
 from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
