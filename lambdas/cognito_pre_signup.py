@@ -12,7 +12,7 @@ from typing import Any
 
 from dynamotalk import bootstrap
 from dynamotalk.domain.identities import USERNAME, USERNAME_RULE, is_reserved
-from dynamotalk.edge import CognitoTriggerEvent
+from dynamotalk.edge.events import CognitoTriggerEvent
 from dynamotalk.logging import invocation
 
 AUTO_CONFIRM = bootstrap.settings().auto_confirm

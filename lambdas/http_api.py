@@ -12,7 +12,9 @@ from typing import Any
 from dynamotalk import bootstrap, routes, wire
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.models import Invite, RoomKind
-from dynamotalk.edge import HttpEvent, http_error, http_json, refusal
+from dynamotalk.edge.events import HttpEvent
+from dynamotalk.edge.failures import refusal
+from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.edge import unexpected
+from dynamotalk.edge.failures import unexpected
 from dynamotalk.logging import invocation
 from dynamotalk.revocation import revoked_user
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from dynamotalk import bootstrap
 from dynamotalk.domain.errors import ChatError, ErrorCode
-from dynamotalk.edge import WebSocketEvent
+from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.logging import invocation
 from dynamotalk.routes import TOKEN_PARAM
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.edge import WebSocketEvent, connect_refusal, refusal
+from dynamotalk.edge.events import WebSocketEvent
+from dynamotalk.edge.failures import refusal
+from dynamotalk.edge.replies import connect_refusal
 from dynamotalk.logging import invocation
 
 SERVICE = bootstrap.service()

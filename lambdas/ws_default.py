@@ -15,7 +15,9 @@ from dynamotalk import bootstrap, routes, wire
 from dynamotalk.domain import commands as cmd
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.models import Principal
-from dynamotalk.edge import WebSocketEvent, error_frame, refusal
+from dynamotalk.edge.events import WebSocketEvent
+from dynamotalk.edge.failures import refusal
+from dynamotalk.edge.replies import error_frame
 from dynamotalk.logging import invocation
 
 SERVICE = bootstrap.service()

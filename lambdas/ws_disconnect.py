@@ -6,7 +6,8 @@ from typing import Any
 
 from dynamotalk import bootstrap
 from dynamotalk.domain.errors import ChatError
-from dynamotalk.edge import WebSocketEvent, unexpected
+from dynamotalk.edge.events import WebSocketEvent
+from dynamotalk.edge.failures import unexpected
 from dynamotalk.logging import invocation
 
 SERVICE = bootstrap.service()

@@ -27,6 +27,7 @@ from dynamotalk.domain.commands import (
     TypingCommand,
     Unsubscribe,
 )
+from dynamotalk.domain.limits import SESSION_SWEEP_INTERVAL_S
 
 
 @attrs.frozen
@@ -76,9 +77,6 @@ BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVE
 cold start: the worker never dies mid-batch, so no job is retried for the batch's sake."""
 
 
-SESSION_SWEEP_INTERVAL_S = 60
-"""How often the sweeper closes idle sockets whose session ended (EventBridge's finest rate is
-one minute); a socket outlives its token by at most this, and any frame it sends is refused."""
 SESSION_SWEEPER_TIMEOUT_S = 50
 """Below the interval, so two sweeps never overlap."""
 SESSION_SWEEPER = "session_sweeper"

@@ -15,11 +15,9 @@ from typing import Any
 
 import attrs
 
-from dynamotalk import userpool
 from dynamotalk.domain import bot as bot_rules
-from dynamotalk.domain.limits import Limits
+from dynamotalk.domain.limits import SESSION_SWEEP_INTERVAL_S, Limits
 from dynamotalk.domain.user_limits import UserLimits, limits_env, parse_limits
-from dynamotalk.routes import SESSION_SWEEP_INTERVAL_S
 
 ENV: Mapping[str, str] = {
     "stage": "DYNAMOTALK_STAGE",
@@ -104,7 +102,10 @@ class Settings:
 
     @property
     def issuer(self) -> str:
-        return self.cognito_issuer or userpool.issuer(self.region, self.user_pool_id)
+        # Imported here: the user pool's spec stays out of every handler's cold start.
+        from dynamotalk.userpool import issuer
+
+        return self.cognito_issuer or issuer(self.region, self.user_pool_id)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

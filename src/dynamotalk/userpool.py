@@ -23,8 +23,6 @@ from typing import Any, Literal
 
 import attrs
 
-from dynamotalk.routes import resource_name
-
 PROTECTED_MIN_PASSWORD = 12
 """Shortest password on protected stages (prod)."""
 DEV_MIN_PASSWORD = 8
@@ -176,6 +174,8 @@ class UserPoolSpec:
 
     @staticmethod
     def pool_name(stage: str) -> str:
+        from dynamotalk.routes import resource_name  # the route table: not at import
+
         return resource_name(stage)
 
     def immutable(self) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from dynamotalk.domain.errors import ErrorCode, InvalidInput
 from dynamotalk.domain.ids import UlidGenerator, direct_room_id, is_ulid, ulid_time_ms
 from dynamotalk.domain.limits import MAX_FRAME_BYTES, Limits
 from dynamotalk.domain.rules import clean_page_size
-from dynamotalk.edge import HTTP_STATUS
+from dynamotalk.edge.replies import HTTP_STATUS
 
 
 def test_ulids_are_monotonic_within_one_millisecond() -> None:

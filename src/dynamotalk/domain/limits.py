@@ -93,3 +93,7 @@ MAX_SIZE_BYTES = 10**10
 """Sizes beyond this are nonsense, refused before the service's own upload limits."""
 MAX_REQUEST_ID = 64
 """Characters of a frame's requestId."""
+SESSION_SWEEP_INTERVAL_S = 60
+"""How often idle sockets whose session ended are closed (the sweeper's schedule; EventBridge's
+finest rate is one minute): a socket outlives its token by at most this, and any frame it sends
+after its token's expiry is refused at once."""
