@@ -45,6 +45,8 @@ class CircuitBreaker:
 
     def allows(self) -> bool:
         """Whether this call may go ahead; when half-open, the first caller takes the trial."""
+        if self.opened_at is None:  # closed, the common case: no lock on the hot path
+            return True
         with self._lock:
             state = self.state
             if state == "closed":
@@ -57,6 +59,8 @@ class CircuitBreaker:
     def record(self, ok: bool | None) -> None:
         """A call's outcome: True succeeded, False failed, None said nothing either way (the
         dependency answered, about this call only)."""
+        if ok and self.failures == 0 and self.opened_at is None and not self._trial:
+            return  # a success while healthy changes nothing: no lock on the hot path
         with self._lock:
             if ok is None:
                 self._trial = False
