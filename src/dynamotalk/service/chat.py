@@ -10,20 +10,6 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain.limits import Limits
-from dynamotalk.domain.user_limits import UserLimits
-from dynamotalk.ports import (
-    AttachmentStore,
-    BotJobs,
-    Clock,
-    ConnectionRegistry,
-    IdGenerator,
-    MessageStore,
-    Notifier,
-    RateLimiter,
-    RoomStore,
-    UserStore,
-)
 from dynamotalk.service.bot import BotUseCases
 from dynamotalk.service.presence import Presence
 from dynamotalk.service.profiles import Profiles
@@ -32,17 +18,4 @@ from dynamotalk.service.rooms import Rooms
 
 @attrs.define
 class ChatService(BotUseCases, Rooms, Presence, Profiles):
-    messages: MessageStore
-    rooms: RoomStore
-    users: UserStore
-    connections: ConnectionRegistry
-    notifier: Notifier
-    attachments: AttachmentStore
-    clock: Clock
-    ids: IdGenerator
-    limits: Limits = attrs.Factory(Limits)
-    bot_jobs: BotJobs | None = None
-    """Given where a bot participant runs: messages for it are queued, never awaited."""
-    limiter: RateLimiter | None = None
-    """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
-    user_limits: UserLimits = attrs.Factory(UserLimits)
+    """Every area behind one door; its fields (the ports) are ChatCore's."""

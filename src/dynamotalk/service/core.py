@@ -3,6 +3,8 @@ that find a room, a message or a member (or refuse)."""
 
 from __future__ import annotations
 
+import attrs
+
 from dynamotalk.domain import bot, rules
 from dynamotalk.domain.errors import InvalidInput, NotFound, RateLimited
 from dynamotalk.domain.ids import is_ulid
@@ -35,8 +37,9 @@ def check_message_id(value: str) -> str:
     return value
 
 
+@attrs.define
 class ChatCore:
-    """The ports and helpers each area of ChatService uses (the fields live on ChatService)."""
+    """The ports ChatService is built with, and the helpers each of its areas uses."""
 
     messages: MessageStore
     rooms: RoomStore
@@ -46,10 +49,12 @@ class ChatCore:
     attachments: AttachmentStore
     clock: Clock
     ids: IdGenerator
-    limits: Limits
-    bot_jobs: BotJobs | None
-    limiter: RateLimiter | None
-    user_limits: UserLimits
+    limits: Limits = attrs.Factory(Limits)
+    bot_jobs: BotJobs | None = None
+    """Given where a bot participant runs: messages for it are queued, never awaited."""
+    limiter: RateLimiter | None = None
+    """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
+    user_limits: UserLimits = attrs.Factory(UserLimits)
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own
