@@ -11,6 +11,7 @@ import httpx
 import jwt
 import pytest
 
+from dynamotalk.domain import commands as cmd
 from tests.support.bad_frames import BAD_FRAMES
 from tests.support.lambda_stack import Stack, load
 
@@ -447,12 +448,11 @@ DEAD = ["refused", "close", "hang"]  # EndpointConnectionError, ConnectionClosed
 def test_a_dead_dependency_answers_unavailable_frames_not_internal(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], behaviour: str
 ) -> None:
-    from dynamotalk import wire
 
     alice = stack.user("alice")
     conn = stack.connect(alice)
     handlers = stack.modules["ws_default"].HANDLERS
-    monkeypatch.setitem(handlers, wire.Ping, _dead_dynamodb_call(behaviour))
+    monkeypatch.setitem(handlers, cmd.Ping, _dead_dynamodb_call(behaviour))
     capfd.readouterr()
     reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-dead"})
     assert reply["type"] == "error"
@@ -505,7 +505,6 @@ def _http_event(stack: Stack, user: dict[str, Any], route: str) -> dict[str, Any
 def test_a_bug_is_still_internal_with_its_traceback_logged(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    from dynamotalk import wire
 
     alice = stack.user("alice")
     conn = stack.connect(alice)
@@ -513,7 +512,7 @@ def test_a_bug_is_still_internal_with_its_traceback_logged(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise KeyError("boom")
 
-    monkeypatch.setitem(stack.modules["ws_default"].HANDLERS, wire.Ping, broken)
+    monkeypatch.setitem(stack.modules["ws_default"].HANDLERS, cmd.Ping, broken)
     capfd.readouterr()
     reply = stack.send(alice, conn, {"action": "ping", "requestId": "p-bug"})
     assert (reply["error"]["code"], reply["error"]["retryable"]) == ("internal", True)

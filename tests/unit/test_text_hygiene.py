@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynamotalk import wire
+from dynamotalk.domain import commands as cmd
 from dynamotalk.domain.errors import ChatError, InvalidInput
 from dynamotalk.domain.models import Message
 from dynamotalk.domain.text import (
@@ -74,7 +75,7 @@ def test_a_valid_pair_escaped_in_json_is_one_character_and_kept() -> None:
     frame = wire.parse_frame(
         r'{"action":"react","roomId":"r","messageId":"m","emoji":"\ud83d\ude00"}'
     )
-    assert isinstance(frame.command, wire.React)
+    assert isinstance(frame.command, cmd.React)
     assert frame.command.emoji == "\U0001f600"
 
 
@@ -115,7 +116,7 @@ def test_any_text_in_a_frame_is_parsed_or_refused_cleanly(text: str) -> None:
         assert error.code == "invalid_input"
         assert first_lone_surrogate(text) is not None
     else:
-        assert isinstance(frame.command, wire.SendMessage)
+        assert isinstance(frame.command, cmd.SendMessage)
         assert first_lone_surrogate(frame.command.text) is None
 
 

@@ -4,21 +4,6 @@ convert.py holds the one converter; parse.py reads frames and bodies, frames.py 
 bodies.py declares the HTTP bodies (the commands live in domain/commands.py).
 """
 
-from dynamotalk.domain.commands import (
-    AttachmentRef,
-    Command,
-    DeleteMessage,
-    EditMessage,
-    MarkRead,
-    Ping,
-    React,
-    Reauth,
-    SendMessage,
-    Subscribe,
-    Sync,
-    TypingCommand,
-    Unsubscribe,
-)
 from dynamotalk.wire.bodies import (
     AddMember,
     CreateRoom,
@@ -49,24 +34,11 @@ from dynamotalk.wire.parse import Frame, parse_body, parse_frame, request_id_of
 __all__ = [
     "CONVERTER",
     "AddMember",
-    "AttachmentRef",
-    "Command",
     "CreateRoom",
-    "DeleteMessage",
-    "EditMessage",
     "Frame",
-    "MarkRead",
     "MarkReadBody",
     "OpenDirect",
-    "Ping",
-    "React",
-    "Reauth",
     "RequestUpload",
-    "SendMessage",
-    "Subscribe",
-    "Sync",
-    "TypingCommand",
-    "Unsubscribe",
     "UpdateProfile",
     "attachments_of",
     "command_frame",
