@@ -14,6 +14,9 @@ WS_MESSAGE_BYTES = 128 * 1024
 """Largest WebSocket message (frames joined); also the largest PostToConnection payload."""
 WS_IDLE_TIMEOUT_S = 10 * 60
 """A connection with no frame either way for this long is closed (1001, 'Going away')."""
+CLIENT_PING_INTERVAL_S = WS_IDLE_TIMEOUT_S * 2 // 5
+"""Clients send `ping` this often (4 minutes) on an otherwise quiet socket: well before the idle
+timeout, with room for one lost ping."""
 WS_CONNECTION_MAX_S = 2 * 60 * 60
 """Longest life of one WebSocket connection."""
 INTEGRATION_TIMEOUT_S = 29
@@ -31,3 +34,8 @@ HTTP_PAYLOAD_BYTES = 10 * 1024 * 1024
 LAMBDA_SYNC_RESPONSE_BYTES = 6 * 1024 * 1024
 """Largest response of a synchronous invocation (request too)."""
 LAMBDA_MAX_TIMEOUT_S = 900
+
+# API Gateway account quota ("Amazon API Gateway quotas", account-level).
+ACCOUNT_REQUESTS_PER_S = 10_000
+"""Requests per second per Region, every API of the account together (PostToConnection counts):
+a soft quota raised through Service Quotas. Past it API Gateway answers 429."""

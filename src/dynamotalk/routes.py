@@ -27,7 +27,7 @@ from dynamotalk.domain.commands import (
     TypingCommand,
     Unsubscribe,
 )
-from dynamotalk.domain.limits import SESSION_SWEEP_INTERVAL_S
+from dynamotalk.domain.limits import FANOUT_PAGE_WORKERS, SESSION_SWEEP_INTERVAL_S
 
 
 @attrs.frozen
@@ -75,6 +75,29 @@ BOT_JOB_OVERHEAD_S = 5
 BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVERHEAD_S)) + 10
 """A whole batch of slow answers (each cut off at the model timeout, then an apology) plus
 cold start: the worker never dies mid-batch, so no job is retried for the batch's sake."""
+
+
+FANOUT = "fanout"
+"""The module the table's stream invokes: each stored room change goes to the room's live
+connections (a big room's pages through FANOUT_PAGES_QUEUE) and to the event bus."""
+FANOUT_PAGES = "fanout_pages"
+"""The module the fan-out page queue invokes: one page of a big room's connections."""
+FANOUT_PAGES_QUEUE = "fanout-pages"
+"""The page queue (`resource_name(stage, FANOUT_PAGES_QUEUE)`), its dead letters in
+`FANOUT_DLQ`; stream records that keep failing go there too (on-failure destination)."""
+FANOUT_DLQ = "fanout-dlq"
+FANOUT_TIMEOUT_S = 60
+"""A stream batch's deliveries, each retried through throttling, well inside a minute."""
+FANOUT_BATCH_SIZE = 10
+"""Stream records (room changes) per fan-out invocation."""
+FANOUT_STREAM_RETRIES = 8
+"""Attempts of a failing stream record (the batch is bisected) before it goes to the DLQ."""
+FANOUT_PAGES_BATCH_SIZE = 1
+"""Page jobs per page-worker invocation: each is a full page of connections."""
+EVENT_BUS = "events"
+"""The stage's EventBridge bus (`resource_name(stage, EVENT_BUS)`) every room change goes to."""
+EVENT_SOURCE = "dynamotalk"
+"""The `source` of every event DynamoTalk puts on its bus (`detail-type`: the frame's type)."""
 
 
 SESSION_SWEEPER_TIMEOUT_S = 50
@@ -160,6 +183,21 @@ FUNCTIONS: tuple[Function, ...] = (
         batch_size=BOT_BATCH_SIZE,
         reserved_concurrency=BOT_MAX_CONCURRENCY,
         max_concurrency=BOT_MAX_CONCURRENCY,
+    ),
+    Function(
+        FANOUT,
+        "Delivers each stored room change to live connections and the event bus (stream)",
+        timeout_s=FANOUT_TIMEOUT_S,
+        batch_size=FANOUT_BATCH_SIZE,
+        reserved_concurrency=50,
+    ),
+    Function(
+        FANOUT_PAGES,
+        "Delivers a room change to one page of a big room's connections (SQS)",
+        timeout_s=FANOUT_TIMEOUT_S,
+        batch_size=FANOUT_PAGES_BATCH_SIZE,
+        reserved_concurrency=FANOUT_PAGE_WORKERS,
+        max_concurrency=FANOUT_PAGE_WORKERS,
     ),
     Function(
         SESSION_SWEEPER,

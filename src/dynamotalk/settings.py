@@ -42,6 +42,8 @@ ENV: Mapping[str, str] = {
     "bot_breaker_threshold": "DYNAMOTALK_BOT_BREAKER_THRESHOLD",
     "bot_breaker_cooldown_s": "DYNAMOTALK_BOT_BREAKER_COOLDOWN_S",
     "session_sweep_s": "DYNAMOTALK_SESSION_SWEEP_S",
+    "fanout_pages_queue_url": "DYNAMOTALK_FANOUT_PAGES_QUEUE_URL",
+    "event_bus_name": "DYNAMOTALK_EVENT_BUS",
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
@@ -99,6 +101,13 @@ class Settings:
     # Local stack only (service/sessions.py): the AWS defaults unless a test shortens them.
     session_sweep_s: float = float(SESSION_SWEEP_INTERVAL_S)
     """How often the local stack runs the session sweeper (EventBridge: routes.py's rate)."""
+    fanout_pages_queue_url: str | None = None
+    """Where the fan-out hands pages of a big room's connections (SQS). None: every page is
+    delivered by the stream's own invocation, one after another (the local stack's queue is in
+    process and needs no URL)."""
+    event_bus_name: str | None = None
+    """The EventBridge bus every room change is published to; None: events out are off (the
+    stage's `publishEvents`)."""
 
     @property
     def issuer(self) -> str:
@@ -192,6 +201,8 @@ class Settings:
             ),
             user_limits=user_limits,
             session_sweep_s=number(ENV["session_sweep_s"], SESSION_SWEEP_INTERVAL_S, 0.1, 3600),
+            fanout_pages_queue_url=optional(ENV["fanout_pages_queue_url"]),
+            event_bus_name=optional(ENV["event_bus_name"]),
         )
 
 

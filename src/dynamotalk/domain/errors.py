@@ -15,6 +15,9 @@ class ErrorCode(enum.StrEnum):
     CONFLICT = "conflict"
     TOO_LARGE = "too_large"
     RATE_LIMITED = "rate_limited"
+    # A change feed read from a seq older than the feed keeps (limits.CHANGE_LOG_DAYS): reload
+    # the room's history and follow the feed from the seq that page names.
+    FEED_EXPIRED = "feed_expired"
     # A dependency (the database, an AWS API) cannot be reached. Not retryable at once: the
     # reply carries a retryAfterMs hint instead of inviting a tight retry loop.
     UNAVAILABLE = "unavailable"
@@ -60,6 +63,10 @@ class Forbidden(ChatError):
 
 class NotFound(ChatError):
     code = ErrorCode.NOT_FOUND
+
+
+class FeedExpired(ChatError):
+    code = ErrorCode.FEED_EXPIRED
 
 
 class Conflict(ChatError):

@@ -12,6 +12,23 @@ MAX_BODY_BYTES = 64 * 1024
 UNREAD_CAP = 100
 """Unread counts stop at this number ("99+"), so a room list costs a bounded read."""
 
+# Delivery v2 (docs/ARCHITECTURE.md, "The delivery path").
+FANOUT_PAGE_SIZE = 1000
+"""Connections one fan-out worker delivers a change to: a room with more live connections is
+split into pages of this many, each handed to a page worker through the fan-out queue."""
+FANOUT_POOL = 64
+"""Concurrent PostToConnection calls inside one fan-out worker (a bounded thread pool)."""
+FANOUT_PAGE_WORKERS = 16
+"""Page workers at once (the page queue's maximum concurrency), so one huge room cannot take
+the account's whole PostToConnection budget or Lambda concurrency."""
+CHANGE_LOG_DAYS = 30
+"""A room's change feed keeps each change this long (DynamoDB TTL); a client further behind
+gets `feed_expired` from sync and reloads the room's history."""
+RECONNECT_BASE_MS = 500
+"""Client reconnect backoff: attempt n waits a random time in [0, min(cap, base * 2**n)]
+("full jitter"), so a thousand clients dropped together do not return together."""
+RECONNECT_CAP_MS = 30_000
+
 
 @attrs.frozen
 class Limits:

@@ -10,6 +10,8 @@ from __future__ import annotations
 # membership          ROOM#{room_id}        MEMBER#{user}   GSI1: USER#{user_id} / ROOM#{room_id}
 # message             ROOM#{room_id}        MSG#{ulid}
 # client id claim     ROOM#{room_id}        CLIENT#{author}#{client_id}
+# room change (feed)  ROOM#{room_id}        SEQ#{seq:012d}  TTL: expires_at  (the table's stream
+#                     carries each new one to the fan-out: CHANGE_STREAM_FILTER)
 # connection          CONN#{conn_id}        META            GSI1: USERCONN#{user} / CONN#{conn_id}
 # subscription (conn) CONN#{conn_id}        SUB#{room_id}
 # subscription (room) ROOMCONN#{room_id}    CONN#{conn_id}
@@ -30,6 +32,9 @@ ROOM_PREFIX = "ROOM#"
 MSG_PREFIX = "MSG#"
 MSG_END = "MSG$"
 """Sorts after every message key of a room (`$` follows `#`): the top of a history range."""
+SEQ_PREFIX = "SEQ#"
+SEQ_END = "SEQ$"
+"""Sorts after every change key of a room: the top of a feed range."""
 MEMBER_PREFIX = "MEMBER#"
 CLIENT_PREFIX = "CLIENT#"
 CONN_PREFIX = "CONN#"
@@ -128,3 +133,21 @@ def session_due_of(sk: str) -> tuple[str, int]:
     """(connection id, expires_at) of a session-due sort key."""
     expires, _, connection_id = sk.partition("#")
     return connection_id, int(expires)
+
+
+def seq_sk(seq: int) -> str:
+    """A room change's sort key: zero-padded, so key order is sequence order."""
+    return f"{SEQ_PREFIX}{seq:012d}"
+
+
+def seq_of(sk: str) -> int:
+    return int(sk.removeprefix(SEQ_PREFIX))
+
+
+CHANGE_STREAM_FILTER: dict[str, object] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {"Keys": {"SK": {"S": [{"prefix": SEQ_PREFIX}]}}},
+}
+"""The fan-out's event filter on the table's stream (Lambda event filtering syntax): new room
+changes only. The Pulumi program sets it on the event source mapping; the local stream applies
+the same pattern."""
