@@ -99,6 +99,9 @@ def _unsubscribe(command: cmd.Unsubscribe, sender: Sender) -> Payload:
 
 @handles(cmd.Sync)
 def _sync(command: cmd.Sync, sender: Sender) -> Payload:
+    if command.after_seq is not None:  # v2: the room's change feed
+        page = SERVICE.changes(sender.principal, command.room_id, command.after_seq, command.limit)
+        return wire.changes_json(page)
     result = SERVICE.sync(sender.principal, command.room_id, command.after_id, command.limit)
     return wire.sync_json(result)
 

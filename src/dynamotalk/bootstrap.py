@@ -9,7 +9,10 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
+
+import attrs
 
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
@@ -17,8 +20,6 @@ from dynamotalk.service import ChatService
 from dynamotalk.settings import ENV, STORAGE_ENV, Settings, SettingsError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_s3 import S3Client
 
@@ -27,13 +28,17 @@ if TYPE_CHECKING:
     from dynamotalk.domain.models import Principal
     from dynamotalk.ports import (
         BotJobs,
+        ChangeFeed,
         ConnectionRegistry,
+        EventsOut,
         MessageStore,
+        PageQueue,
         RateLimiter,
         RoomStore,
         UserStore,
     )
     from dynamotalk.resilience import CircuitBreaker
+    from dynamotalk.service.delivery import Delivery
     from dynamotalk.service.sessions import SessionKeeper
 
 configure()
@@ -98,15 +103,18 @@ def _bot_breaker() -> CircuitBreaker:
     return CircuitBreaker(threshold=s.bot_breaker_threshold, cooldown_s=s.bot_breaker_cooldown_s)
 
 
-def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
+def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry, ChangeFeed]:
+    """The stores, and the change feed the message and room stores write with each change."""
     if _in_memory():
         from dynamotalk.adapters import memory
 
+        feed = memory.MemoryChangeFeed()
         return (
-            memory.MemoryMessageStore(),
-            memory.MemoryRoomStore(),
+            memory.MemoryMessageStore(feed=feed),
+            memory.MemoryRoomStore(feed=feed),
             memory.MemoryUserStore(),
             memory.MemoryConnectionRegistry(),
+            feed,
         )
     from dynamotalk.adapters.dynamodb import (
         DynamoConnectionRegistry,
@@ -117,11 +125,13 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry]:
 
     client = _client("dynamodb", settings().dynamodb_endpoint)
     table = settings().table_name
+    messages = DynamoMessageStore(client, table)
     return (
-        DynamoMessageStore(client, table),
+        messages,
         DynamoRoomStore(client, table),
         DynamoUserStore(client, table),
         DynamoConnectionRegistry(client, table),
+        messages.feed,
     )
 
 
@@ -164,15 +174,13 @@ def _bot_jobs() -> BotJobs | None:
 
 @functools.cache
 def service() -> ChatService:
-    import attrs
-
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.domain.limits import Limits
     from dynamotalk.wire import encode_event
 
     s = settings()
-    messages, rooms, users, connections = _stores()
+    messages, rooms, users, connections, feed = _stores()
     s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
     attachments = S3AttachmentStore(cast("S3Client", s3), s.bucket_name)
     return ChatService(
@@ -184,12 +192,61 @@ def service() -> ChatService:
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
+        feed=feed,
         # The stage's message limit (maxMessageChars) under the domain's own ceiling.
         limits=attrs.evolve(Limits(), max_text=s.max_message_chars),
         bot_jobs=_bot_jobs(),
         limiter=_limiter(),
         user_limits=s.user_limits,
     )
+
+
+@attrs.frozen
+class DeliveryParts:
+    """What the local stack hands the fan-out worker instead of SQS and EventBridge."""
+
+    pages: PageQueue | None = None
+    events_out: EventsOut | None = None
+    fault: Callable[[str], None] | None = None
+
+
+_LOCAL_DELIVERY: list[DeliveryParts] = []
+"""Set by the local stack (use_local_delivery): its in-process page queue, events log, faults."""
+
+
+def use_local_delivery(parts: DeliveryParts) -> None:
+    _LOCAL_DELIVERY[:] = [parts]
+    delivery.cache_clear()
+
+
+@functools.cache
+def delivery() -> Delivery:
+    """The fan-out worker (service/delivery.py) of the fanout and fanout_pages functions: the
+    service's registry, notifier and feed; pages on SQS and changes on EventBridge where the
+    stage names them."""
+    from dynamotalk.service.delivery import Delivery
+
+    s, chat = settings(), service()
+    pages: PageQueue | None = None
+    events_out: EventsOut | None = None
+    if s.fanout_pages_queue_url:
+        from dynamotalk.adapters.sqs import SqsPageQueue
+
+        pages = SqsPageQueue(_client("sqs", None), s.fanout_pages_queue_url)
+    if s.event_bus_name:
+        from dynamotalk.adapters.eventbridge import EventBridgeEventsOut
+        from dynamotalk.wire import event_json
+
+        events_out = EventBridgeEventsOut(_client("events", None), s.event_bus_name, event_json)
+    worker = Delivery(chat.connections, chat.notifier, chat.feed, chat.clock, pages, events_out)
+    for local in _LOCAL_DELIVERY:
+        worker = attrs.evolve(
+            worker,
+            pages=local.pages or worker.pages,
+            events_out=local.events_out or worker.events_out,
+            fault=local.fault or worker.fault,
+        )
+    return worker
 
 
 @functools.cache
@@ -221,29 +278,10 @@ def bot_worker() -> BotWorker:
 
 
 def _local_bot() -> ThreadBotJobs:
-    """The bot of the local stack: an in-process queue and the deterministic echo assistant.
-    Its worker is built on the first job, from the finished service."""
-    from dynamotalk.adapters.bedrock import EchoAssistant
-    from dynamotalk.bot import BotWorker, ThreadBotJobs
+    """The local stack's bot: the echo assistant in a thread, built on the first job."""
+    from dynamotalk.bot import local_bot_jobs
 
-    breaker = _bot_breaker()
-
-    def as_bot_worker(job: Callable[[], object]) -> None:
-        # In the cloud the bot_worker function answers; locally each job runs under its
-        # identity, so the local IAM check applies the bot worker's policy.
-        import contextvars
-
-        from dynamotalk.local.invocation import current_function
-
-        def run() -> None:
-            current_function.set("bot_worker")
-            job()
-
-        contextvars.Context().run(run)
-
-    return ThreadBotJobs(
-        lambda: BotWorker(service(), EchoAssistant(), breaker=breaker), run_job=as_bot_worker
-    )
+    return local_bot_jobs(service, _bot_breaker())
 
 
 @functools.cache

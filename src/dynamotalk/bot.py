@@ -99,3 +99,26 @@ class ThreadBotJobs:
                 self.run_job(functools.partial(worker.answer, room_id, message_id))
             except Exception:  # noqa: BLE001 - one bad job must not stop the bot
                 _log.exception("bot_job_failed", room_id=room_id, message_id=message_id)
+
+
+def local_bot_jobs(service: Callable[[], ChatService], breaker: CircuitBreaker) -> ThreadBotJobs:
+    """The bot of the local stack: an in-process queue and the deterministic echo assistant.
+    Its worker is built on the first job, from the finished service."""
+    from dynamotalk.adapters.bedrock import EchoAssistant
+
+    def as_bot_worker(job: Callable[[], object]) -> None:
+        # In the cloud the bot_worker function answers; locally each job runs under its
+        # identity, so the local IAM check applies the bot worker's policy.
+        import contextvars
+
+        from dynamotalk.local.invocation import current_function
+
+        def run() -> None:
+            current_function.set("bot_worker")
+            job()
+
+        contextvars.Context().run(run)
+
+    return ThreadBotJobs(
+        lambda: BotWorker(service(), EchoAssistant(), breaker=breaker), run_job=as_bot_worker
+    )

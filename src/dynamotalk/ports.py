@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from dynamotalk.domain.events import Event
+from dynamotalk.domain.events import Event, MemberLeft, RoomChange
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
     Connection,
@@ -29,6 +29,10 @@ from dynamotalk.domain.user_limits import Charge
 
 
 class MessageStore(Protocol):
+    """Every change a store makes to a room (a post, an edit, a delete, a reaction, a member
+    joining or leaving, a role) is numbered by the room's sequence and written to its change
+    feed in the same atomic step as the change itself: stored means delivered, eventually."""
+
     def append(self, message: Message) -> tuple[Message, bool]:
         """Store a new message, exactly once per (room, author, client_id).
 
@@ -91,8 +95,8 @@ class RoomStore(Protocol):
         """Add a member; False (unchanged) if already a member."""
         ...
 
-    def remove_member(self, room_id: str, user_id: str) -> bool:
-        """False if the user was not a member."""
+    def remove_member(self, room_id: str, user_id: str) -> MemberLeft | None:
+        """The change (with its seq); None if the user was not a member."""
         ...
 
     def member(self, room_id: str, user_id: str) -> Membership | None: ...
@@ -103,8 +107,9 @@ class RoomStore(Protocol):
         """Every membership of the user."""
         ...
 
-    def mark_read(self, room_id: str, user_id: str, message_id: str) -> None:
-        """Move the read marker forward to message_id; never moves it backwards."""
+    def mark_read(self, room_id: str, user_id: str, message_id: str) -> bool:
+        """Move the read marker forward to message_id; never moves it backwards. True if it
+        moved."""
         ...
 
     # --- bounded membership and consent (issue 13) ---
@@ -151,6 +156,44 @@ class RoomStore(Protocol):
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         """Whether `by_user_id` has blocked invites from `user_id`."""
+        ...
+
+
+class ChangeFeed(Protocol):
+    """A room's changes in sequence order (written by the stores, with the change itself)."""
+
+    def head(self, room_id: str) -> int:
+        """The room's last seq (0 before its first change)."""
+        ...
+
+    def after(self, room_id: str, seq: int, limit: int) -> list[RoomChange]:
+        """Up to `limit` changes with seq > `seq`, oldest first (expired ones are gone)."""
+        ...
+
+    def get(self, room_id: str, seq: int) -> RoomChange | None: ...
+
+
+class PageQueue(Protocol):
+    """Where the fan-out hands a page of a big room's connections to another worker."""
+
+    def enqueue(
+        self,
+        room_id: str,
+        seq: int,
+        connection_ids: Sequence[str],
+        delay_s: int = 0,
+        attempt: int = 0,
+    ) -> None:
+        """A page job, delivered after `delay_s`; `attempt` counts its re-queued tries."""
+        ...
+
+
+class EventsOut(Protocol):
+    """Where every room change is published for other systems (EventBridge)."""
+
+    def publish(self, changes: Sequence[RoomChange]) -> None:
+        """Publish all or raise: the caller retries the whole batch (consumers dedup by
+        room and seq)."""
         ...
 
 

@@ -8,8 +8,10 @@ import attrs
 import pytest
 
 from dynamotalk.adapters import memory
+from dynamotalk.domain.events import RoomChange
 from dynamotalk.domain.models import Principal, RoomKind
 from dynamotalk.service import ChatService
+from dynamotalk.service.delivery import Delivery
 
 ALICE = Principal("u-alice", "alice")
 BOB = Principal("u-bob", "bob")
@@ -23,9 +25,19 @@ class World:
     notifier: memory.RecordingNotifier
     clock: memory.ManualClock
     files: memory.MemoryAttachmentStore
+    feed: memory.MemoryChangeFeed
+    delivery: Delivery
 
     def events(self, connection_id: str) -> list[object]:
         return self.notifier.events_for(connection_id)
+
+    def unnumbered(self, connection_id: str) -> list[object]:
+        """The connection's events with room changes' `seq` cleared, for tests about what was
+        delivered rather than its number (test_feed.py checks the numbers)."""
+        return [
+            attrs.evolve(e, seq=0) if isinstance(e, RoomChange) else e
+            for e in self.events(connection_id)
+        ]
 
     def online(self, principal: Principal, connection_id: str, *room_ids: str) -> None:
         self.service.connect(connection_id, principal)
@@ -38,20 +50,26 @@ def make_world(**given: Any) -> World:
     notifier = memory.RecordingNotifier()
     clock = memory.ManualClock()
     files = memory.MemoryAttachmentStore()
+    feed = memory.MemoryChangeFeed()
     service = ChatService(
-        messages=memory.MemoryMessageStore(),
-        rooms=memory.MemoryRoomStore(),
+        messages=memory.MemoryMessageStore(feed=feed),
+        rooms=memory.MemoryRoomStore(feed=feed),
         users=memory.MemoryUserStore(),
         connections=memory.MemoryConnectionRegistry(),
         notifier=notifier,
         attachments=files,
         clock=clock,
         ids=memory.SequentialIds(),
+        feed=feed,
         **given,
     )
     for principal in (ALICE, BOB, CAROL, MALLORY):
         service.ensure_user(principal)
-    return World(service, notifier, clock, files)
+    delivery = Delivery(service.connections, notifier, feed, clock)
+    # What the table's stream does a moment later, done as each change is stored: a test reads
+    # the deliveries of a call as it returns.
+    feed.listeners.append(delivery.deliver)
+    return World(service, notifier, clock, files, feed, delivery)
 
 
 @pytest.fixture

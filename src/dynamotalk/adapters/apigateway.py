@@ -111,7 +111,10 @@ class ApiGatewayNotifier:
         failed = frozenset(
             c for c, o in zip(targets, outcomes, strict=True) if o in ("failed", "refused")
         )
-        return SendReport(delivered=outcomes.count("delivered"), gone=gone, failed=failed)
+        retryable = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "failed")
+        return SendReport(
+            delivered=outcomes.count("delivered"), gone=gone, failed=failed, retryable=retryable
+        )
 
     def _post(self, connection_id: str, payload: bytes) -> Outcome:
         if not self.breaker.allows():

@@ -16,6 +16,7 @@ import re
 from collections.abc import Collection, Sequence
 
 from dynamotalk.domain.errors import TooLarge
+from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Message
 
@@ -91,4 +92,28 @@ def within(messages: Sequence[Message], max_bytes: int) -> list[Message]:
         if taken and used > max_bytes:
             break
         taken.append(message)
+    return taken
+
+
+CHANGE_FIXED_BYTES = 384
+"""A change event around its message or membership: type, room id, seq, keys, the
+reaction's emoji and user id."""
+
+
+def change_bytes(change: RoomChange) -> int:
+    """An upper bound of a change event's JSON."""
+    if isinstance(change, MemberJoined | MemberLeft):
+        return CHANGE_FIXED_BYTES + MESSAGE_FIXED_BYTES
+    return CHANGE_FIXED_BYTES + message_bytes(change.message)
+
+
+def within_changes(changes: Sequence[RoomChange], max_bytes: int) -> list[RoomChange]:
+    """The leading changes whose JSON fits `max_bytes` together (always at least one)."""
+    taken: list[RoomChange] = []
+    used = PAGE_FIXED_BYTES
+    for change in changes:
+        used += change_bytes(change) + 1
+        if taken and used > max_bytes:
+            break
+        taken.append(change)
     return taken

@@ -19,6 +19,7 @@ from dynamotalk.domain.limits import (
     MAX_KEY_CHARS,
     MAX_RAW_TEXT,
     MAX_ROOM_IDS,
+    MAX_SEQ,
     MAX_SIZE_BYTES,
     MAX_TOKEN_CHARS,
     Limits,
@@ -109,9 +110,12 @@ class Unsubscribe:
 
 @attrs.frozen
 class Sync:
+    """v2 (`after_seq`): every change after that seq; v1 (`after_id` or neither): new posts."""
+
     room_id: str = bounded_text(MAX_ID)
     after_id: str | None = optional_text(MAX_ID)
     limit: int | None = attrs.field(default=None, metadata={"min": 1, "max": _LIMITS.page_size_max})
+    after_seq: int | None = attrs.field(default=None, metadata={"min": 0, "max": MAX_SEQ})
 
 
 @attrs.frozen

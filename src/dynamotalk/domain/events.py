@@ -1,4 +1,8 @@
-"""Events the service emits to a room's subscribed connections (wire shapes: wire/convert.py)."""
+"""Events the service emits to a room's subscribed connections (wire shapes: wire/convert.py).
+
+Room changes (RoomChange) are stored with the change itself, numbered by the room's sequence
+(`seq`: 1, 2, 3... per room, gap-free) and delivered from the room's change feed; the others
+(typing, presence, receipts, invites) are sent as they happen and never stored."""
 
 from __future__ import annotations
 
@@ -10,16 +14,19 @@ from dynamotalk.domain.models import Invite, Membership, Message
 @attrs.frozen
 class MessagePosted:
     message: Message
+    seq: int = 0
 
 
 @attrs.frozen
 class MessageEdited:
     message: Message
+    seq: int = 0
 
 
 @attrs.frozen
 class MessageDeleted:
     message: Message
+    seq: int = 0
 
 
 @attrs.frozen
@@ -28,6 +35,7 @@ class ReactionChanged:
     emoji: str
     user_id: str
     added: bool
+    seq: int = 0
 
 
 @attrs.frozen
@@ -48,13 +56,28 @@ class PresenceChanged:
 
 @attrs.frozen
 class MemberJoined:
+    """A member joined, or a member's role changed (the membership as it now is)."""
+
     membership: Membership
+    seq: int = 0
 
 
 @attrs.frozen
 class MemberLeft:
     room_id: str
     user_id: str
+    seq: int = 0
+
+
+@attrs.frozen
+class ReadMoved:
+    """A member's read marker moved forward (a read receipt): never stored as a change."""
+
+    room_id: str
+    user_id: str
+    message_id: str
+    up_to: int | None
+    """The seq the message was posted at (None for a message from before sequences)."""
 
 
 @attrs.frozen
@@ -62,6 +85,20 @@ class InviteReceived:
     """Sent to the invitee's own connections only (never to the room)."""
 
     invite: Invite
+
+
+RoomChange = (
+    MessagePosted | MessageEdited | MessageDeleted | ReactionChanged | MemberJoined | MemberLeft
+)
+"""What a room's change feed holds: each stored with its `seq`."""
+
+
+def room_of(change: RoomChange) -> str:
+    if isinstance(change, MemberJoined):
+        return change.membership.room_id
+    if isinstance(change, MemberLeft):
+        return change.room_id
+    return change.message.room_id
 
 
 Event = (
@@ -73,5 +110,17 @@ Event = (
     | PresenceChanged
     | MemberJoined
     | MemberLeft
+    | ReadMoved
     | InviteReceived
 )
+
+
+@attrs.frozen
+class ChangePage:
+    """A page of a room's change feed (sync v2): oldest first."""
+
+    room_id: str
+    changes: tuple[RoomChange, ...]
+    seq: int
+    """Where the page ends: the next page starts after it."""
+    has_more: bool

@@ -21,6 +21,9 @@ FANOUT_POOL = 64
 FANOUT_PAGE_WORKERS = 16
 """Page workers at once (the page queue's maximum concurrency), so one huge room cannot take
 the account's whole PostToConnection budget or Lambda concurrency."""
+MAX_SEQ = 10**12 - 1
+"""The highest seq a room reaches (the feed's keys are 12 digits): a thousand changes a second
+for thirty years."""
 CHANGE_LOG_DAYS = 30
 """A room's change feed keeps each change this long (DynamoDB TTL); a client further behind
 gets `feed_expired` from sync and reloads the room's history."""

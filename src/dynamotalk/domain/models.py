@@ -88,6 +88,8 @@ class Message:
     """Soft delete: the slot stays in history, text and attachments are cleared."""
     reactions: Mapping[str, frozenset[str]] = attrs.field(factory=dict, hash=False)
     """Emoji -> user ids who reacted with it."""
+    seq: int | None = None
+    """The room's sequence number of the post (None: stored before sequences existed)."""
 
     @property
     def deleted(self) -> bool:
@@ -141,6 +143,8 @@ class HistoryPage:
     """Newest first."""
     next_cursor: str | None
     """Opaque; pass back to get older messages. None at the start of the room."""
+    seq: int = 0
+    """The room's feed position read just before the page: follow the feed from it."""
 
 
 @attrs.frozen
@@ -168,6 +172,9 @@ class SendReport:
     delivered: int
     gone: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
+    retryable: frozenset[str] = frozenset()
+    """Of `failed`, those the endpoint failed (5xx, throttling, timeouts), not refused: worth
+    another try later."""
 
 
 @attrs.frozen

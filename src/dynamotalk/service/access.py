@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dynamotalk.domain import rules
 from dynamotalk.domain.errors import Conflict, InvalidInput, NotFound
-from dynamotalk.domain.events import InviteReceived, MemberJoined
+from dynamotalk.domain.events import InviteReceived
 from dynamotalk.domain.models import Invite, Membership, Principal, Role, Room, RoomKind
 from dynamotalk.service.core import check_id
 from dynamotalk.service.fanout import Fanout
@@ -88,7 +88,6 @@ class Access(Fanout):
         membership = Membership(room.room_id, principal.user_id, Role.MEMBER, self.clock.now_ms())
         if not self.rooms.accept_invite(invite, membership):
             raise NotFound("no such invite")
-        self._publish(MemberJoined(membership))
         return membership
 
     def decline_invite(self, principal: Principal, room_id: str) -> None:

@@ -14,6 +14,7 @@ from dynamotalk.domain.user_limits import Action, UserLimits
 from dynamotalk.ports import (
     AttachmentStore,
     BotJobs,
+    ChangeFeed,
     Clock,
     ConnectionRegistry,
     IdGenerator,
@@ -49,6 +50,8 @@ class ChatCore:
     attachments: AttachmentStore
     clock: Clock
     ids: IdGenerator
+    feed: ChangeFeed
+    """Every room's changes, written by the message and room stores with each change."""
     limits: Limits = attrs.Factory(Limits)
     bot_jobs: BotJobs | None = None
     """Given where a bot participant runs: messages for it are queued, never awaited."""

@@ -1,8 +1,10 @@
-"""Fan-out: which connections hear of what happened, and the table of what each event sets off.
+"""Which connections hear of what is not stored, and the table of what a use case sets off.
 
-Use cases publish events; PUBLISHED maps each to its handlers (a room event to the room's live
-connections; a message for the bot to the bot's queue). Nothing is wired after construction:
-the handlers reach only ports ChatService was built with.
+Room changes are not sent from here: a store records each in the room's change feed with the
+change itself, and the feed drives their delivery (service/delivery.py). What is sent from
+here happens only now: typing, presence, read receipts and invites. PUBLISHED maps what a use
+case publishes to its handlers (a message for the bot to the bot's queue). Nothing is wired
+after construction: the handlers reach only ports ChatService was built with.
 """
 
 from __future__ import annotations
@@ -12,15 +14,7 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.domain.events import (
-    Event,
-    MemberJoined,
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    PresenceChanged,
-    ReactionChanged,
-)
+from dynamotalk.domain.events import Event, PresenceChanged
 from dynamotalk.domain.ids import DIRECT_PREFIX
 from dynamotalk.domain.models import SendReport
 from dynamotalk.service.core import ChatCore
@@ -34,18 +28,6 @@ class BotAsked:
     message_id: str
 
 
-RoomEvent = MessagePosted | MessageEdited | MessageDeleted | ReactionChanged | MemberJoined
-
-
-def _room_of(event: RoomEvent) -> str:
-    return event.membership.room_id if isinstance(event, MemberJoined) else event.message.room_id
-
-
-def fan_out(chat: Fanout, event: RoomEvent) -> None:
-    """The room's live connections hear of it."""
-    chat._broadcast(_room_of(event), event)
-
-
 def queue_for_bot(chat: Fanout, event: BotAsked) -> None:
     """The bot answers later (bot.py); the sender never waits for it."""
     if chat.bot_jobs is not None:
@@ -53,18 +35,13 @@ def queue_for_bot(chat: Fanout, event: BotAsked) -> None:
 
 
 PUBLISHED: Mapping[type, tuple[Callable[[Any, Any], None], ...]] = {
-    MessagePosted: (fan_out,),
-    MessageEdited: (fan_out,),
-    MessageDeleted: (fan_out,),
-    ReactionChanged: (fan_out,),
-    MemberJoined: (fan_out,),
     BotAsked: (queue_for_bot,),
 }
 """What each published event sets off, in order."""
 
 
 class Fanout(ChatCore):
-    def _publish(self, *events: RoomEvent | BotAsked) -> None:
+    def _publish(self, *events: BotAsked) -> None:
         for event in events:
             for handle in PUBLISHED[type(event)]:
                 handle(self, event)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import attrs
-
 from dynamotalk.domain import bot, rules
 from dynamotalk.domain.errors import Forbidden, NotFound
-from dynamotalk.domain.events import MemberJoined, MemberLeft
 from dynamotalk.domain.models import Invite, Membership, Principal, Role, Room, RoomKind
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.access import Access
@@ -29,8 +26,7 @@ class Members(Access):
         self._require_room_slot(principal.user_id)
         membership = Membership(room.room_id, principal.user_id, Role.MEMBER, self.clock.now_ms())
         self.ensure_user(principal)
-        if self.rooms.add_member(membership):
-            self._publish(MemberJoined(membership))
+        self.rooms.add_member(membership)
         return membership
 
     def leave_room(self, principal: Principal, room_id: str) -> None:
@@ -65,8 +61,7 @@ class Members(Access):
             return existing
         if user_id == bot.BOT.user_id:
             membership = Membership(room.room_id, user_id, Role.MEMBER, self.clock.now_ms())
-            if self.rooms.add_member(membership):
-                self._publish(MemberJoined(membership))
+            self.rooms.add_member(membership)
             return membership
         return self._offer_invite(principal, room, user_id, quiet=False)
 
@@ -88,17 +83,16 @@ class Members(Access):
         self._remove(room, user_id)
 
     def _remove(self, room: Room, user_id: str) -> None:
-        self.rooms.remove_member(room.room_id, user_id)
+        left = self.rooms.remove_member(room.room_id, user_id)
         # A former member stops receiving the room's live events at once: every subscription
-        # of their live connections to it ends (they are told with one last member.left).
+        # of their live connections to it ends, and they are told with the change itself (the
+        # room hears of it from the feed, where it may reach them too: the same seq, once).
         now_s = self.clock.now_ms() // 1000
-        event = MemberLeft(room.room_id, user_id)
         own = [c.connection_id for c in self.connections.connections_of_user(user_id, now_s)]
         for connection_id in own:
             self.connections.unsubscribe(connection_id, room.room_id)
-        if own:
-            self.notifier.send(own, event)
-        self._broadcast(room.room_id, event)
+        if own and left is not None:
+            self._forget_gone(self.notifier.send(own, left))
 
     def _hand_over(self, room: Room) -> None:
         """An owner left: the longest-standing remaining member owns the room. With nobody
@@ -111,7 +105,6 @@ class Members(Access):
         if people:
             heir = min(people, key=lambda m: (m.joined_at, m.user_id))
             self.rooms.set_role(room.room_id, heir.user_id, Role.OWNER)
-            self._publish(MemberJoined(attrs.evolve(heir, role=Role.OWNER)))
             return
         for invite in self.rooms.invites_to(room.room_id, self.clock.now_ms() // 1000):
             self.rooms.remove_invite(room.room_id, invite.user_id)

@@ -8,14 +8,8 @@ import attrs
 
 from dynamotalk.domain import bot, budget, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
-from dynamotalk.domain.errors import InvalidInput, NotFound
-from dynamotalk.domain.events import (
-    MessageDeleted,
-    MessageEdited,
-    MessagePosted,
-    ReactionChanged,
-    Typing,
-)
+from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
+from dynamotalk.domain.events import ChangePage, Typing
 from dynamotalk.domain.limits import MAX_CLIENT_ID
 from dynamotalk.domain.models import Attachment, HistoryPage, Message, Principal, SyncResult
 from dynamotalk.domain.user_limits import Action
@@ -34,10 +28,11 @@ class Messages(Access, Files):
         client_id: str,
         attachments: Sequence[Attachment] = (),
     ) -> Message:
-        """Store a message exactly once per client id, then fan it out.
+        """Store a message exactly once per client id; the sender's ack needs nothing more.
 
-        Storing comes first: if the fan-out fails the message is not lost, clients catch up
-        with sync. A retry with the same client id returns the stored message and sends nothing.
+        Storing it numbers it in the room's change feed in the same step, and the feed drives
+        its delivery (service/delivery.py), whatever the room's size. A retry with the same
+        client id returns the message stored the first time, whose delivery is already under way.
         """
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
@@ -70,7 +65,7 @@ class Messages(Access, Files):
         if created:
             self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
             asked = [BotAsked(room.room_id, stored.message_id)] if for_bot else []
-            self._publish(MessagePosted(stored), *asked)
+            self._publish(*asked)
         return stored
 
     def edit_message(
@@ -84,11 +79,7 @@ class Messages(Access, Files):
         rules.require_author(message, principal.user_id)
         clean_text = rules.clean_text(text, self.limits)
         budget.check_message(attrs.evolve(message, text=clean_text), self.limits)
-        edited = self.messages.edit(
-            room.room_id, message.message_id, clean_text, self.clock.now_ms()
-        )
-        self._publish(MessageEdited(edited))
-        return edited
+        return self.messages.edit(room.room_id, message.message_id, clean_text, self.clock.now_ms())
 
     def delete_message(self, principal: Principal, room_id: str, message_id: str) -> Message:
         """The author or a room owner deletes; the slot stays in history (soft delete)."""
@@ -103,9 +94,7 @@ class Messages(Access, Files):
         rules.require_author_or_owner(message, membership)
         if message.deleted:
             return message
-        deleted = self.messages.soft_delete(room.room_id, message.message_id, self.clock.now_ms())
-        self._publish(MessageDeleted(deleted))
-        return deleted
+        return self.messages.soft_delete(room.room_id, message.message_id, self.clock.now_ms())
 
     def react(self, principal: Principal, room_id: str, message_id: str, emoji: str) -> Message:
         """Toggle the caller's reaction with `emoji` on a message, within the reaction caps.
@@ -120,11 +109,9 @@ class Messages(Access, Files):
         on = principal.user_id not in message.reactions.get(clean_emoji, frozenset())
         if on:
             rules.check_reaction_caps(message, clean_emoji, principal.user_id, self.limits)
-        updated = self.messages.set_reaction(
+        return self.messages.set_reaction(
             room.room_id, message.message_id, clean_emoji, principal.user_id, on, self.limits
         )
-        self._publish(ReactionChanged(updated, clean_emoji, principal.user_id, on))
-        return updated
 
     def history(
         self, principal: Principal, room_id: str, cursor: str | None, limit: int | None
@@ -133,11 +120,13 @@ class Messages(Access, Files):
         room, _ = self._readable_room(principal, room_id)
         size = rules.clean_page_size(limit, self.limits)
         before = decode_cursor(cursor, room.room_id) if cursor else None
+        # The feed's position first: whatever changes after it, the feed from it has.
+        seq = self.feed.head(room.room_id)
         found = self.messages.before(room.room_id, before, size + 1)
         page = budget.within(found[:size], self.limits.max_page_bytes)
         more = len(found) > len(page)
         next_cursor = encode_cursor(room.room_id, page[-1].message_id) if more else None
-        return HistoryPage(messages=tuple(page), next_cursor=next_cursor)
+        return HistoryPage(messages=tuple(page), next_cursor=next_cursor, seq=seq)
 
     def sync(
         self, principal: Principal, room_id: str, after_id: str | None, limit: int | None
@@ -149,6 +138,26 @@ class Messages(Access, Files):
         found = self.messages.after(room.room_id, after, size + 1)
         page = budget.within(found[:size], self.limits.max_sync_bytes)
         return SyncResult(messages=tuple(page), has_more=len(found) > len(page))
+
+    def changes(
+        self, principal: Principal, room_id: str, after_seq: int, limit: int | None
+    ) -> ChangePage:
+        """Every change of the room after `after_seq`, oldest first (sync v2): a client that
+        applies them in order, from any seq it holds, converges to the room's state."""
+        room, _ = self._readable_room(principal, room_id)
+        if after_seq < 0:
+            raise InvalidInput("afterSeq must be 0 or more")
+        size = rules.clean_page_size(limit, self.limits)
+        found = self.feed.after(room.room_id, after_seq, size + 1)
+        if (found and found[0].seq != after_seq + 1) or (not found and after_seq > 0):
+            head = self.feed.head(room.room_id)
+            if after_seq > head:
+                raise InvalidInput("afterSeq is past the room's last change")
+            if found or after_seq < head:
+                raise FeedExpired("the room's feed no longer holds that seq: reload the history")
+        page = budget.within_changes(found[:size], self.limits.max_sync_bytes)
+        seq = page[-1].seq if page else after_seq
+        return ChangePage(room.room_id, tuple(page), seq, has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
         """Tell the room's other connections the caller is typing. Never stored."""

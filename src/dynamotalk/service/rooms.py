@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dynamotalk.domain import bot, rules
 from dynamotalk.domain.cursor import decode_rooms_cursor, encode_rooms_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
+from dynamotalk.domain.events import ReadMoved
 from dynamotalk.domain.ids import direct_room_id
 from dynamotalk.domain.limits import MAX_MEMBERS_AT_CREATION, UNREAD_CAP
 from dynamotalk.domain.models import (
@@ -158,6 +159,10 @@ class Rooms(Members):
         rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         # Only a message of this room (deleted or not) can be read; an id from the future would
         # hide every later message's unread count for good.
-        if self.messages.get(room.room_id, check_message_id(message_id)) is None:
+        message = self.messages.get(room.room_id, check_message_id(message_id))
+        if message is None:
             raise NotFound("no such message")
-        self.rooms.mark_read(room.room_id, principal.user_id, message_id)
+        if self.rooms.mark_read(room.room_id, principal.user_id, message.message_id):
+            # A read receipt, only when the marker moved: re-reading costs the room nothing.
+            receipt = ReadMoved(room.room_id, principal.user_id, message.message_id, message.seq)
+            self._broadcast(room.room_id, receipt)

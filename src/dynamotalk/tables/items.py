@@ -86,6 +86,7 @@ def message_item(message: Message) -> Item:
         "attachments": [attrs.asdict(a) for a in message.attachments] or None,
         "edited_at": message.edited_at,
         "deleted_at": message.deleted_at,
+        "seq": message.seq,
     }
 
 
@@ -110,6 +111,7 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         edited_at=_int_or_none(item.get("edited_at")),
         deleted_at=_int_or_none(item.get("deleted_at")),
         reactions=reactions,
+        seq=_int_or_none(item.get("seq")),
     )
 
 

@@ -48,6 +48,8 @@ SESSION_DUE_PREFIX = "SESSIONDUE#"
 REACTION_PREFIX = "r#"
 REACTOR_PREFIX = "ru#"
 REACTION_KINDS = "rk"
+LAST_CHANGE = "lseq"
+"""On a message item: the seq of its last change (compare-and-set by each change)."""
 
 
 def user_pk(user_id: str) -> str:
@@ -60,6 +62,10 @@ def username_pk(username: str) -> str:
 
 def room_pk(room_id: str) -> str:
     return f"{ROOM_PREFIX}{room_id}"
+
+
+def room_of_pk(pk: str) -> str:
+    return pk.removeprefix(ROOM_PREFIX)
 
 
 def member_sk(user_id: str) -> str:

@@ -14,10 +14,12 @@ from dynamotalk.wire.bodies import (
 )
 from dynamotalk.wire.convert import CONVERTER, attachments_of
 from dynamotalk.wire.frames import (
+    changes_json,
     command_frame,
     encode_ack,
     encode_error,
     encode_event,
+    event_json,
     history_page_json,
     invite_json,
     membership_json,
@@ -41,10 +43,12 @@ __all__ = [
     "RequestUpload",
     "UpdateProfile",
     "attachments_of",
+    "changes_json",
     "command_frame",
     "encode_ack",
     "encode_error",
     "encode_event",
+    "event_json",
     "history_page_json",
     "invite_json",
     "membership_json",

@@ -34,7 +34,7 @@ from dynamotalk.domain.models import (
 )
 from dynamotalk.wire import bodies
 
-VERSION = 1
+VERSION = 2
 """The protocol's version, the `"v"` of every outbound frame."""
 
 
@@ -129,6 +129,7 @@ def _message(message: Message) -> dict[str, Any]:
         # A few reactor ids and the exact count: the JSON does not grow with the room.
         "reactions": {e: reaction_sample(users) for e, users in sorted(message.reactions.items())},
         "reactionCounts": {e: len(users) for e, users in sorted(message.reactions.items())},
+        "seq": message.seq,
     }
 
 
@@ -145,7 +146,11 @@ def _rooms_page(page: RoomsPage) -> dict[str, Any]:
 
 
 def _history_page(page: HistoryPage) -> dict[str, Any]:
-    return {"messages": [_message(m) for m in page.messages], "nextCursor": page.next_cursor}
+    return {
+        "messages": [_message(m) for m in page.messages],
+        "nextCursor": page.next_cursor,
+        "seq": page.seq,
+    }
 
 
 def _sync(result: SyncResult) -> dict[str, Any]:
@@ -155,7 +160,13 @@ def _sync(result: SyncResult) -> dict[str, Any]:
 def _message_event(tag: str) -> Any:
     def hook(event: ev.MessagePosted | ev.MessageEdited | ev.MessageDeleted) -> dict[str, Any]:
         m = event.message
-        return {"v": VERSION, "type": tag, "roomId": m.room_id, "message": _message(m)}
+        return {
+            "v": VERSION,
+            "type": tag,
+            "roomId": m.room_id,
+            "seq": event.seq,
+            "message": _message(m),
+        }
 
     return hook
 
@@ -166,6 +177,7 @@ def _reaction_changed(event: ev.ReactionChanged) -> dict[str, Any]:
         "v": VERSION,
         "type": "reaction.changed",
         "roomId": m.room_id,
+        "seq": event.seq,
         "messageId": m.message_id,
         "emoji": event.emoji,
         "userId": event.user_id,
@@ -202,12 +214,39 @@ def _member_joined(event: ev.MemberJoined) -> dict[str, Any]:
         "v": VERSION,
         "type": "member.joined",
         "roomId": membership.room_id,
+        "seq": event.seq,
         "membership": CONVERTER.unstructure(membership),
     }
 
 
 def _member_left(event: ev.MemberLeft) -> dict[str, Any]:
-    return {"v": VERSION, "type": "member.left", "roomId": event.room_id, "userId": event.user_id}
+    return {
+        "v": VERSION,
+        "type": "member.left",
+        "roomId": event.room_id,
+        "seq": event.seq,
+        "userId": event.user_id,
+    }
+
+
+def _read_moved(event: ev.ReadMoved) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "type": "read",
+        "roomId": event.room_id,
+        "userId": event.user_id,
+        "messageId": event.message_id,
+        "upTo": event.up_to,
+    }
+
+
+def _change_page(page: ev.ChangePage) -> dict[str, Any]:
+    return {
+        "roomId": page.room_id,
+        "changes": [CONVERTER.unstructure(change) for change in page.changes],
+        "seq": page.seq,
+        "hasMore": page.has_more,
+    }
 
 
 def _invite_received(event: ev.InviteReceived) -> dict[str, Any]:
@@ -235,7 +274,9 @@ _HOOKS: dict[type[Any], Any] = {
     ev.PresenceChanged: _presence_changed,
     ev.MemberJoined: _member_joined,
     ev.MemberLeft: _member_left,
+    ev.ReadMoved: _read_moved,
     ev.InviteReceived: _invite_received,
+    ev.ChangePage: _change_page,
 }
 
 CONVERTER = make_converter()

@@ -84,6 +84,11 @@ def sync_json(result: SyncResult) -> dict[str, Any]:
     return _json(result)
 
 
+def changes_json(page: ev.ChangePage) -> dict[str, Any]:
+    """A sync v2 reply: the changes' frames, where the page ends, and whether more follow."""
+    return _json(page)
+
+
 def event_json(event: ev.Event) -> dict[str, Any]:
     """The versioned JSON of an event sent to a room's connections."""
     return _json(event)

@@ -11,7 +11,9 @@ from typing import Any
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
+from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
+from dynamotalk.adapters.dynamodb.table import Table, error_code
+from dynamotalk.domain.events import MemberJoined
 from dynamotalk.domain.models import Invite, Membership
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
@@ -22,6 +24,7 @@ from dynamotalk.tables.items import block_item, invite_from_item, invite_item, m
 @attrs.define
 class DynamoInvites:
     table: Table
+    feed: DynamoChangeFeed
 
     def _of_user(self, user_id: str) -> dict[str, Any]:
         """The index query of the user's invites."""
@@ -87,14 +90,13 @@ class DynamoInvites:
                 "ConditionExpression": "attribute_exists(PK)",
             }
         }
+        put = self.table.transact_put(membership_item(membership))
         try:
-            self.table.transact([delete, self.table.transact_put(membership_item(membership))])
-        except ClientError as error:
-            if error_code(error) == "TransactionCanceledException":
-                if "ConditionalCheckFailed" in cancellation_reasons(error):
-                    return False
-                raise busy() from error
-            raise
+            self.feed.commit(
+                membership.room_id, lambda seq: ([delete, put], MemberJoined(membership, seq))
+            )
+        except ChangeRefused:
+            return False
         return True
 
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:

@@ -2,185 +2,229 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.table import (
-    CONFLICT_ATTEMPTS,
-    Table,
-    busy,
-    cancellation_reasons,
-    error_code,
-)
+from dynamotalk.adapters.dynamodb.feed import COMMIT_ATTEMPTS, ChangeRefused, DynamoChangeFeed
+from dynamotalk.adapters.dynamodb.table import Table, busy, error_code
 from dynamotalk.domain.errors import NotFound, TooLarge
+from dynamotalk.domain.events import (
+    MessageDeleted,
+    MessageEdited,
+    MessagePosted,
+    ReactionChanged,
+    RoomChange,
+)
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Message
 from dynamotalk.domain.rules import check_reaction_caps
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.codecs import Item, key
 from dynamotalk.tables.items import client_claim_item, message_from_item, message_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-_LIVE = "attribute_exists(PK) AND attribute_not_exists(deleted_at)"
-
 
 @attrs.define
 class DynamoMessageStore:
-    """Messages of a room under ROOM#{room} / MSG#{ulid}; reactions as `r#{emoji}` string sets."""
+    """Messages of a room under ROOM#{room} / MSG#{ulid}; reactions as `r#{emoji}` string sets.
+
+    Each change is a compare-and-set on the message's `lseq` (the seq of its last change) in the
+    transaction that records it (feed.py): the change item holds the message exactly as that
+    change left it, whatever else raced for the message."""
 
     client: DynamoDBClient
     table_name: str
     _table: Table = attrs.field(init=False)
+    feed: DynamoChangeFeed = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         self._table = Table(self.client, self.table_name)
+        self.feed = DynamoChangeFeed(self.client, self.table_name)
 
     def append(self, message: Message) -> tuple[Message, bool]:
         claim = client_claim_item(
             message.room_id, message.author_id, message.client_id, message.message_id
         )
-        # The claim and the message are written together or not at all, each only if absent:
-        # a retry finds the claim taken and gets the message stored the first time.
-        request = [self._table.transact_put(claim), self._table.transact_put(message_item(message))]
-        for attempt in range(CONFLICT_ATTEMPTS):
-            try:
-                self._table.transact(request)
-            except ClientError as error:
-                if error_code(error) != "TransactionCanceledException":
-                    raise
-                reasons = cancellation_reasons(error)
-                if reasons and reasons[0] == "ConditionalCheckFailed":
-                    return self._first_of_claim(message.room_id, claim["SK"], error), False
-                if "TransactionConflict" in reasons and attempt + 1 < CONFLICT_ATTEMPTS:
-                    # Two retries of one post racing: the next attempt sees the winner's claim.
-                    time.sleep(0.02 * 2**attempt)
-                    continue
-                # Throttled, still conflicting, or (never in practice) a message id collision:
-                # nothing was written, and the client retries with the same client id.
-                raise busy() from error
-            return message, True
-        raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _first_of_claim(self, room_id: str, claim_sk: str, error: ClientError) -> Message:
+        def build(seq: int) -> tuple[list[Any], RoomChange]:
+            stored = attrs.evolve(message, seq=seq)
+            item = {**message_item(stored), k.LAST_CHANGE: seq}
+            # The claim and the message are written together or not at all, each only if
+            # absent: a retry finds the claim taken and gets the message stored the first time.
+            puts = [self._table.transact_put(claim), self._table.transact_put(item)]
+            return puts, MessagePosted(stored, seq)
+
+        try:
+            posted = self.feed.commit(message.room_id, build)
+        except ChangeRefused as refused:
+            if refused.reasons[0] == "ConditionalCheckFailed":
+                return self._first_of_claim(message.room_id, claim["SK"]), False
+            raise busy() from refused  # (never in practice) a message id collision
+        assert isinstance(posted, MessagePosted)
+        return posted.message, True
+
+    def _first_of_claim(self, room_id: str, claim_sk: str) -> Message:
         """The message a taken client-id claim points to (written in the same transaction)."""
         existing = self._table.get(k.room_pk(room_id), claim_sk)
         stored = self.get(room_id, str(existing["message_id"])) if existing else None
         if stored is None:
             # The claim was deleted between the failed write and this read: ask for a retry.
-            raise busy() from error
+            raise busy()
         return stored
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         item = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
         return message_from_item(item) if item else None
 
-    def _update(self, room_id: str, message_id: str, condition: str, **kwargs: Any) -> Message:
-        try:
-            item = self._table.update_item(
-                k.room_pk(room_id),
-                k.message_sk(message_id),
-                ConditionExpression=condition,
-                ReturnValues="ALL_NEW",
-                **kwargs,
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise NotFound("no such message") from None
-            raise
-        return message_from_item(item)
+    def _change(
+        self,
+        room_id: str,
+        message_id: str,
+        plan: Callable[
+            [Item], tuple[Message, dict[str, Any], Callable[[Message, int], RoomChange]] | Message
+        ],
+    ) -> Message:
+        """Read the message, let `plan` decide the change (or answer without one), and commit it
+        only if nobody changed the message meanwhile; read again and re-plan if somebody did."""
+        for _ in range(COMMIT_ATTEMPTS):
+            current = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
+            if current is None:
+                raise NotFound("no such message")
+            decided = plan(current)
+            if isinstance(decided, Message):
+                return decided
+            after, update, make = decided
+            build = self._compare_and_set(room_id, message_id, current, after, update, make)
+            try:
+                self.feed.commit(room_id, build)
+            except ChangeRefused:
+                continue  # the message changed since it was read: plan again
+            except ClientError as error:
+                if error_code(error) == "ValidationException" and "size" in str(error).lower():
+                    # DynamoDB's 400 KB item limit: the message's reactor sets are full.
+                    raise TooLarge("this message can take no more reactions") from None
+                raise
+            return after
+        raise busy()
+
+    def _compare_and_set(
+        self,
+        room_id: str,
+        message_id: str,
+        current: Item,
+        after: Message,
+        update: dict[str, Any],
+        make: Callable[[Message, int], RoomChange],
+    ) -> Callable[[int], tuple[list[Any], RoomChange]]:
+        """The change's transaction items for a given seq: `update`, applied only while the
+        message's `lseq` is still what `current` read, and setting it to the change's seq."""
+        previous = current.get(k.LAST_CHANGE)
+        values = dict(update.get("ExpressionAttributeValues", {}))
+        if previous is None:
+            unchanged = f"attribute_not_exists({k.LAST_CHANGE})"
+        else:
+            unchanged = f"{k.LAST_CHANGE} = :prev"
+            values[":prev"] = {"N": str(previous)}
+        expression = str(update["UpdateExpression"])
+        if expression.startswith("SET "):
+            expression = f"SET {k.LAST_CHANGE} = :seq, {expression[4:]}"
+        else:
+            expression = f"SET {k.LAST_CHANGE} = :seq {expression}"
+
+        def build(seq: int) -> tuple[list[Any], RoomChange]:
+            request: dict[str, Any] = {
+                "TableName": self.table_name,
+                "Key": key(k.room_pk(room_id), k.message_sk(message_id)),
+                "UpdateExpression": expression,
+                "ConditionExpression": f"attribute_exists(PK) AND {unchanged}",
+                "ExpressionAttributeValues": {**values, ":seq": {"N": str(seq)}},
+            }
+            if update.get("ExpressionAttributeNames"):
+                request["ExpressionAttributeNames"] = update["ExpressionAttributeNames"]
+            return [{"Update": request}], make(after, seq)
+
+        return build
 
     def edit(self, room_id: str, message_id: str, text: str, edited_at: int) -> Message:
-        return self._update(
-            room_id,
-            message_id,
-            _LIVE,
-            UpdateExpression="SET #text = :text, edited_at = :at",
-            ExpressionAttributeNames={"#text": "text"},
-            ExpressionAttributeValues={":text": {"S": text}, ":at": {"N": str(edited_at)}},
-        )
+        def plan(current: Item) -> Any:
+            message = _live(current)
+            after = attrs.evolve(message, text=text, edited_at=edited_at)
+            update = {
+                "UpdateExpression": "SET #text = :text, edited_at = :at",
+                "ExpressionAttributeNames": {"#text": "text"},
+                "ExpressionAttributeValues": {
+                    ":text": {"S": text},
+                    ":at": {"N": str(edited_at)},
+                },
+            }
+            return after, update, MessageEdited
+
+        return self._change(room_id, message_id, plan)
 
     def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
-        current = self.get(room_id, message_id)
-        if current is None:
-            raise NotFound("no such message")
-        if current.deleted:
-            return current
-        names = _reaction_names(current)
-        removed = ", ".join(["attachments", *names])
-        try:
-            deleted = self._update(
-                room_id,
-                message_id,
-                _LIVE,
-                UpdateExpression=f"SET #text = :empty, deleted_at = :at REMOVE {removed}",
-                ExpressionAttributeNames={"#text": "text", **names},
-                ExpressionAttributeValues={":empty": {"S": ""}, ":at": {"N": str(deleted_at)}},
+        def plan(current: Item) -> Any:
+            message = message_from_item(current)
+            if message.deleted:
+                return message
+            after = attrs.evolve(
+                message, text="", attachments=(), reactions={}, deleted_at=deleted_at
             )
-        except NotFound:
-            # A concurrent delete won the race: the message is deleted either way.
-            winner = self.get(room_id, message_id)
-            if winner is None:
-                raise
-            return winner
-        if deleted.reactions:
-            # A reaction that landed between the read and the update survived it; no new one
-            # can land now (set_reaction requires a live message), so one more REMOVE is final.
-            names = _reaction_names(deleted)
-            deleted = self._update(
-                room_id,
-                message_id,
-                "attribute_exists(PK)",
-                UpdateExpression=f"REMOVE {', '.join(names)}",
-                ExpressionAttributeNames=names,
-            )
-        return deleted
+            counted = [n for n in current if n.startswith((k.REACTION_PREFIX, k.REACTOR_PREFIX))]
+            names = {f"#r{i}": name for i, name in enumerate(counted)}
+            removed = ", ".join(["attachments", k.REACTION_KINDS, *names])
+            update = {
+                "UpdateExpression": f"SET #text = :empty, deleted_at = :at REMOVE {removed}",
+                "ExpressionAttributeNames": {"#text": "text", **names},
+                "ExpressionAttributeValues": {
+                    ":empty": {"S": ""},
+                    ":at": {"N": str(deleted_at)},
+                },
+            }
+            return after, update, MessageDeleted
+
+        return self._change(room_id, message_id, plan)
 
     def set_reaction(
         self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
     ) -> Message:
-        # One conditional update per try: the emoji's string set (ADD/DELETE is atomic per
-        # user), `rk` counting the message's distinct emoji and `ru#{user}` counting the user's
-        # reactions. The conditions hold the caps, so concurrent reactors cannot pass them.
-        # Which form applies (first or later reactor, last or not) is guessed, then diagnosed.
-        tries, names, values = _reaction_updates(emoji, user_id, on, limits)
-        for _ in range(CONFLICT_ATTEMPTS):
-            for condition, update in tries:
-                try:
-                    item = self._table.update_item(
-                        k.room_pk(room_id),
-                        k.message_sk(message_id),
-                        ConditionExpression=condition,
-                        UpdateExpression=update,
-                        ExpressionAttributeNames={
-                            n: v for n, v in names.items() if n in condition + update
-                        },
-                        ExpressionAttributeValues={
-                            n: v for n, v in values.items() if n in condition + update
-                        },
-                        ReturnValues="ALL_NEW",
-                    )
-                except ClientError as error:
-                    if error_code(error) == "ConditionalCheckFailedException":
-                        continue
-                    if error_code(error) == "ValidationException" and "size" in str(error).lower():
-                        # DynamoDB's 400 KB item limit: the message's reactor sets are full.
-                        raise TooLarge("this message can take no more reactions") from None
-                    raise
-                return message_from_item(item)
-            current = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
-            if current is None or current.get("deleted_at") is not None:
-                raise NotFound("no such message")
-            message = message_from_item(current)
-            if on == (user_id in message.reactions.get(emoji, frozenset())):
+        def plan(current: Item) -> Any:
+            message = _live(current)
+            users = message.reactions.get(emoji, frozenset())
+            if on == (user_id in users):
                 return message  # already as asked: nothing to change
             if on:
                 check_reaction_caps(message, emoji, user_id, limits)
-            # The message changed between the tries: try both forms again.
-        raise busy()
+            now = users | {user_id} if on else users - {user_id}
+            reactions = {e: u for e, u in message.reactions.items() if e != emoji}
+            if now:
+                reactions[emoji] = now
+            after = attrs.evolve(message, reactions=reactions)
+            # `rk` counts the message's distinct emoji, `ru#{user}` the user's reactions on it.
+            kinds = f", {k.REACTION_KINDS} :step" if (on and not users) or not now else ""
+            verb = "ADD #emoji :users," if on else "DELETE #emoji :users ADD"
+            update = {
+                "UpdateExpression": f"{verb} #mine :step{kinds}",
+                "ExpressionAttributeNames": {
+                    "#emoji": k.reaction_attribute(emoji),
+                    "#mine": k.reactor_attribute(user_id),
+                },
+                "ExpressionAttributeValues": {
+                    ":users": {"SS": [user_id]},
+                    ":step": {"N": "1" if on else "-1"},
+                },
+            }
+
+            def make(after: Message, seq: int) -> RoomChange:
+                return ReactionChanged(after, emoji, user_id, on, seq)
+
+            return after, update, make
+
+        return self._change(room_id, message_id, plan)
 
     def _range(self, room_id: str, low: str, high: str, forward: bool, limit: int) -> list[Message]:
         if limit <= 0:
@@ -220,51 +264,11 @@ class DynamoMessageStore:
         )
 
 
-def _reaction_updates(
-    emoji: str, user_id: str, on: bool, limits: Limits
-) -> tuple[list[tuple[str, str]], dict[str, str], dict[str, Any]]:
-    """The (condition, update) forms of one reaction change, with their names and values."""
-    values: dict[str, Any] = {
-        ":uid": {"S": user_id},
-        ":users": {"SS": [user_id]},
-        ":one": {"N": "1"},
-    }
-    names = {"#emoji": k.reaction_attribute(emoji), "#mine": k.reactor_attribute(user_id)}
-    kinds = k.REACTION_KINDS
-    if on:
-        values[":per_user"] = {"N": str(limits.max_reactions_per_user)}
-        values[":kinds"] = {"N": str(limits.max_reaction_kinds)}
-        per_user = "(attribute_not_exists(#mine) OR #mine < :per_user)"
-        tries = [
-            (
-                f"{_LIVE} AND attribute_exists(#emoji) AND NOT contains(#emoji, :uid)"
-                f" AND {per_user}",
-                "ADD #emoji :users, #mine :one",
-            ),
-            (
-                f"{_LIVE} AND attribute_not_exists(#emoji) AND {per_user}"
-                f" AND (attribute_not_exists({kinds}) OR {kinds} < :kinds)",
-                f"ADD #emoji :users, #mine :one, {kinds} :one",
-            ),
-        ]
-    else:
-        values[":minus"] = {"N": "-1"}
-        tries = [
-            (
-                f"{_LIVE} AND contains(#emoji, :uid) AND size(#emoji) > :one",
-                "DELETE #emoji :users ADD #mine :minus",
-            ),
-            (
-                f"{_LIVE} AND contains(#emoji, :uid) AND size(#emoji) = :one",
-                f"DELETE #emoji :users ADD #mine :minus, {kinds} :minus",
-            ),
-        ]
-    return tries, names, values
-
-
-def _reaction_names(message: Message) -> dict[str, str]:
-    """Placeholders for the message's reaction attributes: an emoji is no valid bare name."""
-    return {f"#r{i}": k.reaction_attribute(emoji) for i, emoji in enumerate(message.reactions)}
+def _live(item: Item) -> Message:
+    message = message_from_item(item)
+    if message.deleted:
+        raise NotFound("no such message")
+    return message
 
 
 def _just_below(key: str) -> str:

@@ -3,14 +3,17 @@ and USER#{user} / ROOM#{room} on GSI1), with invites and blocks in invites.py.""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
 
+from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
+from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.models import Invite, Membership, Role, Room
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
@@ -31,9 +34,12 @@ class DynamoRoomStore:
     _table: Table = attrs.field(init=False)
     _invites: DynamoInvites = attrs.field(init=False)
 
+    feed: DynamoChangeFeed = attrs.field(init=False)
+
     def __attrs_post_init__(self) -> None:
         self._table = Table(self.client, self.table_name)
-        self._invites = DynamoInvites(self._table)
+        self.feed = DynamoChangeFeed(self.client, self.table_name)
+        self._invites = DynamoInvites(self._table, self.feed)
 
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
         # One item per user (the last one given wins): a transaction may not touch an item twice.
@@ -78,21 +84,33 @@ class DynamoRoomStore:
         return [room_from_item(item) for item in items]
 
     def add_member(self, membership: Membership) -> bool:
-        try:
-            self._table.put_item(
-                membership_item(membership), ConditionExpression="attribute_not_exists(PK)"
+        def build(seq: int) -> tuple[list[Any], RoomChange]:
+            return [self._table.transact_put(membership_item(membership))], MemberJoined(
+                membership, seq
             )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
+
+        try:
+            self.feed.commit(membership.room_id, build)
+        except ChangeRefused:
+            return False  # already a member
         return True
 
-    def remove_member(self, room_id: str, user_id: str) -> bool:
-        old = self._table.delete_item(
-            k.room_pk(room_id), k.member_sk(user_id), ReturnValues="ALL_OLD"
-        )
-        return bool(old)
+    def remove_member(self, room_id: str, user_id: str) -> MemberLeft | None:
+        delete: Any = {
+            "Delete": {
+                "TableName": self.table_name,
+                "Key": key(k.room_pk(room_id), k.member_sk(user_id)),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        }
+        try:
+            left = self.feed.commit(
+                room_id, lambda seq: ([delete], MemberLeft(room_id, user_id, seq))
+            )
+        except ChangeRefused:
+            return None  # not a member
+        assert isinstance(left, MemberLeft)
+        return left
 
     def member(self, room_id: str, user_id: str) -> Membership | None:
         item = self._table.get(k.room_pk(room_id), k.member_sk(user_id))
@@ -123,8 +141,8 @@ class DynamoRoomStore:
     def rooms_of(self, user_id: str) -> list[Membership]:
         return [membership_from_item(i) for i in self._table.query(**self._rooms_of_query(user_id))]
 
-    def mark_read(self, room_id: str, user_id: str, message_id: str) -> None:
-        self._update_member(
+    def mark_read(self, room_id: str, user_id: str, message_id: str) -> bool:
+        return self._update_member(
             room_id,
             user_id,
             UpdateExpression="SET last_read_id = :id",
@@ -136,22 +154,36 @@ class DynamoRoomStore:
         )
 
     def set_role(self, room_id: str, user_id: str, role: Role) -> None:
-        self._update_member(
-            room_id,
-            user_id,
-            UpdateExpression="SET #role = :role",
-            ConditionExpression="attribute_exists(PK)",
-            ExpressionAttributeNames={"#role": "role"},
-            ExpressionAttributeValues={":role": {"S": role.value}},
-        )
+        current = self.member(room_id, user_id)
+        if current is None or current.role is role:
+            return
+        changed = attrs.evolve(current, role=role)
+        update: Any = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": key(k.room_pk(room_id), k.member_sk(user_id)),
+                "UpdateExpression": "SET #role = :role",
+                "ConditionExpression": "attribute_exists(PK) AND #role = :was",
+                "ExpressionAttributeNames": {"#role": "role"},
+                "ExpressionAttributeValues": {
+                    ":role": {"S": role.value},
+                    ":was": {"S": current.role.value},
+                },
+            }
+        }
+        with contextlib.suppress(ChangeRefused):  # left, or changed by another: theirs stands
+            self.feed.commit(room_id, lambda seq: ([update], MemberJoined(changed, seq)))
 
-    def _update_member(self, room_id: str, user_id: str, **kwargs: Any) -> None:
-        """A conditional update of a membership; a failed condition changes nothing, silently."""
+    def _update_member(self, room_id: str, user_id: str, **kwargs: Any) -> bool:
+        """A conditional update of a membership; a failed condition changes nothing, silently
+        (False)."""
         try:
             self._table.update_item(k.room_pk(room_id), k.member_sk(user_id), **kwargs)
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
 
     # --- bounded membership (issue 13) ---
 

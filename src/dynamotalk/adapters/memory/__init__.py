@@ -11,6 +11,7 @@ from dynamotalk.adapters.memory.fakes import (
     RecordingNotifier,
     SequentialIds,
 )
+from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.adapters.memory.messages import MemoryMessageStore
 from dynamotalk.adapters.memory.rooms import MemoryRoomStore
 from dynamotalk.adapters.memory.users import MemoryUserStore
@@ -18,6 +19,7 @@ from dynamotalk.adapters.memory.users import MemoryUserStore
 __all__ = [
     "ManualClock",
     "MemoryAttachmentStore",
+    "MemoryChangeFeed",
     "MemoryConnectionRegistry",
     "MemoryMessageStore",
     "MemoryRoomStore",

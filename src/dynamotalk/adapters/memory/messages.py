@@ -7,7 +7,9 @@ import threading
 
 import attrs
 
+from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.domain.errors import NotFound
+from dynamotalk.domain.events import MessageDeleted, MessageEdited, MessagePosted, ReactionChanged
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Message
 from dynamotalk.domain.rules import check_reaction_caps
@@ -20,6 +22,8 @@ class MemoryMessageStore:
     """Per room, message ids kept sorted (ids are time-ordered)."""
     _claims: dict[tuple[str, str, str], str] = attrs.Factory(dict)
     _lock: threading.Lock = attrs.Factory(threading.Lock)
+    feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
+    """The room's change feed, shared with the room store."""
 
     def append(self, message: Message) -> tuple[Message, bool]:
         claim = (message.room_id, message.author_id, message.client_id)
@@ -27,10 +31,16 @@ class MemoryMessageStore:
             existing = self._claims.get(claim)
             if existing is not None:
                 return self._messages[message.room_id][existing], False
-            self._claims[claim] = message.message_id
-            self._messages.setdefault(message.room_id, {})[message.message_id] = message
-            bisect.insort(self._order.setdefault(message.room_id, []), message.message_id)
-            return message, True
+            posted = self.feed.append(
+                message.room_id,
+                lambda seq: MessagePosted(attrs.evolve(message, seq=seq), seq),
+            )
+            assert isinstance(posted, MessagePosted)
+            stored = posted.message
+            self._claims[claim] = stored.message_id
+            self._messages.setdefault(stored.room_id, {})[stored.message_id] = stored
+            bisect.insort(self._order.setdefault(stored.room_id, []), stored.message_id)
+            return stored, True
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         with self._lock:
@@ -39,6 +49,10 @@ class MemoryMessageStore:
     def _replace(self, message: Message) -> Message:
         self._messages[message.room_id][message.message_id] = message
         return message
+
+    def _change(self, message: Message, make: type[MessageEdited | MessageDeleted]) -> Message:
+        self.feed.append(message.room_id, lambda seq: make(message, seq))
+        return self._replace(message)
 
     def _live(self, room_id: str, message_id: str) -> Message:
         message = self._messages.get(room_id, {}).get(message_id)
@@ -49,7 +63,9 @@ class MemoryMessageStore:
     def edit(self, room_id: str, message_id: str, text: str, edited_at: int) -> Message:
         with self._lock:
             message = self._live(room_id, message_id)
-            return self._replace(attrs.evolve(message, text=text, edited_at=edited_at))
+            return self._change(
+                attrs.evolve(message, text=text, edited_at=edited_at), MessageEdited
+            )
 
     def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
         with self._lock:
@@ -58,9 +74,10 @@ class MemoryMessageStore:
                 raise NotFound("no such message")
             if message.deleted:
                 return message
-            return self._replace(
-                attrs.evolve(message, text="", attachments=(), reactions={}, deleted_at=deleted_at)
+            deleted = attrs.evolve(
+                message, text="", attachments=(), reactions={}, deleted_at=deleted_at
             )
+            return self._change(deleted, MessageDeleted)
 
     def set_reaction(
         self, room_id: str, message_id: str, emoji: str, user_id: str, on: bool, limits: Limits
@@ -72,15 +89,17 @@ class MemoryMessageStore:
             if on and user_id not in users:
                 check_reaction_caps(message, emoji, user_id, limits)
                 users.add(user_id)
-            elif on:
-                return message
+            elif on or user_id not in users:
+                return message  # already as asked: no change
             else:
                 users.discard(user_id)
             if users:
                 reactions[emoji] = frozenset(users)
             else:
                 reactions.pop(emoji, None)
-            return self._replace(attrs.evolve(message, reactions=reactions))
+            updated = attrs.evolve(message, reactions=reactions)
+            self.feed.append(room_id, lambda seq: ReactionChanged(updated, emoji, user_id, on, seq))
+            return self._replace(updated)
 
     def before(self, room_id: str, before_id: str | None, limit: int) -> list[Message]:
         with self._lock:

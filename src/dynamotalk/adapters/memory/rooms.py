@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import attrs
 
+from dynamotalk.adapters.memory.feed import MemoryChangeFeed
+from dynamotalk.domain.events import MemberJoined, MemberLeft
 from dynamotalk.domain.models import Invite, Membership, Role, Room, RoomKind
 
 
@@ -19,6 +21,11 @@ class MemoryRoomStore:
     _blocks: set[tuple[str, str]] = attrs.Factory(set)
     """(user, blocked user)."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
+    feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
+    """The room's change feed, shared with the message store."""
+
+    def _joined(self, membership: Membership) -> None:
+        self.feed.append(membership.room_id, lambda seq: MemberJoined(membership, seq))
 
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
         with self._lock:
@@ -47,11 +54,16 @@ class MemoryRoomStore:
             if membership.user_id in members:
                 return False
             members[membership.user_id] = membership
+            self._joined(membership)
             return True
 
-    def remove_member(self, room_id: str, user_id: str) -> bool:
+    def remove_member(self, room_id: str, user_id: str) -> MemberLeft | None:
         with self._lock:
-            return self._members.get(room_id, {}).pop(user_id, None) is not None
+            if self._members.get(room_id, {}).pop(user_id, None) is None:
+                return None
+            left = self.feed.append(room_id, lambda seq: MemberLeft(room_id, user_id, seq))
+            assert isinstance(left, MemberLeft)
+            return left
 
     def member(self, room_id: str, user_id: str) -> Membership | None:
         with self._lock:
@@ -66,14 +78,16 @@ class MemoryRoomStore:
             found = [m[user_id] for m in self._members.values() if user_id in m]
         return sorted(found, key=lambda m: m.room_id)
 
-    def mark_read(self, room_id: str, user_id: str, message_id: str) -> None:
+    def mark_read(self, room_id: str, user_id: str, message_id: str) -> bool:
         with self._lock:
             members = self._members.get(room_id, {})
             current = members.get(user_id)
             if current is None:
-                return
+                return False
             if current.last_read_id is None or current.last_read_id < message_id:
                 members[user_id] = attrs.evolve(current, last_read_id=message_id)
+                return True
+            return False
 
     def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
         with self._lock:
@@ -95,8 +109,9 @@ class MemoryRoomStore:
     def set_role(self, room_id: str, user_id: str, role: Role) -> None:
         with self._lock:
             members = self._members.get(room_id, {})
-            if user_id in members:
+            if user_id in members and members[user_id].role is not role:
                 members[user_id] = attrs.evolve(members[user_id], role=role)
+                self._joined(members[user_id])
 
     def add_invite(self, invite: Invite) -> bool:
         with self._lock:
@@ -130,6 +145,7 @@ class MemoryRoomStore:
             if self._invites.pop((invite.room_id, invite.user_id), None) is None:
                 return False
             self._members.setdefault(membership.room_id, {})[membership.user_id] = membership
+            self._joined(membership)
             return True
 
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:

@@ -1,0 +1,36 @@
+"""The fan-out: consumes the table's stream (new room changes only, tables.keys'
+CHANGE_STREAM_FILTER) and delivers each change (service/delivery.py).
+
+Records are handled in stream order. On the first that fails, the batch reports it
+(ReportBatchItemFailures): Lambda checkpoints the ones before it and retries from it, so a room's
+changes are never delivered out of order and a failure costs a repeat, never a loss.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dynamotalk import bootstrap
+from dynamotalk.edge.records import stream_records
+from dynamotalk.logging import invocation
+
+
+def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    delivery = bootstrap.delivery()
+    try:
+        records = stream_records(event)
+    except Exception:  # noqa: BLE001 - an unreadable batch: retried, then dead-lettered
+        first = (event.get("Records") or [{}])[0].get("dynamodb", {}).get("SequenceNumber", "")
+        return {"batchItemFailures": [{"itemIdentifier": first}]}
+    changes = [r.change for r in records if r.change is not None]
+    for index, record in enumerate(records):
+        with invocation(route="fanout:change", request_id=record.record_id) as log:
+            try:
+                if index == 0:
+                    delivery.publish(changes)  # the batch's changes in one call
+                if record.change is not None:
+                    log["delivered"] = delivery.deliver(record.change)
+            except Exception:  # noqa: BLE001 - retried from this record on
+                log["outcome"] = "retry"
+                return {"batchItemFailures": [{"itemIdentifier": record.record_id}]}
+    return {"batchItemFailures": []}

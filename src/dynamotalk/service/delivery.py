@@ -1,0 +1,99 @@
+"""The fan-out worker: delivers each stored room change to the room's live connections, and
+publishes it for other systems. It runs behind the table's stream (lambdas/fanout.py) and the
+page queue (lambdas/fanout_pages.py), never in the sender's invocation.
+
+A change reaches a connection at least once: any failure before the end of a record fails the
+invocation and the stream (or queue) delivers the record again. Clients drop what they already
+hold by `seq`, so a repeat is harmless. A room with more live connections than one page is
+split into pages handed to parallel page workers; a page's posts the endpoint failed (429
+included, after the notifier's own retries) go back on the queue with a delay, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import attrs
+import structlog
+
+from dynamotalk.domain.events import RoomChange, room_of
+from dynamotalk.domain.limits import FANOUT_PAGE_SIZE
+from dynamotalk.ports import ChangeFeed, Clock, ConnectionRegistry, EventsOut, Notifier, PageQueue
+
+_log = structlog.get_logger("dynamotalk.delivery")
+
+RETRY_DELAY_S = 2
+"""How long a page of failed posts waits on the queue before its next try (doubling, capped)."""
+MAX_RETRY_DELAY_S = 60
+REQUEUES = 8
+"""Re-queued tries of a page's failed posts (about six minutes in all); then the page job fails
+as it is, and after the queue's own retries lands in the dead-letter queue, with an alarm."""
+
+
+class DeliveryFailed(Exception):
+    """Posts the endpoint failed and no queue to retry them later: the record is retried."""
+
+
+def no_fault(step: str) -> None:
+    """The crash-injection hook's default: every step goes ahead (the local stack's tests
+    arm real faults, local/faults.py)."""
+
+
+@attrs.define
+class Delivery:
+    connections: ConnectionRegistry
+    notifier: Notifier
+    feed: ChangeFeed
+    clock: Clock
+    pages: PageQueue | None = None
+    """Where pages of a big room go; None: this worker delivers every page itself."""
+    events_out: EventsOut | None = None
+    page_size: int = FANOUT_PAGE_SIZE
+    fault: Callable[[str], None] = no_fault
+    """Called before each step (`publish`, `subscribers`, `enqueue`, `send`)."""
+
+    def publish(self, changes: Sequence[RoomChange]) -> None:
+        """Events out: the changes on the stage's bus (nothing where publishing is off)."""
+        if self.events_out is not None and changes:
+            self.fault("publish")
+            self.events_out.publish(changes)
+
+    def deliver(self, change: RoomChange) -> int:
+        """The change to the room's live connections: the number reached, or handed to page
+        workers."""
+        self.fault("subscribers")
+        room_id = room_of(change)
+        now_s = self.clock.now_ms() // 1000
+        targets = [s.connection_id for s in self.connections.connections_in_room(room_id, now_s)]
+        pages = [targets[i : i + self.page_size] for i in range(0, len(targets), self.page_size)]
+        if len(pages) > 1 and self.pages is not None:
+            for page in pages:
+                self.fault("enqueue")
+                self.pages.enqueue(room_id, change.seq, page)
+            _log.info("fanout_sharded", room_id=room_id, seq=change.seq, pages=len(pages))
+            return len(targets)
+        return sum(self._send(change, page, attempt=0) for page in pages)
+
+    def deliver_page(
+        self, room_id: str, seq: int, connection_ids: Sequence[str], attempt: int = 0
+    ) -> int:
+        """One page of a big room (a page job): the change read back from the feed."""
+        change = self.feed.get(room_id, seq)
+        if change is None:  # expired from the feed: too old to be worth showing live
+            _log.warning("fanout_change_gone", room_id=room_id, seq=seq)
+            return 0
+        return self._send(change, connection_ids, attempt)
+
+    def _send(self, change: RoomChange, connection_ids: Sequence[str], attempt: int) -> int:
+        self.fault("send")
+        report = self.notifier.send(connection_ids, change)
+        if report.gone:
+            self.connections.unregister_many(sorted(report.gone))
+        if report.retryable:
+            again = sorted(report.retryable)
+            if self.pages is None or attempt >= REQUEUES:
+                raise DeliveryFailed(f"{len(again)} posts failed")
+            delay = min(MAX_RETRY_DELAY_S, RETRY_DELAY_S * 2**attempt)
+            self.pages.enqueue(room_of(change), change.seq, again, delay, attempt + 1)
+            _log.warning("fanout_requeued", seq=change.seq, connections=len(again), delay_s=delay)
+        return report.delivered
