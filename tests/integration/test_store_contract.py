@@ -60,9 +60,10 @@ def _client(endpoint: str) -> Any:
 @pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     if request.param == "memory":
+        feed = memory.MemoryChangeFeed()
         yield {
-            "messages": memory.MemoryMessageStore(),
-            "rooms": memory.MemoryRoomStore(),
+            "messages": memory.MemoryMessageStore(feed=feed),
+            "rooms": memory.MemoryRoomStore(feed=feed),
             "users": memory.MemoryUserStore(),
             "connections": memory.MemoryConnectionRegistry(),
         }
@@ -132,8 +133,10 @@ def test_message_round_trips_with_attachments(stores: dict[str, Any]) -> None:
         client_id="c1",
         attachments=(attachment,),
     )
-    messages.append(original)
-    assert messages.get("room-1", mid(1)) == original
+    stored, created = messages.append(original)
+    assert created
+    assert stored == attrs.evolve(original, seq=1)  # the room's first change
+    assert messages.get("room-1", mid(1)) == stored
     assert messages.get("room-1", mid(2)) is None
     assert messages.get("room-2", mid(1)) is None
 
@@ -567,10 +570,11 @@ def test_a_reaction_racing_a_delete_does_not_survive_it(dynamo: tuple[Any, str])
     raced: list[Message] = []
 
     def react_first(params: dict[str, Any], **_: Any) -> None:
-        if "deleted_at" in params.get("UpdateExpression", "") and not raced:
+        updates = [i["Update"] for i in params.get("TransactItems", []) if "Update" in i]
+        if any("deleted_at" in u["UpdateExpression"] for u in updates) and not raced:
             raced.append(other.set_reaction("room-1", mid(1), "🎉", "carol", True, LIMITS))
 
-    client.meta.events.register("before-parameter-build.dynamodb.UpdateItem", react_first)
+    client.meta.events.register("before-parameter-build.dynamodb.TransactWriteItems", react_first)
     deleted = messages.soft_delete("room-1", mid(1), 50)
     assert dict(raced[0].reactions) == {"👍": {"bob"}, "🎉": {"carol"}}
     assert dict(deleted.reactions) == {}
@@ -649,8 +653,8 @@ def test_a_post_that_conflicts_once_is_stored_on_the_next_attempt(
         ["TransactionConflict", "None"],
         times=1,
     )
-    assert messages.append(msg(1)) == (msg(1), True)
-    assert messages.get("room-1", mid(1)) == msg(1)
+    assert messages.append(msg(1)) == (attrs.evolve(msg(1), seq=1), True)
+    assert messages.get("room-1", mid(1)) == attrs.evolve(msg(1), seq=1)
 
 
 def test_unexpected_errors_are_not_disguised(dynamo: tuple[Any, str]) -> None:
