@@ -32,6 +32,7 @@ if TYPE_CHECKING:
         ConnectionRegistry,
         EventsOut,
         MessageStore,
+        Notifier,
         PageQueue,
         RateLimiter,
         RoomStore,
@@ -208,6 +209,8 @@ class DeliveryParts:
     pages: PageQueue | None = None
     events_out: EventsOut | None = None
     fault: Callable[[str], None] | None = None
+    notifier: Callable[[Notifier], Notifier] | None = None
+    """Wraps the service's notifier (the fault point before each post)."""
 
 
 _LOCAL_DELIVERY: list[DeliveryParts] = []
@@ -245,6 +248,7 @@ def delivery() -> Delivery:
             pages=local.pages or worker.pages,
             events_out=local.events_out or worker.events_out,
             fault=local.fault or worker.fault,
+            notifier=local.notifier(worker.notifier) if local.notifier else worker.notifier,
         )
     return worker
 

@@ -157,6 +157,16 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         answers_bot_jobs=True,
     ),
+    # A room's subscriptions (Query), forget gone connections (BatchWrite), post the change;
+    # a page job reads the change back (GetItem).
+    "fanout": Needs(
+        dynamodb=("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem"),
+        manage_connections=True,
+    ),
+    "fanout_pages": Needs(
+        dynamodb=("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem"),
+        manage_connections=True,
+    ),
     # Sessions due (Query on their buckets), each connection's record (Get), forget the entry
     # (Delete); closing = last words (POST) + DeleteConnection, then what $disconnect does:
     # the connection's rows (Query, BatchWrite), lastSeen (Update), the user's other

@@ -133,3 +133,12 @@ class Socket:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def eventually(check: Callable[[], bool], timeout: float = 10, what: str = "condition") -> None:
+    """Wait until `check()` holds: what the fan-out does happens after the sender's ack."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not hold within {timeout}s")
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.e2e.client import User
+from tests.e2e.client import User, eventually
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -180,10 +180,12 @@ def test_a_socket_killed_without_disconnect_is_cleaned_up_on_the_next_fan_out(
     }
     assert presence[bob.id] is True
     a.post(room_id, "is anyone there?")  # the fan-out gets 410 Gone for bob and removes him
-    presence = {
-        m["userId"]: m["online"] for m in alice.get(f"/rooms/{room_id}/presence")["members"]
-    }
-    assert presence[bob.id] is False
+
+    def bob_offline() -> bool:
+        members = alice.get(f"/rooms/{room_id}/presence")["members"]
+        return {m["userId"]: m["online"] for m in members}[bob.id] is False
+
+    eventually(bob_offline, what="bob offline after the fan-out found his socket gone")
     a.close()
 
 

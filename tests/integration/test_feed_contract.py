@@ -130,7 +130,10 @@ def test_the_feed_replays_to_the_stored_state_under_racing_changes(
     stored = messages.get("room-1", mid(1))
     assert attrs.evolve(state[mid(1)], seq=stored.seq) == stored
     assert stored.text == "new"
-    assert stored.reactions == {"👍": {f"u{i}" for i in range(5)}, "🎉": {f"u{i}" for i in range(5)}}
+    assert stored.reactions == {
+        "👍": {f"u{i}" for i in range(5)},
+        "🎉": {f"u{i}" for i in range(5)},
+    }
 
 
 def test_a_change_item_expires_after_the_feeds_retention(dynamo: tuple[Any, str]) -> None:

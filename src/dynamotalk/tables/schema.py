@@ -25,6 +25,8 @@ class TableSpec:
     range_key: str
     indexes: tuple[IndexSpec, ...]
     ttl_attribute: str
+    stream_view: str = "NEW_IMAGE"
+    """The table's stream: each new item as written (the fan-out reads change items only)."""
 
     @property
     def attributes(self) -> dict[str, str]:
@@ -72,4 +74,5 @@ def create_table_request(table_name: str, spec: TableSpec = CHAT_TABLE) -> dict[
             }
             for index in spec.indexes
         ],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": spec.stream_view},
     }

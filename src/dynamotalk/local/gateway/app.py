@@ -3,9 +3,10 @@ management API, HTTP API, Cognito front door, local-only hooks) and the web orig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from starlette.applications import Starlette
@@ -29,6 +30,9 @@ from dynamotalk.local.provision import LOCAL_POOL
 from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.stage_config import stage_config
+
+if TYPE_CHECKING:
+    from dynamotalk.local.delivery import LocalDelivery
 
 
 @attrs.define
@@ -59,6 +63,8 @@ class Gateway:
     """The stage's handlers (lambdas/ by default), with any per-module timeout overrides."""
     connections: Connections = attrs.Factory(Connections)
     """The live WebSockets and the limits they live under (idle timeout, outbound queue)."""
+    delivery: LocalDelivery | None = None
+    """The table's stream, the page queue and the event bus, once the app has started."""
 
     @property
     def domain(self) -> str:
@@ -104,6 +110,9 @@ class Gateway:
             ),
             Route("/_local/outbound", no_browsers(management.outbound), methods=["GET"]),
             Route("/_local/schedules/{module}", no_browsers(self.run_scheduled), methods=["POST"]),
+            Route("/_local/events", no_browsers(self._events), methods=["GET"]),
+            Route("/_local/faults", no_browsers(self._faults), methods=["POST", "DELETE"]),
+            Route("/_local/dead-letters", no_browsers(self._dead_letters), methods=["GET"]),
             Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
             Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", cognito.cognito, methods=["POST", "OPTIONS"]),
@@ -112,7 +121,44 @@ class Gateway:
             Route("/health", self._health, methods=["GET"]),
             Route("/{path:path}", not_found, methods=ANY_METHOD),
         ]
-        return Starlette(routes=routes, middleware=LOOPBACK_ONLY)
+        return Starlette(routes=routes, middleware=LOOPBACK_ONLY, lifespan=self._lifespan)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """The fan-out's stream, queue and bus start with the API and stop with it."""
+        from dynamotalk.local import delivery
+
+        self.delivery = delivery.start(self.functions)
+        try:
+            yield
+        finally:
+            self.delivery.stop()
+
+    def _local_delivery(self) -> LocalDelivery:
+        if self.delivery is None:
+            raise RuntimeError("the gateway has not started")
+        return self.delivery
+
+    async def _events(self, request: Request) -> Response:
+        """Local-only: what the stage published to its event bus, from `?after=` (an index)."""
+        after = int(request.query_params.get("after", "0") or 0)
+        found = self._local_delivery().events.since(after)
+        return JSONResponse({"events": found, "next": after + len(found)})
+
+    async def _faults(self, request: Request) -> Response:
+        """Test hook: arm a fan-out fault point ({"step", "after", "times"}) or clear them."""
+        faults = self._local_delivery().faults
+        if request.method == "DELETE":
+            faults.clear()
+            return Response(status_code=204)
+        body = await request.json()
+        faults.arm(str(body["step"]), int(body.get("after", 0)), int(body.get("times", 1)))
+        return Response(status_code=204)
+
+    async def _dead_letters(self, request: Request) -> Response:
+        local = self._local_delivery()
+        records = [r["dynamodb"]["SequenceNumber"] for r in local.stream.dead]
+        return JSONResponse({"streamRecords": records, "pageJobs": local.pages.dead})
 
     def web_app(self) -> Starlette:
         """The web origin, as CloudFront serves it: web/ and a config.json naming the API, with

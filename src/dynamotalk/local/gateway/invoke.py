@@ -57,7 +57,9 @@ class Functions:
         function = FUNCTION_BY_MODULE.get(module)
         return float(self.timeouts.get(module, function.timeout_s if function else 3))
 
-    async def call(self, module: str, event: dict[str, Any]) -> dict[str, Any]:
+    async def call(
+        self, module: str, event: dict[str, Any], behind_api: bool = True
+    ) -> dict[str, Any]:
         """Invoke a handler as Lambda would, off the event loop (handlers block on boto3).
 
         The handler gets a Lambda-like context (its function's memory and deadline) and runs
@@ -65,6 +67,7 @@ class Functions:
         (or past API Gateway's integration timeout, whichever comes first) or a response over
         Lambda's 6 MB cap raise InvocationError; the callers answer as API Gateway does. A
         timed-out handler's thread cannot be killed: it finishes in the background, unheard.
+        `behind_api=False` (a stream or queue invocation): no integration timeout applies.
         """
         handler = self.resolve(module)
         function = FUNCTION_BY_MODULE.get(module)
@@ -85,7 +88,7 @@ class Functions:
 
         future = loop.run_in_executor(self.executor, contextvars.Context().run, run)
         # API Gateway's integration timeout counts from the request, waiting included.
-        integration = float(quotas.INTEGRATION_TIMEOUT_S)
+        integration = float(quotas.INTEGRATION_TIMEOUT_S if behind_api else 10**6)
         request_id = "-"
         try:
             context = await asyncio.wait_for(asyncio.shield(started), timeout=integration)

@@ -24,7 +24,7 @@ def uvicorn_options() -> dict[str, Any]:
         "ws_max_size": (quotas.WS_MESSAGE_BYTES, quotas.WS_FRAME_BYTES),
         "ws_per_message_deflate": False,
         "ws_ping_interval": None,
-        "lifespan": "off",
+        "lifespan": "on",  # the API app starts the fan-out's stream and queue (local/delivery.py)
     }
 
 
