@@ -14,7 +14,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from dynamotalk.edge.records import is_change
 from dynamotalk.local.provision import client, provision
+from dynamotalk.local.stream import DynamoSource
 from tests.support.cognito import sign_up, unique
 from tests.support.management_api import ManagementApi
 
@@ -33,8 +35,23 @@ class Stack:
         self.resources = resources
         self.api = api
         self.modules = modules
+        endpoint = resources.dynamodb_endpoint
+        self.stream = DynamoSource(
+            client("dynamodb", endpoint), client("dynamodbstreams", endpoint), resources.table_name
+        )
+        self.stream.start()
         self.cognito = client("cognito-idp", resources.aws_endpoint)
         self.connections = 0
+
+    def fan_out(self) -> int:
+        """Hand every change the table's stream holds so far to lambdas/fanout.py, as the
+        event source mapping does (the sender's handler never posts room changes itself)."""
+        handed = 0
+        while records := [r for r in self.stream.read() if is_change(r)]:
+            reply = self.modules["fanout"].handler({"Records": records}, None)
+            assert reply == {"batchItemFailures": []}
+            handed += len(records)
+        return handed
 
     def user(self, prefix: str = "user") -> dict[str, Any]:
         name = unique(prefix)
@@ -117,6 +134,7 @@ class Stack:
         return reply["statusCode"], json.loads(reply["body"])
 
     def events_for(self, connection_id: str) -> list[dict[str, Any]]:
+        self.fan_out()
         return [json.loads(body) for body in self.api.received.get(connection_id, [])]
 
 
@@ -134,12 +152,13 @@ def start(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
         bootstrap.identity,
         bootstrap._session,
         bootstrap._management,
+        bootstrap.delivery,
     ):
         cached.cache_clear()
     modules = {}
     for name in ("ws_authorizer", "ws_connect", "ws_disconnect", "ws_default", "http_api"):
         modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
-    for name in ("cognito_pre_signup", "cognito_post_confirmation"):
+    for name in ("cognito_pre_signup", "cognito_post_confirmation", "fanout"):
         modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
     yield Stack(resources, api, modules)
     api.stop()

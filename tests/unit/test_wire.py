@@ -78,6 +78,7 @@ def message_of(data: dict[str, Any]) -> Message:
         edited_at=data["editedAt"],
         deleted_at=data["deletedAt"],
         reactions={k: frozenset(v) for k, v in data["reactions"].items()},
+        seq=data["seq"],
     )
 
 
@@ -90,25 +91,42 @@ def rebuild(example: dict[str, Any]) -> bytes:
         }
         if "message" in payload:
             payload["message"] = wire.message_json(message_of(payload["message"]))
+        if "changes" in payload:  # sync v2: each change rebuilt as an event
+            changes = tuple(change_of(c) for c in payload["changes"])
+            page = ev.ChangePage(payload["roomId"], changes, payload["seq"], payload["hasMore"])
+            payload = wire.changes_json(page)
         return wire.encode_ack(example["requestId"], example["action"], payload)
     if kind == "error":
         error = Forbidden(example["error"]["message"])
         return wire.encode_error(example["requestId"], error)
+    return wire.encode_event(event_of(example))
+
+
+def change_of(example: dict[str, Any]) -> ev.RoomChange:
+    change = event_of(example)
+    assert isinstance(change, ev.RoomChange)
+    return change
+
+
+def event_of(example: dict[str, Any]) -> ev.Event:
+    kind = example["type"]
     room = example["roomId"]
+    seq = example.get("seq", 0)
     event: ev.Event
     match kind:
         case "message.posted":
-            event = ev.MessagePosted(message_of(example["message"]))
+            event = ev.MessagePosted(message_of(example["message"]), seq)
         case "message.edited":
-            event = ev.MessageEdited(message_of(example["message"]))
+            event = ev.MessageEdited(message_of(example["message"]), seq)
         case "message.deleted":
-            event = ev.MessageDeleted(message_of(example["message"]))
+            event = ev.MessageDeleted(message_of(example["message"]), seq)
         case "reaction.changed":
             event = ev.ReactionChanged(
                 message_of(example["message"]),
                 example["emoji"],
                 example["userId"],
                 example["added"],
+                seq,
             )
         case "typing":
             event = ev.Typing(room, example["userId"], example["username"])
@@ -121,10 +139,13 @@ def rebuild(example: dict[str, Any]) -> bytes:
             event = ev.MemberJoined(
                 Membership(
                     m["roomId"], m["userId"], Role(m["role"]), m["joinedAt"], m["lastReadId"]
-                )
+                ),
+                seq,
             )
         case "member.left":
-            event = ev.MemberLeft(room, example["userId"])
+            event = ev.MemberLeft(room, example["userId"], seq)
+        case "read":
+            event = ev.ReadMoved(room, example["userId"], example["messageId"], example["upTo"])
         case "invite.received":
             i = example["invite"]
             event = ev.InviteReceived(
@@ -141,7 +162,7 @@ def rebuild(example: dict[str, Any]) -> bytes:
             )
         case _:
             raise AssertionError(kind)
-    return wire.encode_event(event)
+    return event
 
 
 @pytest.mark.parametrize("example", OUTBOUND, ids=lambda f: f["type"])
