@@ -37,7 +37,7 @@ class Monitoring(pulumi.ComponentResource):
         http_api_id: pulumi.Input[str],
         ws_api_id: pulumi.Input[str],
         table_name: pulumi.Input[str],
-        dead_letter_queue: pulumi.Input[str] | None = None,
+        dead_letter_queues: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:monitoring:Monitoring", name, None, opts)
@@ -134,13 +134,15 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
         )
-        if dead_letter_queue is not None:
-            # A bot job that failed three times: someone's @bot went unanswered.
+        # Any dead letter at all: a bot job that failed three times (someone's @bot went
+        # unanswered), or a room change the fan-out gave up on (live clients missed it until
+        # their next sync).
+        for key, queue_name in (dead_letter_queues or {}).items():
             alarm(
-                "bot-dead-letters",
+                f"{key}-dead-letters",
                 "AWS/SQS",
                 "ApproximateNumberOfMessagesVisible",
-                {"QueueName": dead_letter_queue},
+                {"QueueName": queue_name},
             )
 
         names = [f.function.name for f in functions.values()]
