@@ -182,6 +182,22 @@ def test_every_dead_letter_queue_alarms_on_a_single_message(deployed: Deployed) 
         assert alarm["alarmActions"] == [topic.inputs["arn"]]
 
 
+def test_the_fanout_falling_behind_alarms_before_records_age_out(deployed: Deployed) -> None:
+    _, recorder = deployed
+    (topic,) = recorder.of("aws:sns/topic:Topic")
+    fanout = functions_by_module(recorder)[FANOUT].inputs["name"]
+    max_age_ms = mapping_of(recorder, FANOUT).inputs["maximumRecordAgeInSeconds"] * 1000
+    (lag,) = [
+        a.inputs
+        for a in recorder.of("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs.get("metricName") == "IteratorAge"
+    ]
+    assert (lag["namespace"], lag["dimensions"]) == ("AWS/Lambda", {"FunctionName": fanout})
+    assert lag["statistic"] == "Maximum"  # a sum of ages means nothing
+    assert 0 < lag["threshold"] < max_age_ms
+    assert lag["alarmActions"] == [topic.inputs["arn"]]
+
+
 def test_the_delivery_functions_environment(deployed: Deployed) -> None:
     settings, recorder = deployed
     stage = settings.stage

@@ -527,7 +527,9 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
         f"dynamotalk-{settings.stage}-bot-dlq",
         f"dynamotalk-{settings.stage}-fanout-dlq",
     }
-    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters)
+    # And the stream consumer's lag (tests/infra/test_delivery.py).
+    assert len(by_metric["IteratorAge"]) == 1
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 1
     (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
     assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
