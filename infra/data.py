@@ -1,4 +1,5 @@
-"""Data: the DynamoDB table from tables/schema.py (on-demand, TTL, encryption, PITR per stage)."""
+"""Data: the DynamoDB table from tables/schema.py (on-demand, TTL, encryption, PITR per stage),
+with the stream that carries each stored room change to the fan-out (infra/delivery.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ import pulumi_aws as aws
 
 from dynamotalk.tables import CHAT_TABLE
 from infra.settings import StageSettings
+
+STREAM_VIEW = "NEW_IMAGE"
+"""The fan-out needs the change item as written (its event snapshot), never the old image."""
 
 
 class Data(pulumi.ComponentResource):
@@ -42,7 +46,10 @@ class Data(pulumi.ComponentResource):
                 )
                 for index in CHAT_TABLE.indexes
             ],
+            # Change items expire with the rest (CHANGE_LOG_DAYS) through the same attribute.
             ttl=aws.dynamodb.TableTtlArgs(attribute_name=CHAT_TABLE.ttl_attribute, enabled=True),
+            stream_enabled=True,
+            stream_view_type=STREAM_VIEW,
             point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(
                 enabled=settings.point_in_time_recovery
             ),
@@ -51,4 +58,10 @@ class Data(pulumi.ComponentResource):
             tags={"stage": settings.stage, "app": "dynamotalk"},
             opts=child,
         )
-        self.register_outputs({"tableName": self.table.name, "tableArn": self.table.arn})
+        self.register_outputs(
+            {
+                "tableName": self.table.name,
+                "tableArn": self.table.arn,
+                "streamArn": self.table.stream_arn,
+            }
+        )

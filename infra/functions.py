@@ -65,6 +65,8 @@ class LambdaFunction(pulumi.ComponentResource):
         needs = PERMISSIONS[module]
         bot_jobs = needs.queues_bot_jobs and wiring.bot_queue_url is not None
         answers = needs.answers_bot_jobs
+        pages = needs.sends_fanout_pages
+        publishes = needs.publishes_events
         variables: dict[str, pulumi.Input[str]] = environment(
             stage=settings.stage,
             table_name=wiring.table_name,
@@ -80,6 +82,9 @@ class LambdaFunction(pulumi.ComponentResource):
             bot_model_id=settings.bot_model_id if answers else None,
             bot_max_tokens=settings.bot_max_tokens if answers else None,
             bot_temperature=settings.bot_temperature_percent / 100 if answers else None,
+            fanout_pages_queue_url=wiring.fanout_pages_queue_url if pages else None,
+            # Unset where the stage does not publish (no bus wired): events out off.
+            event_bus_name=wiring.event_bus_name if publishes else None,
         )
         self.function = aws.lambda_.Function(
             module,

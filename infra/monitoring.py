@@ -1,6 +1,6 @@
-"""Monitoring: alarms on Lambda errors and throttles, HTTP API 5xx, WebSocket integration
-errors and DynamoDB throttling, to an SNS topic with the stage's e-mail subscription; and a
-dashboard of the same figures.
+"""Monitoring: alarms on Lambda errors and throttles, the fan-out falling behind its stream,
+HTTP API 5xx, WebSocket integration errors, dead letters and DynamoDB throttling, to an SNS
+topic with the stage's e-mail subscription; and a dashboard of the same figures.
 
 Every metric is read with a dimension set its namespace publishes (tests/infra checks them
 against AWS's tables): a metric read with any other set has no data, and its alarm never fires.
@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.permissions import PERMISSIONS
 from dynamotalk.routes import resource_name
 from dynamotalk.tables import CHAT_TABLE
 from infra.functions import LambdaFunction
@@ -22,6 +23,9 @@ THROTTLE_EVENTS = ("ReadThrottleEvents", "WriteThrottleEvents")
 """DynamoDB's throttle metrics per TableName (and per TableName + GlobalSecondaryIndexName).
 They count every throttled read or write event, batch items included. ThrottledRequests is
 published only per TableName *and* Operation, so a TableName-only alarm on it never fires."""
+STREAM_LAG_ALARM_S = 60
+"""A stream consumer whose newest record waited this long: live delivery has fallen behind
+(clients see changes late), well before records age out to the dead-letter queue."""
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -37,7 +41,7 @@ class Monitoring(pulumi.ComponentResource):
         http_api_id: pulumi.Input[str],
         ws_api_id: pulumi.Input[str],
         table_name: pulumi.Input[str],
-        dead_letter_queue: pulumi.Input[str] | None = None,
+        dead_letter_queues: Mapping[str, pulumi.Input[str]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:monitoring:Monitoring", name, None, opts)
@@ -61,6 +65,7 @@ class Monitoring(pulumi.ComponentResource):
             metric: str,
             dimensions: Mapping[str, pulumi.Input[str]],
             threshold: float = 1,
+            statistic: str = "Sum",
         ) -> None:
             self.alarms.append(
                 aws.cloudwatch.MetricAlarm(
@@ -69,7 +74,7 @@ class Monitoring(pulumi.ComponentResource):
                     namespace=namespace,
                     metric_name=metric,
                     dimensions=dimensions,
-                    statistic="Sum",
+                    statistic=statistic,
                     period=300,
                     evaluation_periods=1,
                     threshold=threshold,
@@ -85,6 +90,17 @@ class Monitoring(pulumi.ComponentResource):
             dims = {"FunctionName": function.function.name}
             alarm(f"{module}-errors", "AWS/Lambda", "Errors", dims)
             alarm(f"{module}-throttles", "AWS/Lambda", "Throttles", dims)
+            needs = PERMISSIONS.get(module)
+            if needs is not None and needs.reads_change_stream:
+                # The age of the last record each invocation got, in milliseconds.
+                alarm(
+                    f"{module}-lag",
+                    "AWS/Lambda",
+                    "IteratorAge",
+                    dims,
+                    threshold=STREAM_LAG_ALARM_S * 1000,
+                    statistic="Maximum",
+                )
         alarm("http-5xx", "AWS/ApiGateway", "5xx", {"ApiId": http_api_id})
         alarm(
             "ws-integration-errors",
@@ -134,13 +150,15 @@ class Monitoring(pulumi.ComponentResource):
                 opts=child,
             )
         )
-        if dead_letter_queue is not None:
-            # A bot job that failed three times: someone's @bot went unanswered.
+        # Any dead letter at all: a bot job that failed three times (someone's @bot went
+        # unanswered), or a room change the fan-out gave up on (live clients missed it until
+        # their next sync).
+        for key, queue_name in (dead_letter_queues or {}).items():
             alarm(
-                "bot-dead-letters",
+                f"{key}-dead-letters",
                 "AWS/SQS",
                 "ApproximateNumberOfMessagesVisible",
-                {"QueueName": dead_letter_queue},
+                {"QueueName": queue_name},
             )
 
         names = [f.function.name for f in functions.values()]

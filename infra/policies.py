@@ -17,12 +17,14 @@ from dynamotalk.permissions import (
     API_GATEWAY_LOG_ACTIONS,
     AVATARS,
     BEDROCK_INVOKE,
+    EVENTS_PUT,
     GSI,
     LOG_ACTIONS,
     PERMISSIONS,
     ROOM_FILES,
     SQS_CONSUME,
     SQS_SEND,
+    STREAM_READ,
     XRAY_ACTIONS,
     Needs,
     StageArns,
@@ -36,12 +38,14 @@ __all__ = [
     "API_GATEWAY_LOG_ACTIONS",
     "AVATARS",
     "BEDROCK_INVOKE",
+    "EVENTS_PUT",
     "GSI",
     "LOG_ACTIONS",
     "PERMISSIONS",
     "ROOM_FILES",
     "SQS_CONSUME",
     "SQS_SEND",
+    "STREAM_READ",
     "XRAY_ACTIONS",
     "Needs",
     "policy_document",
@@ -63,6 +67,13 @@ class Wiring:
     user_pool_client_id: pulumi.Input[str] | None = None
     bot_queue_url: pulumi.Input[str] | None = None
     bot_queue_arn: pulumi.Input[str] | None = None
+    stream_arn: pulumi.Input[str] | None = None
+    fanout_pages_queue_url: pulumi.Input[str] | None = None
+    fanout_pages_queue_arn: pulumi.Input[str] | None = None
+    fanout_dlq_arn: pulumi.Input[str] | None = None
+    event_bus_name: pulumi.Input[str] | None = None
+    """None where the stage does not publish events (`publishEvents` off)."""
+    event_bus_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(
@@ -75,9 +86,21 @@ def policy_document(
         raise ValueError(f"{module} posts to connections but no @connections ARN is wired")
     if (needs.queues_bot_jobs or needs.answers_bot_jobs) and wiring.bot_queue_arn is None:
         raise ValueError(f"{module} uses the bot queue but no queue is wired")
+    for needed, arn, what in (
+        (needs.reads_change_stream, wiring.stream_arn, "the table's stream"),
+        (
+            needs.sends_fanout_pages or needs.consumes_fanout_pages,
+            wiring.fanout_pages_queue_arn,
+            "the fan-out page queue",
+        ),
+        (needs.fails_to_fanout_dlq, wiring.fanout_dlq_arn, "the fan-out dead-letter queue"),
+    ):
+        if needed and arn is None:
+            raise ValueError(f"{module} uses {what} but none is wired")
 
     def render(values: list[Any]) -> str:
-        table_arn, bucket_arn, connections_arn, queue_arn, log_group = values
+        table_arn, bucket_arn, connections_arn, queue_arn, log_group, *delivery = values
+        stream_arn, pages_arn, dlq_arn, bus_arn = delivery
         arns = StageArns(
             region=settings.region,
             table_arn=table_arn,
@@ -85,6 +108,10 @@ def policy_document(
             connections_arn=connections_arn,
             bot_queue_arn=queue_arn,
             bot_model_id=settings.bot_model_id,
+            stream_arn=stream_arn,
+            fanout_pages_queue_arn=pages_arn,
+            fanout_dlq_arn=dlq_arn,
+            event_bus_arn=bus_arn,
             xray=settings.xray,
         )
         return json.dumps(build_policy(module, arns, log_group))
@@ -95,4 +122,8 @@ def policy_document(
         wiring.connections_arn,
         wiring.bot_queue_arn,
         log_group_arn,
+        wiring.stream_arn,
+        wiring.fanout_pages_queue_arn,
+        wiring.fanout_dlq_arn,
+        wiring.event_bus_arn,
     ).apply(render)

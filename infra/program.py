@@ -7,11 +7,13 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import webheaders
+from dynamotalk.routes import FANOUT, FANOUT_PAGES
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
+from infra.delivery import Delivery
 from infra.functions import Functions
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
@@ -37,6 +39,7 @@ class Stack:
     log_role: ApiGatewayLogRole | None
     outputs: dict[str, pulumi.Output[str]]
     sessions: Sessions | None = None
+    delivery: Delivery | None = None
 
 
 def web_content_security_policy(
@@ -67,6 +70,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     attachments = Attachments("attachments", settings, account_id)
     websocket = WebSocketApi("websocket", settings)
     bot = Bot("bot", settings, data.table.name)
+    delivery = Delivery("delivery", settings, data.table.stream_arn)
     base = Wiring(
         table_name=data.table.name,
         table_arn=data.table.arn,
@@ -74,6 +78,12 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         bucket_arn=attachments.bucket.arn,
         bot_queue_url=bot.queue.url,
         bot_queue_arn=bot.queue.arn,
+        stream_arn=data.table.stream_arn,
+        fanout_pages_queue_url=delivery.pages.url,
+        fanout_pages_queue_arn=delivery.pages.arn,
+        fanout_dlq_arn=delivery.dead_letters.arn,
+        event_bus_name=delivery.event_bus_name,
+        event_bus_arn=delivery.event_bus_arn,
     )
     # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
@@ -86,6 +96,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     )
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
+    delivery.consume(functions[FANOUT], functions[FANOUT_PAGES])
     sessions = Sessions("sessions", settings, functions.items())
     log_role = (
         ApiGatewayLogRole(
@@ -132,7 +143,7 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
         http.api.id,
         websocket.api.id,
         data.table.name,
-        dead_letter_queue=bot.dead_letters.name,
+        dead_letter_queues={"bot": bot.dead_letters.name, "fanout": delivery.dead_letters.name},
     )
     outputs: dict[str, pulumi.Output[str]] = {
         "wsUrl": websocket.url,
@@ -146,5 +157,5 @@ def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
     }
     return Stack(
         data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs,
-        sessions=sessions,
+        sessions=sessions, delivery=delivery,
     )  # fmt: skip

@@ -81,6 +81,10 @@ class StageSettings:
     reserved_concurrency: bool = False
     """Reserve each function's concurrency (routes.Function.reserved_concurrency). Off by
     default: new accounts' concurrency quota is too small to reserve any (docs/DEPLOY.md)."""
+    publish_events: bool = False
+    """Put every room change on the stage's EventBridge bus (created with an archive and one
+    example rule). Off by default: each event is an EventBridge charge and a copy of the room's
+    content outside the table, so a stage opts in when something consumes them."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
 
@@ -164,6 +168,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "botTemperaturePercent": ("bot_temperature_percent", int),
     "cognitoThreatProtection": ("cognito_threat_protection", str),
     "reservedConcurrency": ("reserved_concurrency", bool),
+    "publishEvents": ("publish_events", bool),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

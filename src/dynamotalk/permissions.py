@@ -6,10 +6,12 @@ Query uses it), `execute-api:ManageConnections` only on this API's @connections,
 the key prefixes the handler touches. The actions follow the adapters' calls:
 
 - GetItem, Query, PutItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem as named;
-- TransactWriteItems (message append, room creation) is authorised per item, so it needs the
-  item actions it carries (here only Put -> PutItem); IAM has no "TransactWriteItems" action;
-- fan-out (any handler that broadcasts) = Query on the room's connections +
-  ManageConnections + BatchWriteItem to forget the connections found gone;
+- TransactWriteItems is authorised per item: it needs the item actions it carries. A room
+  change is one: the change item (Put) with the message or membership it changes (Put, Update,
+  or Delete on leave/remove). IAM has no "TransactWriteItems" action;
+- fan-out = Query on the room's connections + ManageConnections + BatchWriteItem to forget the
+  connections found gone; `fanout`'s stream mapping and on-failure destination (the DLQ) act
+  with its role, as does `fanout_pages`'s queue mapping (iam_actions.Needs);
 - S3 HeadObject (attachment/avatar size check) is authorised by s3:GetObject, and a presigned
   POST upload by the signer's s3:PutObject, plus s3:PutObjectTagging for its `tagging` field
   (uploads start tagged unreferenced, upload_expiry.py); retagging an upload referenced when a
@@ -25,54 +27,22 @@ from typing import Any
 import attrs
 
 from dynamotalk.domain import files
+from dynamotalk.iam_actions import (
+    BEDROCK_INVOKE,
+    EVENTS_PUT,
+    SQS_CONSUME,
+    SQS_SEND,
+    STREAM_READ,
+    Needs,
+)
 from dynamotalk.tables import GSI1
+
+__all__ = ["BEDROCK_INVOKE", "EVENTS_PUT", "SQS_CONSUME", "SQS_SEND", "STREAM_READ", "Needs"]
 
 GSI = GSI1.name
 
 PolicyDocument = dict[str, Any]
 """An IAM policy document as JSON: {"Version": ..., "Statement": [...]}."""
-
-
-@attrs.frozen
-class Needs:
-    """One handler's permissions beyond writing its own logs."""
-
-    dynamodb: tuple[str, ...] = ()
-    uses_gsi: bool = False
-    """Queries GSI1 (rooms of a user, a user's connections, public rooms)."""
-    manage_connections: bool = False
-    """Posts to WebSocket connections (fan-out)."""
-    close_connections: bool = False
-    """Closes WebSocket connections (DeleteConnection: a session that ended,
-    service/sessions.py)."""
-    s3: tuple[str, ...] = ()
-    s3_prefixes: tuple[str, ...] = ()
-    """Key prefixes of the attachments bucket the S3 actions apply to."""
-    queues_bot_jobs: bool = False
-    """Sends @bot jobs to the bot queue."""
-    answers_bot_jobs: bool = False
-    """Consumes the bot queue and calls the configured Bedrock model."""
-
-    @property
-    def actions(self) -> frozenset[str]:
-        """Every IAM action this handler is granted (logs and tracing aside)."""
-        extra: tuple[str, ...] = (
-            ("execute-api:ManageConnections",)
-            if self.manage_connections or self.close_connections
-            else ()
-        )
-        if self.queues_bot_jobs:
-            extra += (SQS_SEND,)
-        if self.answers_bot_jobs:
-            extra += (*SQS_CONSUME, BEDROCK_INVOKE)
-        return frozenset((*self.dynamodb, *self.s3, *extra))
-
-
-SQS_SEND = "sqs:SendMessage"
-SQS_CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-"""What the Lambda event source mapping needs on the queue, with the function's role."""
-BEDROCK_INVOKE = "bedrock:InvokeModel"
-"""Converse is authorised by InvokeModel, on the one configured model's ARN."""
 
 
 ROOM_FILES = f"{files.ROOMS_PREFIX}*"
@@ -157,15 +127,24 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         answers_bot_jobs=True,
     ),
-    # A room's subscriptions (Query), forget gone connections (BatchWrite), post the change;
-    # a page job reads the change back (GetItem).
+    # Each stored room change from the stream: the change item when the record is not enough
+    # (Get), the room's subscriptions (one Query on the table), gone connections forgotten
+    # (BatchWrite); posts to the live ones; a big room's pages to the page queue.
     "fanout": Needs(
-        dynamodb=("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem"),
+        dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
         manage_connections=True,
+        reads_change_stream=True,
+        sends_fanout_pages=True,
+        fails_to_fanout_dlq=True,
+        publishes_events=True,
     ),
+    # One page job: the change item (Get), the room's connections if needed (Query), gone
+    # connections forgotten (BatchWrite); posts to the page; what stayed throttled is re-queued.
     "fanout_pages": Needs(
-        dynamodb=("dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem"),
+        dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
         manage_connections=True,
+        sends_fanout_pages=True,
+        consumes_fanout_pages=True,
     ),
     # Sessions due (Query on their buckets), each connection's record (Get), forget the entry
     # (Delete); closing = last words (POST) + DeleteConnection, then what $disconnect does:
@@ -224,6 +203,12 @@ class StageArns:
     bot_queue_arn: str | None = None
     bot_model_id: str | None = None
     """The Bedrock model the bot worker may invoke (a model id or a model ARN)."""
+    stream_arn: str | None = None
+    """The table's stream (arn:aws:dynamodb:...:table/{name}/stream/{label})."""
+    fanout_pages_queue_arn: str | None = None
+    fanout_dlq_arn: str | None = None
+    event_bus_arn: str | None = None
+    """The stage's bus; None where the stage does not publish events (no PutEvents at all)."""
     xray: bool = False
 
 
@@ -308,8 +293,58 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
                 "Resource": [bedrock_model_arn(arns.region, arns.bot_model_id)],
             }
         )
+    statements.extend(_delivery_statements(module, needs, arns))
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _required(module: str, what: str, arn: str | None) -> str:
+    if arn is None:
+        raise ValueError(f"{module} needs the {what} but none is wired")
+    return arn
+
+
+def _delivery_statements(module: str, needs: Needs, arns: StageArns) -> list[dict[str, Any]]:
+    """The delivery path's grants: the stream, the page queue, the dead letters, the bus."""
+    statements: list[dict[str, Any]] = []
+    if needs.reads_change_stream:
+        stream = _required(module, "table's stream", arns.stream_arn)
+        statements.append(
+            {
+                "Sid": "ChangeStream",
+                "Effect": "Allow",
+                "Action": sorted(STREAM_READ),
+                "Resource": [stream],
+            }
+        )
+    if needs.sends_fanout_pages or needs.consumes_fanout_pages:
+        queue = _required(module, "fan-out page queue", arns.fanout_pages_queue_arn)
+        actions = {SQS_SEND} if needs.sends_fanout_pages else set()
+        if needs.consumes_fanout_pages:
+            actions |= set(SQS_CONSUME)
+        statements.append(
+            {"Sid": "PageQueue", "Effect": "Allow", "Action": sorted(actions), "Resource": [queue]}
+        )
+    if needs.fails_to_fanout_dlq:
+        dead_letters = _required(module, "fan-out dead-letter queue", arns.fanout_dlq_arn)
+        statements.append(
+            {
+                "Sid": "DeadLetters",
+                "Effect": "Allow",
+                "Action": [SQS_SEND],
+                "Resource": [dead_letters],
+            }
+        )
+    if needs.publishes_events and arns.event_bus_arn is not None:
+        statements.append(
+            {
+                "Sid": "Events",
+                "Effect": "Allow",
+                "Action": [EVENTS_PUT],
+                "Resource": [arns.event_bus_arn],
+            }
+        )
+    return statements

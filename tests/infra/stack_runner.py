@@ -17,6 +17,8 @@ from infra.program import build
 from infra.settings import StageSettings
 
 ACCOUNT = "123456789012"
+STREAM_LABEL = "2026-01-01T00:00:00.000"
+"""The label DynamoDB gives a table's stream (its creation time) in the stream's ARN."""
 
 
 @attrs.define
@@ -54,6 +56,8 @@ class Recorder(pulumi.runtime.Mocks):
         typ = args.typ
         if typ == "aws:dynamodb/table:Table":
             state["arn"] = f"{arn_prefix.format('dynamodb')}:table/{state['name']}"
+            if state.get("streamEnabled"):
+                state["streamArn"] = f"{state['arn']}/stream/{STREAM_LABEL}"
         elif typ == "aws:s3/bucket:Bucket":
             rid = state["bucket"]
             state["arn"] = f"arn:aws:s3:::{state['bucket']}"
@@ -80,6 +84,11 @@ class Recorder(pulumi.runtime.Mocks):
         elif typ == "aws:sqs/queue:Queue":
             state["arn"] = f"arn:aws:sqs:{self.region}:{ACCOUNT}:{state['name']}"
             state["url"] = f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT}/{state['name']}"
+        elif typ == "aws:cloudwatch/eventBus:EventBus":
+            state["arn"] = f"{arn_prefix.format('events')}:event-bus/{state['name']}"
+        elif typ == "aws:cloudwatch/eventRule:EventRule":
+            bus = state.get("eventBusName", "default")
+            state["arn"] = f"{arn_prefix.format('events')}:rule/{bus}/{state['name']}"
         elif typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.name}"
         else:

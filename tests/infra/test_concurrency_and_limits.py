@@ -30,7 +30,7 @@ def test_dev_reserves_nothing_and_prod_reserves_each_functions_share() -> None:
 
 def test_the_bot_queue_runs_at_most_a_few_batches_at_once() -> None:
     recorder, _ = run(stage_settings("dev"))
-    (mapping,) = recorder.of("aws:lambda/eventSourceMapping:EventSourceMapping")
+    mapping = recorder.named("bot-worker")
     assert mapping.inputs["scalingConfig"] == {"maximumConcurrency": BOT_MAX_CONCURRENCY}
     assert 2 <= BOT_MAX_CONCURRENCY <= FUNCTION_BY_MODULE["bot_worker"].reserved_concurrency
 

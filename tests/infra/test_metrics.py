@@ -47,7 +47,9 @@ TABLE_OR_INDEX: set[Dims] = {
     frozenset({"TableName", "GlobalSecondaryIndexName"}),
 }
 PUBLISHED: dict[str, dict[str, set[Dims]]] = {
-    "AWS/Lambda": {m: LAMBDA for m in ("Errors", "Throttles", "Duration", "Invocations")},
+    "AWS/Lambda": {
+        m: LAMBDA for m in ("Errors", "Throttles", "Duration", "Invocations", "IteratorAge")
+    },
     "AWS/ApiGateway": {
         **{m: HTTP_API for m in ("4xx", "5xx", "Count", "Latency", "IntegrationLatency")},
         **{

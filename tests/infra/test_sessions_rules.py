@@ -52,5 +52,4 @@ def test_each_target_may_be_invoked_by_its_own_rule_only(recorder: Recorder) -> 
     ):
         permission = recorder.named(f"{module}-from-events")
         assert permission.inputs["principal"] == "events.amazonaws.com"
-        # The mocks give each resource the ARN arn:aws:mock:<region>:<account>:<logical name>.
-        assert permission.inputs["sourceArn"].endswith(f":{rule}")
+        assert permission.inputs["sourceArn"] == recorder.named(rule).inputs["arn"]

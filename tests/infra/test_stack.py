@@ -25,10 +25,10 @@ from dynamotalk.routes import (
 from dynamotalk.stage_config import client_limits
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.userpool import user_pool_spec
-from infra.policies import PERMISSIONS, XRAY_ACTIONS
+from infra.policies import PERMISSIONS, STREAM_READ, XRAY_ACTIONS
 from infra.settings import StageSettings, settings_from
 from infra.storage_web import web_files
-from tests.infra.stack_runner import ACCOUNT, Recorder, Resource, run
+from tests.infra.stack_runner import ACCOUNT, STREAM_LABEL, Recorder, Resource, run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -103,6 +103,29 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
         "execute-api:ManageConnections",
+    },
+    # The stream mapping and its on-failure destination act with the function's role.
+    "fanout": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:ListStreams",
+        "execute-api:ManageConnections",
+        "sqs:SendMessage",  # page jobs, and the dead letters (on-failure destination)
+        "events:PutEvents",  # only where the stage publishes events
+    },
+    "fanout_pages": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:SendMessage",  # re-queues what stayed throttled
     },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
@@ -339,7 +362,10 @@ def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
             actions = set(as_list(statement["Action"]))
             granted |= actions
             resources = set(as_list(statement["Resource"]))
-            if any(a.startswith("dynamodb:") for a in actions):
+            if actions & set(STREAM_READ):
+                assert actions == set(STREAM_READ), module
+                assert resources == {f"{table_arn}/stream/{STREAM_LABEL}"}, module
+            elif any(a.startswith("dynamodb:") for a in actions):
                 index = {f"{table_arn}/index/GSI1"} if module in EXPECTED_GSI else set()
                 assert resources == {table_arn} | index, module
             if "execute-api:ManageConnections" in actions:
@@ -357,7 +383,8 @@ def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
                     f"arn:aws:logs:{settings.region}:{ACCOUNT}:log-group:/aws/lambda/{name}:*"
                 }
         tracing = set(XRAY_ACTIONS) if settings.xray else set()
-        assert granted == EXPECTED_ACTIONS[module] | LOGS | tracing, module
+        events = set() if settings.publish_events else {"events:PutEvents"}
+        assert granted == (EXPECTED_ACTIONS[module] - events) | LOGS | tracing, module
 
 
 def test_table_follows_tables_py_and_stage_protection(stack: Stack) -> None:
@@ -385,8 +412,9 @@ def test_table_follows_tables_py_and_stage_protection(stack: Stack) -> None:
 def test_every_log_group_has_retention(stack: Stack) -> None:
     settings, recorder, _ = stack
     groups = recorder.of("aws:cloudwatch/logGroup:LogGroup")
-    # One per function, the WebSocket API's access and execution logs, the HTTP API's access.
-    assert len(groups) == len(FUNCTIONS) + 3
+    # One per function, the WebSocket API's access and execution logs, the HTTP API's access,
+    # and the example rule's group where the stage publishes events.
+    assert len(groups) == len(FUNCTIONS) + 3 + settings.publish_events
     assert all(g.inputs.get("retentionInDays") == settings.log_retention_days for g in groups)
     ws_api = the_api(recorder, "WEBSOCKET")
     names = {g.inputs["name"] for g in groups}
@@ -490,11 +518,18 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
     # DynamoDB throttling is metric math (dimensions: tests/infra/test_metrics.py).
     (throttled,) = [a for a in alarms if a.inputs["name"].endswith("-dynamodb-throttled")]
     assert throttled.inputs["alarmActions"] == [topic.inputs["arn"]]
-    (dead_letters,) = by_metric["ApproximateNumberOfMessagesVisible"]
-    assert dead_letters.inputs["dimensions"] == {
-        "QueueName": f"dynamotalk-{settings.stage}-bot-dlq"
+    # Every dead-letter queue has its alarm (tests/infra/test_delivery.py: each consumed queue
+    # has one).
+    dead_letters = {
+        a.inputs["dimensions"]["QueueName"] for a in by_metric["ApproximateNumberOfMessagesVisible"]
     }
-    assert len(alarms) == 2 * len(FUNCTIONS) + 4
+    assert dead_letters == {
+        f"dynamotalk-{settings.stage}-bot-dlq",
+        f"dynamotalk-{settings.stage}-fanout-dlq",
+    }
+    # And the stream consumer's lag (tests/infra/test_delivery.py).
+    assert len(by_metric["IteratorAge"]) == 1
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 1
     (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
     assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
@@ -593,8 +628,11 @@ def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
     dlq = queues[f"dynamotalk-{settings.stage}-bot-dlq"]
     redrive = _json.loads(jobs.inputs["redrivePolicy"])
     assert redrive == {"deadLetterTargetArn": dlq.inputs["arn"], "maxReceiveCount": 3}
-    (mapping,) = recorder.of("aws:lambda/eventSourceMapping:EventSourceMapping")
-    assert mapping.inputs["eventSourceArn"] == jobs.inputs["arn"]
+    (mapping,) = [
+        m
+        for m in recorder.of("aws:lambda/eventSourceMapping:EventSourceMapping")
+        if m.inputs["eventSourceArn"] == jobs.inputs["arn"]
+    ]
     assert mapping.inputs["functionName"] == f"dynamotalk-{settings.stage}-bot-worker"
     assert mapping.inputs["functionResponseTypes"] == ["ReportBatchItemFailures"]
     model_arn = f"arn:aws:bedrock:{settings.region}::foundation-model/{settings.bot_model_id}"
@@ -608,8 +646,9 @@ def test_bot_queue_worker_model_scope_and_bot_user(stack: Stack) -> None:
             if "bedrock:InvokeModel" in actions:
                 assert policy.name == "bot_worker-policy"
                 assert statement["Resource"] == [model_arn]
-            if any(a.startswith("sqs:") for a in actions):
+            if any(a.startswith("sqs:") for a in actions) and statement["Sid"] == "BotQueue":
                 assert statement["Resource"] == [jobs.inputs["arn"]]
+                assert policy.name in ("ws_default-policy", "bot_worker-policy")
     functions = functions_by_module(recorder)
     sender = functions["ws_default"].inputs["environment"]["variables"]
     assert sender["DYNAMOTALK_BOT"] == "sqs"

@@ -57,7 +57,7 @@ def test_every_function_has_its_own_timeout_within_lambdas_limit(deployed: Recor
 def test_the_bot_worker_outlasts_a_batch_of_model_timeouts(deployed: Recorder) -> None:
     # The worker waits MODEL_TIMEOUT_S per answer (its one home), one job after another.
     assert attrs.fields(BotWorker).timeout_s.default == MODEL_TIMEOUT_S
-    (mapping,) = deployed.of("aws:lambda/eventSourceMapping:EventSourceMapping")
+    mapping = deployed.named("bot-worker")
     batch = mapping.inputs["batchSize"]
     assert batch == FUNCTION_BY_MODULE["bot_worker"].batch_size
     worker = functions_by_module(deployed)["bot_worker"]

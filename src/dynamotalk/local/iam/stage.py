@@ -14,7 +14,13 @@ import attrs
 from dynamotalk.local import events
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument, StageArns, policy_document
-from dynamotalk.routes import BOT_QUEUE, function_name, resource_name
+from dynamotalk.routes import (
+    BOT_QUEUE,
+    FANOUT_DLQ,
+    FANOUT_PAGES_QUEUE,
+    function_name,
+    resource_name,
+)
 
 LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
@@ -57,6 +63,14 @@ class LocalAccount:
     def queue_arn(self, name: str) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account}:{name}"
 
+    def stream_arn(self, table: str) -> str:
+        """The table's stream: any stream label (the local stream is emulated in process, and
+        no handler reads it; only the fan-out's event source mapping would, with its role)."""
+        return f"{self.table_arn(table)}/stream/*"
+
+    def event_bus_arn(self, name: str) -> str:
+        return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
+
 
 @attrs.frozen
 class StagePolicies:
@@ -82,6 +96,7 @@ def stage_policies(
     *,
     bot_queue_name: str | None = None,
     bot_model_id: str | None = None,
+    event_bus_name: str | None = None,
     account: str = LOCAL_ACCOUNT,
     api_id: str = LOCAL_API_ID,
 ) -> StagePolicies:
@@ -89,6 +104,8 @@ def stage_policies(
 
     Without `bot_model_id` the bot worker gets no document (the local stack answers @bot
     in-process, not as the bot_worker function): any call made as bot_worker is then denied.
+    Without `event_bus_name` the stage publishes no events, as a cloud stage with
+    `publishEvents` off: the fan-out's document grants no events:PutEvents.
     """
     local = LocalAccount(stage=stage, region=region, account=account, api_id=api_id)
     arns = StageArns(
@@ -98,6 +115,10 @@ def stage_policies(
         connections_arn=local.connection_arn("POST", "*"),
         bot_queue_arn=local.queue_arn(bot_queue_name or resource_name(stage, BOT_QUEUE)),
         bot_model_id=bot_model_id,
+        stream_arn=local.stream_arn(table_name),
+        fanout_pages_queue_arn=local.queue_arn(resource_name(stage, FANOUT_PAGES_QUEUE)),
+        fanout_dlq_arn=local.queue_arn(resource_name(stage, FANOUT_DLQ)),
+        event_bus_arn=local.event_bus_arn(event_bus_name) if event_bus_name else None,
     )
     documents = {
         module: policy_document(module, arns, local.log_group_arn(module))
