@@ -87,7 +87,7 @@ def test_racing_writers_get_every_number_once(stores: dict[str, Any]) -> None:
             for i in range(each):
                 n = 1 + w * each + i
                 messages.append(msg(n, author=f"user-{w}"))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
