@@ -123,16 +123,17 @@ def _stores() -> tuple[MessageStore, RoomStore, UserStore, ConnectionRegistry, C
         DynamoRoomStore,
         DynamoUserStore,
     )
+    from dynamotalk.adapters.dynamodb.feed import DynamoChangeFeed
 
     client = _client("dynamodb", settings().dynamodb_endpoint)
     table = settings().table_name
-    messages = DynamoMessageStore(client, table)
+    shared = DynamoChangeFeed(client, table)
     return (
-        messages,
-        DynamoRoomStore(client, table),
+        DynamoMessageStore(client, table, feed=shared),
+        DynamoRoomStore(client, table, feed=shared),
         DynamoUserStore(client, table),
         DynamoConnectionRegistry(client, table),
-        messages.feed,
+        shared,
     )
 
 

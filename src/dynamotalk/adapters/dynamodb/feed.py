@@ -11,6 +11,7 @@ if its change was stored. Every change item is in the table's stream, which driv
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -27,7 +28,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 COMMIT_ATTEMPTS = 10
-"""Tries of one change racing other writers of its room for the next number."""
+"""Tries of a compare-and-set on a message that keeps changing under it (messages.py)."""
+KNOWN_ROOMS = 10_000
+"""Rooms whose lock and last head one container keeps."""
+COMMIT_BUDGET_S = 4.0
+"""How long one change may race its room's other writers for a number before the client is
+told to retry (`rate_limited`): well inside the function's timeout."""
+CONFLICT_PAUSE_S = 0.01
 
 Build = Callable[[int], tuple[Sequence[Any], RoomChange]]
 """Given the seq a change will get: its transaction items, and the change to record."""
@@ -48,6 +55,10 @@ class DynamoChangeFeed:
     wall_clock: Callable[[], float] = time.time
     """For the change items' TTL only."""
     _table: Table = attrs.field(init=False)
+    _rooms: dict[str, tuple[threading.Lock, list[int]]] = attrs.Factory(dict)
+    """Per room this container wrote to: a lock, so its own writers take turns instead of
+    racing each other in DynamoDB, and the head it last committed (the next guess)."""
+    _rooms_lock: threading.Lock = attrs.Factory(threading.Lock)
 
     def __attrs_post_init__(self) -> None:
         self._table = Table(self.client, self.table_name)
@@ -80,10 +91,37 @@ class DynamoChangeFeed:
     def commit(self, room_id: str, build: Build) -> RoomChange:
         """Store the change `build` makes for the room's next seq, with its change item.
 
+        This container's writers to one room take turns (a lock per room), and the first guess
+        is the head it committed last, so a container writing alone needs no read at all. Other
+        containers race for the same number in DynamoDB: a lost race (the change item's key was
+        taken) reads the head and tries again at once, then walks on number by number, so
+        racing writers take one round each, with no sleep; only DynamoDB's TransactionConflict
+        (another transaction on the same items in flight) waits a few jittered milliseconds.
         Raises ChangeRefused when one of the change's own items was refused (its reasons in
-        request order), RateLimited when the room stays too busy to get a number."""
-        for attempt in range(COMMIT_ATTEMPTS):
-            seq = self.head(room_id) + 1
+        request order), and RateLimited when the room stays too busy for COMMIT_BUDGET_S."""
+        deadline = time.monotonic() + COMMIT_BUDGET_S
+        lock, known = self._room(room_id)
+        if not lock.acquire(timeout=COMMIT_BUDGET_S):
+            raise busy()
+        try:
+            change = self._commit(room_id, build, (known[0] or self.head(room_id)) + 1, deadline)
+        finally:
+            lock.release()
+        known[0] = change.seq
+        return change
+
+    def _room(self, room_id: str) -> tuple[threading.Lock, list[int]]:
+        with self._rooms_lock:
+            found = self._rooms.get(room_id)
+            if found is None:
+                if len(self._rooms) >= KNOWN_ROOMS:
+                    self._rooms.clear()  # a bound, not a cache policy: guesses are cheap
+                found = self._rooms[room_id] = (threading.Lock(), [0])
+            return found
+
+    def _commit(self, room_id: str, build: Build, seq: int, deadline: float) -> RoomChange:
+        lost_in_a_row = 0
+        while True:
             items, change = build(seq)
             record = self._table.transact_put(change_item(change, int(self.wall_clock())))
             try:
@@ -95,13 +133,16 @@ class DynamoChangeFeed:
                 own = reasons[: len(items)]
                 if "ConditionalCheckFailed" in own:
                     raise ChangeRefused(own) from error
-                lost_race = reasons[-1:] == ["ConditionalCheckFailed"]
-                if (lost_race or "TransactionConflict" in reasons) and attempt + 1 < (
-                    COMMIT_ATTEMPTS
-                ):
-                    # Full jitter, so writers racing for one room's number spread out.
-                    time.sleep(random.uniform(0, 0.005 * 2**attempt))  # noqa: S311
+                if time.monotonic() > deadline:
+                    raise busy() from error
+                if reasons[-1:] == ["ConditionalCheckFailed"]:  # lost the race for `seq`
+                    lost_in_a_row += 1
+                    # Once: the head, read (the guess was stale). Again: the next number.
+                    seq = self.head(room_id) + 1 if lost_in_a_row == 1 else seq + 1
                     continue
-                raise busy() from error
+                if "TransactionConflict" in reasons:
+                    time.sleep(random.uniform(0, CONFLICT_PAUSE_S))  # noqa: S311
+                    seq, lost_in_a_row = self.head(room_id) + 1, 0
+                    continue
+                raise busy() from error  # throttled: the client retries
             return change
-        raise busy()

@@ -40,11 +40,14 @@ class DynamoMessageStore:
     client: DynamoDBClient
     table_name: str
     _table: Table = attrs.field(init=False)
-    feed: DynamoChangeFeed = attrs.field(init=False)
+    feed: DynamoChangeFeed = attrs.field(default=None)
+    """The room feed the store commits its changes to (shared with the other store of the
+    container: bootstrap); its own when not given."""
 
     def __attrs_post_init__(self) -> None:
         self._table = Table(self.client, self.table_name)
-        self.feed = DynamoChangeFeed(self.client, self.table_name)
+        if self.feed is None:
+            self.feed = DynamoChangeFeed(self.client, self.table_name)
 
     def append(self, message: Message) -> tuple[Message, bool]:
         claim = client_claim_item(
