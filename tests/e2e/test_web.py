@@ -610,3 +610,47 @@ def test_the_feed_backoff_and_receipt_modules_in_the_browser(browser: Browser) -
         {"action": sync, "roomId": "r2", "afterId": "m9", "limit": limits["pageSizeMax"]},
     ]
     assert out["readers"] == ["ann", "cy"]
+
+
+def test_seen_by_shows_under_my_newest_message(browser: Browser, site: GatewayStack) -> None:
+    """ "seen by" comes from the members' read markers when the room opens, then moves with
+    each `read` event (protocol v2), and only my newest message carries it."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    page = context.new_page()
+    tag = os.urandom(3).hex()
+    sign_up(page, site.web, f"writer{tag}")
+    room_name = f"receipts {tag}"
+    page.get_by_label("New room").fill(room_name)
+    page.get_by_role("button", name="Create").click()
+    current = page.locator("#room-list button[aria-current=true]")
+    expect(current).to_have_text(f"# {room_name}")
+    room_id = current.get_attribute("data-room-id")
+    reader = User(site.api, "reader")
+    reader.post(f"/rooms/{room_id}/join")
+
+    def post(text: str) -> str:
+        page.get_by_role("textbox", name="Message", exact=True).fill(text)
+        page.keyboard.press("Enter")
+        mine = page.locator("#messages li.message.mine", has_text=text)
+        expect(mine).to_be_visible()
+        return str(mine.get_attribute("data-id"))
+
+    first = post("did you read this?")
+    reader.post(f"/rooms/{room_id}/read", {"messageId": first})
+    # At room open: the members' lastReadId.
+    page.locator(f"#room-list button[data-room-id='{room_id}']").click()
+    seen = page.locator("#messages .seen-by")
+    expect(seen).to_have_text(f"seen by {reader.name}")
+    expect(page.locator("#messages li.message", has_text="did you read this?")).to_contain_text(
+        f"seen by {reader.name}"
+    )
+
+    second = post("and this one?")
+    expect(seen).to_have_count(0)  # not read yet: no line, not even under the older one
+    # Live: the `read` event of the reader's marker moving on.
+    reader.post(f"/rooms/{room_id}/read", {"messageId": second})
+    expect(seen).to_have_count(1)
+    expect(page.locator("#messages li.message", has_text="and this one?")).to_contain_text(
+        f"seen by {reader.name}"
+    )
+    context.close()
