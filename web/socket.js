@@ -46,7 +46,7 @@ export function connect(handler = onFrame) {
     if (!followed.length) connection.retry = 0;
     for (const frame of resumeFrames(followed)) send(frame);
     clearInterval(connection.pingTimer);
-    connection.pingTimer = setInterval(() => send({ action: actions.Ping }), limits.pingIntervalSeconds * 1000);
+    if (limits.pingIntervalSeconds > 0) connection.pingTimer = setInterval(() => send({ action: actions.Ping }), limits.pingIntervalSeconds * 1000);
   };
   socket.onmessage = (event) => onFrame(JSON.parse(event.data));
   socket.onclose = () => {
