@@ -1,9 +1,10 @@
 // The open room's messages: live and synced ones placed in id order, older history loaded on
 // scroll-up, edits, deletions and reactions redrawn in place, unread counts for other rooms,
-// and read receipts for what we have seen.
+// and read markers sent for what we have seen ("seen by" under ours: receipts.js).
 
 import { api, downloadUrl } from "./api.js";
 import { $, toast } from "./dom.js";
+import { showSeenBy } from "./receipts.js";
 import { renderRooms } from "./roomlist.js";
 import { send } from "./socket.js";
 import { actions, history, rooms, session } from "./store.js";
@@ -23,19 +24,22 @@ export function receive(message, older) {
   history.shown.add(message.id);
   const node = renderMessage(message);
   const list = $("messages");
-  if (older) { list.prepend(node); return; }
+  if (older) { list.prepend(node); showSeenBy(); return; }
   const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   // Keep id order even when a synced message arrives after a newer live one.
   const after = [...list.children].find((li) => li.dataset.id > message.id);
   list.insertBefore(node, after || null);
   if (atEnd || message.authorId === session.me.userId) scrollToEnd();
-  if (message.authorId !== session.me.userId) markRead(message.roomId, message.id);
+  if (message.authorId === session.me.userId) showSeenBy();
+  else markRead(message.roomId, message.id);
 }
 
 /** Redraw a message on screen (edited, deleted, reacted to). */
 export function replace(message) {
   const old = document.querySelector(`#messages li[data-id="${message.id}"]`);
-  if (old) old.replaceWith(renderMessage(message));
+  if (!old) return;
+  old.replaceWith(renderMessage(message));
+  if (message.authorId === session.me.userId) showSeenBy();
 }
 
 /** Empty the message list for a room about to be shown. */

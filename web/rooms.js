@@ -4,8 +4,10 @@
 
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
+import { feeds } from "./feed.js";
 import { clearMessages, markRead, receive, scrollToEnd } from "./messages.js";
 import { updatePresence } from "./presence.js";
+import { setReads } from "./receipts.js";
 import { renderRooms, roomLabel } from "./roomlist.js";
 import { send } from "./socket.js";
 import { actions, history, limits, rooms } from "./store.js";
@@ -62,7 +64,9 @@ async function answerInvite(roomId, answer) {
   } catch (error) { toast(error.message); }
 }
 
-async function openRoom(roomId) {
+/** Open a room: its presence, newest history and read markers. `reset` (its feed expired):
+ * follow the feed afresh from this page. */
+async function openRoom(roomId, reset = false) {
   rooms.current = roomId;
   $("app").classList.add("in-room");
   const entry = rooms.byId.get(roomId);
@@ -71,20 +75,35 @@ async function openRoom(roomId) {
   $("message-input").disabled = false;
   $("send").disabled = false;
   send({ action: actions.Subscribe, roomIds: [roomId] });
-  const [{ members }, page] = await Promise.all([
+  const [{ members }, page, { members: markers }] = await Promise.all([
     api("GET", `/rooms/${roomId}/presence`),
     api("GET", `/rooms/${roomId}/messages?limit=30`),
+    api("GET", `/rooms/${roomId}/members`),
   ]);
+  if (roomId !== rooms.current) return;  // another room was opened meanwhile
   for (const m of members) rooms.names.set(m.userId, m.username);
   updatePresence(members);
   history.cursors.set(roomId, page.nextCursor);
+  // Follow the room's feed from the page's seq: changes after it arrive live or by sync.
+  feeds.room(roomId).followFrom(page.seq, page.messages, reset);
   for (const message of [...page.messages].reverse()) receive(message, false);
+  setReads(roomId, markers);
   scrollToEnd();
   entry.unread = 0;
   renderRooms();
   const newest = page.messages[0];
   if (newest) markRead(roomId, newest.id);
   $("message-input").focus();
+}
+
+/** The room's feed expired (the page was away longer than the server keeps changes): load it
+ * again. The open room is redrawn; another room just follows on from its newest page. */
+export async function reloadRoom(roomId) {
+  try {
+    if (roomId === rooms.current) return await openRoom(roomId, true);
+    const page = await api("GET", `/rooms/${roomId}/messages?limit=30`);
+    feeds.room(roomId).followFrom(page.seq, page.messages, true);
+  } catch (error) { toast(error.message); }
 }
 
 /** Show a room we just created or opened and go to it. */

@@ -13,8 +13,9 @@ export const actions = {};
  * homes): forms and requests keep to them; the server checks each one again. */
 export const limits = {};
 
-/** The one WebSocket and how many reconnects in a row it has tried. */
-export const connection = { socket: null, retry: 0 };
+/** The one WebSocket, how many reconnects in a row it has tried (back to 0 once a connection
+ * is open and subscribed), and the timer that pings it. */
+export const connection = { socket: null, retry: 0, pingTimer: null };
 
 /** The rooms in the sidebar, the open one, and the names of the people seen so far. */
 export const rooms = {
@@ -26,10 +27,13 @@ export const rooms = {
 /** Where each room's history stands, and what the open room shows. */
 export const history = {
   cursors: new Map(),   // roomId -> history cursor (null: start of room reached)
-  lastSeen: new Map(),  // roomId -> newest message id received, for sync
+  lastSeen: new Map(),  // roomId -> newest message id received, for a v1 sync (no seq known)
   shown: new Set(),     // message ids on screen
   loadingOlder: false,
 };
 
 /** Typing: when we last told the room, and who is typing now (userId -> timer hiding them). */
 export const typing = { sentAt: 0, timers: new Map() };
+
+/** The open room's read markers (userId -> lastReadId), for "seen by" (receipts.js). */
+export const receipts = { roomId: null, reads: new Map() };

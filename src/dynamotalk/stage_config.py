@@ -5,7 +5,14 @@ local stack and a deployed stage publish the same keys; the clients check `REQUI
 from __future__ import annotations
 
 from dynamotalk.domain.identities import USERNAME_MAX, USERNAME_MIN
-from dynamotalk.domain.limits import MAX_ROOM_IDS, UNREAD_CAP, Limits
+from dynamotalk.domain.limits import (
+    MAX_ROOM_IDS,
+    RECONNECT_BASE_MS,
+    RECONNECT_CAP_MS,
+    UNREAD_CAP,
+    Limits,
+)
+from dynamotalk.quotas import CLIENT_PING_INTERVAL_S
 from dynamotalk.routes import CLIENT_ACTIONS
 
 REQUIRED = frozenset({"wsUrl", "httpUrl", "userPoolClientId", "region"})
@@ -43,7 +50,9 @@ def stage_config(
 
 def client_limits(max_message_chars: int, min_password: int) -> dict[str, object]:
     """config.json `limits`: the bounds the web client's forms and requests keep to, so it
-    never offers what the server refuses (the server checks every one of them again)."""
+    never offers what the server refuses (the server checks every one of them again), and
+    the pace of its socket: a `ping` every `pingIntervalSeconds`, reconnects backing off
+    from `reconnectBaseMs` up to `reconnectCapMs` with full jitter (docs/WEB.md)."""
     limits = Limits()
     return {
         "maxText": max_message_chars,
@@ -56,4 +65,7 @@ def client_limits(max_message_chars: int, min_password: int) -> dict[str, object
         "pageSizeMax": limits.page_size_max,
         "roomIdsPerFrame": MAX_ROOM_IDS,
         "unreadCap": UNREAD_CAP,
+        "pingIntervalSeconds": CLIENT_PING_INTERVAL_S,
+        "reconnectBaseMs": RECONNECT_BASE_MS,
+        "reconnectCapMs": RECONNECT_CAP_MS,
     }

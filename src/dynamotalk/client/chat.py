@@ -18,6 +18,8 @@ from dynamotalk import routes
 from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api
 from dynamotalk.client.config import ChatClientError
+from dynamotalk.client.feed import Feeds
+from dynamotalk.client.keepalive import Backoff
 from dynamotalk.client.session import Session
 from dynamotalk.domain.limits import MAX_ROOM_IDS
 from dynamotalk.domain.text import escape_for_terminal
@@ -37,7 +39,11 @@ class Chat:
     """user id -> username, learnt from members and events."""
     current: str | None = None
     last_seen: dict[str, str] = attrs.Factory(dict)
-    """room id -> newest message id printed, for sync after a reconnect."""
+    """room id -> newest message id printed, for a v1 sync after a reconnect (a server whose
+    history carries no `seq`)."""
+    feeds: Feeds = attrs.Factory(Feeds)
+    """Each followed room's position in its change feed (feed.py)."""
+    backoff: Backoff = attrs.Factory(Backoff)
     oldest: dict[str, str | None] = attrs.Factory(dict)
     """room id -> history cursor for /history."""
     printed: list[str] = attrs.Factory(list)
@@ -112,11 +118,23 @@ class Chat:
         members = (await self.api.call("GET", f"/rooms/{room_id}/presence"))["members"]
         self.names.update({m["userId"]: m["username"] for m in members})
         page = await self.api.call("GET", f"/rooms/{room_id}/messages", limit=OPEN_PAGE)
+        self.feeds.room(room_id).follow_from(page.get("seq"), page["messages"])
         self.oldest[room_id] = page["nextCursor"]
         self.show(f"* room {self.rooms[room_id]['name']} ({len(members)} members)")
         for message in reversed(page["messages"]):
             self.seen_ids.add(message["id"])
             self.print_message(message)
+
+    async def reload(self, room_id: str) -> None:
+        """The room's feed expired (the client was away longer than the feed keeps changes):
+        load its newest page again and follow the feed from there."""
+        page = await self.api.call("GET", f"/rooms/{room_id}/messages", limit=OPEN_PAGE)
+        self.feeds.room(room_id).follow_from(page.get("seq"), page["messages"], reset=True)
+        self.show(f"* {self.rooms.get(room_id, {}).get('name', room_id)}: too far behind; reloaded")
+        for message in reversed(page["messages"]):
+            if message["id"] not in self.seen_ids:
+                self.seen_ids.add(message["id"])
+                self.print_message(message, prefix="(missed) ")
 
     async def history(self, count: int) -> None:
         if self.current is None:
@@ -142,10 +160,21 @@ class Chat:
     # --- the socket ---------------------------------------------------------------------------
 
     async def connect(self) -> None:
+        """Open the socket, subscribe to the user's rooms, then sync each followed room from
+        its lastSeq (on a first connect there is nothing to sync yet)."""
         url = routes.socket_url(self.session.config["wsUrl"], self.session.id_token)
         self.socket = await websockets.connect(url, max_size=MAX_FRAME_IN)
-        if self.rooms:
-            await self.send(frames.subscribe(list(self.rooms)[:MAX_ROOM_IDS]))
+        followed = list(dict.fromkeys([*([self.current] if self.current else []), *self.rooms]))
+        if not followed:
+            self.backoff.reset()  # open, and nothing to subscribe to
+            return
+        await self.send(frames.subscribe(followed[:MAX_ROOM_IDS]))
+        for frame in self.feeds.resync(followed):
+            await self.send(frame)
+        for room_id in followed:  # a v1 server: no seq to follow, sync by message id
+            feed = self.feeds.rooms.get(room_id)
+            if (feed is None or feed.last_seq is None) and room_id in self.last_seen:
+                await self.send(frames.sync(room_id, self.last_seen[room_id], PAGE_MAX))
 
     async def send(self, frame: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(frame))

@@ -11,6 +11,9 @@ from typing import Any
 from dynamotalk import routes, wire
 from dynamotalk.domain import commands as cmd
 
+AFTER_SEQ = "afterSeq"
+"""sync v2's field: the seq the client has applied up to (docs/PROTOCOL.md, Protocol v2)."""
+
 
 def send_message(
     room_id: str, text: str, client_id: str | None = None, request_id: str | None = None
@@ -41,8 +44,21 @@ def subscribe(room_ids: Sequence[str]) -> dict[str, Any]:
 
 
 def sync(room_id: str, after_id: str | None, limit: int) -> dict[str, Any]:
-    """Messages of `room_id` after `after_id` (all recent ones when None)."""
+    """v1: messages of `room_id` after `after_id` (all recent ones when None)."""
     return wire.command_frame(cmd.Sync(room_id=room_id, after_id=after_id, limit=limit))
+
+
+def sync_changes(room_id: str, after_seq: int, limit: int, request_id: str) -> dict[str, Any]:
+    """v2: the changes of `room_id`'s feed after `after_seq`, oldest first (an ack with
+    `changes`, `seq` and `hasMore`)."""
+    frame = wire.command_frame(cmd.Sync(room_id=room_id, limit=limit), request_id)
+    frame[AFTER_SEQ] = after_seq
+    return frame
+
+
+def ping() -> dict[str, Any]:
+    """Keep a quiet socket open (API Gateway closes one idle for WS_IDLE_TIMEOUT_S)."""
+    return wire.command_frame(cmd.Ping())
 
 
 def reauth(token: str) -> dict[str, Any]:
@@ -50,5 +66,10 @@ def reauth(token: str) -> dict[str, Any]:
 
 
 def is_sync_reply(frame: dict[str, Any]) -> bool:
-    """The ack of a `sync` frame (it carries the missed messages)."""
+    """The ack of a `sync` frame (v1: the missed messages; v2: the missed `changes`)."""
     return frame.get("type") == "ack" and frame.get("action") == routes.action_of(cmd.Sync)
+
+
+def is_subscribe_reply(frame: dict[str, Any]) -> bool:
+    """The ack of a `subscribe` frame: the socket is open and follows the rooms."""
+    return frame.get("type") == "ack" and frame.get("action") == routes.action_of(cmd.Subscribe)

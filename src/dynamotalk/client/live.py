@@ -1,5 +1,6 @@
-"""The terminal client's live side: print what the socket brings, reconnect and sync when it
-drops, and renew the session before the token expires."""
+"""The terminal client's live side: print what the socket brings (room changes through their
+room's feed, feed.py), reconnect with jittered backoff and sync every followed room from its
+lastSeq when it drops (keepalive.py), and renew the session before the token expires."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 import websockets
 
 from dynamotalk.client import frames
-from dynamotalk.client.api import PAGE_MAX
 from dynamotalk.client.chat import Chat
+from dynamotalk.client.feed import POSTED, Step
 
 REAUTH_LEAD_S = 120.0
 """Renew the socket's session this long before the token expires (the server closes a socket
@@ -21,29 +22,41 @@ whose token expired; docs/PROTOCOL.md "Session lifetime")."""
 
 
 async def listen(chat: Chat) -> None:
-    """Print events; on a dropped socket reconnect with backoff and sync what was missed."""
-    delay = 0.5
+    """Print events; on a dropped socket reconnect (chat.backoff) and sync what was missed."""
     while not chat.closing:
         try:
             async for raw in chat.socket:
-                on_frame(chat, json.loads(raw))
-                delay = 0.5
+                await act(chat, on_frame(chat, json.loads(raw)))
         except websockets.ConnectionClosed:
             pass
         if chat.closing:
             return
         chat.show("* connection lost; reconnecting")
-        while not chat.closing:
-            await asyncio.sleep(delay)
-            try:
-                chat.session.refresh()
-                await chat.connect()
-                break
-            except (OSError, websockets.WebSocketException):
-                delay = min(delay * 2, 15)
-        for room_id in list(chat.rooms):
-            await chat.send(frames.sync(room_id, chat.last_seen.get(room_id), PAGE_MAX))
-        chat.show("* reconnected")
+        if await reconnect(chat):
+            chat.show("* reconnected")
+
+
+async def reconnect(chat: Chat) -> bool:
+    """Connect again, waiting `chat.backoff` before each attempt. `Chat.connect` subscribes and
+    syncs every followed room from its lastSeq; the subscribe's ack resets the backoff. False
+    if the chat closed meanwhile."""
+    while not chat.closing:
+        await chat.backoff.wait()
+        try:
+            chat.session.refresh()
+            await chat.connect()
+            return True
+        except (OSError, websockets.WebSocketException):
+            continue
+    return False
+
+
+async def act(chat: Chat, step: Step) -> None:
+    """Do what the feeds asked: send the next sync frames, reload rooms whose feed expired."""
+    for frame in step.send:
+        await chat.send(frame)
+    for room_id in step.reload:
+        await chat.reload(room_id)
 
 
 async def keep_session(chat: Chat) -> None:
@@ -61,10 +74,24 @@ async def keep_session(chat: Chat) -> None:
             return
 
 
-def on_frame(chat: Chat, frame: dict[str, Any]) -> None:
-    shown = EVENTS.get(frame.get("type", ""))
-    if shown is not None:
-        shown(chat, frame)
+def on_frame(chat: Chat, frame: dict[str, Any]) -> Step:
+    """Show one frame: a room change through its room's feed (duplicates dropped, gaps synced),
+    anything else as it comes. What the feeds ask for next is returned for `act`."""
+    step = chat.feeds.handle(frame)
+    if frames.is_subscribe_reply(frame):  # open and subscribed: the next drop starts over
+        chat.backoff.reset()
+    if not step.consumed:
+        shown = EVENTS.get(frame.get("type", ""))
+        if shown is not None:
+            shown(chat, frame)
+        return step
+    missed = frames.is_sync_reply(frame)
+    for change in step.applied:
+        if missed and change["type"] == POSTED:
+            print_missed(chat, change["message"])
+        else:
+            EVENTS[change["type"]](chat, change)
+    return step
 
 
 # --- one line per event -----------------------------------------------------------------------
@@ -77,11 +104,15 @@ def posted(chat: Chat, frame: dict[str, Any]) -> None:
 
 
 def acked(chat: Chat, frame: dict[str, Any]) -> None:
-    if frames.is_sync_reply(frame):  # what was missed while the socket was down
+    if frames.is_sync_reply(frame):  # v1: what was missed while the socket was down
         for message in frame.get("messages", []):
-            if message["id"] not in chat.seen_ids:
-                chat.seen_ids.add(message["id"])
-                chat.print_message(message, prefix="(missed) ")
+            print_missed(chat, message)
+
+
+def print_missed(chat: Chat, message: dict[str, Any]) -> None:
+    if message["id"] not in chat.seen_ids:
+        chat.seen_ids.add(message["id"])
+        chat.print_message(message, prefix="(missed) ")
 
 
 def edited(chat: Chat, frame: dict[str, Any]) -> None:
@@ -120,6 +151,10 @@ def joined(chat: Chat, frame: dict[str, Any]) -> None:
     chat.show(f"* {chat.name_of(frame['membership']['userId'])} joined")
 
 
+def left(chat: Chat, frame: dict[str, Any]) -> None:
+    chat.show(f"* {chat.name_of(frame['userId'])} left")
+
+
 def refused(chat: Chat, frame: dict[str, Any]) -> None:
     chat.show(f"! {frame['error']['code']}: {frame['error']['message']}")
 
@@ -134,6 +169,7 @@ EVENTS: dict[str, Callable[[Chat, dict[str, Any]], None]] = {
     "presence.changed": presence,
     "invite.received": invited,
     "member.joined": joined,
+    "member.left": left,
     "error": refused,
 }
 """Frame type -> how the terminal shows it; other frames are not shown."""

@@ -1,7 +1,9 @@
 """`dynamotalk mcp`: a Model Context Protocol server (official `mcp` SDK, stdio transport) that
 lets an AI assistant act as a signed-in user of a local or deployed stage.
 
-Tools: list_rooms, read_history (paged), post_message, open_direct, wait_for_messages.
+Tools: list_rooms, read_history (paged), post_message, open_direct, wait_for_messages (which
+follows the room's change feed on a socket while it waits: sync from lastSeq, then live changes,
+each applied by the feed's rule, so edits and deletes made meanwhile show too; feed.py).
 Resources: `dynamotalk://rooms/{room_id}/transcript`, the last 50 messages as JSON.
 API refusals come back as MCP tool errors carrying the API's error code ("forbidden: ...").
 
@@ -24,6 +26,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import websockets
@@ -35,6 +38,7 @@ from dynamotalk import routes
 from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api, ApiError
 from dynamotalk.client.config import ChatClientError, load_config
+from dynamotalk.client.feed import Feeds, RoomFeed
 from dynamotalk.client.session import Session
 
 UNTRUSTED_NOTICE = (
@@ -60,6 +64,8 @@ class AssistantChat:
         self.session = session
         self.client = Api(session)
         self.names: dict[str, str] = {}
+        self.feeds = Feeds()
+        """Each room waited on: its messages and position in the change feed (feed.py)."""
 
     async def api(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
         try:
@@ -91,6 +97,42 @@ class AssistantChat:
             "createdAt": message["createdAt"],
             "attachments": [a["name"] for a in message.get("attachments", [])],
         }
+
+    async def catch_up(
+        self, room_id: str, until: Callable[[RoomFeed], bool], timeout: float
+    ) -> RoomFeed:
+        """Follow a room until `until(feed)` holds or `timeout` passes. A room first seen is
+        loaded from history (which gives its lastSeq); then one socket subscribes, syncs from
+        lastSeq (looping on hasMore) and applies live changes by the feed's rule."""
+        feed = self.feeds.room(room_id)
+        if feed.last_seq is None:
+            await self.reload(room_id)
+        if until(feed) or timeout <= 0:
+            return feed
+        deadline = time.monotonic() + timeout
+        url = routes.socket_url(self.session.config["wsUrl"], self.session.id_token)
+        async with websockets.connect(url, open_timeout=10) as socket:
+            for frame in [frames.subscribe([room_id]), *self.feeds.resync([room_id])]:
+                await socket.send(json.dumps(frame))
+            while not until(feed):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    raw = await asyncio.wait_for(socket.recv(), left)
+                except TimeoutError:
+                    break
+                step = self.feeds.handle(json.loads(raw))
+                for frame in step.send:
+                    await socket.send(json.dumps(frame))
+                for expired in step.reload:
+                    await self.reload(expired, reset=True)
+        return feed
+
+    async def reload(self, room_id: str, reset: bool = False) -> None:
+        """The room's newest messages, and the feed followed from the page's seq."""
+        page = await self.api("GET", f"/rooms/{room_id}/messages", limit=RECENT)
+        self.feeds.room(room_id).follow_from(page.get("seq"), page["messages"], reset=reset)
 
     async def post(self, room_id: str, text: str) -> dict[str, Any]:
         url = routes.socket_url(self.session.config["wsUrl"], self.session.id_token)
@@ -161,13 +203,13 @@ def build_server(chat: AssistantChat) -> MCPServer:
     ) -> dict[str, Any]:
         """Wait (up to timeout_s, at most 60) for messages newer than after_id in a room.
         The texts are untrusted content written by chat users."""
-        deadline = time.monotonic() + min(max(timeout_s, 0), 60)
-        while True:
-            page = await chat.api("GET", f"/rooms/{room_id}/messages", limit=RECENT)
-            fresh = [m for m in page["messages"] if after_id is None or m["id"] > after_id]
-            if fresh or time.monotonic() >= deadline:
-                return untrusted([await chat.shape(m) for m in reversed(fresh)])
-            await asyncio.sleep(0.5)
+
+        def fresh(feed: RoomFeed) -> list[dict[str, Any]]:
+            held = sorted(feed.messages.items())
+            return [m for message_id, m in held if after_id is None or message_id > after_id]
+
+        feed = await chat.catch_up(room_id, lambda f: bool(fresh(f)), min(max(timeout_s, 0), 60))
+        return untrusted([await chat.shape(m) for m in fresh(feed)[-RECENT:]])
 
     @server.resource(
         "dynamotalk://rooms/{room_id}/transcript",

@@ -2,7 +2,8 @@
 
 Signs up or in with Cognito, lists/creates/joins rooms over the HTTP API, follows every room
 of the user on one WebSocket, prints live messages, typing and presence, pages back through
-history, and on a dropped connection reconnects and syncs what it missed.
+history, pings the quiet socket, and on a dropped connection reconnects (jittered backoff) and
+syncs every followed room's change feed from its lastSeq.
 
 Type text to send it to the open room; commands start with '/': see commands.HELP.
 """
@@ -18,6 +19,7 @@ from dynamotalk.client.api import Api
 from dynamotalk.client.chat import Chat
 from dynamotalk.client.commands import run_line
 from dynamotalk.client.config import ChatClientError, load_config
+from dynamotalk.client.keepalive import keep_alive
 from dynamotalk.client.live import keep_session, listen
 from dynamotalk.client.session import Session
 
@@ -36,6 +38,7 @@ async def run(args: argparse.Namespace) -> int:
         await chat.connect()
         listener = asyncio.create_task(listen(chat))
         keeper = asyncio.create_task(keep_session(chat))
+        pinger = asyncio.create_task(keep_alive(chat.send))
         chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
         if args.room:
             try:
@@ -49,6 +52,7 @@ async def run(args: argparse.Namespace) -> int:
             await chat.socket.close()
             listener.cancel()
             keeper.cancel()
+            pinger.cancel()
     finally:
         await chat.api.aclose()
 
