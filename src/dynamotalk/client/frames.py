@@ -11,9 +11,6 @@ from typing import Any
 from dynamotalk import routes, wire
 from dynamotalk.domain import commands as cmd
 
-AFTER_SEQ = "afterSeq"
-"""sync v2's field: the seq the client has applied up to (docs/PROTOCOL.md, Protocol v2)."""
-
 
 def send_message(
     room_id: str, text: str, client_id: str | None = None, request_id: str | None = None
@@ -51,9 +48,9 @@ def sync(room_id: str, after_id: str | None, limit: int) -> dict[str, Any]:
 def sync_changes(room_id: str, after_seq: int, limit: int, request_id: str) -> dict[str, Any]:
     """v2: the changes of `room_id`'s feed after `after_seq`, oldest first (an ack with
     `changes`, `seq` and `hasMore`)."""
-    frame = wire.command_frame(cmd.Sync(room_id=room_id, limit=limit), request_id)
-    frame[AFTER_SEQ] = after_seq
-    return frame
+    return wire.command_frame(
+        cmd.Sync(room_id=room_id, limit=limit, after_seq=after_seq), request_id
+    )
 
 
 def ping() -> dict[str, Any]:
