@@ -212,6 +212,7 @@ class DeliveryParts:
     fault: Callable[[str], None] | None = None
     notifier: Callable[[Notifier], Notifier] | None = None
     """Wraps the service's notifier (the fault point before each post)."""
+    page_size: int | None = None
 
 
 _LOCAL_DELIVERY: list[DeliveryParts] = []
@@ -250,6 +251,7 @@ def delivery() -> Delivery:
             events_out=local.events_out or worker.events_out,
             fault=local.fault or worker.fault,
             notifier=local.notifier(worker.notifier) if local.notifier else worker.notifier,
+            page_size=local.page_size or worker.page_size,
         )
     return worker
 

@@ -58,6 +58,12 @@ seconds instead of the app client's validity (Cognito's own minimum is 5 minutes
 local Cognito layer (local/aws_sessions.py), which runs without the handlers' Settings."""
 
 
+LOCAL_FANOUT_PAGE_SIZE_ENV = "DYNAMOTALK_LOCAL_FANOUT_PAGE_SIZE"
+"""Local stack only, a test knob: the fan-out's page size (domain.limits.FANOUT_PAGE_SIZE by
+default), so a room of a few sockets is sharded across page workers as a big room is. Read by
+the local fan-out (local/delivery.py)."""
+
+
 class SettingsError(Exception):
     """A required environment variable is missing or invalid."""
 

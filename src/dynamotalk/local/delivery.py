@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import os
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -31,6 +32,7 @@ from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.stream import DynamoSource, LocalStream, MemorySource
 from dynamotalk.ports import Notifier
 from dynamotalk.routes import EVENT_BUS, FANOUT_PAGES, resource_name
+from dynamotalk.settings import LOCAL_FANOUT_PAGE_SIZE_ENV
 
 _log = structlog.get_logger("dynamotalk.delivery")
 MAX_RECEIVES = 5
@@ -201,6 +203,7 @@ def start(functions: Functions) -> LocalDelivery:
             events_out=events,
             fault=faults.point,
             notifier=lambda inner: FaultyNotifier(inner, faults),
+            page_size=int(os.environ.get(LOCAL_FANOUT_PAGE_SIZE_ENV, "0")) or None,
         )
     )
     source: DynamoSource | MemorySource
