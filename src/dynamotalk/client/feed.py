@@ -27,18 +27,21 @@ from typing import Any
 import attrs
 
 from dynamotalk.client import frames
+from dynamotalk.domain import events as ev
 from dynamotalk.domain.errors import ErrorCode
 from dynamotalk.domain.limits import Limits
+from dynamotalk.wire import EVENT_TYPE
 
 Frame = dict[str, Any]
 
-POSTED, EDITED, DELETED, REACTED = (
-    "message.posted",
-    "message.edited",
-    "message.deleted",
-    "reaction.changed",
+POSTED, EDITED, DELETED, REACTED, JOINED, LEFT = (
+    EVENT_TYPE[ev.MessagePosted],
+    EVENT_TYPE[ev.MessageEdited],
+    EVENT_TYPE[ev.MessageDeleted],
+    EVENT_TYPE[ev.ReactionChanged],
+    EVENT_TYPE[ev.MemberJoined],
+    EVENT_TYPE[ev.MemberLeft],
 )
-JOINED, LEFT = "member.joined", "member.left"
 CHANGES = frozenset({POSTED, EDITED, DELETED, REACTED, JOINED, LEFT})
 """Event types that are room changes: each carries the room's next `seq`."""
 HELD_MESSAGES = 1000

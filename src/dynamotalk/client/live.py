@@ -15,6 +15,8 @@ import websockets
 from dynamotalk.client import frames
 from dynamotalk.client.chat import Chat
 from dynamotalk.client.feed import POSTED, Step
+from dynamotalk.domain import events as ev
+from dynamotalk.wire import EVENT_TYPE
 
 REAUTH_LEAD_S = 120.0
 """Renew the socket's session this long before the token expires (the server closes a socket
@@ -160,16 +162,16 @@ def refused(chat: Chat, frame: dict[str, Any]) -> None:
 
 
 EVENTS: dict[str, Callable[[Chat, dict[str, Any]], None]] = {
-    "message.posted": posted,
+    EVENT_TYPE[ev.MessagePosted]: posted,
     "ack": acked,
-    "message.edited": edited,
-    "message.deleted": deleted,
-    "reaction.changed": reacted,
-    "typing": typing,
-    "presence.changed": presence,
-    "invite.received": invited,
-    "member.joined": joined,
-    "member.left": left,
+    EVENT_TYPE[ev.MessageEdited]: edited,
+    EVENT_TYPE[ev.MessageDeleted]: deleted,
+    EVENT_TYPE[ev.ReactionChanged]: reacted,
+    EVENT_TYPE[ev.Typing]: typing,
+    EVENT_TYPE[ev.PresenceChanged]: presence,
+    EVENT_TYPE[ev.InviteReceived]: invited,
+    EVENT_TYPE[ev.MemberJoined]: joined,
+    EVENT_TYPE[ev.MemberLeft]: left,
     "error": refused,
 }
 """Frame type -> how the terminal shows it; other frames are not shown."""

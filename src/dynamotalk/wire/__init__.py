@@ -12,7 +12,7 @@ from dynamotalk.wire.bodies import (
     RequestUpload,
     UpdateProfile,
 )
-from dynamotalk.wire.convert import CONVERTER, attachments_of
+from dynamotalk.wire.convert import CONVERTER, EVENT_TYPE, attachments_of
 from dynamotalk.wire.frames import (
     changes_json,
     command_frame,
@@ -35,6 +35,7 @@ from dynamotalk.wire.parse import Frame, parse_body, parse_frame, request_id_of
 
 __all__ = [
     "CONVERTER",
+    "EVENT_TYPE",
     "AddMember",
     "CreateRoom",
     "Frame",

@@ -157,6 +157,21 @@ def _sync(result: SyncResult) -> dict[str, Any]:
     return {"messages": [_message(m) for m in result.messages], "hasMore": result.has_more}
 
 
+EVENT_TYPE: dict[type[Any], str] = {
+    ev.MessagePosted: "message.posted",
+    ev.MessageEdited: "message.edited",
+    ev.MessageDeleted: "message.deleted",
+    ev.ReactionChanged: "reaction.changed",
+    ev.Typing: "typing",
+    ev.PresenceChanged: "presence.changed",
+    ev.MemberJoined: "member.joined",
+    ev.MemberLeft: "member.left",
+    ev.ReadMoved: "read",
+    ev.InviteReceived: "invite.received",
+}
+"""Every event's frame `type`: the one place it is spelled (clients read it here)."""
+
+
 def _message_event(tag: str) -> Any:
     def hook(event: ev.MessagePosted | ev.MessageEdited | ev.MessageDeleted) -> dict[str, Any]:
         m = event.message
@@ -175,7 +190,7 @@ def _reaction_changed(event: ev.ReactionChanged) -> dict[str, Any]:
     m = event.message
     return {
         "v": VERSION,
-        "type": "reaction.changed",
+        "type": EVENT_TYPE[ev.ReactionChanged],
         "roomId": m.room_id,
         "seq": event.seq,
         "messageId": m.message_id,
@@ -189,7 +204,7 @@ def _reaction_changed(event: ev.ReactionChanged) -> dict[str, Any]:
 def _typing(event: ev.Typing) -> dict[str, Any]:
     return {
         "v": VERSION,
-        "type": "typing",
+        "type": EVENT_TYPE[ev.Typing],
         "roomId": event.room_id,
         "userId": event.user_id,
         "username": event.username,
@@ -199,7 +214,7 @@ def _typing(event: ev.Typing) -> dict[str, Any]:
 def _presence_changed(event: ev.PresenceChanged) -> dict[str, Any]:
     return {
         "v": VERSION,
-        "type": "presence.changed",
+        "type": EVENT_TYPE[ev.PresenceChanged],
         "roomId": event.room_id,
         "userId": event.user_id,
         "username": event.username,
@@ -212,7 +227,7 @@ def _member_joined(event: ev.MemberJoined) -> dict[str, Any]:
     membership = event.membership
     return {
         "v": VERSION,
-        "type": "member.joined",
+        "type": EVENT_TYPE[ev.MemberJoined],
         "roomId": membership.room_id,
         "seq": event.seq,
         "membership": CONVERTER.unstructure(membership),
@@ -222,7 +237,7 @@ def _member_joined(event: ev.MemberJoined) -> dict[str, Any]:
 def _member_left(event: ev.MemberLeft) -> dict[str, Any]:
     return {
         "v": VERSION,
-        "type": "member.left",
+        "type": EVENT_TYPE[ev.MemberLeft],
         "roomId": event.room_id,
         "seq": event.seq,
         "userId": event.user_id,
@@ -232,7 +247,7 @@ def _member_left(event: ev.MemberLeft) -> dict[str, Any]:
 def _read_moved(event: ev.ReadMoved) -> dict[str, Any]:
     return {
         "v": VERSION,
-        "type": "read",
+        "type": EVENT_TYPE[ev.ReadMoved],
         "roomId": event.room_id,
         "userId": event.user_id,
         "messageId": event.message_id,
@@ -253,7 +268,7 @@ def _invite_received(event: ev.InviteReceived) -> dict[str, Any]:
     invite = event.invite
     return {
         "v": VERSION,
-        "type": "invite.received",
+        "type": EVENT_TYPE[ev.InviteReceived],
         "roomId": invite.room_id,
         "invite": CONVERTER.unstructure(invite),
     }
@@ -266,9 +281,9 @@ _HOOKS: dict[type[Any], Any] = {
     HistoryPage: _history_page,
     SyncResult: _sync,
     # Events: versioned and tagged with their `type`, as docs/PROTOCOL.md shows each one.
-    ev.MessagePosted: _message_event("message.posted"),
-    ev.MessageEdited: _message_event("message.edited"),
-    ev.MessageDeleted: _message_event("message.deleted"),
+    ev.MessagePosted: _message_event(EVENT_TYPE[ev.MessagePosted]),
+    ev.MessageEdited: _message_event(EVENT_TYPE[ev.MessageEdited]),
+    ev.MessageDeleted: _message_event(EVENT_TYPE[ev.MessageDeleted]),
     ev.ReactionChanged: _reaction_changed,
     ev.Typing: _typing,
     ev.PresenceChanged: _presence_changed,
