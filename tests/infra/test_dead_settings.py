@@ -38,9 +38,7 @@ SETTINGS_RECEIVERS = {
     "self._settings",
 }
 """How the code names a Settings instance (the composition root's `s = settings()`, ...)."""
-UNREAD_ON_PURPOSE = {
-    "stage": "required so a function never runs without knowing its stage; nothing reads it yet",
-}
+UNREAD_ON_PURPOSE: dict[str, str] = {}
 """Settings fields nobody reads, each with its reason; the test fails if one gets used."""
 
 

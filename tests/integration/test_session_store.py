@@ -112,15 +112,17 @@ def keeper(chat: ChatService) -> SessionKeeper:
 @pytest.fixture
 def chat() -> ChatService:
     clock = memory.ManualClock(NOW * 1000)
+    feed = memory.MemoryChangeFeed()
     return ChatService(
-        messages=memory.MemoryMessageStore(),
-        rooms=memory.MemoryRoomStore(),
+        messages=memory.MemoryMessageStore(feed=feed),
+        rooms=memory.MemoryRoomStore(feed=feed),
         users=memory.MemoryUserStore(),
         connections=memory.MemoryConnectionRegistry(),
         notifier=memory.RecordingNotifier(),
         attachments=memory.MemoryAttachmentStore(),
         clock=clock,
         ids=memory.SequentialIds(),
+        feed=feed,
     )
 
 

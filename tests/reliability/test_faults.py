@@ -24,12 +24,17 @@ from dynamotalk.adapters.dynamodb import (
     DynamoRoomStore,
     DynamoUserStore,
 )
+from dynamotalk.adapters.dynamodb.feed import DynamoChangeFeed
 from dynamotalk.adapters.memory import MemoryAttachmentStore
 from dynamotalk.domain.errors import ChatError
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.domain.models import Principal, RoomKind
+from dynamotalk.edge.records import stream_records
+from dynamotalk.local.provision import client as client_for
+from dynamotalk.local.stream import DynamoSource
 from dynamotalk.resilience import CircuitBreaker
 from dynamotalk.service import ChatService
+from dynamotalk.service.delivery import Delivery, DeliveryFailed
 from dynamotalk.tables import create_table_request
 from dynamotalk.wire import encode_event
 from tests.support.management_api import ManagementApi
@@ -95,18 +100,43 @@ def chaotic_service(
         encode=encode_event,
         breaker=CircuitBreaker(threshold=1000),
     )
+    feed = DynamoChangeFeed(client, table)
     service = ChatService(
-        messages=DynamoMessageStore(client, table),
-        rooms=DynamoRoomStore(client, table),
+        messages=DynamoMessageStore(client, table, feed=feed),
+        rooms=DynamoRoomStore(client, table, feed=feed),
         users=DynamoUserStore(client, table),
         connections=DynamoConnectionRegistry(client, table),
         notifier=notifier,
         attachments=MemoryAttachmentStore(),
         clock=Clock(),
         ids=UlidGenerator(),
+        feed=feed,
     )
     chaos.share = share
     return service, chaos
+
+
+def drain(service: ChatService, dynamodb_local: str, table: str, source: Any = None) -> int:
+    """What the table's stream and the fan-out do after the posts: every change delivered by
+    the real worker (service/delivery.py), read from DynamoDB Local's stream."""
+    if source is None:
+        source = DynamoSource(
+            client_for("dynamodb", dynamodb_local),
+            client_for("dynamodbstreams", dynamodb_local),
+            table,
+        )
+        source.start("TRIM_HORIZON")
+    delivery = Delivery(service.connections, service.notifier, service.feed, service.clock)
+    delivered = 0
+    while records := stream_records({"Records": source.read()}):
+        for change in (r.change for r in records if r.change is not None):
+            for _ in range(10):  # a failed record is delivered again, as the stream does
+                try:
+                    delivered += delivery.deliver(change)
+                    break
+                except DeliveryFailed:
+                    continue
+    return delivered
 
 
 def with_retries(action: Any, attempts: int = 30) -> tuple[Any, int]:
@@ -153,6 +183,7 @@ def test_throttling_gone_slow_and_failing_recipients_lose_nothing(
         posted[client_id] = message.message_id
         retried += errors
     chaos.share = 0.0
+    drain(service, dynamodb_local, service.feed.table_name)  # type: ignore[attr-defined]
 
     print(
         f"\nfaults: {chaos.injected} of {chaos.calls} DynamoDB calls throttled, {retried} client retries"

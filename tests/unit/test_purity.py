@@ -125,6 +125,7 @@ NEVER: dict[str, tuple[list[Path], tuple[str, ...]]] = {
             "src/dynamotalk/userpool.py",
             "src/dynamotalk/stage_config.py",
             "src/dynamotalk/permissions.py",
+            "src/dynamotalk/iam_actions.py",
             "src/dynamotalk/quotas.py",
         ),
         (

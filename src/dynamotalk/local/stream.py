@@ -67,7 +67,9 @@ class DynamoSource:
     _iterators: dict[str, str | None] = attrs.Factory(dict)
     _arn: str = ""
 
-    def start(self) -> None:
+    def start(self, position: str = "LATEST") -> None:
+        """Read from now on (LATEST), or from the oldest record the stream keeps
+        (TRIM_HORIZON)."""
         table = self.dynamodb.describe_table(TableName=self.table_name)["Table"]
         arn = table.get("LatestStreamArn")
         if not table.get("StreamSpecification", {}).get("StreamEnabled") or not arn:
@@ -81,7 +83,7 @@ class DynamoSource:
             )
             arn = reply["TableDescription"]["LatestStreamArn"]
         self._arn = arn
-        self._discover("LATEST")
+        self._discover(position)
 
     def _discover(self, position: str) -> None:
         shards = self.streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
