@@ -420,7 +420,7 @@ def test_ws_server_selects_no_subprotocol(alice: User, open_socket: Callable[...
 
 def test_ping_ack_echoes_request_id(alice: User, open_socket: Callable[..., Socket]) -> None:
     reply = open_socket(alice).request({"action": "ping", "requestId": "r1"})
-    assert reply == {"v": 1, "type": "ack", "action": "ping", "requestId": "r1"}
+    assert reply == {"v": 2, "type": "ack", "action": "ping", "requestId": "r1"}
 
 
 def test_reply_without_request_id_has_null_request_id(
@@ -474,7 +474,7 @@ def test_non_json_frame_is_invalid_input(alice: User, open_socket: Callable[...,
 def test_error_frame_shape(alice: User, open_socket: Callable[..., Socket]) -> None:
     reply = open_socket(alice).request({"action": "shout", "requestId": "e1"})
     assert set(reply) == {"v", "type", "requestId", "error"}
-    assert reply["v"] == 1
+    assert reply["v"] == 2
     assert reply["requestId"] == "e1"
     assert set(reply["error"]) == {"code", "message", "retryable"}
     assert reply["error"]["retryable"] is False
@@ -715,7 +715,7 @@ def test_typing_ack_carries_nothing_more(
     reply = open_socket(alice).request(
         {"action": "typing", "roomId": room["roomId"], "requestId": "t"}
     )
-    assert reply == {"v": 1, "type": "ack", "action": "typing", "requestId": "t"}
+    assert reply == {"v": 2, "type": "ack", "action": "typing", "requestId": "t"}
 
 
 def test_mark_read_ack_carries_nothing_more(
@@ -732,7 +732,7 @@ def test_mark_read_ack_carries_nothing_more(
             "requestId": "mr",
         }
     )
-    assert reply == {"v": 1, "type": "ack", "action": "markRead", "requestId": "mr"}
+    assert reply == {"v": 2, "type": "ack", "action": "markRead", "requestId": "mr"}
 
 
 def test_subscribe_ack_carries_room_ids(
@@ -848,7 +848,7 @@ def test_sync_not_member_of_private_room_is_not_found(
     assert error_code(reply) == "not_found"
 
 
-def test_every_ws_outbound_object_carries_v1(
+def test_every_ws_outbound_object_carries_v2(
     alice: User, api: str, open_socket: Callable[..., Socket]
 ) -> None:
     room = create_room(api, alice)
@@ -861,7 +861,7 @@ def test_every_ws_outbound_object_carries_v1(
     socket.request({"action": "shout"})
     socket.event(lambda f: f.get("type") == "reaction.changed")
     assert socket.all
-    assert all(frame.get("v") == 1 for frame in socket.all)
+    assert all(frame.get("v") == 2 for frame in socket.all)
 
 
 # ============================================================================================
@@ -939,7 +939,14 @@ def test_message_posted_event_reaches_other_member(
     room, a, b = pair
     message = a.post(room["roomId"], "Hello!")
     event = b.event(lambda f: f.get("type") == "message.posted")
-    assert event == {"v": 1, "type": "message.posted", "roomId": room["roomId"], "message": message}
+    # The post is a change: its event carries the seq the message was posted at.
+    assert event == {
+        "v": 2,
+        "type": "message.posted",
+        "roomId": room["roomId"],
+        "seq": message["seq"],
+        "message": message,
+    }
 
 
 def test_message_posted_event_reaches_sender_subscribed_connection(
@@ -1016,7 +1023,7 @@ def test_typing_event_reaches_others(
     b.request({"action": "typing", "roomId": room["roomId"]})
     event = a.event(lambda f: f.get("type") == "typing")
     assert event == {
-        "v": 1,
+        "v": 2,
         "type": "typing",
         "roomId": room["roomId"],
         "userId": bob.user_id,
@@ -1098,11 +1105,13 @@ def test_member_left_event(
     assert call("POST", f"{api}/rooms/{room['roomId']}/leave", carol).status_code == 200
     event = a.event(lambda f: f.get("type") == "member.left")
     assert event == {
-        "v": 1,
+        "v": 2,
         "type": "member.left",
         "roomId": room["roomId"],
+        "seq": event["seq"],
         "userId": carol.user_id,
     }
+    assert isinstance(event["seq"], int) and event["seq"] > 0
 
 
 def test_reconnect_and_sync_catches_up(
