@@ -31,7 +31,7 @@ COMMIT_ATTEMPTS = 10
 """Tries of a compare-and-set on a message that keeps changing under it (messages.py)."""
 KNOWN_ROOMS = 10_000
 """Rooms whose lock and last head one container keeps."""
-COMMIT_BUDGET_S = 4.0
+COMMIT_BUDGET_S = 6.0
 """How long one change may race its room's other writers for a number before the client is
 told to retry (`rate_limited`): well inside the function's timeout."""
 CONFLICT_PAUSE_S = 0.01
