@@ -70,8 +70,7 @@ def _client(service: str, endpoint: str | None) -> Any:
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
-        # One container serves one request at a time on Lambda; the local gateway runs every
-        # function's threads on this client, so its pool must not be what they queue for.
+        # The local gateway runs every function's threads on one client: no queue for its pool.
         max_pool_connections=LOCAL_POOL_CONNECTIONS,
         # botocore presigns S3 POST forms with SigV2 unless told otherwise, and buckets created
         # after June 2020 refuse SigV2: uploads from a deployed stage would fail.
