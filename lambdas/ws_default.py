@@ -13,7 +13,7 @@ import attrs
 
 from dynamotalk import bootstrap, routes, wire
 from dynamotalk.domain import commands as cmd
-from dynamotalk.domain.errors import ChatError
+from dynamotalk.domain.errors import ChatError, InvalidInput
 from dynamotalk.domain.models import Principal
 from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.edge.failures import refusal
@@ -100,6 +100,8 @@ def _unsubscribe(command: cmd.Unsubscribe, sender: Sender) -> Payload:
 @handles(cmd.Sync)
 def _sync(command: cmd.Sync, sender: Sender) -> Payload:
     if command.after_seq is not None:  # v2: the room's change feed
+        if command.after_id is not None:
+            raise InvalidInput("give afterSeq (v2) or afterId (v1), not both")
         page = SERVICE.changes(sender.principal, command.room_id, command.after_seq, command.limit)
         return wire.changes_json(page)
     result = SERVICE.sync(sender.principal, command.room_id, command.after_id, command.limit)

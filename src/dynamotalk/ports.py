@@ -114,6 +114,10 @@ class RoomStore(Protocol):
 
     # --- bounded membership and consent (issue 13) ---
 
+    def members_among(self, room_id: str, user_ids: Sequence[str]) -> list[Membership]:
+        """The memberships of the room held by any of `user_ids` (one batch read)."""
+        ...
+
     def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
         """The user's memberships among `room_ids` (one batch read), in no particular order."""
         ...

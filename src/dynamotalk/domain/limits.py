@@ -24,6 +24,9 @@ the account's whole PostToConnection budget or Lambda concurrency."""
 MAX_SEQ = 10**12 - 1
 """The highest seq a room reaches (the feed's keys are 12 digits): a thousand changes a second
 for thirty years."""
+RECEIPT_AUDIENCE = 200
+"""Read receipts go to a room's live connections only while it has at most this many (and
+only to members'): in a bigger room every read would cost a fan-out to all of them."""
 CHANGE_LOG_DAYS = 30
 """A room's change feed keeps each change this long (DynamoDB TTL); a client further behind
 gets `feed_expired` from sync and reloads the room's history."""

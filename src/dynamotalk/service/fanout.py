@@ -16,7 +16,8 @@ import attrs
 
 from dynamotalk.domain.events import Event, PresenceChanged
 from dynamotalk.domain.ids import DIRECT_PREFIX
-from dynamotalk.domain.models import SendReport
+from dynamotalk.domain.limits import RECEIPT_AUDIENCE
+from dynamotalk.domain.models import Room, RoomKind, SendReport
 from dynamotalk.service.core import ChatCore
 
 
@@ -56,6 +57,21 @@ class Fanout(ChatCore):
         ]
         if targets:
             self._forget_gone(self.notifier.send(targets, event))
+
+    def _to_members(self, room: Room, event: Event) -> None:
+        """An event for the room's members only (a read receipt): never to a non-member
+        following a public room, and not at all in a room with more than RECEIPT_AUDIENCE live
+        connections (one batch read of the subscribers' memberships, then one fan-out)."""
+        now_s = self.clock.now_ms() // 1000
+        subscribers = self.connections.connections_in_room(room.room_id, now_s)
+        if not subscribers or len(subscribers) > RECEIPT_AUDIENCE:
+            return
+        if room.kind is RoomKind.PUBLIC:
+            users = sorted({s.user_id for s in subscribers})
+            members = {m.user_id for m in self.rooms.members_among(room.room_id, users)}
+            subscribers = [s for s in subscribers if s.user_id in members]
+        if subscribers:
+            self._forget_gone(self.notifier.send([s.connection_id for s in subscribers], event))
 
     def _forget_gone(self, report: SendReport) -> None:
         if report.gone:

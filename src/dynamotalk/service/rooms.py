@@ -165,4 +165,4 @@ class Rooms(Members):
         if self.rooms.mark_read(room.room_id, principal.user_id, message.message_id):
             # A read receipt, only when the marker moved: re-reading costs the room nothing.
             receipt = ReadMoved(room.room_id, principal.user_id, message.message_id, message.seq)
-            self._broadcast(room.room_id, receipt)
+            self._to_members(room, receipt)

@@ -194,6 +194,10 @@ class DynamoRoomStore:
         keys = [(k.room_pk(room_id), k.member_sk(user_id)) for room_id in room_ids]
         return [membership_from_item(item) for item in self._table.batch_get(keys)]
 
+    def members_among(self, room_id: str, user_ids: Sequence[str]) -> list[Membership]:
+        keys = [(k.room_pk(room_id), k.member_sk(user_id)) for user_id in user_ids]
+        return [membership_from_item(item) for item in self._table.batch_get(keys)]
+
     def rooms_page(self, user_id: str, after_room_id: str | None, limit: int) -> list[Membership]:
         request = self._rooms_of_query(user_id)
         if after_room_id is not None:

@@ -89,6 +89,11 @@ class MemoryRoomStore:
                 return True
             return False
 
+    def members_among(self, room_id: str, user_ids: Sequence[str]) -> list[Membership]:
+        with self._lock:
+            members = self._members.get(room_id, {})
+            return [members[u] for u in dict.fromkeys(user_ids) if u in members]
+
     def memberships_in(self, user_id: str, room_ids: Sequence[str]) -> list[Membership]:
         with self._lock:
             found = [self._members.get(r, {}).get(user_id) for r in dict.fromkeys(room_ids)]
