@@ -147,9 +147,12 @@ class Socket:
         self.connection = connection
         self.pending: list[Frame] = []
         self.received: list[Frame] = []
+        self.sizes: list[int] = []  # each received message's size in bytes
 
     def recv(self, timeout: float) -> Frame:
-        frame: Frame = json.loads(self.connection.recv(timeout=timeout))
+        raw = self.connection.recv(timeout=timeout)
+        self.sizes.append(len(raw.encode() if isinstance(raw, str) else raw))
+        frame: Frame = json.loads(raw)
         self.received.append(frame)
         return frame
 
@@ -631,3 +634,68 @@ def test_keepalive_settings_are_in_config_json(config: Frame) -> None:
     assert limits["pingIntervalSeconds"] == 240  # "Send `ping` every 4 minutes"
     assert limits["reconnectBaseMs"] == 500  # "0.5 s x 2^n"
     assert limits["reconnectCapMs"] == 30_000  # "min(30 s, ...)"
+
+
+# ============================================================================================
+# Delivery: a change stored is never lost; a sync reply always fits
+
+
+def test_a_socket_lost_without_disconnect_misses_nothing(
+    api: str,
+    stack_url: str,
+    make_user: Callable[[str], User],
+    open_socket: Callable[[User], Socket],
+) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    room_id = room_with(api, alice, bob)
+    before = set(httpx.get(f"{stack_url}/_local/connections", timeout=30).json()["connections"])
+    b = open_socket(bob)
+    b.ack({"action": "subscribe", "roomIds": [room_id]})
+    after = set(httpx.get(f"{stack_url}/_local/connections", timeout=30).json()["connections"])
+    (bobs,) = after - before
+    messages, seq = history(api, bob, room_id)
+    room = Room(room_id, messages, seq)
+    # LOCAL.md: "cuts a socket *without* running `$disconnect`, as when AWS loses one".
+    dropped = httpx.post(f"{stack_url}/_local/connections/{bobs}/drop", timeout=30)
+    assert dropped.status_code < 300, dropped.text
+    a = open_socket(alice)
+    posted = [a.post(room_id, f"while away {i}") for i in range(3)]
+    a.ack({"action": "editMessage", "roomId": room_id, "messageId": posted[0]["id"], "text": "e"})
+
+    b = open_socket(bob)
+    b.ack({"action": "subscribe", "roomIds": [room_id]})
+    room.catch_up(b, limit=2)
+    fresh, head = history(api, bob, room_id)
+    assert room.last_seq == head == seq + 4
+    assert room.view() == view_of(fresh)
+
+
+def test_a_sync_reply_stops_before_120_kb(
+    api: str, make_user: Callable[[str], User], open_socket: Callable[[User], Socket]
+) -> None:
+    alice = make_user("alice")
+    room_id = room_with(api, alice)
+    a = open_socket(alice)
+    _, seq = history(api, alice, room_id)
+    for _ in range(14):  # 14 posts of 12,000 UTF-8 bytes: more than one reply holds
+        a.post(room_id, "€" * 4000)
+    room = Room(room_id, {}, seq)
+    replies = room.catch_up(a, limit=100)
+    assert len(replies) >= 2
+    assert replies[0]["hasMore"] is True
+    assert len(replies[0]["changes"]) < 14
+    assert room.last_seq == seq + 14
+    assert max(a.sizes) <= 120 * 1024
+
+
+def test_a_member_removed_while_offline_gets_not_found_from_sync(
+    api: str, make_user: Callable[[str], User], open_socket: Callable[[User], Socket]
+) -> None:
+    # The doc promises "if no live delivery reaches you ..., sync has it", but also that a
+    # room you may not see answers not_found: a removed member's sync is the latter.
+    alice, bob = make_user("alice"), make_user("bob")
+    room_id = room_with(api, alice, bob)
+    _, seq = history(api, bob, room_id)
+    removed = call("DELETE", f"{api}/rooms/{room_id}/members/{bob.user_id}", alice)
+    assert removed.json() == {"removed": True}
+    assert error_code(open_socket(bob).sync(room_id, afterSeq=seq)) == "not_found"
