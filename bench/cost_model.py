@@ -64,7 +64,7 @@ def per_message(
     FANOUT_PAGE_SIZE itself and hands bigger ones to `fanout_pages` as SQS page jobs. Lambda's
     reads of the stream are free; events out cost one EventBridge event (priced apart)."""
     writes = post["txn_wru"] + post["other_wru"] + limiter_wru
-    reads = post["rru"]  # room, membership, the feed's head
+    reads = post["rru"]  # room, membership (and the feed's head, unless the container knows it)
     recipients_rru = max(0.5, query_rru_per_100 * members / 100)
     sender = _lambda(BASE_MS)
     pages = math.ceil(members / FANOUT_PAGE_SIZE) if members > FANOUT_PAGE_SIZE else 0
@@ -129,7 +129,8 @@ def run(quick: bool) -> Table:
         f"a post writes {post_wru:g} WRU: its transaction {post['txn_wru']:g} (claim + message "
         f"+ change item, measured by write_units), the read marker {post['other_wru']:g} "
         f"(membership + its GSI1 copy), the limiter {limiter_wru:g} (P2); it reads "
-        f"{post['rru']:g} RRU (room, membership, the feed's head) plus the recipients Query "
+        f"{post['rru']:g} RRU (room, membership, and the feed's head unless the container "
+        "already knows it) plus the recipients Query "
         f"({query_rru:.2f} RRU per 100 subscribers, P2)"
     )
     table.notes.append(
