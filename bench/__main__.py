@@ -15,6 +15,7 @@ from dynamotalk.local.emulators import DUMMY_CREDENTIALS
 BENCHMARKS = [
     "bench.p1_fanout",
     "bench.p2_recipients",
+    "bench.write_units",
     "bench.cost_model",
     "bench.local_cognito",
     "bench.p3_cold_start",
@@ -22,6 +23,8 @@ BENCHMARKS = [
     "bench.p5_slow_reader",
     "bench.p6_noisy_neighbour",
     "bench.p7_membership",
+    "bench.p8_room_size",
+    "bench.p9_room_writes",
 ]
 
 

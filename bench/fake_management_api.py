@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +23,18 @@ def is_gone(connection_id: str) -> bool:
         connection_id.rsplit("-", 1)[-1].isdigit()
         and int(connection_id.rsplit("-", 1)[-1]) % 10 == 0
     )
+
+
+def start(delay: float) -> tuple[subprocess.Popen[str], str]:
+    """This server in its own process, once it listens: the process and its endpoint."""
+    from dynamotalk.local.emulators import free_port
+
+    port = free_port()
+    argv = [sys.executable, "-m", "bench.fake_management_api", "--port", str(port)]
+    server = subprocess.Popen([*argv, "--delay", str(delay)], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None
+    server.stdout.readline()  # "ready"
+    return server, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import math
-import subprocess
-import sys
 import time
 
 import httpx
 
+from bench import fake_management_api
 from bench.table import Table
 from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
 from dynamotalk.domain.events import Typing
-from dynamotalk.local.emulators import free_port
 from dynamotalk.wire import encode_event
 
 DELAY = 0.020
@@ -29,23 +27,7 @@ EVENT = Typing("room-bench", "u-bench", "bench")
 
 def run(quick: bool) -> Table:
     sizes = [100] if quick else [100, 1000, 5000]
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench.fake_management_api",
-            "--port",
-            str(port),
-            "--delay",
-            str(DELAY),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert server.stdout is not None
-    server.stdout.readline()  # "ready"
-    endpoint = f"http://127.0.0.1:{port}"
+    server, endpoint = fake_management_api.start(DELAY)
     table = Table(
         f"P1 fan-out: one message to N connections (20 ms per post, 10% gone, pool C={POOL})",
         [

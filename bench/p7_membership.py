@@ -123,8 +123,9 @@ def run(quick: bool) -> Table:
         name = f"p6-{next(_tables)}"
         ensure_table(dynamodb, name)
         notifier = RecordingNotifier()
+        messages = DynamoMessageStore(dynamodb, name)
         service = ChatService(
-            messages=DynamoMessageStore(dynamodb, name),
+            messages=messages,
             rooms=DynamoRoomStore(dynamodb, name),
             users=DynamoUserStore(dynamodb, name),
             connections=DynamoConnectionRegistry(dynamodb, name),
@@ -132,6 +133,7 @@ def run(quick: bool) -> Table:
             attachments=MemoryAttachmentStore(),
             clock=WallClock(),
             ids=UlidGenerator(),
+            feed=messages.feed,
             limits=Limits(),
         )
         service.connect("c-neighbour", NEIGHBOUR)
