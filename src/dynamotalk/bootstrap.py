@@ -32,7 +32,6 @@ if TYPE_CHECKING:
         ConnectionRegistry,
         EventsOut,
         MessageStore,
-        Notifier,
         PageQueue,
         RateLimiter,
         RoomStore,
@@ -157,13 +156,14 @@ def _limiter() -> RateLimiter:
 
 @functools.cache
 def _management() -> ApiGatewayManagementApiClient:
-    """The API Gateway management client, one per container: the notifier posts through it
-    and the session keeper closes sockets with it."""
+    """The API Gateway management client, one per container: the notifiers post through it
+    and the session keeper closes sockets with it. Its HTTP pool fits the fan-out's."""
     from dynamotalk.adapters.apigateway import build_management_client
+    from dynamotalk.domain.limits import FANOUT_POOL
 
     s = settings()
     endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
-    return build_management_client(endpoint, s.region)
+    return build_management_client(endpoint, s.region, pool_size=FANOUT_POOL)
 
 
 def _bot_jobs() -> BotJobs | None:
@@ -208,24 +208,13 @@ def service() -> ChatService:
     )
 
 
-@attrs.frozen
-class DeliveryParts:
-    """What the local stack hands the fan-out worker instead of SQS and EventBridge."""
-
-    pages: PageQueue | None = None
-    events_out: EventsOut | None = None
-    fault: Callable[[str], None] | None = None
-    notifier: Callable[[Notifier], Notifier] | None = None
-    """Wraps the service's notifier (the fault point before each post)."""
-    page_size: int | None = None
-
-
-_LOCAL_DELIVERY: list[DeliveryParts] = []
+_LOCAL_DELIVERY: list[Callable[[Delivery], Delivery]] = []
 """Set by the local stack (use_local_delivery): its in-process page queue, events log, faults."""
 
 
-def use_local_delivery(parts: DeliveryParts) -> None:
-    _LOCAL_DELIVERY[:] = [parts]
+def use_local_delivery(adapt: Callable[[Delivery], Delivery]) -> None:
+    """From now on `delivery()` is `adapt` of the worker this module builds."""
+    _LOCAL_DELIVERY[:] = [adapt]
     delivery.cache_clear()
 
 
@@ -248,16 +237,15 @@ def delivery() -> Delivery:
         from dynamotalk.wire import event_json
 
         events_out = EventBridgeEventsOut(_client("events", None), s.event_bus_name, event_json)
-    worker = Delivery(chat.connections, chat.notifier, chat.feed, chat.clock, pages, events_out)
-    for local in _LOCAL_DELIVERY:
-        worker = attrs.evolve(
-            worker,
-            pages=local.pages or worker.pages,
-            events_out=local.events_out or worker.events_out,
-            fault=local.fault or worker.fault,
-            notifier=local.notifier(worker.notifier) if local.notifier else worker.notifier,
-            page_size=local.page_size or worker.page_size,
-        )
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
+    from dynamotalk.domain.limits import FANOUT_POOL
+    from dynamotalk.wire import encode_event
+
+    # Its own pool of FANOUT_POOL posts at once, on the container's one management client.
+    notifier = ApiGatewayNotifier(_management(), encode_event, pool_size=FANOUT_POOL)
+    worker = Delivery(chat.connections, notifier, chat.feed, chat.clock, pages, events_out)
+    for adapt in _LOCAL_DELIVERY:
+        worker = adapt(worker)
     return worker
 
 

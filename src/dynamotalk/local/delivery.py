@@ -32,6 +32,7 @@ from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.stream import DynamoSource, LocalStream, MemorySource
 from dynamotalk.ports import Notifier
 from dynamotalk.routes import EVENT_BUS, FANOUT_PAGES, resource_name
+from dynamotalk.service.delivery import Delivery
 from dynamotalk.settings import LOCAL_FANOUT_PAGE_SIZE_ENV
 
 _log = structlog.get_logger("dynamotalk.delivery")
@@ -197,15 +198,19 @@ def start(functions: Functions) -> LocalDelivery:
     events = LocalEventsOut(
         settings.event_bus_name or resource_name(settings.stage, EVENT_BUS), event_json
     )
-    bootstrap.use_local_delivery(
-        bootstrap.DeliveryParts(
+    page_size = int(os.environ.get(LOCAL_FANOUT_PAGE_SIZE_ENV, "0"))
+
+    def local(worker: Delivery) -> Delivery:
+        return attrs.evolve(
+            worker,
             pages=pages,
             events_out=events,
             fault=faults.point,
-            notifier=lambda inner: FaultyNotifier(inner, faults),
-            page_size=int(os.environ.get(LOCAL_FANOUT_PAGE_SIZE_ENV, "0")) or None,
+            notifier=FaultyNotifier(worker.notifier, faults),
+            page_size=page_size or worker.page_size,
         )
-    )
+
+    bootstrap.use_local_delivery(local)
     source: DynamoSource | MemorySource
     if isinstance(chat.feed, MemoryChangeFeed):
         source = MemorySource(chat.feed, position=len(chat.feed.stream(0)))
