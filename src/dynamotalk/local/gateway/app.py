@@ -141,7 +141,10 @@ class Gateway:
 
     async def _events(self, request: Request) -> Response:
         """Local-only: what the stage published to its event bus, from `?after=` (an index)."""
-        after = int(request.query_params.get("after", "0") or 0)
+        raw = request.query_params.get("after", "0") or "0"
+        if not raw.isdigit():
+            return JSONResponse({"message": "after must be a whole number"}, status_code=400)
+        after = int(raw)
         found = self._local_delivery().events.since(after)
         return JSONResponse({"events": found, "next": after + len(found)})
 
@@ -151,8 +154,17 @@ class Gateway:
         if request.method == "DELETE":
             faults.clear()
             return Response(status_code=204)
-        body = await request.json()
-        faults.arm(str(body["step"]), int(body.get("after", 0)), int(body.get("times", 1)))
+        try:
+            body = await request.json()
+            step, after, times = (
+                str(body["step"]),
+                int(body.get("after", 0)),
+                int(body.get("times", 1)),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            message = 'expected {"step": str, "after": int, "times": int}'
+            return JSONResponse({"message": message}, status_code=400)
+        faults.arm(step, after, times)
         return Response(status_code=204)
 
     async def _dead_letters(self, request: Request) -> Response:
