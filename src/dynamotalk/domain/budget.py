@@ -13,12 +13,15 @@ from __future__ import annotations
 import heapq
 import json
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from typing import TypeVar
 
 from dynamotalk.domain.errors import TooLarge
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Message
+
+_T = TypeVar("_T")
 
 REACTION_SAMPLE = 3
 """Reactor ids shown per emoji; the count is always exact."""
@@ -83,16 +86,21 @@ def check_message(message: Message, limits: Limits) -> None:
         )
 
 
-def within(messages: Sequence[Message], max_bytes: int) -> list[Message]:
-    """The leading messages whose JSON fits `max_bytes` together (always at least one)."""
-    taken: list[Message] = []
+def _leading(items: Sequence[_T], size_of: Callable[[_T], int], max_bytes: int) -> list[_T]:
+    """The leading items whose JSON fits `max_bytes` together (always at least one)."""
+    taken: list[_T] = []
     used = PAGE_FIXED_BYTES
-    for message in messages:
-        used += message_bytes(message) + 1
+    for item in items:
+        used += size_of(item) + 1
         if taken and used > max_bytes:
             break
-        taken.append(message)
+        taken.append(item)
     return taken
+
+
+def within(messages: Sequence[Message], max_bytes: int) -> list[Message]:
+    """The leading messages whose JSON fits `max_bytes` together (always at least one)."""
+    return _leading(messages, message_bytes, max_bytes)
 
 
 CHANGE_FIXED_BYTES = 384
@@ -109,11 +117,4 @@ def change_bytes(change: RoomChange) -> int:
 
 def within_changes(changes: Sequence[RoomChange], max_bytes: int) -> list[RoomChange]:
     """The leading changes whose JSON fits `max_bytes` together (always at least one)."""
-    taken: list[RoomChange] = []
-    used = PAGE_FIXED_BYTES
-    for change in changes:
-        used += change_bytes(change) + 1
-        if taken and used > max_bytes:
-            break
-        taken.append(change)
-    return taken
+    return _leading(changes, change_bytes, max_bytes)
