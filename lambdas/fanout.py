@@ -17,14 +17,13 @@ from dynamotalk.logging import invocation
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     delivery = bootstrap.delivery()
-    try:
-        records = stream_records(event)
-    except Exception:  # noqa: BLE001 - an unreadable batch: retried, then dead-lettered
-        first = (event.get("Records") or [{}])[0].get("dynamodb", {}).get("SequenceNumber", "")
-        return {"batchItemFailures": [{"itemIdentifier": first}]}
+    records = stream_records(event)
     changes = [r.change for r in records if r.change is not None]
     for index, record in enumerate(records):
         with invocation(route="fanout:change", request_id=record.record_id) as log:
+            if record.unreadable:  # a poison record: retried, bisected, then dead-lettered
+                log["outcome"] = "invalid_input"
+                return {"batchItemFailures": [{"itemIdentifier": record.record_id}]}
             try:
                 if index == 0:
                     delivery.publish(changes)  # the batch's changes in one call

@@ -12,6 +12,7 @@ import jwt
 import pytest
 
 from dynamotalk.domain import commands as cmd
+from dynamotalk.edge.records import is_change
 from tests.support.bad_frames import BAD_FRAMES
 from tests.support.lambda_stack import Stack, load
 
@@ -537,3 +538,30 @@ def test_a_connect_that_fails_on_a_dead_dependency_is_refused_and_never_logged_o
     lines = [json.loads(x) for x in capfd.readouterr().out.splitlines() if x.startswith("{")]
     (canonical,) = [line for line in lines if line.get("event") == "invocation"]
     assert canonical["outcome"] == "unavailable"
+
+
+def test_the_fanout_fails_a_batch_at_its_first_unreadable_record(stack: Stack) -> None:
+    """A poison record (a change item this code cannot read) stops the batch there: the record
+    before it is delivered, the ones after wait for the retry from it (Lambda's checkpoint)."""
+    alice = stack.user("alice")
+    room_id = stack.http(alice, "POST /rooms", body={"name": "Poison", "kind": "public"})[1][
+        "room"
+    ]["roomId"]
+    c_alice = stack.connect(alice)
+    stack.send(alice, c_alice, {"action": "subscribe", "roomIds": [room_id]})
+    stack.fan_out()
+    for n in (1, 2):
+        frame = {"action": "sendMessage", "roomId": room_id, "text": f"m{n}", "clientId": f"p{n}"}
+        stack.send(alice, c_alice, frame)
+    records = [r for r in stack.stream.read() if is_change(r)]
+    first, second = records[-2:]
+    poison = json.loads(json.dumps(second))
+    poison["dynamodb"]["SequenceNumber"] = "poison-1"
+    del poison["dynamodb"]["NewImage"]["kind"]
+    reply = stack.modules["fanout"].handler({"Records": [first, poison, second]}, None)
+    assert reply == {"batchItemFailures": [{"itemIdentifier": "poison-1"}]}
+    texts = [
+        e["message"]["text"] for e in stack.events_for(c_alice) if e["type"] == "message.posted"
+    ]
+    assert texts.count("m1") == 1
+    assert "m2" not in texts

@@ -20,6 +20,8 @@ class StreamRecord:
     """The stream record's SequenceNumber: what ReportBatchItemFailures names."""
     change: RoomChange | None
     """None for a record that is not a new change (the mapping's filter lets none through)."""
+    unreadable: bool = False
+    """A change item this code cannot read (a poison record): the batch fails at it."""
 
 
 def is_change(record: Mapping[str, Any]) -> bool:
@@ -29,8 +31,8 @@ def is_change(record: Mapping[str, Any]) -> bool:
 
 
 def stream_records(event: Mapping[str, Any]) -> list[StreamRecord]:
-    """The batch's records in stream order. A record that cannot be read raises: the batch
-    fails at it and, after the mapping's retries, it goes to the dead-letter queue."""
+    """The batch's records in stream order. One that cannot be read is marked: the batch fails
+    at it and, after the mapping's retries, it goes to the dead-letter queue."""
     found = []
     for record in event.get("Records") or []:
         data = record.get("dynamodb") or {}
@@ -38,7 +40,12 @@ def stream_records(event: Mapping[str, Any]) -> list[StreamRecord]:
         if not is_change(record):
             found.append(StreamRecord(record_id, None))
             continue
-        found.append(StreamRecord(record_id, change_from_item(load(data["NewImage"]))))
+        try:
+            change = change_from_item(load(data["NewImage"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            found.append(StreamRecord(record_id, None, unreadable=True))
+            continue
+        found.append(StreamRecord(record_id, change))
     return found
 
 
