@@ -1111,7 +1111,8 @@ def test_member_left_event(
         "seq": event["seq"],
         "userId": carol.user_id,
     }
-    assert isinstance(event["seq"], int) and event["seq"] > 0
+    assert isinstance(event["seq"], int)
+    assert event["seq"] > 0
 
 
 def test_reconnect_and_sync_catches_up(

@@ -166,7 +166,9 @@ class LocalStream:
                 self._attempts = 0
                 continue
             del self._pending[:failed_at]  # checkpointed: the records before the failed one
-            self._attempts += 1
+            # Retries are counted per record: one that failed after others went through is
+            # on its first failure.
+            self._attempts = 1 if failed_at > 0 else self._attempts + 1
             if self._attempts > FANOUT_STREAM_RETRIES:
                 record = self._pending.pop(0)
                 self.dead.append(record)
