@@ -28,6 +28,7 @@ from dynamotalk.tables.schema import CHAT_TABLE
 
 _log = structlog.get_logger("dynamotalk.stream")
 Record = dict[str, Any]
+RECOVER_PAUSE_S = 0.5
 IDLE_POLL_S = 0.02
 """How often an idle stream is read (Lambda polls a shard four times a second; faster here so
 tests and the local stack feel live)."""
@@ -36,6 +37,11 @@ tests and the local stack feel live)."""
 class Source(Protocol):
     def read(self) -> list[Record]:
         """New stream records, oldest first (blocking briefly when there are none)."""
+        ...
+
+    def recover(self) -> None:
+        """Start reading again after `read` failed (the engine restarted), after the last
+        record read."""
         ...
 
 
@@ -55,6 +61,9 @@ class MemorySource:
             for i, change in enumerate(changes)
         ]
 
+    def recover(self) -> None:
+        """Nothing to do: the memory feed cannot fail."""
+
 
 @attrs.define
 class DynamoSource:
@@ -65,7 +74,10 @@ class DynamoSource:
     streams: Any
     table_name: str
     _iterators: dict[str, str | None] = attrs.Factory(dict)
+    _last: dict[str, str] = attrs.Factory(dict)
+    """Per shard, the sequence number of the last record read (where recovery resumes)."""
     _arn: str = ""
+    _broken: bool = False
 
     def start(self, position: str = "LATEST") -> None:
         """Read from now on (LATEST), or from the oldest record the stream keeps
@@ -91,19 +103,31 @@ class DynamoSource:
             shard_id = shard["ShardId"]
             if shard_id in self._iterators:
                 continue
+            where: dict[str, str] = {"ShardIteratorType": position}
+            if shard_id in self._last:
+                where = {
+                    "ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                    "SequenceNumber": self._last[shard_id],
+                }
             iterator = self.streams.get_shard_iterator(
-                StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=position
+                StreamArn=self._arn, ShardId=shard_id, **where
             )
             self._iterators[shard_id] = iterator.get("ShardIterator")
 
     def read(self) -> list[Record]:
+        if self._broken:
+            self._discover("TRIM_HORIZON")  # raises again while the engine is still down
+            self._broken = False
         records: list[Record] = []
         closed = False
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
             reply = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            records += [_as_lambda_record(r, self._arn) for r in reply.get("Records", [])]
+            found = reply.get("Records", [])
+            records += [_as_lambda_record(r, self._arn) for r in found]
+            if found:
+                self._last[shard_id] = found[-1]["dynamodb"]["SequenceNumber"]
             self._iterators[shard_id] = reply.get("NextShardIterator")
             closed = closed or self._iterators[shard_id] is None
         if closed:
@@ -111,6 +135,13 @@ class DynamoSource:
         if not records:
             time.sleep(IDLE_POLL_S)
         return records
+
+    def recover(self) -> None:
+        """The engine restarted: every iterator is void. Shards read before resume after their
+        last record; the others (and new ones) from their oldest record: a change may come
+        twice, never not at all."""
+        self._iterators.clear()
+        self._broken = True
 
 
 def stream_record(image: dict[str, Any], sequence_number: str) -> Record:
@@ -156,7 +187,13 @@ class LocalStream:
     async def run(self) -> None:
         while True:
             if not self._pending:
-                found = await asyncio.to_thread(self.source.read)
+                try:
+                    found = await asyncio.to_thread(self.source.read)
+                except Exception as error:  # noqa: BLE001 - the engine is restarting: wait
+                    _log.warning("stream_read_failed", error=type(error).__name__)
+                    await asyncio.sleep(RECOVER_PAUSE_S)
+                    self.source.recover()
+                    continue
                 self._pending = [r for r in found if is_change(r)]
                 continue
             batch = self._pending[:FANOUT_BATCH_SIZE]
