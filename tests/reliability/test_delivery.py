@@ -15,7 +15,10 @@ CI runs 40 users; DYNAMOTALK_LOAD_FULL=1 (test_load.py's FULL) runs 200.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +29,7 @@ import pytest
 
 from dynamotalk.client import frames
 from dynamotalk.local.emulators import free_port
+from dynamotalk.routes import FANOUT_STREAM_RETRIES
 from dynamotalk.settings import LOCAL_FANOUT_PAGE_SIZE_ENV
 from tests.e2e.client import Socket, User, eventually
 from tests.reliability.test_load import FULL
@@ -40,6 +44,7 @@ from tests.support.room_state import (
     view,
 )
 from tests.support.room_state import history as read_history
+from tests.support.ws_device import Device
 
 pytestmark = pytest.mark.timeout(900)
 PAGE_SIZE = 2
@@ -49,6 +54,8 @@ CRASHES = [("publish", 0), ("subscribers", 0), ("enqueue", 1), ("send", 1), ("po
 queued, then the invocation dies, so its retry queues that page again: a repeat)."""
 SYNC_LIMIT = 2
 """Small sync pages, so catching up loops on hasMore."""
+HELD = 7
+"""Failed tries that hold a stream record back (the retries' backoff: about 10 s)."""
 WAIT_S = 60
 
 
@@ -71,8 +78,10 @@ class Stack:
         events = httpx.get(f"{self.base}/_local/events", timeout=10).json()["events"]
         return [json.loads(e["Detail"]) for e in events]
 
-    def dead_letters(self) -> Any:
-        return httpx.get(f"{self.base}/_local/dead-letters", timeout=10).json()
+    def dead_letters(self) -> int:
+        """Stream records and page jobs that failed for good, so far."""
+        found = httpx.get(f"{self.base}/_local/dead-letters", timeout=10).json()
+        return len(found["streamRecords"]) + len(found["pageJobs"])
 
     def connections(self) -> list[str]:
         found: list[str] = httpx.get(f"{self.base}/_local/connections", timeout=10).json()[
@@ -116,6 +125,8 @@ class Crashed:
     """Fault step -> seq of the message posted while it was armed."""
     second_device: RoomState | None = None
     server: Any = None
+    dead_letters: int = 0
+    """Dead letters before the crashes."""
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +147,7 @@ def crashed(stack: Stack) -> Iterator[Crashed]:
     for socket in (*live.values(), away):
         assert socket.call(frames.subscribe([room_id]))["type"] == "ack"
     run = Crashed(room_id, sender, live, opened(sender.get, room_id))
+    run.dead_letters = stack.dead_letters()
     device = opened(cid.get, room_id)
     before = live["sender"].post(room_id, "before the crashes")
     away.wait(lambda f: f.get("seq") == before["seq"] and is_change(f), WAIT_S)
@@ -188,7 +200,7 @@ def test_a_crash_at_any_step_still_reaches_every_live_socket_once_by_seq(
         assert {e["message"]["text"] for e in on_bus} == {f"crash at {step}"}
     # The enqueue crash re-queues a page already queued: some socket got that change twice.
     assert "enqueue" in repeated, f"no repeat seen; repeats at: {repeated}"
-    assert stack.dead_letters() == {"streamRecords": [], "pageJobs": []}
+    assert stack.dead_letters() == crashed.dead_letters
 
 
 def test_the_away_device_syncs_to_the_same_room(crashed: Crashed) -> None:
@@ -216,3 +228,130 @@ def test_redelivery_shows_no_duplicate_after_the_client_rule(crashed: Crashed) -
         assert len(state.messages) == len(crashed.server[0])
         repeats += state.repeats
     assert repeats > 0, "no socket got a repeat: the dedup was never exercised"
+
+
+def test_a_record_that_failed_once_is_retried_not_dead_lettered(stack: Stack) -> None:
+    """The stream's retries count per record (MaximumRetryAttempts: FANOUT_STREAM_RETRIES): a
+    record that failed once is retried even when the record before it, in the same batch,
+    used up its own retries first."""
+    owner = User(stack.base, "dlq")
+    room_id = owner.room("retries per record")
+    socket = owner.socket()
+    assert socket.call(frames.subscribe([room_id]))["type"] == "ack"
+    dead_letters, published = stack.dead_letters(), stack.faults("publish")
+    # first's invocations die at publish, long enough for second and third to queue behind it
+    # and be read together; second then fails at `subscribers` FANOUT_STREAM_RETRIES times,
+    # and third, in the same batch, fails once (at `send`: first's and second's pass).
+    stack.arm("publish", 0, HELD)
+    stack.arm("subscribers", 1, FANOUT_STREAM_RETRIES)
+    stack.arm("send", 2, 1)
+    first = socket.post(room_id, "first")
+    second, third = socket.post(room_id, "second"), socket.post(room_id, "third")
+    assert stack.faults("publish") - published < HELD, "setup too slow: first got through"
+    for message in (first, second, third):
+        socket.wait(lambda f, s=message["seq"]: is_change(f) and f["seq"] == s, WAIT_S)
+    assert stack.dead_letters() == dead_letters
+    socket.close()
+
+
+USERS = 200 if FULL else 40
+ROOMS = 4
+EMOJI = ("👍", "🎉", "🔥")
+FAULT_EVERY_S = 0.5
+"""How often a fault is armed while the users are busy."""
+
+
+async def chaos(stack: Stack, busy: asyncio.Event, rng: random.Random) -> int:
+    """Arm a fault now and then until the users are done: mostly a post crash after some posts
+    went out, sometimes a crash at another step. Returns how many were armed."""
+    armed = 0
+    async with httpx.AsyncClient(base_url=stack.base, timeout=10) as http:
+        while not busy.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(busy.wait(), FAULT_EVERY_S)
+            step, after = rng.choice(CRASHES)
+            body = {"step": step, "after": rng.randint(after, after + 20), "times": 1}
+            assert (await http.post("/_local/faults", json=body)).status_code == 204
+            armed += 1
+        await http.delete("/_local/faults")
+    return armed
+
+
+async def person(
+    n: int, user: User, room_id: str, owner: bool, keeps: list[str], rng: random.Random
+) -> list[Device]:
+    """Join, open the room on two devices, then post, edit, react, unreact and delete."""
+    if not owner:
+        await asyncio.to_thread(user.post, f"/rooms/{room_id}/join")
+    devices = [await Device.open(user.ws_url, user.token, room_id) for _ in range(2)]
+    for device in devices:
+        device.follow(await asyncio.to_thread(opened, user.get, room_id))
+    one, two = devices
+    keep = (await one.ok(frames.send_message(room_id, f"keep {n}", None)))["message"]["id"]
+    keeps.append(keep)
+    doomed = (await two.ok(frames.send_message(room_id, f"doomed {n}", None)))["message"]["id"]
+    await two.ok(frames.edit_message(room_id, keep, f"keep {n}, edited"))
+    liked = [rng.choice(keeps) for _ in EMOJI]
+    for device, target, emoji in zip([one, two, one], liked, EMOJI, strict=True):
+        await device.ok(frames.react(room_id, target, emoji))
+    await two.ok(frames.react(room_id, liked[0], EMOJI[0]))  # unreact
+    await one.ok(frames.delete_message(room_id, doomed))
+    return devices
+
+
+async def converge(stack: Stack, users: list[User]) -> None:
+    rooms = [users[r].room(f"converge {r}") for r in range(ROOMS)]
+    keeps: list[list[str]] = [[] for _ in rooms]
+    busy = asyncio.Event()
+    faults = asyncio.create_task(chaos(stack, busy, random.Random(16)))
+    people = [
+        person(n, u, rooms[n % ROOMS], n < ROOMS, keeps[n % ROOMS], random.Random(n))
+        for n, u in enumerate(users)
+    ]
+    clock = asyncio.get_running_loop().time
+    timings = {"start": clock()}
+    try:
+        devices = [d for ds in await asyncio.gather(*people) for d in ds]
+    finally:
+        busy.set()
+        armed = await faults
+    timings["busy"] = clock() - timings["start"]
+    assert armed > 0
+    heads = {}
+    servers = {}
+    for room_id in rooms:
+        messages, heads[room_id] = await asyncio.to_thread(read_history, users[0].get, room_id)
+        members = (await asyncio.to_thread(users[0].get, f"/rooms/{room_id}/members"))["members"]
+        servers[room_id] = view(messages, members)
+        assert len(messages) == sum(1 for d in devices if d.room_id == room_id)
+    # Live delivery (repeats dropped, gaps synced) brings every device to its room's head...
+    deadline = asyncio.get_running_loop().time() + WAIT_S
+    while any(d.state is None or d.state.last_seq < heads[d.room_id] for d in devices):
+        for device in devices:
+            device.check()
+        assert asyncio.get_running_loop().time() < deadline, "a device stays behind its room"
+        await asyncio.sleep(0.05)
+    timings["live"] = clock() - timings["start"]
+    # ... and a final sync to the head leaves every device of a room with the server's state.
+    for device in devices:
+        await device.stop_following()
+        await device.catch_up()
+        assert device.state is not None
+        assert device.state.last_seq == heads[device.room_id]
+        assert device.state.view() == servers[device.room_id]
+    repeats = sum(d.state.repeats for d in devices if d.state is not None)
+    print(
+        f"\n{len(devices)} devices, heads {sorted(heads.values())}, faults armed {armed}, "
+        f"repeats dropped {repeats}, gaps synced {sum(d.syncs for d in devices)}"
+    )
+    for device in devices:
+        await device.close()
+
+
+def test_two_devices_per_user_converge_under_faults(stack: Stack) -> None:
+    started = time.monotonic()
+    users = [User(stack.base, "cv") for _ in range(USERS)]
+    print(f"\n{USERS} users signed up in {time.monotonic() - started:.1f}s")
+    dead_letters = stack.dead_letters()
+    asyncio.run(converge(stack, users))
+    assert stack.dead_letters() == dead_letters
