@@ -55,6 +55,11 @@ class Device:
                 request_id = frame.get("requestId")
                 if frame.get("type") in ("ack", "error") and request_id in self._pending:
                     self._pending.pop(request_id).set_result(frame)
+                elif "type" not in frame:  # the gateway's own answer: the invocation failed
+                    failed = AssertionError(f"the gateway failed a frame: {frame}")
+                    for waiting in self._pending.values():
+                        waiting.set_exception(failed)
+                    self._pending.clear()
                 elif is_change(frame) and frame["roomId"] == self.room_id:
                     self.received += 1
                     self._queue.put_nowait(frame)
@@ -121,6 +126,7 @@ class Device:
             self._follower.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._follower
+            self._follower = None
 
     async def close(self) -> None:
         await self.stop_following()
