@@ -107,9 +107,12 @@ def crashed(stack: Stack) -> Iterator[Crashed]:
         "bob-2": bob.socket(),
         "cid-1": cid.socket(),
     }
-    away = cid.socket()  # cid's second device: online first, away during the crashes
-    for socket in (*live.values(), away):
+    for socket in live.values():
         assert socket.call(frames.subscribe([room_id]))["type"] == "ack"
+    others = set(stack.connections())
+    away = cid.socket()  # cid's second device: online first, away during the crashes
+    assert away.call(frames.subscribe([room_id]))["type"] == "ack"
+    (away_id,) = set(stack.connections()) - others  # (other tests' sockets only go)
     run = Crashed(room_id, sender, live, opened(sender.get, room_id))
     run.dead_letters = stack.dead_letters()
     device = opened(cid.get, room_id)
@@ -117,9 +120,8 @@ def crashed(stack: Stack) -> Iterator[Crashed]:
     away.wait(change_at(before["seq"]), WAIT_S)
     offer_all(device, changes(away), syncer(away, room_id))
     assert device.last_seq == before["seq"]
-    count = len(stack.connections())
     away.close()
-    eventually(lambda: len(stack.connections()) == count - 1, WAIT_S, "the away socket gone")
+    eventually(lambda: away_id not in stack.connections(), WAIT_S, "the away socket gone")
     try:
         for step, after in CRASHES:
             fired = stack.faults(step)
