@@ -33,9 +33,11 @@ class Stack:
     log: Path
 
     def faults(self, step: str) -> int:
-        """How many times the fault point `step` fired (the stack logs each)."""
-        lines = self.log.read_text().splitlines()
-        return sum(1 for line in lines if "fault_injected" in line and f"step={step}" in line)
+        """How many times the fault point `step` fired (GET /_local/faults)."""
+        reply = httpx.get(f"{self.base}/_local/faults", timeout=10)
+        assert reply.status_code == 200, reply.text
+        fired: dict[str, int] = reply.json()["fired"]
+        return fired.get(step, 0)
 
     def arm(self, step: str, after: int, times: int = 1) -> None:
         body = {"step": step, "after": after, "times": times}

@@ -52,6 +52,8 @@ class Faults:
     """Armed fault points: `step` fails its next `times` passes after skipping `after`."""
 
     armed: dict[str, list[int]] = attrs.Factory(dict)
+    fired: collections.Counter[str] = attrs.Factory(collections.Counter)
+    """How many times each step's fault fired."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
 
     def arm(self, step: str, after: int = 0, times: int = 1) -> None:
@@ -77,6 +79,7 @@ class Faults:
             state[1] -= 1
             if state[1] <= 0:
                 del self.armed[step]
+            self.fired[step] += 1
         _log.warning("fault_injected", step=step)
         raise InjectedCrash(step)
 

@@ -111,7 +111,7 @@ class Gateway:
             Route("/_local/outbound", no_browsers(management.outbound), methods=["GET"]),
             Route("/_local/schedules/{module}", no_browsers(self.run_scheduled), methods=["POST"]),
             Route("/_local/events", no_browsers(self._events), methods=["GET"]),
-            Route("/_local/faults", no_browsers(self._faults), methods=["POST", "DELETE"]),
+            Route("/_local/faults", no_browsers(self._faults), methods=["GET", "POST", "DELETE"]),
             Route("/_local/dead-letters", no_browsers(self._dead_letters), methods=["GET"]),
             Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
             Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
@@ -149,8 +149,11 @@ class Gateway:
         return JSONResponse({"events": found, "next": after + len(found)})
 
     async def _faults(self, request: Request) -> Response:
-        """Test hook: arm a fan-out fault point ({"step", "after", "times"}) or clear them."""
+        """Test hook: arm a fan-out fault point ({"step", "after", "times"}), clear them, or
+        read what is armed and how often each fired."""
         faults = self._local_delivery().faults
+        if request.method == "GET":
+            return JSONResponse({"armed": dict(faults.armed), "fired": dict(faults.fired)})
         if request.method == "DELETE":
             faults.clear()
             return Response(status_code=204)
