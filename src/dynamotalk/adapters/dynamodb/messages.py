@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.dynamodb.feed import COMMIT_ATTEMPTS, ChangeRefused, DynamoChangeFeed
+from dynamotalk.adapters.dynamodb.feed import (
+    COMMIT_ATTEMPTS,
+    Build,
+    ChangeRefused,
+    DynamoChangeFeed,
+)
 from dynamotalk.adapters.dynamodb.table import Table, busy, error_code
 from dynamotalk.domain.errors import NotFound, TooLarge
 from dynamotalk.domain.events import (
@@ -27,6 +32,20 @@ from dynamotalk.tables.items import client_claim_item, message_from_item, messag
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+Plan = Callable[
+    [Item], tuple[Message, dict[str, Any], Callable[[Message, int], RoomChange]] | Message
+]
+"""Given the message as stored: the change to make (the message after it, its update, and its
+RoomChange for a seq), or the answer when no change is needed."""
+
+
+class _Settled(Exception):
+    """Raised from inside a commit's turn when the plan needs no change: its answer."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__("already as asked")
+        self.message = message
 
 
 @attrs.define
@@ -88,23 +107,23 @@ class DynamoMessageStore:
         self,
         room_id: str,
         message_id: str,
-        plan: Callable[
-            [Item], tuple[Message, dict[str, Any], Callable[[Message, int], RoomChange]] | Message
-        ],
+        plan: Plan,
     ) -> Message:
         """Read the message, let `plan` decide the change (or answer without one), and commit it
-        only if nobody changed the message meanwhile; read again and re-plan if somebody did."""
+        only if nobody changed the message meanwhile; read again and re-plan if somebody did.
+
+        The read and the plan happen inside the room's turn (the feed's per-room lock), so this
+        container's own writers never plan from a read another of them has already made stale:
+        a flood of reactions on one message costs each refused one a read, not a transaction
+        that fails its compare-and-set while the others wait (tests/security/test_bounded.py).
+        Other containers' writers are caught by the compare-and-set, and planned again."""
         for _ in range(COMMIT_ATTEMPTS):
-            current = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
-            if current is None:
-                raise NotFound("no such message")
-            decided = plan(current)
-            if isinstance(decided, Message):
-                return decided
-            after, update, make = decided
-            build = self._compare_and_set(room_id, message_id, current, after, update, make)
+            planned: list[tuple[Message, Build]] = []
+            build = self._in_turn(room_id, message_id, plan, planned)
             try:
                 self.feed.commit(room_id, build)
+            except _Settled as settled:
+                return settled.message
             except ChangeRefused:
                 continue  # the message changed since it was read: plan again
             except ClientError as error:
@@ -112,8 +131,28 @@ class DynamoMessageStore:
                     # DynamoDB's 400 KB item limit: the message's reactor sets are full.
                     raise TooLarge("this message can take no more reactions") from None
                 raise
-            return after
+            return planned[0][0]
         raise busy()
+
+    def _in_turn(
+        self, room_id: str, message_id: str, plan: Plan, planned: list[tuple[Message, Build]]
+    ) -> Build:
+        """The feed's `build` for one attempt: reads and plans on its first call (inside the
+        room's turn) and keeps that plan when a lost race for the seq calls it again."""
+
+        def build(seq: int) -> tuple[Sequence[Any], RoomChange]:
+            if not planned:
+                current = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
+                if current is None:
+                    raise NotFound("no such message")
+                decided = plan(current)
+                if isinstance(decided, Message):
+                    raise _Settled(decided)
+                changed = self._compare_and_set(room_id, message_id, current, *decided)
+                planned.append((decided[0], changed))
+            return planned[0][1](seq)
+
+        return build
 
     def _compare_and_set(
         self,
@@ -123,7 +162,7 @@ class DynamoMessageStore:
         after: Message,
         update: dict[str, Any],
         make: Callable[[Message, int], RoomChange],
-    ) -> Callable[[int], tuple[list[Any], RoomChange]]:
+    ) -> Build:
         """The change's transaction items for a given seq: `update`, applied only while the
         message's `lseq` is still what `current` read, and setting it to the change's seq."""
         previous = current.get(k.LAST_CHANGE)
