@@ -163,7 +163,7 @@ def _management() -> ApiGatewayManagementApiClient:
 
     s = settings()
     endpoint = s.management_endpoint or "http://127.0.0.1:9/no-management-endpoint"
-    return build_management_client(endpoint, s.region, pool_size=FANOUT_POOL)
+    return build_management_client(endpoint, s.region, FANOUT_POOL, _session())
 
 
 def _bot_jobs() -> BotJobs | None:
