@@ -35,6 +35,11 @@ class Table:
         return "\n".join(out)
 
 
+def met(achieved: bool) -> str:
+    """The `met` column's cell: whether a figure reached its target (named in the header)."""
+    return "yes" if achieved else "NO"
+
+
 RESULTS: dict[str, Table] = {}
 """Tables of this run by benchmark module, so later benchmarks can reuse measured figures."""
 
