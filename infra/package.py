@@ -1,13 +1,17 @@
-"""Build the Lambda code archive: deterministic (same inputs -> same bytes) and lean.
+"""Build the Lambda code archive and the JWT layer: deterministic (same inputs -> same bytes), lean.
 
-Contents: `dynamotalk/` (without the local stack), `lambdas/`, and the runtime dependencies
-installed from the lock file (infra/lambda-requirements.txt: exact versions, hash-checked) as
-manylinux wheels for the stage's architecture. boto3 and its family are left to the Lambda
-runtime. Every module ships with bytecode compiled by the runtime's own Python (3.13) in
+The code archive, one for every function: `dynamotalk/` (without the local stack and the
+terminal client), `lambdas/`, and the runtime dependencies installed from the lock file
+(infra/lambda-requirements.txt: exact versions, hash-checked) as manylinux wheels for the
+stage's architecture, except the JWT-only ones. Those (pyjwt, cryptography, cffi, pycparser:
+5 MB of the 6) go to a layer that only the functions verifying tokens (`JWT_FUNCTIONS`) add,
+so every other function stays under 1 MB. boto3 and its family are left to the Lambda runtime.
+Every module ships with bytecode compiled by the runtime's own Python (3.13) in
 `unchecked-hash` mode: /var/task is read-only, so without it each cold start compiles
-everything again, and unchecked-hash bytecode carries no timestamps, so the zip stays
+everything again, and unchecked-hash bytecode carries no timestamps, so the zips stay
 reproducible. `python -m infra.package` (or `make package`) writes build/lambda-<arch>.zip and
-prints its size; `python -m infra.package --lock` rewrites the lock file from pyproject.toml.
+build/jwt-layer-<arch>.zip and prints their sizes; `python -m infra.package --lock` rewrites the
+lock file from pyproject.toml.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import attrs
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 LOCK = ROOT / "infra" / "lambda-requirements.txt"
@@ -33,6 +39,9 @@ PYTHON_VERSION = "3.13"
 BYTECODE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
 TASK_ROOT = "/var/task"
 """Where Lambda unpacks the zip: the path tracebacks show for shipped bytecode."""
+LAYER_DIR = "python"
+"""A Python layer's folder: Lambda unpacks layers in /opt and puts /opt/python on sys.path."""
+LAYER_ROOT = f"/opt/{LAYER_DIR}"
 PROVIDED_BY_RUNTIME: dict[str, tuple[str, ...]] = {
     "boto3": ("boto3",),
     "botocore": ("botocore",),
@@ -43,10 +52,24 @@ PROVIDED_BY_RUNTIME: dict[str, tuple[str, ...]] = {
     "six": ("six.py",),
 }
 """Distributions the Lambda Python runtime ships (boto3 and its family) -> what they install."""
+JWT_ONLY: dict[str, tuple[str, ...]] = {
+    "pyjwt": ("jwt",),
+    "cryptography": ("cryptography",),
+    "cffi": ("cffi", "_cffi_backend"),
+    "pycparser": ("pycparser",),
+}
+"""Distributions only token verification needs (adapters/cognito.py) -> the top-level names
+they install (a native module by its name before the first dot): shipped in the JWT layer."""
+JWT_FUNCTIONS = frozenset({"ws_authorizer", "ws_default"})
+"""The functions that verify JWTs, and so add the JWT layer: the authorizer (every $connect),
+and the message route, whose `reauth` verifies the new token (bootstrap.identity())."""
 SKIPPED_DEPS_TOP = frozenset({"bin"})
 """pip's console scripts: nothing runs them on Lambda."""
-LOCAL_ONLY = "dynamotalk/local/"
-"""The local stack (gateway, emulators, terminal client) never runs on Lambda."""
+LOCAL_ONLY = ("dynamotalk/local/", "dynamotalk/client/", "dynamotalk/cli.py")
+"""The local stack (gateway, emulators), the terminal client and the CLI never run on Lambda."""
+UNREAD_DATA = re.compile(r"emoji/unicode_codes/emoji_[a-z]{2}\.json")
+"""Data files no function reads: the emoji names in other languages (4 MB; only English is
+looked up, domain/emoji_set.py), which `emoji` loads only when asked for that language."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 
@@ -102,19 +125,20 @@ def _is_runtime_python(executable: str) -> bool:
     return probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION
 
 
-def compile_bytecode(directory: Path) -> None:
+def compile_bytecode(directory: Path, prefix: str = TASK_ROOT) -> None:
     """Compile every module under `directory` with the runtime's Python, reproducibly.
 
     unchecked-hash: no source timestamps in the .pyc, and the runtime never re-checks the
     source (it is read-only anyway). PYTHONHASHSEED=0 fixes the order of set constants; one
-    process, sorted walk: the same files always yield the same bytes.
+    process, sorted walk: the same files always yield the same bytes. `prefix` is where Lambda
+    unpacks `directory` (/var/task, or /opt/python for a layer): the path tracebacks show.
     """
     environment = {**os.environ, "PYTHONHASHSEED": "0"}
     subprocess.run(  # noqa: S603 - fixed argv, the runtime's interpreter
         [
             str(runtime_python()), "-m", "compileall", "-q", "-f",
             "--invalidation-mode", "unchecked-hash",
-            "-s", str(directory), "-p", TASK_ROOT, str(directory),
+            "-s", str(directory), "-p", prefix, str(directory),
         ],
         check=True,
         env=environment,
@@ -199,11 +223,14 @@ def _drop_runtime_provided(target: Path) -> None:
 
 
 def _files(base: Path, prefix: str) -> list[tuple[str, Path]]:
-    """Every file under `base` but stray bytecode: only the runtime's own is shipped."""
+    """Every file under `base` but stray bytecode (only the runtime's own is shipped) and
+    data no function reads."""
     found = []
     for path in base.rglob("*"):
         relative = path.relative_to(base)
         if not path.is_file() or path.name == ".complete":
+            continue
+        if UNREAD_DATA.fullmatch(relative.as_posix()):
             continue
         if path.suffix in (".pyc", ".pyo") or "__pycache__" in relative.parts:
             runtime_bytecode = relative.parent.name == "__pycache__" and path.name.endswith(
@@ -215,8 +242,18 @@ def _files(base: Path, prefix: str) -> list[tuple[str, Path]]:
     return found
 
 
+def _jwt_only(name: str) -> bool:
+    """Whether an entry of the dependencies belongs to a JWT-only distribution."""
+    top = name.split("/", 1)[0]
+    installed = {n for names in JWT_ONLY.values() for n in names}
+    if top.split(".", 1)[0] in installed:
+        return True
+    dist_info = re.fullmatch(r"([^-]+)-[^-]+\.dist-info", top)
+    return dist_info is not None and _distribution(dist_info.group(1)) in JWT_ONLY
+
+
 def stage_sources(root: Path, into: Path) -> Path:
-    """Copy the package (without the local stack) and the handlers' sources, then compile."""
+    """Copy the package (without the local-only parts) and the handlers' sources, then compile."""
     package = root / "src" / "dynamotalk"
     sources = [
         (f"dynamotalk/{path.relative_to(package).as_posix()}", path)
@@ -231,43 +268,75 @@ def stage_sources(root: Path, into: Path) -> Path:
     return into
 
 
+def stage_layer(deps: Path, into: Path) -> Path:
+    """Copy the JWT-only distributions' files under python/ and compile them for /opt/python."""
+    layer = into / LAYER_DIR
+    for name, path in _files(deps, ""):
+        if _jwt_only(name) and "__pycache__" not in name:
+            _copy(path, layer / name)
+    compile_bytecode(layer, prefix=LAYER_ROOT)
+    return into
+
+
 def _copy(source: Path, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_bytes(source.read_bytes())
 
 
 def zip_entries(deps: Path, staged: Path) -> list[tuple[str, Path]]:
-    """(name in the zip, file) for the staged package and handlers and the deps, sorted."""
+    """(name in the zip, file) for the staged package and handlers and the deps but the
+    JWT-only ones, sorted."""
     entries = _files(staged, "")
     entries += [
         (name, path)
         for name, path in _files(deps, "")
-        if name.split("/", 1)[0] not in SKIPPED_DEPS_TOP
+        if name.split("/", 1)[0] not in SKIPPED_DEPS_TOP and not _jwt_only(name)
     ]
     return sorted(entries, key=lambda entry: entry[0])
 
 
-def build_zip(output: Path, deps: Path, root: Path = ROOT) -> Path:
-    """Write the archive: fixed timestamps and modes, sorted names, so same inputs -> same bytes."""
+def _write_zip(output: Path, entries: list[tuple[str, Path]]) -> Path:
+    """Fixed timestamps and modes, sorted names: the same entries always give the same bytes."""
     output.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as scratch:
-        entries = zip_entries(deps, stage_sources(root, Path(scratch)))
-        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            for name, path in entries:
-                info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
-                # The mode follows the name, never the checkout's umask or pip's choices.
-                mode = 0o755 if name.endswith(".so") or ".so." in name else 0o644
-                info.external_attr = (mode | stat.S_IFREG) << 16
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.create_system = 3
-                archive.writestr(info, path.read_bytes(), compresslevel=9)
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, path in sorted(entries, key=lambda entry: entry[0]):
+            info = zipfile.ZipInfo(name, date_time=FIXED_TIME)
+            # The mode follows the name, never the checkout's umask or pip's choices.
+            mode = 0o755 if name.endswith(".so") or ".so." in name else 0o644
+            info.external_attr = (mode | stat.S_IFREG) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            archive.writestr(info, path.read_bytes(), compresslevel=9)
     return output
 
 
-def build(architecture: str = "arm64", output: Path | None = None) -> Path:
-    """Install (or reuse) the dependencies and write build/lambda-<arch>.zip (or `output`)."""
+def build_zip(output: Path, deps: Path, root: Path = ROOT) -> Path:
+    """Write the functions' code archive (everything but the JWT layer's distributions)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        return _write_zip(output, zip_entries(deps, stage_sources(root, Path(scratch))))
+
+
+def build_layer(output: Path, deps: Path) -> Path:
+    """Write the JWT layer: python/<the JWT-only distributions>, bytecode for /opt/python."""
+    with tempfile.TemporaryDirectory() as scratch:
+        return _write_zip(output, _files(stage_layer(deps, Path(scratch)), ""))
+
+
+@attrs.frozen
+class Archives:
+    """What `build` wrote: the functions' code, and the layer the JWT verifiers add."""
+
+    code: Path
+    jwt_layer: Path
+
+
+def build(architecture: str = "arm64", output: Path | None = None) -> Archives:
+    """Install (or reuse) the dependencies; write build/lambda-<arch>.zip (or `output`) and,
+    beside it, jwt-layer-<arch>.zip."""
     deps = install_dependencies(architecture)
-    return build_zip(output or BUILD / f"lambda-{architecture}.zip", deps)
+    code = build_zip(output or BUILD / f"lambda-{architecture}.zip", deps)
+    layer = build_layer(code.with_name(f"jwt-layer-{architecture}.zip"), deps)
+    return Archives(code, layer)
 
 
 def describe(path: Path) -> str:
@@ -295,7 +364,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"wrote {write_lock().relative_to(ROOT)}")
         return
     try:
-        print(describe(build(args.arch, args.output)))
+        archives = build(args.arch, args.output)
+        print(describe(archives.code))
+        print(describe(archives.jwt_layer))
     except RuntimePythonMissing as missing:
         raise SystemExit(f"error: {missing}") from None
 

@@ -1,0 +1,112 @@
+"""A Lambda execution environment on this machine, for timing cold starts the way Lambda runs them.
+
+The function's package unpacked in a temporary /var/task, the JWT layer in /opt/python where the
+function adds it, and boto3's family as the runtime ships it (/var/runtime: the versions this
+project's venv pins, installed for and compiled by the runtime's Python). Each sample is a fresh
+interpreter of the runtime's Python with Lambda's search path (task, layer, runtime), the
+function's environment, cwd /var/task, and no bytecode writes (-B): /var/task is read-only on
+Lambda, so whatever the package does not ship compiled is compiled again on every cold start.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+from infra import package
+
+RUNTIME_DIR = package.BUILD / f"runtime-{package.PYTHON_VERSION}"
+TIMER = """
+import time, sys
+started = time.perf_counter()
+{code}
+elapsed = (time.perf_counter() - started) * 1000
+leaked = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})
+import json
+sys.stdout.write(json.dumps([elapsed, leaked]))
+"""
+
+
+def runtime_interpreter() -> tuple[Path, str]:
+    """The runtime's Python (3.13) when this machine has it, else this one; and its version."""
+    try:
+        executable = package.runtime_python()
+    except package.RuntimePythonMissing:
+        executable = Path(shutil.which("python3") or "python3")
+    version = subprocess.run(  # noqa: S603 - fixed argv
+        [str(executable), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return executable, version
+
+
+def runtime_boto3(python: Path) -> Path:
+    """boto3's family as Lambda's /var/runtime has it: the venv's versions, compiled by `python`."""
+    pins = sorted(
+        f"{name}=={importlib.metadata.version(name)}" for name in package.PROVIDED_BY_RUNTIME
+    )
+    target = RUNTIME_DIR / "-".join(pin.replace("==", "") for pin in pins[:2])
+    if (target / ".complete").exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    subprocess.run(  # noqa: S603 - fixed argv, the runtime's own pip
+        [
+            str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+            "--no-deps", "--no-compile", "--target", str(target), *pins,
+        ],
+        check=True,
+    )  # fmt: skip
+    subprocess.run(  # noqa: S603 - fixed argv
+        [str(python), "-m", "compileall", "-q", str(target)], check=True
+    )
+    (target / ".complete").touch()
+    return target
+
+
+def unpack(archive: Path, into: Path) -> Path:
+    """Extract a zip as Lambda does (read-only afterwards: nothing may write bytecode there)."""
+    into.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive) as opened:
+        opened.extractall(into)
+    return into
+
+
+def files_under(directory: Path) -> frozenset[str]:
+    return frozenset(p.relative_to(directory).as_posix() for p in directory.rglob("*"))
+
+
+def time_import(
+    python: Path,
+    code: str,
+    search_path: list[Path],
+    environment: dict[str, str],
+    cwd: Path,
+    forbidden: frozenset[str] = frozenset(),
+) -> tuple[float, list[str]]:
+    """Milliseconds `code` takes in a fresh interpreter set up as Lambda's, and which of the
+    `forbidden` top-level packages it imported."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "PYTHONPATH": os.pathsep.join(str(p) for p in search_path),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        **environment,
+    }
+    out = subprocess.run(  # noqa: S603 - the runtime's interpreter, our own timer
+        [str(python), "-B", "-P", "-s", "-c", TIMER.format(code=code, forbidden=sorted(forbidden))],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    elapsed, leaked = json.loads(out.stdout)
+    return float(elapsed), list(leaked)
