@@ -38,7 +38,7 @@ def runtime_interpreter() -> tuple[Path, str]:
         executable = package.runtime_python()
     except package.RuntimePythonMissing:
         executable = Path(shutil.which("python3") or "python3")
-    version = subprocess.run(  # noqa: S603 - fixed argv
+    version = subprocess.run(
         [str(executable), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
         capture_output=True,
         text=True,
@@ -56,16 +56,14 @@ def runtime_boto3(python: Path) -> Path:
     if (target / ".complete").exists():
         return target
     shutil.rmtree(target, ignore_errors=True)
-    subprocess.run(  # noqa: S603 - fixed argv, the runtime's own pip
+    subprocess.run(
         [
             str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
             "--no-deps", "--no-compile", "--target", str(target), *pins,
         ],
         check=True,
     )  # fmt: skip
-    subprocess.run(  # noqa: S603 - fixed argv
-        [str(python), "-m", "compileall", "-q", str(target)], check=True
-    )
+    subprocess.run([str(python), "-m", "compileall", "-q", str(target)], check=True)
     (target / ".complete").touch()
     return target
 
@@ -100,7 +98,7 @@ def time_import(
         "PYTHONDONTWRITEBYTECODE": "1",
         **environment,
     }
-    out = subprocess.run(  # noqa: S603 - the runtime's interpreter, our own timer
+    out = subprocess.run(
         [str(python), "-B", "-P", "-s", "-c", TIMER.format(code=code, forbidden=sorted(forbidden))],
         env=env,
         cwd=cwd,
