@@ -1,4 +1,4 @@
-"""`pulumi up` entry point: read the stage's settings, build the Lambda zip, create the stack.
+"""`pulumi up` entry point: read the stage's settings, build the Lambda zips, create the stack.
 
 Pulumi runs this file in the project's virtualenv (Pulumi.yaml: runtime options
 `toolchain: pip`, `virtualenv: .venv`). That virtualenv holds the project itself as an
@@ -24,8 +24,11 @@ except StageConfigError as error:
     # RunError: Pulumi prints the message alone, not a traceback of this file.
     raise pulumi.RunError(str(error)) from None
 # Rebuilt on every run: the zip is deterministic, so unchanged sources mean no Lambda update.
-archive = package.build(settings.lambda_architecture)
-pulumi.log.info(f"Lambda code: {archive.relative_to(ROOT)} ({archive.stat().st_size / 1e6:.2f} MB)")
-stack = build(settings, pulumi.FileArchive(str(archive)))
+archives = package.build(settings.lambda_architecture)
+for archive in (archives.code, archives.jwt_layer):
+    pulumi.log.info(f"Lambda: {archive.relative_to(ROOT)} ({archive.stat().st_size / 1e6:.2f} MB)")
+stack = build(
+    settings, pulumi.FileArchive(str(archives.code)), pulumi.FileArchive(str(archives.jwt_layer))
+)
 for key, value in stack.outputs.items():
     pulumi.export(key, value)

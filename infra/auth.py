@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from dynamotalk.routes import COGNITO_TRIGGERS
 from dynamotalk.userpool import user_pool_spec
-from infra.functions import LambdaFunction
+from infra.functions import Code, LambdaFunction
 from infra.policies import Wiring
 from infra.settings import THREAT_PROTECTION_SETTINGS, StageSettings
 
@@ -32,7 +32,7 @@ class Auth(pulumi.ComponentResource):
         name: str,
         settings: StageSettings,
         wiring: Wiring,
-        code: pulumi.Archive,
+        code: Code,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:auth:Auth", name, None, opts)

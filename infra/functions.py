@@ -4,16 +4,50 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk.routes import COGNITO_TRIGGERS, FUNCTION_BY_MODULE, FUNCTIONS, function_name
+from dynamotalk.routes import (
+    COGNITO_TRIGGERS,
+    FUNCTION_BY_MODULE,
+    FUNCTIONS,
+    function_name,
+    resource_name,
+)
 from dynamotalk.settings import environment
+from infra.package import JWT_FUNCTIONS
 from infra.policies import PERMISSIONS, Wiring, policy_document
 from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
+
+
+@attrs.frozen
+class Code:
+    """What the functions run (infra/package.py): one code archive for all, and the layer with
+    pyjwt and cryptography that only the functions verifying JWTs add (`JWT_FUNCTIONS`)."""
+
+    archive: pulumi.Archive
+    jwt_layer: pulumi.Input[str]
+    """The JWT layer version's ARN."""
+
+    def layers(self, module: str) -> list[pulumi.Input[str]] | None:
+        return [self.jwt_layer] if module in JWT_FUNCTIONS else None
+
+
+def jwt_layer(settings: StageSettings, archive: pulumi.Archive) -> aws.lambda_.LayerVersion:
+    """The JWT layer (python/: pyjwt, cryptography, cffi, pycparser), for the stage's runtime
+    and architecture."""
+    return aws.lambda_.LayerVersion(
+        "jwt-layer",
+        layer_name=resource_name(settings.stage, "jwt"),
+        description="pyjwt and cryptography: only the functions that verify tokens add it",
+        code=archive,
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[settings.lambda_architecture],
+    )
 
 
 class LambdaFunction(pulumi.ComponentResource):
@@ -28,7 +62,7 @@ class LambdaFunction(pulumi.ComponentResource):
         module: str,
         settings: StageSettings,
         wiring: Wiring,
-        code: pulumi.Archive,
+        code: Code,
         opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("dynamotalk:functions:Function", module, None, opts)
@@ -93,7 +127,8 @@ class LambdaFunction(pulumi.ComponentResource):
             runtime=RUNTIME,
             architectures=[settings.lambda_architecture],
             handler=f"lambdas.{module}.handler",
-            code=code,
+            code=code.archive,
+            layers=code.layers(module),
             # Each function's own runtime needs (routes.py); the stage may raise the memory.
             memory_size=FUNCTION_BY_MODULE[module].memory_for(settings.lambda_memory_mb),
             timeout=FUNCTION_BY_MODULE[module].timeout_s,
@@ -140,7 +175,7 @@ class Functions(pulumi.ComponentResource):
         name: str,
         settings: StageSettings,
         wiring: Wiring,
-        code: pulumi.Archive,
+        code: Code,
         modules: Sequence[str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ):

@@ -14,7 +14,7 @@ from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
 from infra.delivery import Delivery
-from infra.functions import Functions
+from infra.functions import Code, Functions, jwt_layer
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.policies import Wiring
@@ -60,12 +60,14 @@ def web_content_security_policy(
     return pulumi.Output.all(websocket.url, attachments.bucket.bucket).apply(policy)
 
 
-def build(settings: StageSettings, code: pulumi.Archive) -> Stack:
-    """Create the stage's resources; `code` is the Lambda archive every function runs."""
+def build(settings: StageSettings, archive: pulumi.Archive, layer: pulumi.Archive) -> Stack:
+    """Create the stage's resources; `archive` is the Lambda code every function runs, `layer`
+    the JWT layer the token verifiers add (infra/package.py builds both)."""
     identity = aws.get_caller_identity_output()
     account_id = identity.account_id
     partition = identity.arn.apply(lambda arn: arn.split(":")[1])
 
+    code = Code(archive, jwt_layer(settings, layer).arn)
     data = Data("data", settings)
     attachments = Attachments("attachments", settings, account_id)
     websocket = WebSocketApi("websocket", settings)

@@ -158,7 +158,7 @@ def run(settings: StageSettings) -> tuple[Recorder, dict[str, Any]]:
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        stack = build(settings, pulumi.AssetArchive({}))
+        stack = build(settings, pulumi.AssetArchive({}), pulumi.AssetArchive({}))
         keys = list(stack.outputs)
         return pulumi.Output.all(*stack.outputs.values()).apply(
             lambda values: outputs.update(zip(keys, values, strict=True))

@@ -56,7 +56,13 @@ def test_pulumi_up_creates_the_stack_from_config() -> None:
         program()
     finally:
         pulumi.runtime.set_all_config({})
-    assert namespace["archive"].name == "lambda-arm64.zip"
+    archives = namespace["archives"]
+    assert (archives.code.name, archives.jwt_layer.name) == (
+        "lambda-arm64.zip",
+        "jwt-layer-arm64.zip",
+    )
+    (layer,) = recorder.of("aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleArchitectures"] == ["arm64"]
     functions = recorder.of("aws:lambda/function:Function")
     assert len(functions) == len(FUNCTIONS)
     assert all(f.inputs["runtime"] == "python3.13" for f in functions)

@@ -25,6 +25,7 @@ from dynamotalk.routes import (
 from dynamotalk.stage_config import client_limits
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.userpool import user_pool_spec
+from infra import package
 from infra.policies import PERMISSIONS, STREAM_READ, XRAY_ACTIONS
 from infra.settings import StageSettings, settings_from
 from infra.storage_web import web_files
@@ -216,6 +217,21 @@ def test_one_function_per_lambdas_module(stack: Stack) -> None:
             )
     # Auto-confirm is a dev convenience only.
     assert settings.auto_confirm_signups == (settings.stage == "dev")
+
+
+def test_only_the_jwt_verifiers_add_the_jwt_layer(stack: Stack) -> None:
+    settings, recorder, _ = stack
+    (layer,) = recorder.of("aws:lambda/layerVersion:LayerVersion")
+    assert layer.inputs["compatibleRuntimes"] == ["python3.13"]
+    assert layer.inputs["compatibleArchitectures"] == [settings.lambda_architecture]
+    with_layer = {
+        module
+        for module, function in functions_by_module(recorder).items()
+        if function.inputs.get("layers")
+    }
+    assert with_layer == package.JWT_FUNCTIONS == {"ws_authorizer", "ws_default"}
+    for module in with_layer:
+        assert functions_by_module(recorder)[module].inputs["layers"] == [layer.inputs["arn"]]
 
 
 def test_every_websocket_route_goes_to_its_function(stack: Stack) -> None:
