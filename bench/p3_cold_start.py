@@ -7,7 +7,9 @@ handler module in a fresh interpreter of the runtime's Python with Lambda's sear
 bytecode writes. The import includes what each handler builds at import (settings, clients,
 adapters): the cold start a user pays. Baseline: `import boto3` in the same setup, same rounds.
 Naive row: the message route from the same package without its shipped bytecode (what every
-cold start paid before the package compiled for the runtime). Package sizes are the stage's
+cold start paid before the package compiled for the runtime); and the message route with the
+collector left on during init (lambdas/__init__.py turns it off where AWS_EXECUTION_ENV says
+Lambda). Package sizes are the stage's
 default architecture's (arm64), as deployed.
 """
 
@@ -114,6 +116,11 @@ def run(quick: bool) -> Table:
                 python, f"import lambdas.{WS_DEFAULT}", [sourced, opt, runtime], base_env, sourced
             )
             samples.setdefault("naive", []).append(ms)
+            collecting = {k: v for k, v in base_env.items() if k != "AWS_EXECUTION_ENV"}
+            ms, _leaked = sandbox.time_import(
+                python, f"import lambdas.{WS_DEFAULT}", [task, opt, runtime], collecting, task
+            )
+            samples.setdefault("gc", []).append(ms)
             for module in modules:
                 jwt = module in package.JWT_FUNCTIONS
                 ms, leaked = sandbox.time_import(
@@ -134,6 +141,8 @@ def run(quick: bool) -> Table:
     table.add("import boto3 (baseline)", boto3_ms, 0.0, "", "", "")
     naive = statistics.median(samples["naive"])
     table.add(f"naive: {WS_DEFAULT}, no shipped bytecode", naive, naive - boto3_ms, "", "", "")
+    collecting = statistics.median(samples["gc"])
+    table.add(f"{WS_DEFAULT}, GC on during init", collecting, collecting - boto3_ms, "", "", "")
     for module in modules:
         ms = statistics.median(samples[module])
         jwt = module in package.JWT_FUNCTIONS

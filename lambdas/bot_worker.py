@@ -11,6 +11,7 @@ from typing import Any
 from dynamotalk import bootstrap
 from dynamotalk.adapters.sqs import parse_job
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 WORKER = bootstrap.bot_worker()
 
@@ -29,3 +30,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 log["outcome"] = "retry"
                 failures.append({"itemIdentifier": record.get("messageId")})
     return {"batchItemFailures": failures}
+
+
+initialized()

@@ -14,6 +14,7 @@ from typing import Any
 from dynamotalk import bootstrap
 from dynamotalk.domain.models import Principal
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 SERVICE = bootstrap.service()
 
@@ -33,3 +34,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             log["outcome"] = "username_taken"
             log["claim_holder"] = holder.user_id
         return event
+
+
+initialized()

@@ -14,6 +14,7 @@ from dynamotalk import bootstrap
 from dynamotalk.domain.identities import USERNAME, USERNAME_RULE, is_reserved
 from dynamotalk.edge.events import CognitoTriggerEvent
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 AUTO_CONFIRM = bootstrap.settings().auto_confirm
 
@@ -31,3 +32,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             raise ValueError("this username is reserved, please choose another")
         view.response.update(autoConfirmUser=AUTO_CONFIRM, autoVerifyEmail=False)
         return event
+
+
+initialized()

@@ -13,6 +13,7 @@ from typing import Any
 from dynamotalk import bootstrap
 from dynamotalk.edge.records import stream_records
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -33,3 +34,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 log["outcome"] = "retry"
                 return {"batchItemFailures": [{"itemIdentifier": record.record_id}]}
     return {"batchItemFailures": []}
+
+
+initialized()

@@ -10,6 +10,7 @@ from dynamotalk import bootstrap
 from dynamotalk.adapters.sqs import parse_page
 from dynamotalk.edge.records import queue_records
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
@@ -28,3 +29,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 log["outcome"] = "retry"
                 failures.append({"itemIdentifier": record.message_id})
     return {"batchItemFailures": failures}
+
+
+initialized()

@@ -17,6 +17,7 @@ from dynamotalk.edge.failures import refusal
 from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
+from lambdas import initialized
 
 SERVICE = bootstrap.service()
 
@@ -215,3 +216,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             return http_json(status, payload)
         except Exception as error:  # noqa: BLE001 - the edge must answer, whatever broke
             return http_error(refusal(error, log))
+
+
+initialized()

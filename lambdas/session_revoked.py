@@ -9,6 +9,7 @@ from dynamotalk import bootstrap
 from dynamotalk.edge.failures import unexpected
 from dynamotalk.logging import invocation
 from dynamotalk.revocation import revoked_user
+from lambdas import initialized
 
 SESSIONS = bootstrap.sessions()
 
@@ -39,3 +40,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             raise
         log["closed"] = closed
         return {"closed": closed}
+
+
+initialized()

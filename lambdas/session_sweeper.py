@@ -7,6 +7,7 @@ from typing import Any
 from dynamotalk import bootstrap
 from dynamotalk.edge.failures import unexpected
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 SESSIONS = bootstrap.sessions()
 
@@ -20,3 +21,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             raise
         log["closed"] = closed
         return {"closed": closed}
+
+
+initialized()

@@ -16,6 +16,7 @@ from dynamotalk.domain.errors import ChatError, ErrorCode
 from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.logging import invocation
 from dynamotalk.routes import TOKEN_PARAM
+from lambdas import initialized
 
 IDENTITY = bootstrap.identity()
 
@@ -48,3 +49,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 "exp": expires_at,
             },
         }
+
+
+initialized()

@@ -9,6 +9,7 @@ from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.edge.failures import refusal
 from dynamotalk.edge.replies import connect_refusal
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 SERVICE = bootstrap.service()
 SESSIONS = bootstrap.sessions()
@@ -29,3 +30,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
             return connect_refusal(refusal(error, log))
         # No subprotocol is chosen: the token travels in the query string (the identity source).
         return {"statusCode": 200}
+
+
+initialized()

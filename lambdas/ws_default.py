@@ -19,6 +19,7 @@ from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.edge.failures import refusal
 from dynamotalk.edge.replies import error_frame
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 SERVICE = bootstrap.service()
 SESSIONS = bootstrap.sessions()
@@ -151,3 +152,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 request_id = wire.request_id_of(view.body)
             body = error_frame(request_id, refusal(error, log))
         return {"statusCode": 200, "body": body.decode()}
+
+
+initialized()

@@ -9,6 +9,7 @@ from dynamotalk.domain.errors import ChatError
 from dynamotalk.edge.events import WebSocketEvent
 from dynamotalk.edge.failures import unexpected
 from dynamotalk.logging import invocation
+from lambdas import initialized
 
 SERVICE = bootstrap.service()
 
@@ -24,3 +25,6 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
         except Exception as error:  # noqa: BLE001 - the connection is gone either way; TTL cleans up
             unexpected(error, log)
         return {"statusCode": 200}
+
+
+initialized()
