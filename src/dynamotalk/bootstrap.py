@@ -56,12 +56,23 @@ def settings() -> Settings:
 
 @functools.cache
 def _session() -> Any:
+    """The container's one boto3 session: botocore reads its loaders, models and endpoint data
+    once. Its loader knows only the services the functions use (botocore_loader.py)."""
     import boto3
 
-    return boto3.session.Session(region_name=settings().region)
+    from dynamotalk.botocore_loader import botocore_session
+
+    return boto3.session.Session(botocore_session=botocore_session(), region_name=settings().region)
 
 
 def _client(service: str, endpoint: str | None) -> Any:
+    """One client per service and endpoint per session: the stores, the rate limiter and the
+    session store share the DynamoDB client (each new client cost 20-30 ms of cold start)."""
+    return _session_client(_session(), service, endpoint)
+
+
+@functools.cache
+def _session_client(session: Any, service: str, endpoint: str | None) -> Any:
     from botocore.config import Config
 
     config = Config(
@@ -75,7 +86,7 @@ def _client(service: str, endpoint: str | None) -> Any:
         # after June 2020 refuse SigV2: uploads from a deployed stage would fail.
         signature_version="s3v4" if service == "s3" else None,
     )
-    return _session().client(service, endpoint_url=endpoint, config=config)
+    return session.client(service, endpoint_url=endpoint, config=config)
 
 
 LOCAL_POOL_CONNECTIONS = 64

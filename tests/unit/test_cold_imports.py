@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.p3_cold_start import ENV
+from bench.p3_cold_start import function_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("jwt", "cryptography")
@@ -19,7 +19,7 @@ HEAVY = ("jwt", "cryptography")
 
 @pytest.mark.parametrize("module", ["ws_connect", "ws_default", "session_sweeper"])
 def test_importing_the_handler_loads_no_jwt_verification(module: str) -> None:
-    env = {**os.environ, **ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"}
+    env = {**os.environ, **function_environment(module), "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"}
     code = f"import json, sys, lambdas.{module}; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.p3_cold_start import ENV
+from bench.p3_cold_start import function_environment
 from dynamotalk import routes, wire
 from dynamotalk.domain.commands import Ping, SendMessage, Sync
 
@@ -29,7 +29,7 @@ print(json.dumps({
 
 
 def test_the_handler_modules_load_and_their_tables_match_the_routes() -> None:
-    env = {**os.environ, **ENV, "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"}
+    env = {**os.environ, **function_environment("http_api"), "PYTHONPATH": f"{ROOT}:{ROOT / 'src'}"}
     out = subprocess.run(
         [sys.executable, "-c", _PROBE], env=env, capture_output=True, text=True, check=True
     )
