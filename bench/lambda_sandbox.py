@@ -34,11 +34,9 @@ sys.stdout.write(json.dumps([elapsed, cpu, leaked]))
 
 
 def runtime_interpreter() -> tuple[Path, str]:
-    """The runtime's Python (3.13) when this machine has it, else this one; and its version."""
-    try:
-        executable = package.runtime_python()
-    except package.RuntimePythonMissing:
-        executable = Path(shutil.which("python3") or "python3")
+    """The runtime's Python (3.13) and its exact version. Without it nothing can be measured
+    honestly: the package's bytecode is compiled by it (package.RuntimePythonMissing)."""
+    executable = package.runtime_python()
     version = subprocess.run(
         [str(executable), "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"],
         capture_output=True,

@@ -67,6 +67,9 @@ SKIPPED_DEPS_TOP = frozenset({"bin"})
 """pip's console scripts: nothing runs them on Lambda."""
 LOCAL_ONLY = ("dynamotalk/local/", "dynamotalk/client/", "dynamotalk/cli.py")
 """The local stack (gateway, emulators), the terminal client and the CLI never run on Lambda."""
+UNUSED_MODULES = ("cattr/", "cattrs/preconf/")
+"""Dependencies' modules nothing imports unless asked by name, and we never ask: `cattr`
+(cattrs' old name) and cattrs' converters for other formats (msgpack, bson, YAML...)."""
 UNREAD_DATA = re.compile(r"emoji/unicode_codes/emoji_[a-z]{2}\.json")
 """Data files no function reads: the emoji names in other languages (4 MB; only English is
 looked up, domain/emoji_set.py), which `emoji` loads only when asked for that language."""
@@ -247,14 +250,20 @@ def _copy(source: Path, destination: Path) -> None:
 
 
 def zip_entries(deps: Path, staged: Path) -> list[tuple[str, Path]]:
-    """(name in the zip, file) for the staged package and handlers and the deps but the
-    JWT-only ones, sorted."""
-    entries = _files(staged, "")
-    entries += [
+    """(name in the zip, file), sorted: of our modules those a handler can import, and the
+    deps but the JWT-only ones and UNUSED_MODULES, as bytecode alone (infra/reachable.py)."""
+    from infra.reachable import reachable_modules, select
+
+    reachable = reachable_modules(runtime_python(), staged)
+    entries = select(_files(staged, ""), reachable.__contains__, BYTECODE_TAG, sourceless=False)
+    deps_files = [
         (name, path)
         for name, path in _files(deps, "")
-        if name.split("/", 1)[0] not in SKIPPED_DEPS_TOP and not _jwt_only(name)
+        if name.split("/", 1)[0] not in SKIPPED_DEPS_TOP
+        and not _jwt_only(name)
+        and not name.startswith(UNUSED_MODULES)
     ]
+    entries += select(deps_files, lambda name: True, BYTECODE_TAG, sourceless=True)
     return sorted(entries, key=lambda entry: entry[0])
 
 
