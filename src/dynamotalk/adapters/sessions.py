@@ -15,7 +15,6 @@ import attrs
 import structlog
 from botocore.exceptions import BotoCoreError, ClientError
 
-from dynamotalk.adapters.memory import MemoryConnectionRegistry
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import dump, key
 from dynamotalk.tables.items import session_due_item
@@ -23,6 +22,8 @@ from dynamotalk.tables.items import session_due_item
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from dynamotalk.adapters.memory import MemoryConnectionRegistry
 
 _log = structlog.get_logger("dynamotalk.sessions")
 
