@@ -1,0 +1,279 @@
+"""The lean PostToConnection path on the wire: signed as AWS verifies SigV4, one keep-alive
+connection per worker thread, and a connection the server dropped replaced before it is used.
+
+The loopback server here checks each request's signature with its own implementation of SigV4
+(AWS's published algorithm, not botocore's code), as API Gateway does, and refuses a bad one
+with 403 InvalidSignatureException.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import quote, unquote
+
+import attrs
+import boto3
+import pytest
+from botocore.credentials import Credentials
+
+from dynamotalk.adapters.apigateway import (
+    ApiGatewayNotifier,
+    build_management_client,
+    management_poster,
+)
+from dynamotalk.adapters.management_http import LeanPoster
+from dynamotalk.domain.events import Typing
+from dynamotalk.settings import MANAGEMENT_TRANSPORTS, ManagementTransport
+from dynamotalk.wire import encode_event
+
+REGION = "eu-west-1"
+KEYS = {"AKIDLEAN": "secret-lean", "AKIDNEXT": "secret-next"}
+EVENT = Typing("room-1", "u-1", "alice")
+
+
+def expected_signature(
+    method: str, path: str, headers: dict[str, str], body: bytes, secret: str
+) -> str:
+    """SigV4 as AWS documents it, from the request as received."""
+    fields = dict(
+        part.strip().split("=", 1) for part in headers["authorization"].split(" ", 1)[1].split(",")
+    )
+    signed = fields["SignedHeaders"].split(";")
+    scope = fields["Credential"].split("/", 1)[1]
+    canonical = "\n".join(
+        [
+            method,
+            quote(path, safe="/~"),  # the path as sent, encoded once more (non-S3 services)
+            "",
+            "".join(f"{name}:{' '.join(headers[name].split())}\n" for name in signed),
+            ";".join(signed),
+            hashlib.sha256(body).hexdigest(),
+        ]
+    )
+    to_sign = "\n".join(
+        [
+            "AWS4-HMAC-SHA256",
+            headers["x-amz-date"],
+            scope,
+            hashlib.sha256(canonical.encode()).hexdigest(),
+        ]
+    )
+    key = f"AWS4{secret}".encode()
+    for part in scope.split("/"):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+@attrs.define
+class VerifyingApi:
+    """POST /stage/@connections/{id}: 200 when the signature verifies, else 403."""
+
+    server: ThreadingHTTPServer
+    received: dict[str, list[bytes]] = attrs.Factory(dict)
+    refused: list[str] = attrs.Factory(list)
+    access_keys: list[str] = attrs.Factory(list)
+    tokens: list[str | None] = attrs.Factory(list)
+    connections: int = 0
+    drop_after_response: bool = False
+    dropped: threading.Event = attrs.Factory(threading.Event)
+    lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/stage"
+
+    def verify(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
+        fields = headers.get("authorization", "")
+        if not fields.startswith("AWS4-HMAC-SHA256 Credential="):
+            return False
+        access_key, date, region, service, _ = fields.split("=", 2)[1].split(",")[0].split("/")
+        signed = fields.split("SignedHeaders=", 1)[1].split(",")[0].split(";")
+        signature = fields.rsplit("Signature=", 1)[1]
+        secret = KEYS.get(access_key)
+        return (
+            secret is not None
+            and (region, service) == (REGION, "execute-api")
+            and date == headers.get("x-amz-date", "")[:8]
+            and {"host", "x-amz-date"} <= set(signed)
+            and ("x-amz-security-token" not in headers or "x-amz-security-token" in signed)
+            and hmac.compare_digest(
+                signature, expected_signature(method, path, headers, body, secret)
+            )
+        )
+
+    @classmethod
+    def start(cls) -> VerifyingApi:
+        holder: dict[str, VerifyingApi] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def setup(self) -> None:
+                super().setup()
+                with holder["api"].lock:
+                    holder["api"].connections += 1
+
+            def do_POST(self) -> None:
+                api = holder["api"]
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                connection_id = unquote(self.path.rsplit("/@connections/", 1)[-1])
+                ok = self.path.startswith("/stage/@connections/") and api.verify(
+                    "POST", self.path, headers, body
+                )
+                with api.lock:
+                    if ok:
+                        api.received.setdefault(connection_id, []).append(body)
+                        api.access_keys.append(headers["authorization"].split("=")[1][:8])
+                        api.tokens.append(headers.get("x-amz-security-token"))
+                    else:
+                        api.refused.append(connection_id)
+                payload = b"{}" if ok else b'{"message": "signature mismatch"}'
+                self.send_response(200 if ok else 403)
+                if not ok:
+                    self.send_header("x-amzn-ErrorType", "InvalidSignatureException")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                self.wfile.flush()
+                if api.drop_after_response:  # an idle timeout, without a word to the client
+                    self.close_connection = True
+                    self.request.shutdown(2)
+                    api.dropped.set()
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        api = cls(server=server)
+        holder["api"] = api
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return api
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def api() -> Iterator[VerifyingApi]:
+    server = VerifyingApi.start()
+    yield server
+    server.stop()
+
+
+def session(key: str = "AKIDLEAN", token: str | None = None) -> Any:
+    return boto3.session.Session(
+        aws_access_key_id=key,
+        aws_secret_access_key=KEYS.get(key, "wrong"),
+        aws_session_token=token,
+        region_name=REGION,
+    )
+
+
+def notifier(
+    api: VerifyingApi, transport: ManagementTransport, aws: Any, pool: int = 4
+) -> ApiGatewayNotifier:
+    client = build_management_client(api.endpoint, REGION, pool, aws)
+    poster = management_poster(client, aws.get_credentials(), transport)
+    return ApiGatewayNotifier(poster, encode_event, pool_size=pool, sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("transport", MANAGEMENT_TRANSPORTS)
+@pytest.mark.parametrize("token", [None, "session-token/with+odd=chars"])
+def test_posts_are_signed_as_aws_verifies_them(
+    api: VerifyingApi, transport: ManagementTransport, token: str | None
+) -> None:
+    # Ids with characters botocore percent-encodes in the path ('=' as in real ids, '/', ' ').
+    ids = ["Ab3=", "x/y", "with space", "plain-id_0.9~"]
+    report = notifier(api, transport, session(token=token)).send(ids, EVENT)
+    assert api.refused == []
+    assert report.delivered == len(ids)
+    assert {c: api.received[c] for c in ids} == {c: [encode_event(EVENT)] for c in ids}
+    assert api.tokens == [token] * len(ids)
+
+
+@pytest.mark.parametrize("transport", MANAGEMENT_TRANSPORTS)
+def test_a_wrong_secret_is_refused_by_the_verifier(
+    api: VerifyingApi, transport: ManagementTransport
+) -> None:
+    """The verifier can fail: a signature made with another secret is refused, and the
+    notifier reports it as refused (403), never retried."""
+    wrong = boto3.session.Session(
+        aws_access_key_id="AKIDLEAN", aws_secret_access_key="not-the-secret", region_name=REGION
+    )
+    report = notifier(api, transport, wrong).send(["a", "b"], EVENT)
+    assert (report.delivered, report.failed, report.retryable) == (0, {"a", "b"}, frozenset())
+    assert sorted(api.refused) == ["a", "b"]
+
+
+class Rotating:
+    """Credentials that change between fan-outs, counting how often they are frozen."""
+
+    def __init__(self) -> None:
+        self.current = Credentials("AKIDLEAN", KEYS["AKIDLEAN"])
+        self.frozen = 0
+
+    def get_frozen_credentials(self) -> Any:
+        self.frozen += 1
+        return self.current.get_frozen_credentials()
+
+
+def test_credentials_are_frozen_once_per_fan_out_and_rotation_is_seen(api: VerifyingApi) -> None:
+    credentials = Rotating()
+    client = build_management_client(api.endpoint, REGION, 4, session())
+    sender = ApiGatewayNotifier(
+        management_poster(client, credentials, "lean"), encode_event, pool_size=4
+    )
+    assert sender.send([f"a{n}" for n in range(10)], EVENT).delivered == 10
+    assert credentials.frozen == 1
+    credentials.current = Credentials("AKIDNEXT", KEYS["AKIDNEXT"])
+    assert sender.send([f"b{n}" for n in range(10)], EVENT).delivered == 10
+    assert credentials.frozen == 2
+    assert api.access_keys == ["AKIDLEAN"] * 10 + ["AKIDNEXT"] * 10
+
+
+def test_each_worker_keeps_one_connection_alive(api: VerifyingApi) -> None:
+    client = build_management_client(api.endpoint, REGION, 4, session())
+    sender = ApiGatewayNotifier(
+        management_poster(client, session().get_credentials(), "lean"), encode_event, pool_size=4
+    )
+    for round_ in range(5):
+        assert sender.send([f"r{round_}-{n}" for n in range(20)], EVENT).delivered == 20
+    assert api.connections <= 4
+
+
+def test_a_connection_the_server_dropped_is_replaced_before_it_is_used(
+    api: VerifyingApi,
+) -> None:
+    client = build_management_client(api.endpoint, REGION, 1, session())
+    poster = LeanPoster.for_client(client, session().get_credentials())
+    post = poster.fan_out()
+    api.drop_after_response = True
+    assert post("first", b"1").ok
+    assert api.dropped.wait(5)
+    api.drop_after_response = False
+    assert post("second", b"2").ok, "no transport error: the dropped socket was not reused"
+    assert (api.received["first"], api.received["second"], api.connections) == ([b"1"], [b"2"], 2)
+
+
+def test_an_unreachable_endpoint_is_a_transport_error_retried_then_failed() -> None:
+    from dynamotalk.local.emulators import free_port
+
+    aws = session()
+    client = build_management_client(f"http://127.0.0.1:{free_port()}", REGION, 2, aws)
+    sender = ApiGatewayNotifier(
+        management_poster(client, aws.get_credentials(), "lean"),
+        encode_event,
+        pool_size=2,
+        sleep=lambda s: None,
+    )
+    report = sender.send(["a", "b"], EVENT)
+    assert (report.failed, report.retryable) == ({"a", "b"}, {"a", "b"})
