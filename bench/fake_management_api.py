@@ -3,6 +3,10 @@
 Every PostToConnection is answered after `--delay` seconds; ids whose number is divisible by
 10 answer 410 Gone (10%), the rest 200. It counts what it received per connection id so the
 benchmark can check that every live connection got the message exactly once.
+
+So that it is not the bottleneck it measures through: its own process (its own GIL), a thread
+per keep-alive connection, and `GET /_stats` reports its CPU time and the most requests it held
+at once (P1 prints both: the pool's C in flight, and far less than a core of CPU).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
     received: Counter[str] = Counter()
     lock = threading.Lock()
+    in_flight = [0, 0]  # now, most since the last reset
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -54,7 +59,12 @@ def main() -> None:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             connection_id = self.path.rsplit("/", 1)[-1]
+            with lock:
+                in_flight[0] += 1
+                in_flight[1] = max(in_flight)
             time.sleep(args.delay)
+            with lock:
+                in_flight[0] -= 1
             if is_gone(connection_id):
                 status, payload = 410, b'{"message":"Gone"}'
             else:
@@ -68,11 +78,16 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(payload)
 
-        def do_GET(self) -> None:  # the benchmark's read-out and reset
+        def do_GET(self) -> None:  # the benchmark's read-out and reset, and the server's stats
             with lock:
-                payload = json.dumps(dict(received)).encode()
+                if self.path == "/_stats":
+                    stats = {"cpu_s": time.process_time(), "max_in_flight": in_flight[1]}
+                    payload = json.dumps(stats).encode()
+                else:
+                    payload = json.dumps(dict(received)).encode()
                 if self.path == "/_reset":
                     received.clear()
+                    in_flight[1] = 0
             self.send_response(200)
             self.send_header("content-length", str(len(payload)))
             self.end_headers()
