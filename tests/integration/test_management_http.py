@@ -277,3 +277,21 @@ def test_an_unreachable_endpoint_is_a_transport_error_retried_then_failed() -> N
     )
     report = sender.send(["a", "b"], EVENT)
     assert (report.failed, report.retryable) == ({"a", "b"}, {"a", "b"})
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://Ab1.execute-api.eu-west-1.amazonaws.com/prod",
+        "https://ab1.execute-api.eu-west-1.amazonaws.com:443/prod",
+        "https://ab1.execute-api.eu-west-1.amazonaws.com:8443/prod",
+        "http://127.0.0.1:80",
+        "http://127.0.0.1:3001/",
+        "http://[::1]:3001",
+    ],
+)
+def test_the_host_header_is_the_one_botocore_signs(endpoint: str) -> None:
+    from botocore.auth import _host_from_url
+
+    poster = LeanPoster(endpoint, REGION, None)
+    assert poster._host == _host_from_url(endpoint)

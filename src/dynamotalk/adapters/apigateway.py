@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -170,17 +171,30 @@ class ApiGatewayNotifier:
         payload = self.encode(event)
         targets = list(dict.fromkeys(connection_ids))
         post = self.poster.fan_out()
+        outcomes: list[Outcome] = ["failed"] * len(targets)
         if len(targets) == 1:
-            outcomes = [self._post(post, targets[0], payload)]
+            outcomes[0] = self._post(post, targets[0], payload)
         else:
-            # Each post runs in a copy of the caller's context: log fields, and locally the
-            # function whose IAM policy applies, follow the work into the pool's threads.
+            # Up to pool_size workers each take the next target until none is left: one task
+            # per worker, not per post (a future per post cost ~10% of the CPU of a lean
+            # post). Each worker runs in a copy of the caller's context: log fields, and
+            # locally the function whose IAM policy applies, follow the work into the pool.
+            turns = iter(range(len(targets)))
+            lock = threading.Lock()
+
+            def work() -> None:
+                while True:
+                    with lock:
+                        n = next(turns, None)
+                    if n is None:
+                        return
+                    outcomes[n] = self._post(post, targets[n], payload)
+
             pool = self._executor()
-            futures = [
-                pool.submit(contextvars.copy_context().run, self._post, post, c, payload)
-                for c in targets
-            ]
-            outcomes = [future.result() for future in futures]
+            workers = min(self.pool_size, len(targets))
+            futures = [pool.submit(contextvars.copy_context().run, work) for _ in range(workers)]
+            for future in futures:
+                future.result()
         gone = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "gone")
         failed = frozenset(
             c for c, o in zip(targets, outcomes, strict=True) if o in ("failed", "refused")

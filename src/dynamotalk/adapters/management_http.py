@@ -101,6 +101,8 @@ class LeanPoster:
     model: Any = None
     """The client's PostToConnection operation model, handed to those hooks."""
     _base: str = attrs.field(init=False)
+    _host: str = attrs.field(init=False)
+    """The Host header as SigV4 signs it (set here: botocore's signer derives it twice a post)."""
     _service_id: str = attrs.field(init=False, default="apigatewaymanagementapi")
     _local: threading.local = attrs.field(init=False, factory=threading.local)
 
@@ -109,6 +111,9 @@ class LeanPoster:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) endpoint: {self.endpoint!r}")
         self._base = self.endpoint.rstrip("/")
+        default_port = {"http": 80, "https": 443}[parts.scheme]
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        self._host = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
         if self.model is not None:
             self._service_id = self.model.service_model.service_id.hyphenize()
 
@@ -132,7 +137,7 @@ class LeanPoster:
 
     def _post(self, signer: SigV4Auth, connection_id: str, payload: bytes) -> Reply:
         url = f"{self._base}/@connections/{quote(connection_id, safe=_SAFE)}"
-        headers: dict[str, str] = {}
+        headers = {"Host": self._host}
         if self.events is not None:
             answered = self._hooks(connection_id, payload, url, headers)
             if answered is not None:
