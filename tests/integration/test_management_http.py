@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -79,6 +81,7 @@ class VerifyingApi:
     access_keys: list[str] = attrs.Factory(list)
     tokens: list[str | None] = attrs.Factory(list)
     connections: int = 0
+    scheme: str = "http"
     drop_after_response: bool = False
     dropped: threading.Event = attrs.Factory(threading.Event)
     lock: threading.Lock = attrs.Factory(threading.Lock)
@@ -86,7 +89,7 @@ class VerifyingApi:
     @property
     def endpoint(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/stage"
+        return f"{self.scheme}://{host!s}:{port}/stage"
 
     def verify(self, method: str, path: str, headers: dict[str, str], body: bytes) -> bool:
         fields = headers.get("authorization", "")
@@ -108,7 +111,7 @@ class VerifyingApi:
         )
 
     @classmethod
-    def start(cls) -> VerifyingApi:
+    def start(cls, tls: ssl.SSLContext | None = None) -> VerifyingApi:
         holder: dict[str, VerifyingApi] = {}
 
         class Handler(BaseHTTPRequestHandler):
@@ -152,7 +155,9 @@ class VerifyingApi:
 
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        api = cls(server=server)
+        if tls is not None:
+            server.socket = tls.wrap_socket(server.socket, server_side=True)
+        api = cls(server=server, scheme="https" if tls else "http")
         holder["api"] = api
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return api
@@ -295,3 +300,69 @@ def test_the_host_header_is_the_one_botocore_signs(endpoint: str) -> None:
 
     poster = LeanPoster(endpoint, REGION, None)
     assert poster._host == _host_from_url(endpoint)
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key (the test's own CA, trusted via AWS_CA_BUNDLE)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_endpoints_are_verified_and_kept_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway is HTTPS: the lean path verifies the server against the CA bundle botocore
+    would use (AWS_CA_BUNDLE here), signs the same, and keeps the TLS connection alive."""
+    cert, key = self_signed(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    api = VerifyingApi.start(tls)
+    try:
+        aws = session()
+        monkeypatch.delenv("AWS_CA_BUNDLE", raising=False)
+        untrusted = notifier(api, "lean", aws).send(["a"], EVENT)
+        assert (untrusted.failed, untrusted.retryable) == ({"a"}, {"a"}), "unverified: refused"
+        assert api.received == {}
+        monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))
+        connections = api.connections
+        sender = notifier(api, "lean", aws, pool=2)
+        for round_ in range(3):
+            assert sender.send([f"r{round_}-{n}" for n in range(10)], EVENT).delivered == 10
+        assert api.refused == []
+        assert api.connections - connections <= 2
+    finally:
+        api.stop()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.client
 import json
+import os
 import select
 import socket
 import ssl
@@ -42,16 +43,23 @@ CONNECT_TIMEOUT_S = 2.0
 READ_TIMEOUT_S = 3.0
 """As the botocore client's Config (adapters/apigateway.build_management_client)."""
 USER_AGENT = "dynamotalk-lean-post"
+CA_BUNDLE_ENV = "AWS_CA_BUNDLE"
+"""The AWS SDK's own variable (botocore reads it too), not one of ours."""
 _SAFE = "-._~"
 """What botocore's percent_encode leaves unquoted in a path parameter ('/' and '=' are quoted)."""
 
 
-@functools.cache
 def _tls() -> ssl.SSLContext:
-    """One TLS context per container, verifying against botocore's CA bundle."""
+    """The CA bundle botocore would verify against: AWS_CA_BUNDLE, else its default."""
     from botocore.httpsession import get_cert_path
 
-    return ssl.create_default_context(cafile=get_cert_path(True))
+    return _tls_context(os.environ.get(CA_BUNDLE_ENV) or get_cert_path(True))
+
+
+@functools.cache
+def _tls_context(cafile: str) -> ssl.SSLContext:
+    """One TLS context per CA bundle (per container, in practice)."""
+    return ssl.create_default_context(cafile=cafile)
 
 
 class _Connection(http.client.HTTPConnection):
