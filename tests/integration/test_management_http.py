@@ -21,6 +21,7 @@ from urllib.parse import quote, unquote
 import attrs
 import boto3
 import pytest
+import structlog
 from botocore.credentials import Credentials
 
 from dynamotalk.adapters.apigateway import (
@@ -366,3 +367,17 @@ def test_https_endpoints_are_verified_and_kept_alive(
         assert api.connections - connections <= 2
     finally:
         api.stop()
+
+
+def test_without_credentials_every_post_fails_and_the_sender_does_not(api: VerifyingApi) -> None:
+    """As on botocore's client (NoCredentialsError per post): failed and retryable, no raise."""
+    client = build_management_client(api.endpoint, REGION, 2, session())
+    sender = ApiGatewayNotifier(
+        management_poster(client, None, "lean"), encode_event, pool_size=2, sleep=lambda s: None
+    )
+    with structlog.testing.capture_logs() as logs:
+        report = sender.send(["a", "b"], EVENT)
+    assert (report.failed, report.retryable, api.received) == ({"a", "b"}, {"a", "b"}, {})
+    assert {e["error"] for e in logs if e["event"] == "post_to_connection_failed"} == {
+        "NoCredentialsError"
+    }

@@ -30,6 +30,7 @@ from urllib.parse import quote, urlsplit
 import attrs
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.exceptions import BotoCoreError, NoCredentialsError
 
 from dynamotalk.adapters.apigateway import Post, Reply
 
@@ -138,10 +139,13 @@ class LeanPoster:
         )
 
     def fan_out(self) -> Post:
-        if self.credentials is None:
-            raise RuntimeError("no AWS credentials found for the management API")
-        signer = SigV4Auth(self.credentials.get_frozen_credentials(), SERVICE, self.region)
-        return functools.partial(self._post, signer)
+        try:
+            if self.credentials is None:
+                raise NoCredentialsError()
+            frozen = self.credentials.get_frozen_credentials()
+        except BotoCoreError as error:  # as botocore's client fails each post: never the sender
+            return functools.partial(_unsigned, Reply(None, type(error).__name__))
+        return functools.partial(self._post, SigV4Auth(frozen, SERVICE, self.region))
 
     def _post(self, signer: SigV4Auth, connection_id: str, payload: bytes) -> Reply:
         url = f"{self._base}/@connections/{quote(connection_id, safe=_SAFE)}"
@@ -220,6 +224,11 @@ class LeanPoster:
         connection = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
+
+
+def _unsigned(reply: Reply, connection_id: str, payload: bytes) -> Reply:
+    """Every post of a fan-out without credentials: a transport error (retried, then failed)."""
+    return reply
 
 
 def _error_code(response: http.client.HTTPResponse, body: bytes) -> str:
