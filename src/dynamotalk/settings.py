@@ -55,7 +55,7 @@ unset or `dynamodb` everywhere else. Read by the composition root before any set
 MANAGEMENT_TRANSPORT_ENV = "DYNAMOTALK_MANAGEMENT_TRANSPORT"
 """How the notifiers post to API Gateway's management API: `lean` (unset: the default) signs
 with botocore's credentials and SigV4 signer and sends over keep-alive connections of its own
-(adapters/management_http.py, ~2.5x less CPU per post, issue 16); `botocore` posts through the
+(adapters/management_http.py, 2.5-3x less CPU per post, issue 16); `botocore` posts through the
 botocore client, as before: the switch back. Read by the composition root (management_transport)."""
 ManagementTransport = Literal["lean", "botocore"]
 MANAGEMENT_TRANSPORTS: tuple[ManagementTransport, ...] = ("lean", "botocore")

@@ -13,7 +13,7 @@ request never fails because a recipient did.
 How a post travels is a `Poster`, the only part that differs between the two transports: the
 botocore client's `post_to_connection` (`BotocorePoster`), or the lean path
 (adapters/management_http.py: botocore's credentials and SigV4 signer, the request built and
-sent over a keep-alive connection per worker thread, ~2.5x less CPU per post, issue 16). Both
+sent over a keep-alive connection per worker thread, 2.5-3x less CPU per post, issue 16). Both
 answer a `Reply` (status and error code as botocore would parse them), and the notifier maps
 replies to outcomes, retries and the breaker identically for both.
 """
