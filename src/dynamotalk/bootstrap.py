@@ -156,8 +156,9 @@ def _limiter() -> RateLimiter:
 
 @functools.cache
 def _management() -> ApiGatewayManagementApiClient:
-    """The API Gateway management client, one per container: the notifiers post through it
-    and the session keeper closes sockets with it. Its HTTP pool fits the fan-out's."""
+    """The API Gateway management client, one per container: the session keeper closes sockets
+    with it, and the notifiers post where it posts, through it (`botocore` transport) or beside
+    it on the lean path (settings.MANAGEMENT_TRANSPORT_ENV). Its HTTP pool fits the fan-out's."""
     from dynamotalk.adapters.apigateway import build_management_client
     from dynamotalk.domain.limits import FANOUT_POOL
 
@@ -181,9 +182,10 @@ def _bot_jobs() -> BotJobs | None:
 
 @functools.cache
 def service() -> ChatService:
-    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, management_poster
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.domain.limits import Limits
+    from dynamotalk.settings import management_transport
     from dynamotalk.wire import encode_event
 
     s = settings()
@@ -195,7 +197,10 @@ def service() -> ChatService:
         rooms=rooms,
         users=users,
         connections=connections,
-        notifier=ApiGatewayNotifier(_management(), encode_event),
+        notifier=ApiGatewayNotifier(
+            management_poster(_management(), _session().get_credentials(), management_transport()),
+            encode_event,
+        ),
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
@@ -237,12 +242,15 @@ def delivery() -> Delivery:
         from dynamotalk.wire import event_json
 
         events_out = EventBridgeEventsOut(_client("events", None), s.event_bus_name, event_json)
-    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, management_poster
     from dynamotalk.domain.limits import FANOUT_POOL
+    from dynamotalk.settings import management_transport
     from dynamotalk.wire import encode_event
 
-    # Its own pool of FANOUT_POOL posts at once, on the container's one management client.
-    notifier = ApiGatewayNotifier(_management(), encode_event, pool_size=FANOUT_POOL)
+    # Its own pool of FANOUT_POOL posts at once, through the container's one management client
+    # (its endpoint and hooks; the lean transport signs with the session's credentials).
+    poster = management_poster(_management(), _session().get_credentials(), management_transport())
+    notifier = ApiGatewayNotifier(poster, encode_event, pool_size=FANOUT_POOL)
     worker = Delivery(chat.connections, notifier, chat.feed, chat.clock, pages, events_out)
     for adapt in _LOCAL_DELIVERY:
         worker = adapt(worker)
