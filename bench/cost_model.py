@@ -102,7 +102,7 @@ def run(quick: bool) -> Table:
     table = Table(
         "Cost per million messages (USD), Delivery v2: DynamoDB + Lambda + SQS + API Gateway",
         ["room size", "DynamoDB", "Lambda", "SQS", "API Gateway", "total",
-         "+ EventBridge (events out on)", "before v2 (in-invocation)"],
+         "+ EventBridge (events out on)", "before v2 (in-invocation)", "met (no target)"],
     )  # fmt: skip
     for members in (10, 1000, 10_000):
         ours = per_message(members, query_rru, post, limiter_wru)
@@ -118,6 +118,7 @@ def run(quick: bool) -> Table:
             total * 1e6,
             ours["events"] * 1e6,
             old_total * 1e6,
+            "-",
         )
     post_wru = post["txn_wru"] + post["other_wru"] + limiter_wru
     table.notes.append(

@@ -20,13 +20,22 @@ from pathlib import Path
 import httpx
 
 from bench.p4_local_load import start_stack
-from bench.table import Table
+from bench.table import Table, met
 from tests.e2e.client import User
 from tests.support.dev_stack import stop
 from tests.support.raw_ws import stalled_socket
 
 TEXT = "\N{GRINNING FACE}" * 2_600
 """About 10 KB a message out, under the 4,000-character limit (31 KB in, JSON-escaped)."""
+
+
+TARGET_P99 = 1.5
+"""A stalled reader costs the others nothing: their ack p99 within this factor of the healthy
+room's (run-to-run noise on a shared machine is about this size)."""
+
+
+def p99(samples: list[float]) -> float:
+    return sorted(samples)[int(len(samples) * 0.99) - 1]
 
 
 def rss_mb(pid: int) -> float:
@@ -51,7 +60,17 @@ def run(quick: bool) -> Table:
     count = 60 if quick else 600
     table = Table(
         f"P5 slow reader: {count} posts of 10 KB per phase, one room, `dynamotalk dev`",
-        ["phase", "acks", "p50 ms", "p99 ms", "max ms", "carol dropped", "queue peak", "RSS MB"],
+        [
+            "phase",
+            "acks",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "carol dropped",
+            "queue peak",
+            "RSS MB",
+            f"met (p99 <= {TARGET_P99}x healthy, stalled reader dropped)",
+        ],
     )
     process, base = start_stack()
     try:
@@ -65,8 +84,8 @@ def run(quick: bool) -> Table:
         healthy = _posts(sender, room_id, count, "healthy")
         outbound = httpx.get(f"{base}/_local/outbound").json()
         table.add("healthy room", len(healthy), statistics.median(healthy),
-                  sorted(healthy)[int(len(healthy) * 0.99) - 1], max(healthy), "-",
-                  outbound["highWater"]["messages"], rss_mb(process.pid))  # fmt: skip
+                  p99(healthy), max(healthy), "-",
+                  outbound["highWater"]["messages"], rss_mb(process.pid), "-")  # fmt: skip
         before = set(httpx.get(f"{base}/_local/connections").json()["connections"])
         stalled = stalled_socket(base, carol.token, room_id)
         (carol_id,) = set(httpx.get(f"{base}/_local/connections").json()["connections"]) - before
@@ -75,9 +94,10 @@ def run(quick: bool) -> Table:
         outbound = httpx.get(f"{base}/_local/outbound").json()
         dropped = carol_id not in live
         table.add("one reader stalled", len(slowed), statistics.median(slowed),
-                  sorted(slowed)[int(len(slowed) * 0.99) - 1], max(slowed),
+                  p99(slowed), max(slowed),
                   "yes" if dropped else "no", outbound["highWater"]["messages"],
-                  rss_mb(process.pid))  # fmt: skip
+                  rss_mb(process.pid),
+                  met(p99(slowed) <= TARGET_P99 * p99(healthy) and dropped))  # fmt: skip
         limits = outbound.get("limits", {})
         table.ok = (
             len(slowed) == count

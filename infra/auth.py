@@ -90,8 +90,8 @@ class Auth(pulumi.ComponentResource):
             ),
             deletion_protection="ACTIVE" if settings.deletion_protection else "INACTIVE",
             lambda_config=aws.cognito.UserPoolLambdaConfigArgs(
-                pre_sign_up=self.triggers[COGNITO_TRIGGERS["pre_sign_up"]].function.arn,
-                post_confirmation=self.triggers[COGNITO_TRIGGERS["post_confirmation"]].function.arn,
+                pre_sign_up=self.triggers[COGNITO_TRIGGERS["pre_sign_up"]].target_arn,
+                post_confirmation=self.triggers[COGNITO_TRIGGERS["post_confirmation"]].target_arn,
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=settings.deletion_protection),
         )

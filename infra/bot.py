@@ -72,7 +72,7 @@ class Bot(pulumi.ComponentResource):
         queues.consume(
             f"{self._name}-worker",
             self.queue,
-            worker.function.name,
+            worker.mapping_target,
             WORKER,
             pulumi.ResourceOptions(parent=self),
         )

@@ -172,7 +172,7 @@ class Delivery(pulumi.ComponentResource):
         aws.lambda_.EventSourceMapping(
             f"{self._name}-stream-worker",
             event_source_arn=self.stream_arn,
-            function_name=fanout.function.name,
+            function_name=fanout.mapping_target,
             starting_position="LATEST",
             batch_size=FANOUT_FUNCTION.batch_size,
             filter_criteria=aws.lambda_.EventSourceMappingFilterCriteriaArgs(
@@ -195,7 +195,7 @@ class Delivery(pulumi.ComponentResource):
             opts=child,
         )
         queues.consume(
-            f"{self._name}-pages-worker", self.pages, pages.function.name, PAGES_FUNCTION, child
+            f"{self._name}-pages-worker", self.pages, pages.mapping_target, PAGES_FUNCTION, child
         )
         self.register_outputs(
             {"fanoutPagesQueueUrl": self.pages.url, "fanoutDlqName": self.dead_letters.name}

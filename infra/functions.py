@@ -22,6 +22,9 @@ from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
+LIVE_ALIAS = "live"
+"""With SnapStart on, every invoker calls this alias, which follows the latest published
+version (SnapStart restores published versions only, never $LATEST). docs/DEPLOY.md."""
 
 
 @attrs.frozen
@@ -56,6 +59,9 @@ class LambdaFunction(pulumi.ComponentResource):
     function: aws.lambda_.Function
     log_group: aws.cloudwatch.LogGroup
     role: aws.iam.Role
+    alias: aws.lambda_.Alias | None
+    """LIVE_ALIAS on the latest published version, with SnapStart on; None without (every
+    invoker then calls the function's $LATEST, as before)."""
 
     def __init__(
         self,
@@ -147,18 +153,55 @@ class LambdaFunction(pulumi.ComponentResource):
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(
                 log_format="JSON", log_group=self.log_group.name
             ),
+            # SnapStart snapshots a version when it is published: each change publishes one.
+            publish=settings.snap_start or None,
+            snap_start=(
+                aws.lambda_.FunctionSnapStartArgs(apply_on="PublishedVersions")
+                if settings.snap_start
+                else None
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group, self.policy]),
         )
+        self.alias = (
+            aws.lambda_.Alias(
+                f"{module}-{LIVE_ALIAS}",
+                name=LIVE_ALIAS,
+                description="What every invoker calls: the latest published (snapshotted) version",
+                function_name=self.function.name,
+                function_version=self.function.version,
+                opts=child,
+            )
+            if settings.snap_start
+            else None
+        )
         self.register_outputs({"arn": self.function.arn, "name": self.function.name})
+
+    @property
+    def invoke_arn(self) -> pulumi.Output[str]:
+        """What an API Gateway integration or authorizer calls."""
+        return self.alias.invoke_arn if self.alias else self.function.invoke_arn
+
+    @property
+    def target_arn(self) -> pulumi.Output[str]:
+        """What Cognito (a trigger) and EventBridge (a rule target) invoke."""
+        return self.alias.arn if self.alias else self.function.arn
+
+    @property
+    def mapping_target(self) -> pulumi.Output[str]:
+        """What an event source mapping (SQS, the table's stream) names: the alias's ARN, or
+        the function's name as before SnapStart."""
+        return self.alias.arn if self.alias else self.function.name
 
     def allow_invoke(
         self, name: str, principal: str, source_arn: pulumi.Input[str], parent: pulumi.Resource
     ) -> aws.lambda_.Permission:
-        """Let one AWS service (API Gateway, Cognito) invoke this function from one source."""
+        """Let one AWS service (API Gateway, Cognito, EventBridge) invoke this function from one
+        source: its alias when there is one (a permission on the function would not cover it)."""
         return aws.lambda_.Permission(
             name,
             action="lambda:InvokeFunction",
             function=self.function.name,
+            qualifier=self.alias.name if self.alias else None,
             principal=principal,
             source_arn=source_arn,
             opts=pulumi.ResourceOptions(parent=parent),

@@ -91,7 +91,7 @@ class HttpApi(pulumi.ComponentResource):
                     f"{name}-{route.module}",
                     api_id=self.api.id,
                     integration_type="AWS_PROXY",
-                    integration_uri=functions[route.module].function.invoke_arn,
+                    integration_uri=functions[route.module].invoke_arn,
                     payload_format_version="2.0",
                     opts=child,
                 )

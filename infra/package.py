@@ -1,17 +1,15 @@
 """Build the Lambda code archive and the JWT layer: deterministic (same inputs -> same bytes), lean.
 
-The code archive, one for every function: `dynamotalk/` (without the local stack and the
-terminal client), `lambdas/`, and the runtime dependencies installed from the lock file
-(infra/lambda-requirements.txt: exact versions, hash-checked) as manylinux wheels for the
-stage's architecture, except the JWT-only ones. Those (pyjwt, cryptography, cffi, pycparser:
-5 MB of the 6) go to a layer that only the functions verifying tokens (`JWT_FUNCTIONS`) add,
-so every other function stays under 1 MB. boto3 and its family are left to the Lambda runtime.
+The code archive, one for every function: our modules a handler can import (infra/reachable.py),
+and the runtime dependencies from the lock file (infra/lambda-requirements.txt: exact versions,
+hash-checked) as manylinux wheels for the stage's architecture, but the JWT-only ones (pyjwt,
+cryptography, cffi, pycparser: 5.6 MB) in a layer only the token verifiers (`JWT_FUNCTIONS`)
+add, so every other function ships under 1 MB. boto3's family is left to the Lambda runtime.
 Every module ships with bytecode compiled by the runtime's own Python (3.13) in
 `unchecked-hash` mode: /var/task is read-only, so without it each cold start compiles
 everything again, and unchecked-hash bytecode carries no timestamps, so the zips stay
-reproducible. `python -m infra.package` (or `make package`) writes build/lambda-<arch>.zip and
-build/jwt-layer-<arch>.zip and prints their sizes; `python -m infra.package --lock` rewrites the
-lock file from pyproject.toml.
+reproducible. `python -m infra.package` (`make package`) writes build/lambda-<arch>.zip and
+build/jwt-layer-<arch>.zip; `--lock` rewrites the lock file from pyproject.toml.
 """
 
 from __future__ import annotations
@@ -70,9 +68,12 @@ LOCAL_ONLY = ("dynamotalk/local/", "dynamotalk/client/", "dynamotalk/cli.py")
 UNUSED_MODULES = ("cattr/", "cattrs/preconf/")
 """Dependencies' modules nothing imports unless asked by name, and we never ask: `cattr`
 (cattrs' old name) and cattrs' converters for other formats (msgpack, bson, YAML...)."""
-UNREAD_DATA = re.compile(r"emoji/unicode_codes/emoji_[a-z]{2}\.json")
-"""Data files no function reads: the emoji names in other languages (4 MB; only English is
-looked up, domain/emoji_set.py), which `emoji` loads only when asked for that language."""
+UNREAD_DATA = re.compile(
+    r"emoji/unicode_codes/emoji_[a-z]{2}\.json|[^/]+\.dist-info/(RECORD|INSTALLER|REQUESTED|WHEEL)"
+)
+"""Files nothing reads on Lambda: the emoji names in other languages (4 MB; only English is
+looked up, domain/emoji_set.py, and `emoji` loads a language only when asked), and pip's
+install records (RECORD would list the sources the code zip leaves out; METADATA stays)."""
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 

@@ -70,7 +70,8 @@ def consume(
     consumer: Function,
     opts: pulumi.ResourceOptions,
 ) -> aws.lambda_.EventSourceMapping:
-    """Wire the queue to its function (by name), reporting failed jobs one by one, at most
+    """Wire the queue to its function (its name, or its alias's ARN with SnapStart: what
+    LambdaFunction.mapping_target gives), reporting failed jobs one by one, at most
     `consumer.max_concurrency` batches at once however long the queue."""
     return aws.lambda_.EventSourceMapping(
         name,

@@ -66,6 +66,6 @@ class Sessions(pulumi.ComponentResource):
     def _invoke(self, module: str, rule: aws.cloudwatch.EventRule, target: LambdaFunction) -> None:
         child = pulumi.ResourceOptions(parent=self)
         aws.cloudwatch.EventTarget(
-            f"{module}-target", rule=rule.name, arn=target.function.arn, opts=child
+            f"{module}-target", rule=rule.name, arn=target.target_arn, opts=child
         )
         target.allow_invoke(f"{module}-from-events", EVENTS_PRINCIPAL, rule.arn, self)

@@ -85,6 +85,11 @@ class StageSettings:
     """Put every room change on the stage's EventBridge bus (created with an archive and one
     example rule). Off by default: each event is an EventBridge charge and a copy of the room's
     content outside the table, so a stage opts in when something consumes them."""
+    snap_start: bool = False
+    """Lambda SnapStart on every function: each change publishes a version, Lambda snapshots
+    it after init, and every invoker calls the `live` alias on it. Off by default: Python
+    snapshots are billed (cached per version, and per restore) and the saving is to be
+    measured per stage (docs/DEPLOY.md, "SnapStart")."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
 
@@ -169,6 +174,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "cognitoThreatProtection": ("cognito_threat_protection", str),
     "reservedConcurrency": ("reserved_concurrency", bool),
     "publishEvents": ("publish_events", bool),
+    "snapStart": ("snap_start", bool),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

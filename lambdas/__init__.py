@@ -17,6 +17,9 @@ ON_LAMBDA = os.environ.get("AWS_EXECUTION_ENV", "").startswith("AWS_Lambda_")
 if ON_LAMBDA:
     gc.disable()
 
+# Every handler's import runs this first: the SnapStart restore hook is registered once here.
+from dynamotalk import snapstart  # noqa: E402, F401
+
 
 def initialized() -> None:
     """A handler module's init is done: freeze what it built, collect again from now on."""

@@ -56,8 +56,7 @@ def settings() -> Settings:
 
 @functools.cache
 def _session() -> Any:
-    """The container's one boto3 session: botocore reads its loaders, models and endpoint data
-    once. Its loader knows only the services the functions use (botocore_loader.py)."""
+    """The container's one boto3 session, its loader knowing only the services used."""
     import boto3
 
     from dynamotalk.botocore_loader import botocore_session
@@ -66,8 +65,7 @@ def _session() -> Any:
 
 
 def _client(service: str, endpoint: str | None) -> Any:
-    """One client per service and endpoint per session: the stores, the rate limiter and the
-    session store share the DynamoDB client (each new client cost 20-30 ms of cold start)."""
+    """One client per service and endpoint per session (each costs 20-30 ms of cold start)."""
     return _session_client(_session(), service, endpoint)
 
 
@@ -90,20 +88,6 @@ def _session_client(session: Any, service: str, endpoint: str | None) -> Any:
 
 
 LOCAL_POOL_CONNECTIONS = 64
-
-
-class _OnFirstUse:
-    """A boto3 client created the first time it is used: S3 is needed by few invocations, and
-    building its client costs ~30 ms of cold start that most functions never need."""
-
-    def __init__(self, make: Any) -> None:
-        self._make = make
-        self._client: Any = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._client is None:
-            self._client = self._make()
-        return getattr(self._client, name)
 
 
 def _in_memory() -> bool:
@@ -167,8 +151,9 @@ def _limiter() -> RateLimiter:
 
 @functools.cache
 def _management() -> ApiGatewayManagementApiClient:
-    """The API Gateway management client, one per container: the notifiers post through it
-    and the session keeper closes sockets with it. Its HTTP pool fits the fan-out's."""
+    """The API Gateway management client, one per container: the session keeper closes sockets
+    with it, and the notifiers post where it posts, through it (`botocore` transport) or beside
+    it on the lean path (settings.MANAGEMENT_TRANSPORT_ENV). Its HTTP pool fits the fan-out's."""
     from dynamotalk.adapters.apigateway import build_management_client
     from dynamotalk.domain.limits import FANOUT_POOL
 
@@ -184,29 +169,35 @@ def _bot_jobs() -> BotJobs | None:
         return _local_bot()
     if s.bot == "sqs" and s.bot_queue_url:
         from dynamotalk.adapters.sqs import SqsBotJobs
+        from dynamotalk.botocore_loader import OnFirstUse
 
-        sqs = _OnFirstUse(lambda: _client("sqs", None))
+        sqs = OnFirstUse(lambda: _client("sqs", None))
         return SqsBotJobs(sqs, s.bot_queue_url)
     return None
 
 
 @functools.cache
 def service() -> ChatService:
-    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, management_poster
     from dynamotalk.adapters.s3 import S3AttachmentStore
+    from dynamotalk.botocore_loader import OnFirstUse
     from dynamotalk.domain.limits import Limits
+    from dynamotalk.settings import management_transport
     from dynamotalk.wire import encode_event
 
     s = settings()
     messages, rooms, users, connections, feed = _stores()
-    s3 = _OnFirstUse(lambda: _client("s3", s.s3_endpoint))
+    s3 = OnFirstUse(lambda: _client("s3", s.s3_endpoint))
     attachments = S3AttachmentStore(cast("S3Client", s3), s.bucket_name)
     return ChatService(
         messages=messages,
         rooms=rooms,
         users=users,
         connections=connections,
-        notifier=ApiGatewayNotifier(_management(), encode_event),
+        notifier=ApiGatewayNotifier(
+            management_poster(_management(), _session().get_credentials(), management_transport()),
+            encode_event,
+        ),
         attachments=attachments,
         clock=SystemClock(),
         ids=UlidGenerator(),
@@ -248,12 +239,15 @@ def delivery() -> Delivery:
         from dynamotalk.wire import event_json
 
         events_out = EventBridgeEventsOut(_client("events", None), s.event_bus_name, event_json)
-    from dynamotalk.adapters.apigateway import ApiGatewayNotifier
+    from dynamotalk.adapters.apigateway import ApiGatewayNotifier, management_poster
     from dynamotalk.domain.limits import FANOUT_POOL
+    from dynamotalk.settings import management_transport
     from dynamotalk.wire import encode_event
 
-    # Its own pool of FANOUT_POOL posts at once, on the container's one management client.
-    notifier = ApiGatewayNotifier(_management(), encode_event, pool_size=FANOUT_POOL)
+    # Its own pool of FANOUT_POOL posts at once, through the container's one management client
+    # (its endpoint and hooks; the lean transport signs with the session's credentials).
+    poster = management_poster(_management(), _session().get_credentials(), management_transport())
+    notifier = ApiGatewayNotifier(poster, encode_event, pool_size=FANOUT_POOL)
     worker = Delivery(chat.connections, notifier, chat.feed, chat.clock, pages, events_out)
     for adapt in _LOCAL_DELIVERY:
         worker = adapt(worker)

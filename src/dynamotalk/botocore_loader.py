@@ -1,4 +1,5 @@
-"""A botocore data loader that looks only for the services the functions call.
+"""A botocore data loader that looks only for the services the functions call, and clients
+built on first use.
 
 To create a client, botocore checks that the service is known by listing every service it
 ships: `Loader.list_available_services` lists each of its ~450 data directories and stats the
@@ -60,3 +61,17 @@ def botocore_session() -> Any:
     extra = [path for path in data_path.split(os.pathsep) if path]
     session.register_component("data_loader", UsedServicesLoader(extra_search_paths=extra))
     return session
+
+
+class OnFirstUse:
+    """A boto3 client created the first time it is used: S3 is needed by few invocations, and
+    building its client costs ~30 ms of cold start that most functions never need."""
+
+    def __init__(self, make: Any) -> None:
+        self._make = make
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._make()
+        return getattr(self._client, name)

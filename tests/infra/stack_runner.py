@@ -70,9 +70,15 @@ class Recorder(pulumi.runtime.Mocks):
         elif typ == "aws:lambda/function:Function":
             arn = f"{arn_prefix.format('lambda')}:function:{state['name']}"
             state["arn"] = arn
-            state["invokeArn"] = (
-                f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/{arn}/invocations"
-            )
+            state["invokeArn"] = self.invoke_arn(arn)
+            # A published function's new version (SnapStart publishes); else only $LATEST.
+            state["version"] = "1" if state.get("publish") else "$LATEST"
+            state["qualifiedArn"] = f"{arn}:{state['version']}"
+            state["qualifiedInvokeArn"] = self.invoke_arn(state["qualifiedArn"])
+        elif typ == "aws:lambda/alias:Alias":
+            function = state["functionName"]
+            state["arn"] = f"{arn_prefix.format('lambda')}:function:{function}:{state['name']}"
+            state["invokeArn"] = self.invoke_arn(state["arn"])
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state["arn"] = f"{arn_prefix.format('logs')}:log-group:{state['name']}"
         elif typ == "aws:cognito/userPool:UserPool":
@@ -96,6 +102,13 @@ class Recorder(pulumi.runtime.Mocks):
         state.setdefault("name", args.name)
         self.resources.append(Resource(typ, args.name, state, id=rid))
         return rid, state
+
+    def invoke_arn(self, function_arn: str) -> str:
+        """What API Gateway calls for a function (or a version or alias of one)."""
+        return (
+            f"arn:aws:apigateway:{self.region}:lambda:path/2015-03-31/functions/"
+            f"{function_arn}/invocations"
+        )
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
         self.calls.append(args.token)

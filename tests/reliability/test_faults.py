@@ -17,7 +17,11 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
+from dynamotalk.adapters.apigateway import (
+    ApiGatewayNotifier,
+    build_management_client,
+    management_poster,
+)
 from dynamotalk.adapters.dynamodb import (
     DynamoConnectionRegistry,
     DynamoMessageStore,
@@ -35,6 +39,7 @@ from dynamotalk.local.stream import DynamoSource
 from dynamotalk.resilience import CircuitBreaker
 from dynamotalk.service import ChatService
 from dynamotalk.service.delivery import Delivery, DeliveryFailed
+from dynamotalk.settings import MANAGEMENT_TRANSPORTS, ManagementTransport
 from dynamotalk.tables import create_table_request
 from dynamotalk.wire import encode_event
 from tests.support.management_api import ManagementApi
@@ -78,8 +83,14 @@ def api() -> Iterator[ManagementApi]:
     server.stop()
 
 
+@pytest.fixture(params=MANAGEMENT_TRANSPORTS)
+def transport(request: pytest.FixtureRequest) -> ManagementTransport:
+    """Both ways of posting to the management API (adapters/apigateway.Poster) lose nothing."""
+    return request.param  # type: ignore[no-any-return]
+
+
 def chaotic_service(
-    dynamodb_local: str, api: ManagementApi, share: float
+    dynamodb_local: str, api: ManagementApi, share: float, transport: ManagementTransport
 ) -> tuple[ChatService, Chaos]:
     client = boto3.client(
         "dynamodb",
@@ -92,9 +103,10 @@ def chaotic_service(
     table = f"faults-{next(_tables)}"
     client.create_table(**create_table_request(table))
     chaos = Chaos(client, 0.0)
-    management = build_management_client(api.endpoint, "us-east-1", pool_size=8)
+    session = boto3.session.Session()
+    management = build_management_client(api.endpoint, "us-east-1", 8, session)
     notifier = ApiGatewayNotifier(
-        management,
+        management_poster(management, session.get_credentials(), transport),
         pool_size=8,
         sleep=lambda s: None,
         encode=encode_event,
@@ -152,9 +164,9 @@ def with_retries(action: Any, attempts: int = 30) -> tuple[Any, int]:
 
 
 def test_throttling_gone_slow_and_failing_recipients_lose_nothing(
-    dynamodb_local: str, api: ManagementApi
+    dynamodb_local: str, api: ManagementApi, transport: ManagementTransport
 ) -> None:
-    service, chaos = chaotic_service(dynamodb_local, api, share=0.0)
+    service, chaos = chaotic_service(dynamodb_local, api, 0.0, transport)
     owner = Principal("u-owner", "owner")
     people = [Principal(f"u-{n}", f"user{n}") for n in range(6)]
     room = service.create_room(owner, "faults", RoomKind.PUBLIC)
@@ -220,7 +232,7 @@ def encode_id(body: bytes) -> str:
 def test_storage_faults_reach_the_sender_as_retryable_errors(
     dynamodb_local: str, api: ManagementApi
 ) -> None:
-    service, chaos = chaotic_service(dynamodb_local, api, share=0.0)
+    service, chaos = chaotic_service(dynamodb_local, api, 0.0, "lean")
     alice = Principal("u-a", "alice")
     room = service.create_room(alice, "throttled", RoomKind.PUBLIC)
     chaos.share = 1.0

@@ -9,16 +9,24 @@ throttling, timeouts, connection errors) are retried with jittered exponential b
 number of times, then reported as failed and logged, and only they feed the circuit breaker: one
 room's bad payload or a stale recipient cannot stop another room's delivery. The sender's
 request never fails because a recipient did.
+
+How a post travels is a `Poster`, the only part that differs between the two transports: the
+botocore client's `post_to_connection` (`BotocorePoster`), or the lean path
+(adapters/management_http.py: botocore's credentials and SigV4 signer, the request built and
+sent over a keep-alive connection per worker thread, 2.5-3x less CPU per post, issue 16). Both
+answer a `Reply` (status and error code as botocore would parse them), and the notifier maps
+replies to outcomes, retries and the breaker identically for both.
 """
 
 from __future__ import annotations
 
 import contextvars
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 import attrs
 import structlog
@@ -31,6 +39,8 @@ from dynamotalk.resilience import CircuitBreaker
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
 
+    from dynamotalk.settings import ManagementTransport
+
 _log = structlog.get_logger("dynamotalk.notifier")
 DEFAULT_POOL = 32
 
@@ -40,6 +50,65 @@ Outcome = Literal["delivered", "gone", "refused", "failed"]
 _ENDPOINT_ERRORS = frozenset(
     {"ThrottlingException", "LimitExceededException", "TooManyRequestsException"}
 )
+
+
+class Reply(NamedTuple):
+    """One PostToConnection's answer: the HTTP status and the error code botocore would parse
+    (x-amzn-ErrorType, else the body's __type, else the status); status None when no answer
+    came (timeout, connection error) and `code` names the error."""
+
+    status: int | None
+    code: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+Post = Callable[[str, bytes], Reply]
+"""connection id, payload -> the endpoint's reply (never raises for the endpoint's faults)."""
+
+
+class Poster(Protocol):
+    """How posts reach the management API."""
+
+    def fan_out(self) -> Post:
+        """The post function of one fan-out: credentials are resolved once for all its posts
+        (a fan-out lasts seconds; refreshable credentials are fresh for minutes)."""
+        ...
+
+
+@attrs.frozen
+class BotocorePoster:
+    """Posts through the botocore client (the way before issue 16; the switch back)."""
+
+    client: ApiGatewayManagementApiClient
+
+    def fan_out(self) -> Post:
+        return self.post
+
+    def post(self, connection_id: str, payload: bytes) -> Reply:
+        try:
+            self.client.post_to_connection(ConnectionId=connection_id, Data=payload)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            return Reply(status if isinstance(status, int) else None, code)
+        except BotoCoreError as exc:
+            return Reply(None, type(exc).__name__)
+        return Reply(200)
+
+
+def management_poster(
+    client: ApiGatewayManagementApiClient, credentials: Any, transport: ManagementTransport = "lean"
+) -> Poster:
+    """The poster of `transport` over the management client (`client`: its endpoint, region and
+    event hooks; `credentials`: its session's botocore credentials, for the lean path)."""
+    if transport == "botocore":
+        return BotocorePoster(client)
+    from dynamotalk.adapters.management_http import LeanPoster
+
+    return LeanPoster.for_client(client, credentials)
 
 
 def build_management_client(
@@ -80,7 +149,7 @@ def _notifier_breaker() -> CircuitBreaker:
 
 @attrs.define
 class ApiGatewayNotifier:
-    client: ApiGatewayManagementApiClient
+    poster: Poster
     encode: Callable[[Event], bytes]
     """Event -> the bytes posted (the wire format is the caller's, never this adapter's)."""
     pool_size: int = DEFAULT_POOL
@@ -101,16 +170,31 @@ class ApiGatewayNotifier:
             return SendReport(delivered=0)
         payload = self.encode(event)
         targets = list(dict.fromkeys(connection_ids))
+        post = self.poster.fan_out()
+        outcomes: list[Outcome] = ["failed"] * len(targets)
         if len(targets) == 1:
-            outcomes = [self._post(targets[0], payload)]
+            outcomes[0] = self._post(post, targets[0], payload)
         else:
-            # Each post runs in a copy of the caller's context: log fields, and locally the
-            # function whose IAM policy applies, follow the work into the pool's threads.
+            # Up to pool_size workers each take the next target until none is left: one task
+            # per worker, not per post (a future per post cost ~10% of the CPU of a lean
+            # post). Each worker runs in a copy of the caller's context: log fields, and
+            # locally the function whose IAM policy applies, follow the work into the pool.
+            turns = iter(range(len(targets)))
+            lock = threading.Lock()
+
+            def work() -> None:
+                while True:
+                    with lock:
+                        n = next(turns, None)
+                    if n is None:
+                        return
+                    outcomes[n] = self._post(post, targets[n], payload)
+
             pool = self._executor()
-            futures = [
-                pool.submit(contextvars.copy_context().run, self._post, c, payload) for c in targets
-            ]
-            outcomes = [future.result() for future in futures]
+            workers = min(self.pool_size, len(targets))
+            futures = [pool.submit(contextvars.copy_context().run, work) for _ in range(workers)]
+            for future in futures:
+                future.result()
         gone = frozenset(c for c, o in zip(targets, outcomes, strict=True) if o == "gone")
         failed = frozenset(
             c for c, o in zip(targets, outcomes, strict=True) if o in ("failed", "refused")
@@ -120,33 +204,25 @@ class ApiGatewayNotifier:
             delivered=outcomes.count("delivered"), gone=gone, failed=failed, retryable=retryable
         )
 
-    def _post(self, connection_id: str, payload: bytes) -> Outcome:
+    def _post(self, post: Post, connection_id: str, payload: bytes) -> Outcome:
         if not self.breaker.allows():
             return "failed"
-        outcome = self._post_with_retries(connection_id, payload)
+        outcome = self._post_with_retries(post, connection_id, payload)
         self.breaker.record({"delivered": True, "failed": False}.get(outcome))
         return outcome
 
-    def _post_with_retries(self, connection_id: str, payload: bytes) -> Outcome:
-        error: Any = None
+    def _post_with_retries(self, post: Post, connection_id: str, payload: bytes) -> Outcome:
+        error: object = None
         for attempt in range(self.attempts):
-            try:
-                self.client.post_to_connection(ConnectionId=connection_id, Data=payload)
-            except ClientError as exc:
-                code = str(exc.response.get("Error", {}).get("Code", ""))
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if code == "GoneException" or status == 410:
-                    return "gone"
-                if _about_this_post(code, status):
-                    _log.warning(
-                        "post_to_connection_refused", connection_id=connection_id, error=code
-                    )
-                    return "refused"  # retrying cannot help, and the endpoint is fine
-                error = code or status
-            except BotoCoreError as exc:
-                error = type(exc).__name__
-            else:
+            status, code = reply = post(connection_id, payload)
+            if reply.ok:
                 return "delivered"
+            if code == "GoneException" or status == 410:
+                return "gone"
+            if _about_this_post(code, status):
+                _log.warning("post_to_connection_refused", connection_id=connection_id, error=code)
+                return "refused"  # retrying cannot help, and the endpoint is fine
+            error = code or status
             if attempt + 1 < self.attempts:
                 self.sleep(self.backoff_s * 2**attempt * (0.5 + random.random()))  # noqa: S311
         _log.warning("post_to_connection_failed", connection_id=connection_id, error=str(error))
