@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TextIO, cast
 
 import structlog
 
@@ -22,10 +22,26 @@ _configured = False
 _cold = True
 
 
-def configure(json_logs: bool | None = None, level: int = logging.INFO) -> None:
-    """Configure structlog once; JSON when running in Lambda unless told otherwise."""
+class _Stdout:
+    """sys.stdout as it is when a line is written, not as it was when logging was configured:
+    a process that swaps sys.stdout later (pytest's capture, a supervisor) still gets the lines."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+def configure(
+    json_logs: bool | None = None, level: int = logging.INFO, *, again: bool = False
+) -> None:
+    """Configure structlog once; JSON when running in Lambda unless told otherwise.
+
+    `again`: configure even if done before (a test process that hosts the handlers after other
+    code configured console logs first)."""
     global _configured
-    if _configured:
+    if _configured and not again:
         return
     if json_logs is None:
         json_logs = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
@@ -43,7 +59,7 @@ def configure(json_logs: bool | None = None, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(cast("TextIO", _Stdout())),
         cache_logger_on_first_use=True,
     )
     _configured = True

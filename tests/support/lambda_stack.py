@@ -145,6 +145,9 @@ def start(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
     os.environ.update(resources.environment(api.endpoint, auto_confirm=True))
     os.environ["AWS_LAMBDA_FUNCTION_NAME"] = "dynamotalk-test"  # JSON logs, as in Lambda
     from dynamotalk import bootstrap
+    from dynamotalk.logging import configure
+
+    configure(json_logs=True, again=True)  # whatever configured this process's logs before
 
     for cached in (
         bootstrap.settings,
