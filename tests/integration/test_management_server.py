@@ -189,6 +189,23 @@ def test_a_request_that_is_not_http_is_answered_400_and_cut(gateway: Gateway) ->
         assert raw.recv(4096) == b""
 
 
+def test_a_client_that_expects_100_continue_gets_it_before_sending_the_body(
+    gateway: Gateway,
+) -> None:
+    recorder = gateway.open("cont00000000=")
+    head = (
+        "POST /@connections/cont00000000%3D HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", gateway.server.port), timeout=5) as raw:
+        raw.sendall(head.encode())
+        assert raw.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        raw.sendall(b"hello")
+        assert raw.recv(4096).startswith(b"HTTP/1.1 200 ")
+    gateway.settle()
+    assert recorder.sent == ["hello"]
+
+
 def test_get_describes_and_delete_closes_after_what_was_posted(gateway: Gateway) -> None:
     recorder = gateway.open("gd0000000000=")
     client = management(gateway.server.endpoint)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import threading
 import time
 from collections.abc import Callable
@@ -145,7 +146,8 @@ class Connections:
         if here is live.loop:
             call()
         else:
-            live.loop.call_soon_threadsafe(call)
+            with contextlib.suppress(RuntimeError):  # the gateway's loop closed: it is stopping
+                live.loop.call_soon_threadsafe(call)
 
     def _next(self, live: LiveConnection) -> str | None:
         with self._lock:

@@ -89,7 +89,7 @@ class Management:
                 "slowReadersDropped": connections.slow_readers_dropped,
                 "queued": {
                     cid: {"messages": len(live.outbox), "bytes": live.outbox_bytes}
-                    for cid, live in connections.by_id.items()
+                    for cid, live in list(connections.by_id.items())  # posts pop from others
                 },
             }
         )

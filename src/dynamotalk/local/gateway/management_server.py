@@ -59,6 +59,7 @@ class _Requests(asyncio.Protocol):
         self.url = b""
         self.host = ""
         self.origin = False
+        self.expects_continue = False
         self.body: list[bytes] = []
         self.size = 0
 
@@ -90,6 +91,12 @@ class _Requests(asyncio.Protocol):
             self.host = value.decode("latin-1")
         elif lowered == b"origin":
             self.origin = True
+        elif lowered == b"expect" and value.lower() == b"100-continue":
+            self.expects_continue = True
+
+    def on_headers_complete(self) -> None:
+        if self.expects_continue and self.transport is not None:
+            self.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self.size += len(body)
