@@ -7,7 +7,7 @@ closed (1008) and answers 410 Gone from then on, so no sender ever waits on a sl
 
 A post may come from another thread (the management API's own server, management_server.py):
 a connection's queue and its closing state change under one lock, and its writer, on the
-gateway's loop, is woken once per batch of posts rather than once per post.
+gateway's loop, is woken at most once per batch of posts to it, not once per post.
 """
 
 from __future__ import annotations
