@@ -42,6 +42,9 @@ from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "bench-password-1"  # noqa: S105 - loopback test users only
+DRAIN_S = 120
+"""How long deliveries may still arrive after the last send: a delivery counts as lost only
+if it never came (a busy machine's backlog at 100 clients drains for tens of seconds)."""
 
 
 def start_stack(*extra: str) -> tuple[subprocess.Popen[str], str]:
@@ -197,7 +200,7 @@ async def load(
     started = time.perf_counter()
     await asyncio.gather(*(sender(n) for n in range(clients)))
     expected = len(sent_ids) * (clients // rooms)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + DRAIN_S
     while (
         sum(1 for key in deliveries if key[0] in sent_ids) < expected
         and time.monotonic() < deadline
