@@ -5,8 +5,8 @@ dev`) keeps Cognito on disk before it answers. Every test that creates users goe
 so its cost per user must not grow with the number of users already in the pool. One client
 signs users up one after another (SignUp, AdminConfirmSignUp, InitiateAuth: three writes),
 then 8 clients sign 100 more up at once; reported: milliseconds per user for the first 100,
-the last 100 and the concurrent 100, and the state's size on disk. Figures only:
-`python -m bench local_cognito`.
+the last 100 and the concurrent 100, and the state's size on disk; met when the last 100 cost
+at most GROWTH_LIMIT times the first. `python -m bench local_cognito`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.table import Table
+from bench.table import Table, met
 from dynamotalk.local.emulators import free_port
 from dynamotalk.local.provision import client, ensure_user_pool
 
@@ -91,21 +91,29 @@ def measure(users: int, block: int = 100, parallel: int = 8) -> dict[str, float]
     }
 
 
+GROWTH_LIMIT = 1.5
+"""Target: a user costs at most this many times more in the last block than in the first (the
+cost per user must not grow with the pool)."""
+
+
 def run(quick: bool) -> Table:
     sizes = (10,) if quick else (100, 400)
     table = Table(
-        "LocalAws Cognito: sign-up + confirm + sign-in per user, state kept on disk",
+        "LocalAws Cognito: sign-up + confirm + sign-in per user, state kept on disk "
+        f"(target: last 100 <= {GROWTH_LIMIT:g}x first 100)",
         [
             "users",
             "ms/user first 100",
             "ms/user last 100",
             "ms/user next 100, 8 clients",
             "state on disk KB",
+            f"met (<= {GROWTH_LIMIT:g}x)",
         ],
     )
     for users in sizes:
         r = measure(users, block=10 if quick else 100)
-        table.add(users, r["first"], r["last"], r["concurrent"], r["bytes"] / 1024)
+        within = r["last"] <= GROWTH_LIMIT * r["first"]
+        table.add(users, r["first"], r["last"], r["concurrent"], r["bytes"] / 1024, met(within))
     return table
 
 

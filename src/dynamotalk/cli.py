@@ -34,6 +34,12 @@ def main(argv: list[str] | None = None) -> int:
         help="restarts of a dead DynamoDB Local before the stack stops (default 3)",
     )
     dev.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    dev.add_argument(
+        "--management-on-api-port",
+        action="store_true",
+        help="serve the @connections API on --port's loop only, not on a thread and port of its"
+        " own (slower; for comparison, bench/p4_local_load.py)",
+    )
 
     chat = commands.add_parser("chat", help="terminal chat client for a local or deployed stage")
     chat.add_argument("--url", default=None, help="local stack base URL (reads its config.json)")
@@ -68,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             web_port=args.web_port,
             fresh=args.fresh,
             max_restarts=args.max_restarts,
+            management_on_api_port=args.management_on_api_port,
         )
         try:
             return run(options)

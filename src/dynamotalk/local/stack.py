@@ -26,7 +26,7 @@ from typing import Any
 import attrs
 
 from dynamotalk.local.aws import LocalAws
-from dynamotalk.local.emulators import DynamoDBLocal, EmulatorError, port_in_use
+from dynamotalk.local.emulators import DynamoDBLocal, EmulatorError, free_port, port_in_use
 from dynamotalk.local.gateway.guards import LOOPBACK_HOSTS
 from dynamotalk.local.supervision import (
     STOP_SIGNALS,
@@ -63,6 +63,8 @@ class Options:
     """The web client's origin; port + 1 when not given."""
     fresh: bool = False
     max_restarts: int = 3
+    management_on_api_port: bool = False
+    """The @connections API on the API port's loop only (the single-loop gateway, slower)."""
 
     @property
     def web(self) -> int:
@@ -186,10 +188,13 @@ def _serve(
 
     base = f"http://{options.host}:{options.port}"
     web_base = f"http://{options.host}:{options.web}"
+    # The management API's own server (gateway/management_server.py), where the notifier posts.
+    management_port = None if options.management_on_api_port else free_port()
+    management = f"http://{options.host}:{management_port}" if management_port else base
     # The same rule as the cloud's: the origin the web client is served from, nothing else.
     origins = allowed_origins([web_base], ())
     resources = provision(STAGE, ddb_endpoint, aws.endpoint, origins)
-    os.environ.update(resources.environment(management_endpoint=base, auto_confirm=True))
+    os.environ.update(resources.environment(management_endpoint=management, auto_confirm=True))
     os.environ.setdefault(ENV["bot"], "local")
     # Every handler runs with the policy the Pulumi program would give its role; this must
     # come before the handlers build their clients.
@@ -220,6 +225,7 @@ def _serve(
         allowed_origins=origins,
         s3_endpoint=resources.aws_endpoint,
         max_message_chars=bootstrap.settings().max_message_chars,
+        management_port=management_port,
     )
     web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"
@@ -231,6 +237,7 @@ def _serve(
     say(options, f"  HTTP API    {base}/api")
     say(options, f"  WebSocket   ws://{options.host}:{options.port}/ws")
     say(options, f"  Cognito     {base}/cognito")
+    say(options, f"  management  {management}/@connections")
     say(options, f"  user pool   {resources.user_pool_id}")
     say(options, f"  app client  {resources.user_pool_client_id}")
     say(options, f"  S3          {resources.aws_endpoint} (bucket {resources.bucket_name})")

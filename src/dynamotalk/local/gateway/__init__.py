@@ -5,7 +5,9 @@ app that serves the web client from its own origin, as CloudFront does.
 API origin (`Gateway.app()`, app.py):
 - `GET /ws`, the WebSocket API (websocket.py), its connections' outbound queues, timers and
   close codes (connections.py);
-- `POST/GET/DELETE /@connections/{id}`, the management API (management.py);
+- `POST/GET/DELETE /@connections/{id}`, the management API (management.py), which `dynamotalk
+  dev` also serves on a port and a thread of its own for the stage's notifier
+  (management_server.py, `Gateway.management_port`), so posts never queue behind this loop;
 - `/api/...`, the HTTP API with its JWT authorizer and CORS (http.py);
 - `POST /cognito`, the Cognito front door that runs the triggers moto does not (cognito.py);
 - local-only conveniences: `/config.json` (for the terminal client), `/health`, `/_local/...`

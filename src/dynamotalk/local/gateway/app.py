@@ -25,6 +25,7 @@ from dynamotalk.local.gateway.guards import LOOPBACK_ONLY, no_browsers
 from dynamotalk.local.gateway.http import ANY_METHOD, HttpApi, not_found
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.gateway.management import Management
+from dynamotalk.local.gateway.management_server import ManagementServer
 from dynamotalk.local.gateway.websocket import WebSocketApi
 from dynamotalk.local.provision import LOCAL_POOL
 from dynamotalk.local.web_headers import WithSecurityHeaders
@@ -65,6 +66,11 @@ class Gateway:
     """The live WebSockets and the limits they live under (idle timeout, outbound queue)."""
     delivery: LocalDelivery | None = None
     """The table's stream, the page queue and the event bus, once the app has started."""
+    management_port: int | None = None
+    """Where the management API also listens on a thread of its own (management_server.py),
+    for the stage's notifier; None: only on this port's `/@connections` route."""
+    _management_server: ManagementServer | None = attrs.field(default=None, init=False)
+    _cognito: CognitoProxy | None = attrs.field(default=None, init=False)
 
     @property
     def domain(self) -> str:
@@ -73,6 +79,14 @@ class Gateway:
     @property
     def base_url(self) -> str:
         return f"http://{self.domain}"
+
+    @property
+    def management_endpoint(self) -> str:
+        """What the stage's notifier posts to: the management API's own server when it has
+        one, else this port's route."""
+        if self.management_port is None:
+            return self.base_url
+        return f"http://{self.host}:{self.management_port}"
 
     def client_config(self) -> dict[str, object]:
         return stage_config(
@@ -94,7 +108,7 @@ class Gateway:
         http = HttpApi(
             self.functions, self.verify_claims, self.allowed_origins, self.domain, self.port
         )
-        cognito = CognitoProxy(
+        cognito = self._cognito = CognitoProxy(
             self.functions, self.cognito_endpoint, self.user_pool_id, self.user_pool_client_id
         )
         manage, methods = no_browsers(management.manage), ["GET", "POST", "DELETE"]
@@ -125,14 +139,24 @@ class Gateway:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        """The fan-out's stream, queue and bus start with the API and stop with it."""
+        """The fan-out's stream, queue and bus, and the management API's own server, start with
+        the API and stop with it; so does the Cognito front door's connection pool."""
         from dynamotalk.local import delivery
 
+        if self.management_port is not None:
+            self._management_server = ManagementServer(
+                Management(self.connections), self.host, self.management_port
+            )
+            self._management_server.start()
         self.delivery = delivery.start(self.functions)
         try:
             yield
         finally:
             self.delivery.stop()
+            if self._management_server is not None:
+                self._management_server.stop()
+            if self._cognito is not None:
+                await self._cognito.aclose()
 
     def _local_delivery(self) -> LocalDelivery:
         if self.delivery is None:

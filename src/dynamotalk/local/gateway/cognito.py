@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,7 +48,16 @@ class CognitoProxy:
     user_pool_client_id: str
     _client: httpx.AsyncClient | None = attrs.field(default=None, init=False)
     """One connection pool to the emulator for the gateway's life (made on the first call, on
-    the gateway's event loop)."""
+    the gateway's event loop; closed with the gateway, aclose)."""
+    _admin: Any = attrs.field(default=None, init=False)
+    """One boto3 client for the triggers' admin calls: building one costs tens of ms of CPU
+    (botocore's models), more than the sign-up it serves. boto3 clients are thread-safe."""
+    _admin_lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def cognito(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -122,16 +132,8 @@ class CognitoProxy:
     async def _after_signup(
         self, operation: str, payload: Mapping[str, Any], trigger: _SignUpTrigger
     ) -> None:
-        import boto3
-
         username = str(payload.get("Username", ""))
-        cognito = boto3.client(
-            "cognito-idp",
-            endpoint_url=self.endpoint,
-            region_name=events.REGION,
-            aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        )
+        cognito = await asyncio.to_thread(self._admin_client)
         if operation == "SignUp":
             if not trigger.auto_confirm:
                 return
@@ -159,6 +161,21 @@ class CognitoProxy:
             attributes,
         )
         await self.functions.call(COGNITO_TRIGGERS["post_confirmation"], event)
+
+    def _admin_client(self) -> Any:
+        """The admin client, built once, off the event loop."""
+        with self._admin_lock:
+            if self._admin is None:
+                import boto3
+
+                self._admin = boto3.client(
+                    "cognito-idp",
+                    endpoint_url=self.endpoint,
+                    region_name=events.REGION,
+                    aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                    aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                )
+            return self._admin
 
 
 def _trigger_username(username: str) -> str:

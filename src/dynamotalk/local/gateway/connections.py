@@ -4,13 +4,20 @@ and the disconnectReason API Gateway reports with them).
 
 PostToConnection returns once the message is queued; a connection whose queue overflows is
 closed (1008) and answers 410 Gone from then on, so no sender ever waits on a slow reader.
+
+A post may come from another thread (the management API's own server, management_server.py):
+a connection's queue and its closing state change under one lock, and its writer, on the
+gateway's loop, is woken at most once per batch of posts to it, not once per post.
 """
 
 from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import attrs
@@ -52,9 +59,13 @@ class LiveConnection:
     """Epoch ms of the last data frame either way (GetConnection's lastActiveAt)."""
     last_traffic: float
     """Loop time of the last data frame either way (the idle timer)."""
+    loop: asyncio.AbstractEventLoop = attrs.Factory(asyncio.get_running_loop)
+    """The gateway's loop, which owns the socket, the writer and the timers."""
     outbox: collections.deque[str] = attrs.Factory(collections.deque)
     outbox_bytes: int = 0
     wake: asyncio.Event = attrs.Factory(asyncio.Event)
+    wake_pending: bool = False
+    """A wake-up is on its way to the writer: later posts need not send another."""
     closing: tuple[int, str] | None = None
     """Set once the gateway decided to close: the code and reason $disconnect reports."""
     tasks: set[asyncio.Task[None]] = attrs.Factory(set)
@@ -80,6 +91,8 @@ class Connections:
     """The most any connection ever had queued (local-only observability)."""
     slow_readers_dropped: int = 0
     _background: set[asyncio.Task[None]] = attrs.Factory(set)
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+    """Guards every connection's queue and closing state (posts come from two threads)."""
 
     @outbound_max_bytes.validator
     def _holds_one_message(self, attribute: attrs.Attribute[int], value: int) -> None:
@@ -91,39 +104,69 @@ class Connections:
         live.last_active = int(time.time() * 1000)
 
     def post(self, live: LiveConnection, text: str) -> bool:
-        """Queue a message for the connection; never waits. A queue that would overflow closes
-        the connection (a slow reader loses it) and the message is refused."""
-        if live.closing is not None:
-            return False
+        """Queue a message for the connection; never waits, and may be called from any thread.
+        A queue that would overflow closes the connection (a slow reader loses it) and the
+        message is refused."""
         size = len(text.encode())
-        if (
-            len(live.outbox) + 1 > self.outbound_max_messages
-            or live.outbox_bytes + size > self.outbound_max_bytes
-        ):
-            self.slow_readers_dropped += 1
+        with self._lock:
+            if live.closing is not None:
+                return False
+            if (
+                len(live.outbox) + 1 > self.outbound_max_messages
+                or live.outbox_bytes + size > self.outbound_max_bytes
+            ):
+                queued, queued_bytes = len(live.outbox), live.outbox_bytes
+                self._closing(live, *CLOSE_SLOW_READER)
+                self.slow_readers_dropped += 1
+                overflowed = True
+            else:
+                live.outbox.append(text)
+                live.outbox_bytes += size
+                high = self.outbound_high_water
+                high["messages"] = max(high["messages"], len(live.outbox))
+                high["bytes"] = max(high["bytes"], live.outbox_bytes)
+                wake, live.wake_pending, overflowed = not live.wake_pending, True, False
+        if overflowed:
             _log.warning(
                 "ws_slow_reader_dropped", connection_id=live.connection_id,
-                queued=len(live.outbox), queued_bytes=live.outbox_bytes,
+                queued=queued, queued_bytes=queued_bytes,
             )  # fmt: skip
-            self.spawn(self.close(live, *CLOSE_SLOW_READER))
+            self.on_loop(live, lambda: self.spawn(self._send_close(live)))
             return False
-        live.outbox.append(text)
-        live.outbox_bytes += size
-        high = self.outbound_high_water
-        high["messages"] = max(high["messages"], len(live.outbox))
-        high["bytes"] = max(high["bytes"], live.outbox_bytes)
-        live.wake.set()
+        if wake:
+            self.on_loop(live, live.wake.set)
         return True
 
+    def on_loop(self, live: LiveConnection, call: Callable[[], object]) -> None:
+        """Run `call` on the connection's loop: now when already there, else soon."""
+        try:
+            here = asyncio.get_running_loop()
+        except RuntimeError:
+            here = None
+        if here is live.loop:
+            call()
+        else:
+            with contextlib.suppress(RuntimeError):  # the gateway's loop closed: it is stopping
+                live.loop.call_soon_threadsafe(call)
+
+    def _next(self, live: LiveConnection) -> str | None:
+        with self._lock:
+            if not live.outbox or live.closing is not None:
+                return None
+            text = live.outbox.popleft()
+            live.outbox_bytes -= len(text.encode())
+            return text
+
     async def write(self, live: LiveConnection) -> None:
-        """The connection's own writer: drains its queue; only it ever waits on the socket."""
+        """The connection's own writer: drains its queue in order; only it ever waits on the
+        socket, so a post never waits on another connection's send."""
         try:
             while live.closing is None:
                 await live.wake.wait()
                 live.wake.clear()
-                while live.outbox and live.closing is None:
-                    text = live.outbox.popleft()
-                    live.outbox_bytes -= len(text.encode())
+                with self._lock:
+                    live.wake_pending = False  # before draining: a later post wakes us again
+                while (text := self._next(live)) is not None:
                     await live.socket.send_text(text)
                     self.touch(live)
         except (WebSocketDisconnect, RuntimeError, OSError):
@@ -143,17 +186,35 @@ class Connections:
     async def close(self, live: LiveConnection, code: int, reason: str) -> None:
         """Close with a code the client sees and $disconnect reports; a socket too stalled to
         take the close frame within close_grace_s has its TCP connection cut."""
-        if live.closing is not None:
-            return
+        with self._lock:
+            if live.closing is not None:
+                return
+            self._closing(live, code, reason)
+        await self._send_close(live)
+
+    def _closing(self, live: LiveConnection, code: int, reason: str) -> None:
+        """The decision to close (under the lock): no post is accepted from here on."""
         live.closing = (code, reason)
         self.by_id.pop(live.connection_id, None)
         live.outbox.clear()
         live.outbox_bytes = 0
+
+    async def _send_close(self, live: LiveConnection) -> None:
         live.wake.set()
+        code, reason = live.closing or CLOSE_NORMAL
         try:
             await asyncio.wait_for(live.socket.close(code, reason), timeout=self.close_grace_s)
         except (TimeoutError, RuntimeError, OSError, WebSocketDisconnect):
             _abort(live.socket)
+
+    def forget(self, live: LiveConnection, client_close: tuple[int, str]) -> None:
+        """The socket is gone (the client closed it, or the gateway did): no more posts."""
+        with self._lock:
+            self.by_id.pop(live.connection_id, None)
+            if live.closing is None:
+                live.closing = client_close
+            live.outbox.clear()
+            live.outbox_bytes = 0
 
     async def flush_then_close(self, live: LiveConnection) -> None:
         """DeleteConnection after what PostToConnection already accepted: on AWS a post answers

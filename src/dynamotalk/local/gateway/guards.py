@@ -15,6 +15,12 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 """The names the local stack listens on and answers to."""
 
 
+def loopback_host(host: str) -> bool:
+    """Whether a Host header (name, optional port) names the loopback interface."""
+    name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
+    return name.lower() in LOOPBACK_HOSTS
+
+
 class _LoopbackHostOnly:
     """A page on another site that rebinds its DNS name to 127.0.0.1 still sends its own Host:
     refuse it (400), so only loopback names reach the stack. Header names are compared without
@@ -28,8 +34,7 @@ class _LoopbackHostOnly:
             host = next(
                 (v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"host"), ""
             )
-            name = host.rsplit(":", 1)[0] if not host.startswith("[") else host[1:].split("]")[0]
-            if name.lower() not in LOOPBACK_HOSTS:
+            if not loopback_host(host):
                 answer = JSONResponse({"message": "Invalid host header"}, status_code=400)
                 await answer(scope, receive, send)
                 return

@@ -7,6 +7,7 @@ import asyncio
 import contextvars
 import importlib
 import json
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -48,10 +49,22 @@ class Functions:
     resolve: Callable[[str], Handler] = import_handler
     timeouts: Mapping[str, float] = attrs.Factory(dict)
     """Per-module Lambda timeout overrides for tests (default: routes.FUNCTION_BY_MODULE)."""
-    executor: ThreadPoolExecutor = attrs.Factory(
-        lambda: ThreadPoolExecutor(max_workers=32, thread_name_prefix="lambda")
-    )
-    """Where handlers run: like Lambda's concurrency, many at once, each blocking on I/O."""
+    concurrency: int = 32
+    """How many invocations of one function run at once (threads, each blocking on I/O)."""
+    _executors: dict[str, ThreadPoolExecutor] = attrs.Factory(dict)
+    """Where handlers run: one pool per function, as each Lambda function scales on its own,
+    so a flood of one (100 senders' ws_default) never queues another (the stream's fanout)."""
+
+    _lock: threading.Lock = attrs.Factory(threading.Lock)
+
+    def executor(self, module: str) -> ThreadPoolExecutor:
+        with self._lock:
+            pool = self._executors.get(module)
+            if pool is None:
+                pool = self._executors[module] = ThreadPoolExecutor(
+                    max_workers=self.concurrency, thread_name_prefix=f"lambda-{module}"
+                )
+            return pool
 
     def timeout_of(self, module: str) -> float:
         function = FUNCTION_BY_MODULE.get(module)
@@ -86,7 +99,7 @@ class Functions:
             current_function.set(module)
             return handler(event, context)
 
-        future = loop.run_in_executor(self.executor, contextvars.Context().run, run)
+        future = loop.run_in_executor(self.executor(module), contextvars.Context().run, run)
         # API Gateway's integration timeout counts from the request, waiting included.
         integration = float(quotas.INTEGRATION_TIMEOUT_S if behind_api else 10**6)
         request_id = "-"

@@ -4,6 +4,7 @@ connection that is closed or closing), and the local-only hooks on the live conn
 
 from __future__ import annotations
 
+import json
 import time
 
 import attrs
@@ -15,35 +16,51 @@ from dynamotalk.local.gateway.connections import CLOSE_GOING_AWAY, Connections
 from dynamotalk.local.gateway.limits import body_within
 
 
+@attrs.frozen
+class Answer:
+    """A management API answer, whichever server carries it (app.py's route on the API port,
+    or management_server.py's own)."""
+
+    status: int
+    body: bytes = b""
+    headers: tuple[tuple[str, str], ...] = ()
+
+
 @attrs.define
 class Management:
     connections: Connections
 
     async def manage(self, request: Request) -> Response:
         connection_id = request.path_params["connection_id"]
-        live = self.connections.by_id.get(connection_id)
+        data = None
         if request.method == "POST":
             data = await body_within(request, quotas.WS_MESSAGE_BYTES)
+        answer = self.answer(request.method, connection_id, data)
+        return Response(answer.body, answer.status, headers=dict(answer.headers))
+
+    def answer(self, method: str, connection_id: str, data: bytes | None) -> Answer:
+        """POST (`data` is the body, None when it passed WS_MESSAGE_BYTES), GET or DELETE
+        /@connections/{id}, as API Gateway answers them. Safe from any thread."""
+        live = self.connections.by_id.get(connection_id)
+        if method == "POST":
             if data is None:
-                return JSONResponse(
-                    {"message": "Message too long"},
-                    status_code=413,
-                    headers={"x-amzn-ErrorType": "PayloadTooLargeException"},
-                )
+                return TOO_LARGE
             if live is None or not self.connections.post(live, data.decode("utf-8", "replace")):
-                return _gone()
-            return Response(status_code=200)
+                return GONE
+            return Answer(200)
         if live is None:
-            return _gone()
-        if request.method == "DELETE":
-            self.connections.spawn(self.connections.flush_then_close(live))
-            return Response(status_code=204)
-        return JSONResponse(
+            return GONE
+        if method == "DELETE":
+            connections = self.connections
+            connections.on_loop(live, lambda: connections.spawn(connections.flush_then_close(live)))
+            return Answer(204)
+        return _json(
+            200,
             {
                 "connectedAt": _iso(live.connected_at),
                 "identity": {"sourceIp": live.source_ip, "userAgent": live.user_agent},
                 "lastActiveAt": _iso(live.last_active),
-            }
+            },
         )
 
     async def drop(self, request: Request) -> Response:
@@ -72,16 +89,21 @@ class Management:
                 "slowReadersDropped": connections.slow_readers_dropped,
                 "queued": {
                     cid: {"messages": len(live.outbox), "bytes": live.outbox_bytes}
-                    for cid, live in connections.by_id.items()
+                    for cid, live in list(connections.by_id.items())  # posts pop from others
                 },
             }
         )
 
 
-def _gone() -> Response:
-    return JSONResponse(
-        {"message": "Gone"}, status_code=410, headers={"x-amzn-ErrorType": "GoneException"}
-    )
+def _json(status: int, payload: object, error_type: str = "") -> Answer:
+    headers = [("content-type", "application/json")]
+    if error_type:
+        headers.append(("x-amzn-ErrorType", error_type))
+    return Answer(status, json.dumps(payload, separators=(",", ":")).encode(), tuple(headers))
+
+
+GONE = _json(410, {"message": "Gone"}, "GoneException")
+TOO_LARGE = _json(413, {"message": "Message too long"}, "PayloadTooLargeException")
 
 
 def _iso(epoch_ms: int) -> str:

@@ -154,11 +154,7 @@ class WebSocketApi:
         except (WebSocketDisconnect, RuntimeError, OSError):
             pass  # the client went away, or the server closed the socket
         finally:
-            connections.by_id.pop(live.connection_id, None)
-            if live.closing is None:
-                live.closing = client_close
-            live.outbox.clear()
-            live.outbox_bytes = 0
+            connections.forget(live, client_close)
             writer.cancel()
             watchdog.cancel()
             if live.connection_id in connections.lost:
