@@ -4,14 +4,18 @@ alias calls goes, what an alias calls or may soon call stays."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
+import time
 import zipfile
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import httpx
 import pytest
-from moto import mock_aws
 
+from dynamotalk.local.emulators import free_port
 from dynamotalk.routes import FUNCTIONS, function_name
 from infra.prune_versions import main, prune
 
@@ -26,27 +30,54 @@ def _zip(n: int) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.fixture(scope="module")
+def moto_lambda() -> Iterator[str]:
+    """A moto server of this module's own, in its own process: `mock_aws` in this process would
+    reset the backends that the suite's in-process moto (LocalAws) serves to other tests."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            httpx.get(f"{endpoint}/moto-api/", timeout=1)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise
+            time.sleep(0.1)
+    yield endpoint
+    server.terminate()
+    server.wait(10)
+
+
 @pytest.fixture
-def lambda_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def lambda_api(moto_lambda: str, monkeypatch: pytest.MonkeyPatch) -> Any:
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(key, "testing")
-    with mock_aws():
-        role = boto3.client("iam", region_name=REGION).create_role(
-            RoleName="fn", AssumeRolePolicyDocument="{}"
-        )["Role"]["Arn"]
-        client = boto3.client("lambda", region_name=REGION)
-        for function in FUNCTIONS:  # every function of the stage, 5 published versions each
-            name = function_name(STAGE, function.module)
-            client.create_function(
-                FunctionName=name,
-                Runtime="python3.13",
-                Role=role,
-                Handler="h.handler",
-                Code={"ZipFile": _zip(0)},
-            )
-            for n in range(1, 6):
-                client.update_function_code(FunctionName=name, ZipFile=_zip(n), Publish=True)
-        yield client
+    for service in ("LAMBDA", "IAM"):  # botocore's per-service endpoint variables
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", moto_lambda)
+    httpx.post(f"{moto_lambda}/moto-api/reset").raise_for_status()
+    role = boto3.client("iam", region_name=REGION).create_role(
+        RoleName="fn", AssumeRolePolicyDocument="{}"
+    )["Role"]["Arn"]
+    client = boto3.client("lambda", region_name=REGION)
+    for function in FUNCTIONS:  # every function of the stage, 5 published versions each
+        name = function_name(STAGE, function.module)
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.13",
+            Role=role,
+            Handler="h.handler",
+            Code={"ZipFile": _zip(0)},
+        )
+        for n in range(1, 6):
+            client.update_function_code(FunctionName=name, ZipFile=_zip(n), Publish=True)
+    return client
 
 
 def versions(client: Any, name: str) -> list[str]:

@@ -193,7 +193,9 @@ def test_https_endpoints_are_verified_and_kept_alive(
         api.stop()
 
 
-def test_without_credentials_every_post_fails_and_the_sender_does_not(api: VerifyingApi) -> None:
+def test_without_credentials_every_post_fails_and_the_sender_does_not(
+    api: VerifyingApi, capfd: pytest.CaptureFixture[str]
+) -> None:
     """As on botocore's client (NoCredentialsError per post): failed and retryable, no raise."""
     client = build_management_client(api.endpoint, REGION, 2, session())
     sender = ApiGatewayNotifier(
@@ -202,6 +204,10 @@ def test_without_credentials_every_post_fails_and_the_sender_does_not(api: Verif
     with structlog.testing.capture_logs() as logs:
         report = sender.send(["a", "b"], EVENT)
     assert (report.failed, report.retryable, api.received) == ({"a", "b"}, {"a", "b"}, {})
-    assert {e["error"] for e in logs if e["event"] == "post_to_connection_failed"} == {
-        "NoCredentialsError"
-    }
+    # Captured by structlog, or printed when the suite's handlers already cached the logger
+    # with their own configuration (cache_logger_on_first_use): the failure is named either way.
+    printed = [line for line in capfd.readouterr().out.splitlines() if "post_to_connection" in line]
+    named = {e["error"] for e in logs if e["event"] == "post_to_connection_failed"}
+    assert named == {"NoCredentialsError"} or (
+        bool(printed) and all("NoCredentialsError" in line for line in printed)
+    )

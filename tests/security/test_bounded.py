@@ -14,11 +14,16 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import httpx
 import pytest
 
 from dynamotalk import quotas
-from dynamotalk.adapters.apigateway import ApiGatewayNotifier, build_management_client
+from dynamotalk.adapters.apigateway import (
+    ApiGatewayNotifier,
+    build_management_client,
+    management_poster,
+)
 from dynamotalk.domain.events import Event, Typing
 from dynamotalk.domain.limits import Limits
 from dynamotalk.wire import encode_event
@@ -143,8 +148,10 @@ def test_a_too_large_payload_flood_never_stops_another_rooms_delivery(
             return b"x" * (quotas.WS_MESSAGE_BYTES + 1)
         return encode_event(event)
 
+    session = boto3.session.Session()
+    management = build_management_client(gateway, "us-east-1", 4, session)
     notifier = ApiGatewayNotifier(
-        build_management_client(gateway, "us-east-1", pool_size=4),
+        management_poster(management, session.get_credentials(), "lean"),  # as deployed
         pool_size=4,
         encode=encode,
     )
