@@ -1,12 +1,12 @@
 """The REST API (HTTP API, payload 2.0): rooms, history, members, profile, uploads.
 
-Every route of routes.HTTP_ROUTES handled by this module names one small function here (checked
-at import); the JWT authorizer has already checked the token, its claims arrive in the event.
+Every route of routes.HTTP_ROUTES handled by this function names one small function, here or in
+an area's module beside it (`http_*.py`, registered through http_handlers.py; checked at
+import); the JWT authorizer has already checked the token, its claims arrive in the event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from dynamotalk import bootstrap, routes, wire
@@ -18,18 +18,9 @@ from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import initialized
+from lambdas.http_handlers import HANDLERS, Reply, Route, route
 
 SERVICE = bootstrap.service()
-
-Reply = tuple[int, object]
-Route = Callable[[ChatService, HttpEvent], Reply]
-HANDLERS: dict[str, Route] = {}
-
-
-def route(answer: Route) -> Route:
-    """Register a function as the handler routes.HTTP_ROUTES names (by its name)."""
-    HANDLERS[answer.__name__] = answer
-    return answer
 
 
 @route

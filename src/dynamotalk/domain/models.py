@@ -15,8 +15,20 @@ class RoomKind(enum.StrEnum):
 
 
 class Role(enum.StrEnum):
-    MEMBER = "member"
+    """A member's role in a room, highest first (domain/authz.py says what each may do)."""
+
     OWNER = "owner"
+    ADMIN = "admin"
+    MODERATOR = "moderator"
+    MEMBER = "member"
+
+    @property
+    def rank(self) -> int:
+        """Higher outranks lower: owner 3, admin 2, moderator 1, member 0."""
+        return _RANKS[self]
+
+
+_RANKS = {Role.OWNER: 3, Role.ADMIN: 2, Role.MODERATOR: 1, Role.MEMBER: 0}
 
 
 @attrs.frozen
