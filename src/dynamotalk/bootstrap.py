@@ -180,6 +180,7 @@ def _bot_jobs() -> BotJobs | None:
 def service() -> ChatService:
     from dynamotalk.adapters.apigateway import ApiGatewayNotifier, management_poster
     from dynamotalk.adapters.s3 import S3AttachmentStore
+    from dynamotalk.adapters.sessions import ApiGatewayCloser
     from dynamotalk.botocore_loader import OnFirstUse
     from dynamotalk.domain.limits import Limits
     from dynamotalk.settings import management_transport
@@ -207,6 +208,7 @@ def service() -> ChatService:
         bot_jobs=_bot_jobs(),
         limiter=_limiter(),
         user_limits=s.user_limits,
+        closer=ApiGatewayCloser(_management()),  # a ban closes sockets (DeleteConnection)
     )
 
 

@@ -271,6 +271,18 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/users/{userId}", "http_api", "get_user"),
     HttpRoute("POST", "/uploads", "http_api", "request_upload"),
     HttpRoute("GET", "/attachments", "http_api", "attachment_url"),
+    # Roles and moderation (issue 17): lambdas/http_moderation.py.
+    HttpRoute("PATCH", "/rooms/{roomId}", "http_api", "update_room"),
+    HttpRoute("PUT", "/rooms/{roomId}/members/{userId}/role", "http_api", "change_role"),
+    HttpRoute("POST", "/rooms/{roomId}/mutes", "http_api", "mute_member"),
+    HttpRoute("DELETE", "/rooms/{roomId}/mutes/{userId}", "http_api", "unmute_member"),
+    HttpRoute("POST", "/rooms/{roomId}/bans", "http_api", "ban_user"),
+    HttpRoute("DELETE", "/rooms/{roomId}/bans/{userId}", "http_api", "unban_user"),
+    HttpRoute("GET", "/rooms/{roomId}/bans", "http_api", "list_bans"),
+    HttpRoute("POST", "/rooms/{roomId}/pins", "http_api", "pin_message"),
+    HttpRoute("DELETE", "/rooms/{roomId}/pins/{messageId}", "http_api", "unpin_message"),
+    HttpRoute("GET", "/rooms/{roomId}/pins", "http_api", "list_pins"),
+    HttpRoute("GET", "/rooms/{roomId}/audit", "http_api", "audit_log"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

@@ -44,6 +44,10 @@ class Act(enum.StrEnum):
     """Put a message in the room's moderation queue."""
     MODERATE = "moderate"
     """Read the room's audit log and moderation queue, and resolve reports."""
+    SLOW_MODE_EXEMPT = "slowModeExempt"
+    """Post without waiting for slow mode's interval."""
+    BAN_LIST = "banList"
+    """See who is banned from the room."""
 
 
 _ANY = Role.MEMBER
@@ -77,6 +81,10 @@ LOWEST_ROLE: Mapping[Act, Mapping[RoomKind, Role | None]] = {
     # A direct room has no moderators to read a report: block the other member instead.
     Act.REPORT: _rooms(_ANY, _ANY, None),
     Act.MODERATE: _rooms(Role.ADMIN, Role.ADMIN, None),
+    # Those who set slow mode do not wait for it; a direct room has no slow mode.
+    Act.SLOW_MODE_EXEMPT: _rooms(Role.MODERATOR, Role.MODERATOR, None),
+    # Those who ban see whom they banned (and lift it).
+    Act.BAN_LIST: _rooms(Role.MODERATOR, Role.MODERATOR, None),
 }
 """Act -> room kind -> the lowest role allowed (None: nobody). Every Act has every kind."""
 
@@ -94,6 +102,12 @@ def outranks(actor: Role, target: Role) -> bool:
     """Whether `actor` may act on a member holding `target` (strictly higher; owners on owners
     never: an owner leaves or hands over, nobody removes them)."""
     return actor.rank > target.rank
+
+
+def keeps_room(role: Role) -> bool:
+    """Whether a member holding `role` keeps the room owned: while one such member is left,
+    an owner leaving hands nothing over (service/membership.py)."""
+    return role is Role.OWNER
 
 
 def may_give(actor: Role, role: Role) -> bool:
@@ -120,6 +134,8 @@ _REFUSAL: Mapping[Act, str] = {
     Act.MENTION_ALL: "you may not mention everyone in this room",
     Act.REPORT: "messages of this room cannot be reported",
     Act.MODERATE: "only the room's admins may see its moderation",
+    Act.SLOW_MODE_EXEMPT: "slow mode applies to you in this room",
+    Act.BAN_LIST: "only the room's moderators may see its bans",
 }
 
 
@@ -138,3 +154,11 @@ def require_over(actor: Membership, act: Act, kind: RoomKind, target: Membership
     require(actor, act, kind)
     if not outranks(actor.role, target.role):
         raise Forbidden(f"a {actor.role} cannot do this to a {target.role}")
+
+
+def require_give(actor: Membership, kind: RoomKind, target: Membership, role: Role) -> None:
+    """Changing `target`'s role to `role`: CHANGE_ROLES over the target, and `role` within
+    what the actor may give."""
+    require_over(actor, Act.CHANGE_ROLES, kind, target)
+    if not may_give(actor.role, role):
+        raise Forbidden(f"a {actor.role} cannot make someone {role}")

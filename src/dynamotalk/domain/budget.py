@@ -17,7 +17,14 @@ from collections.abc import Callable, Collection, Sequence
 from typing import TypeVar
 
 from dynamotalk.domain.errors import TooLarge
-from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
+from dynamotalk.domain.events import (
+    MemberJoined,
+    MemberLeft,
+    MessagePinned,
+    MessageUnpinned,
+    RoomChange,
+    RoomUpdated,
+)
 from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Message
 
@@ -110,8 +117,12 @@ reaction's emoji and user id."""
 
 def change_bytes(change: RoomChange) -> int:
     """An upper bound of a change event's JSON."""
-    if isinstance(change, MemberJoined | MemberLeft):
+    if isinstance(change, MemberJoined | MemberLeft | MessageUnpinned):
         return CHANGE_FIXED_BYTES + MESSAGE_FIXED_BYTES
+    if isinstance(change, RoomUpdated):  # a name is short; escaping at most 6 bytes a char
+        return CHANGE_FIXED_BYTES + MESSAGE_FIXED_BYTES + 6 * len(change.room.name)
+    if isinstance(change, MessagePinned):
+        return CHANGE_FIXED_BYTES + MESSAGE_FIXED_BYTES + 6 * len(change.pin.text)
     return CHANGE_FIXED_BYTES + message_bytes(change.message)
 
 

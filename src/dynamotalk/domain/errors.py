@@ -21,6 +21,11 @@ class ErrorCode(enum.StrEnum):
     # A dependency (the database, an AWS API) cannot be reached. Not retryable at once: the
     # reply carries a retryAfterMs hint instead of inviting a tight retry loop.
     UNAVAILABLE = "unavailable"
+    # Moderation (issue 17): the room is read-only; the caller is muted (retryAfterMs: until
+    # when); slow mode allows the caller's next post in retryAfterMs.
+    ROOM_ARCHIVED = "room_archived"
+    MUTED = "muted"
+    SLOW_MODE = "slow_mode"
     # Never raised on purpose: what an unexpected bug is reported as, so a client still
     # gets a well-formed error. Tests assert it never shows up.
     INTERNAL = "internal"
@@ -105,3 +110,21 @@ class Unavailable(_WithRetryAfter):
 
     code = ErrorCode.UNAVAILABLE
     DEFAULT_RETRY_AFTER_MS: ClassVar[int] = 5000
+
+
+class RoomArchived(ChatError):
+    """The room is archived (read-only): reading works, changing it does not."""
+
+    code = ErrorCode.ROOM_ARCHIVED
+
+
+class Muted(_WithRetryAfter):
+    """The caller is muted in the room: `retry_after_ms` is how long the mute still lasts."""
+
+    code = ErrorCode.MUTED
+
+
+class SlowMode(_WithRetryAfter):
+    """Slow mode: the caller's next post in this room is allowed in `retry_after_ms`."""
+
+    code = ErrorCode.SLOW_MODE

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain.models import Invite, Membership, Message
+from dynamotalk.domain.models import Invite, Membership, Message, Pin, Room
 
 
 @attrs.frozen
@@ -87,8 +87,37 @@ class InviteReceived:
     invite: Invite
 
 
+@attrs.frozen
+class RoomUpdated:
+    """The room's settings changed (name, slow mode, archived): the room as it now is."""
+
+    room: Room
+    seq: int = 0
+
+
+@attrs.frozen
+class MessagePinned:
+    pin: Pin
+    seq: int = 0
+
+
+@attrs.frozen
+class MessageUnpinned:
+    room_id: str
+    message_id: str
+    seq: int = 0
+
+
 RoomChange = (
-    MessagePosted | MessageEdited | MessageDeleted | ReactionChanged | MemberJoined | MemberLeft
+    MessagePosted
+    | MessageEdited
+    | MessageDeleted
+    | ReactionChanged
+    | MemberJoined
+    | MemberLeft
+    | RoomUpdated
+    | MessagePinned
+    | MessageUnpinned
 )
 """What a room's change feed holds: each stored with its `seq`."""
 
@@ -96,8 +125,12 @@ RoomChange = (
 def room_of(change: RoomChange) -> str:
     if isinstance(change, MemberJoined):
         return change.membership.room_id
-    if isinstance(change, MemberLeft):
+    if isinstance(change, MemberLeft | MessageUnpinned):
         return change.room_id
+    if isinstance(change, RoomUpdated):
+        return change.room.room_id
+    if isinstance(change, MessagePinned):
+        return change.pin.room_id
     return change.message.room_id
 
 
@@ -112,6 +145,9 @@ Event = (
     | MemberLeft
     | ReadMoved
     | InviteReceived
+    | RoomUpdated
+    | MessagePinned
+    | MessageUnpinned
 )
 
 

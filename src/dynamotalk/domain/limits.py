@@ -120,3 +120,17 @@ SESSION_SWEEP_INTERVAL_S = 60
 """How often idle sockets whose session ended are closed (the sweeper's schedule; EventBridge's
 finest rate is one minute): a socket outlives its token by at most this, and any frame it sends
 after its token's expiry is refused at once."""
+
+# Moderation (issue 17, docs/PROTOCOL.md "Roles and moderation").
+MAX_SLOW_MODE_S = 6 * 3600
+"""The longest slow mode interval a room may have (Slack's and Discord's is 6 hours)."""
+MAX_MUTE_S = 28 * 24 * 3600
+"""The longest mute (Discord's timeout cap): longer than that is a ban."""
+MAX_PINS = 50
+"""Pinned messages one room holds at most (Slack's and Discord's cap is 50 or 100)."""
+MAX_BAN_REASON = 500
+"""Characters of a ban's reason."""
+AUDIT_PAGE_DEFAULT = 50
+"""Audit log entries per page unless `limit` says otherwise (at most Limits.page_size_max)."""
+MAX_PIN_TEXT = 500
+"""Characters of a pinned message's text the pin keeps (the message as it was when pinned)."""

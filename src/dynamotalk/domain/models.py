@@ -63,6 +63,11 @@ class Room:
     created_at: int
     direct_pair: tuple[str, str] | None = None
     """The two user ids of a direct room, sorted; None for other kinds."""
+    archived: bool = False
+    """Read-only: nobody posts, edits, reacts, invites or joins (issue 17)."""
+    slow_mode_seconds: int = 0
+    """Slow mode: each member posts at most once per this many seconds (0: off); moderators
+    and above are exempt (authz.Act.SLOW_MODE_EXEMPT)."""
 
 
 @attrs.frozen
@@ -73,6 +78,8 @@ class Membership:
     joined_at: int
     last_read_id: str | None = None
     """Read marker: id of the newest message the member has read."""
+    muted_until: int | None = None
+    """Epoch ms until which the member may read but not post or react (None: not muted)."""
 
 
 @attrs.frozen
@@ -102,6 +109,8 @@ class Message:
     """Emoji -> user ids who reacted with it."""
     seq: int | None = None
     """The room's sequence number of the post (None: stored before sequences existed)."""
+    deleted_by: str | None = None
+    """Who deleted the message when it was not its author (a moderator: recorded)."""
 
     @property
     def deleted(self) -> bool:
@@ -210,4 +219,52 @@ class RoomsPage:
     """One page of the caller's rooms, in room id order; unread counts for this page only."""
 
     rooms: tuple[RoomSummary, ...]
+    next_cursor: str | None
+
+
+@attrs.frozen
+class Pin:
+    """A pinned message of a room, with the message as it was when pinned (one Query lists
+    a room's pins with their text)."""
+
+    room_id: str
+    message_id: str
+    pinned_by: str
+    pinned_at: int
+    author_id: str
+    text: str
+    created_at: int
+
+
+@attrs.frozen
+class Ban:
+    """A user banned from a room: removed, and refused when they try to come back."""
+
+    room_id: str
+    user_id: str
+    banned_by: str
+    banned_at: int
+    reason: str = ""
+
+
+@attrs.frozen
+class AuditEntry:
+    """One moderation action in a room's audit log (newest first by `entry_id`, a ULID)."""
+
+    room_id: str
+    entry_id: str
+    actor_id: str
+    action: str
+    """The authz.Act value of what was done (e.g. `ban`, `changeRoles`)."""
+    at: int
+    target_user_id: str | None = None
+    target_message_id: str | None = None
+    detail: str = ""
+    """What changed, in words the log shows (a new name, a role, a mute's length...)."""
+
+
+@attrs.frozen
+class AuditPage:
+    entries: tuple[AuditEntry, ...]
+    """Newest first."""
     next_cursor: str | None

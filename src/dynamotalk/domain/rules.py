@@ -7,7 +7,7 @@ import unicodedata
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
 from dynamotalk.domain.identities import INVISIBLE_LETTERS, has_visible_character
 from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
-from dynamotalk.domain.models import Membership, Message, Role, Room, RoomKind
+from dynamotalk.domain.models import Membership, Message, Room, RoomKind
 from dynamotalk.domain.text import require_clean
 
 
@@ -117,16 +117,3 @@ def require_member(membership: Membership | None) -> Membership:
 def require_author(message: Message, user_id: str) -> None:
     if message.author_id != user_id:
         raise Forbidden("only the author may edit a message")
-
-
-def require_author_or_owner(message: Message, membership: Membership | None) -> None:
-    if membership is not None and (
-        message.author_id == membership.user_id or membership.role is Role.OWNER
-    ):
-        return
-    raise Forbidden("only the author or a room owner may delete a message")
-
-
-def require_owner(membership: Membership | None) -> None:
-    if membership is None or membership.role is not Role.OWNER:
-        raise Forbidden("only a room owner may do this")

@@ -20,6 +20,9 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.INTERNAL: 500,
+    ErrorCode.ROOM_ARCHIVED: 403,
+    ErrorCode.MUTED: 403,
+    ErrorCode.SLOW_MODE: 429,
 }
 """HTTP status per error code: the HTTP API's replies, $connect's and the local gateway's."""
 

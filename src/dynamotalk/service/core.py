@@ -3,6 +3,8 @@ that find a room, a message or a member (or refuse)."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import attrs
 
 from dynamotalk.domain import bot, rules
@@ -16,6 +18,7 @@ from dynamotalk.ports import (
     BotJobs,
     ChangeFeed,
     Clock,
+    ConnectionCloser,
     ConnectionRegistry,
     IdGenerator,
     MessageStore,
@@ -24,6 +27,7 @@ from dynamotalk.ports import (
     RoomStore,
     UserStore,
 )
+from dynamotalk.ports_moderation import MessageModeration, ModerationStore
 
 
 def check_id(value: str, what: str) -> str:
@@ -58,6 +62,16 @@ class ChatCore:
     limiter: RateLimiter | None = None
     """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
+    moderation: ModerationStore = attrs.Factory(
+        lambda self: cast("ModerationStore", self.rooms), takes_self=True
+    )
+    """Settings, mutes, bans, slow mode, pins, audit log: the room store's other half."""
+    moderated_messages: MessageModeration = attrs.Factory(
+        lambda self: cast("MessageModeration", self.messages), takes_self=True
+    )
+    closer: ConnectionCloser | None = None
+    """DeleteConnection: a ban closes the banned user's sockets that followed only that room
+    (None: sockets stay open, only their subscriptions end)."""
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from dynamotalk.domain import bot, budget, rules
+from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
 from dynamotalk.domain.events import ChangePage, Typing
@@ -17,6 +18,7 @@ from dynamotalk.service.access import Access
 from dynamotalk.service.core import check_message_id
 from dynamotalk.service.fanout import BotAsked
 from dynamotalk.service.files import Files
+from dynamotalk.service.moderation import after_delete, require_may_delete, require_may_write
 
 
 class Messages(Access, Files):
@@ -36,7 +38,7 @@ class Messages(Access, Files):
         """
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
-        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        require_may_write(self, principal, room, Act.POST, slow=True)
         self._require_not_blocked_in_direct(principal, room)
         if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{MAX_CLIENT_ID} printable characters")
@@ -74,7 +76,7 @@ class Messages(Access, Files):
         """Only the author edits, and only while still a member and not deleted."""
         self._limit(principal.user_id, Action.MESSAGE)  # an edit re-sends the whole message
         room = self._room(room_id)
-        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        require_may_write(self, principal, room, Act.POST)
         message = self._message(room.room_id, message_id)
         rules.require_author(message, principal.user_id)
         clean_text = rules.clean_text(text, self.limits)
@@ -82,7 +84,9 @@ class Messages(Access, Files):
         return self.messages.edit(room.room_id, message.message_id, clean_text, self.clock.now_ms())
 
     def delete_message(self, principal: Principal, room_id: str, message_id: str) -> Message:
-        """The author or a room owner deletes; the slot stays in history (soft delete)."""
+        """The author deletes, or a moderator who outranks the author (Act.DELETE_OTHERS; an
+        author who left is outranked by all), recorded as `deletedBy` and in the audit log. The
+        slot stays in history (soft delete); a pin of it goes."""
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
         membership = rules.require_member_of(
@@ -91,10 +95,14 @@ class Messages(Access, Files):
         message = self.messages.get(room.room_id, check_message_id(message_id))
         if message is None:
             raise NotFound("no such message")
-        rules.require_author_or_owner(message, membership)
+        by = require_may_delete(self, room, membership, message)
         if message.deleted:
             return message
-        return self.messages.soft_delete(room.room_id, message.message_id, self.clock.now_ms())
+        deleted = self.moderated_messages.soft_delete_by(
+            room.room_id, message.message_id, self.clock.now_ms(), by
+        )
+        after_delete(self, room, principal, deleted)
+        return deleted
 
     def react(self, principal: Principal, room_id: str, message_id: str, emoji: str) -> Message:
         """Toggle the caller's reaction with `emoji` on a message, within the reaction caps.
@@ -103,7 +111,7 @@ class Messages(Access, Files):
         """
         self._limit(principal.user_id, Action.REACTION)
         room = self._room(room_id)
-        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        require_may_write(self, principal, room, Act.REACT)
         clean_emoji = rules.clean_emoji(emoji)
         message = self._message(room.room_id, message_id)
         on = principal.user_id not in message.reactions.get(clean_emoji, frozenset())

@@ -21,10 +21,10 @@ from dynamotalk.domain.models import (
 )
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import check_id, check_message_id
-from dynamotalk.service.membership import Members
+from dynamotalk.service.moderating import Moderation
 
 
-class Rooms(Members):
+class Rooms(Moderation):
     def create_room(
         self,
         principal: Principal,

@@ -12,9 +12,12 @@ from dynamotalk.domain.events import (
     MemberLeft,
     MessageDeleted,
     MessageEdited,
+    MessagePinned,
     MessagePosted,
+    MessageUnpinned,
     ReactionChanged,
     RoomChange,
+    RoomUpdated,
     room_of,
 )
 from dynamotalk.domain.limits import CHANGE_LOG_DAYS
@@ -26,7 +29,9 @@ from dynamotalk.tables.items import (
     membership_item,
     message_from_item,
     message_item,
+    room_from_item,
 )
+from dynamotalk.tables.moderation_items import pin_from_item, pin_item, room_state
 
 CHANGE_TTL_S = CHANGE_LOG_DAYS * 24 * 3600
 
@@ -37,6 +42,9 @@ _KINDS: dict[type, str] = {
     ReactionChanged: "reaction",
     MemberJoined: "joined",
     MemberLeft: "left",
+    RoomUpdated: "room",
+    MessagePinned: "pinned",
+    MessageUnpinned: "unpinned",
 }
 _MESSAGE_EVENTS: dict[str, type[MessagePosted | MessageEdited | MessageDeleted]] = {
     "posted": MessagePosted,
@@ -69,6 +77,12 @@ def change_item(change: RoomChange, now_s: int) -> Item:
         }
     elif isinstance(change, MemberLeft):
         item["user_id"] = change.user_id
+    elif isinstance(change, RoomUpdated):
+        item["room"] = room_state(change.room)
+    elif isinstance(change, MessagePinned):
+        item["pin"] = {n: v for n, v in pin_item(change.pin).items() if n not in ("PK", "SK")}
+    elif isinstance(change, MessageUnpinned):
+        item["message_id"] = change.message_id
     else:
         item["message"] = _message_state(change.message)
         if isinstance(change, ReactionChanged):
@@ -82,6 +96,12 @@ def change_from_item(item: Mapping[str, Any]) -> RoomChange:
         return MemberJoined(membership_from_item(item["membership"]), seq)
     if kind == "left":
         return MemberLeft(k.room_of_pk(str(item["PK"])), str(item["user_id"]), seq)
+    if kind == "room":
+        return RoomUpdated(room_from_item(item["room"]), seq)
+    if kind == "pinned":
+        return MessagePinned(pin_from_item(item["pin"]), seq)
+    if kind == "unpinned":
+        return MessageUnpinned(k.room_of_pk(str(item["PK"])), str(item["message_id"]), seq)
     message = message_from_item(item["message"])
     if kind == "reaction":
         return ReactionChanged(

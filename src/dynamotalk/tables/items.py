@@ -87,6 +87,7 @@ def message_item(message: Message) -> Item:
         "edited_at": message.edited_at,
         "deleted_at": message.deleted_at,
         "seq": message.seq,
+        "deleted_by": message.deleted_by,
     }
 
 
@@ -112,6 +113,7 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         deleted_at=_int_or_none(item.get("deleted_at")),
         reactions=reactions,
         seq=_int_or_none(item.get("seq")),
+        deleted_by=item.get("deleted_by"),
     )
 
 
@@ -138,6 +140,8 @@ def room_item(room: Room) -> Item:
         "created_by": room.created_by,
         "created_at": room.created_at,
         "direct_pair": list(room.direct_pair) if room.direct_pair else None,
+        "archived": room.archived or None,
+        "slow_mode_seconds": room.slow_mode_seconds or None,
     }
     if room.kind is RoomKind.PUBLIC:
         item["GSI1PK"] = k.PUBLIC_ROOMS
@@ -154,6 +158,8 @@ def room_from_item(item: Mapping[str, Any]) -> Room:
         created_by=item["created_by"],
         created_at=int(item["created_at"]),
         direct_pair=(pair[0], pair[1]) if pair else None,
+        archived=bool(item.get("archived", False)),
+        slow_mode_seconds=int(item.get("slow_mode_seconds") or 0),
     )
 
 
@@ -169,6 +175,7 @@ def membership_item(membership: Membership) -> Item:
         "role": membership.role.value,
         "joined_at": membership.joined_at,
         "last_read_id": membership.last_read_id,
+        "muted_until": membership.muted_until,
     }
 
 
@@ -179,6 +186,7 @@ def membership_from_item(item: Mapping[str, Any]) -> Membership:
         role=Role(item["role"]),
         joined_at=int(item["joined_at"]),
         last_read_id=item.get("last_read_id"),
+        muted_until=_int_or_none(item.get("muted_until")),
     )
 
 

@@ -19,6 +19,11 @@ from __future__ import annotations
 # pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
 # block               USER#{user_id}        BLOCK#{blocked user}
 # session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
+# room ban            ROOM#{room_id}        BAN#{user}
+# room mute           ROOM#{room_id}        MUTE#{user}     TTL: expires_at (the mute's end)
+# slow mode turn      ROOM#{room_id}        MEMBER#{user}   attribute `slow_at` (last post, ms)
+# pin                 ROOM#{room_id}        PIN#{message_id}  (the room's META counts `pins`)
+# audit log entry     ROOM#{room_id}        AUDIT#{ulid}
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 
@@ -48,6 +53,16 @@ SESSION_DUE_PREFIX = "SESSIONDUE#"
 REACTION_PREFIX = "r#"
 REACTOR_PREFIX = "ru#"
 REACTION_KINDS = "rk"
+BAN_PREFIX = "BAN#"
+MUTE_PREFIX = "MUTE#"
+PIN_PREFIX = "PIN#"
+AUDIT_PREFIX = "AUDIT#"
+AUDIT_END = "AUDIT$"
+"""Sorts after every audit key of a room: the top of an audit range."""
+SLOW_AT = "slow_at"
+"""On a membership item: when the member last posted in slow mode (epoch ms)."""
+PIN_COUNT = "pins"
+"""On a room's META item: how many pins it has (capped atomically with each pin)."""
 LAST_CHANGE = "lseq"
 """On a message item: the seq of its last change (compare-and-set by each change)."""
 
@@ -115,6 +130,22 @@ def invite_gsi_sk(room_id: str) -> str:
 
 def block_sk(blocked_user_id: str) -> str:
     return f"{BLOCK_PREFIX}{blocked_user_id}"
+
+
+def ban_sk(user_id: str) -> str:
+    return f"{BAN_PREFIX}{user_id}"
+
+
+def mute_sk(user_id: str) -> str:
+    return f"{MUTE_PREFIX}{user_id}"
+
+
+def pin_sk(message_id: str) -> str:
+    return f"{PIN_PREFIX}{message_id}"
+
+
+def audit_sk(entry_id: str) -> str:
+    return f"{AUDIT_PREFIX}{entry_id}"
 
 
 def reaction_attribute(emoji: str) -> str:

@@ -6,11 +6,16 @@ bodies.py declares the HTTP bodies (the commands live in domain/commands.py).
 
 from dynamotalk.wire.bodies import (
     AddMember,
+    BanBody,
+    ChangeRole,
     CreateRoom,
     MarkReadBody,
+    MuteBody,
     OpenDirect,
+    PinBody,
     RequestUpload,
     UpdateProfile,
+    UpdateRoom,
 )
 from dynamotalk.wire.convert import CONVERTER, EVENT_TYPE, attachments_of
 from dynamotalk.wire.frames import (
@@ -37,12 +42,17 @@ __all__ = [
     "CONVERTER",
     "EVENT_TYPE",
     "AddMember",
+    "BanBody",
+    "ChangeRole",
     "CreateRoom",
     "Frame",
     "MarkReadBody",
+    "MuteBody",
     "OpenDirect",
+    "PinBody",
     "RequestUpload",
     "UpdateProfile",
+    "UpdateRoom",
     "attachments_of",
     "changes_json",
     "command_frame",

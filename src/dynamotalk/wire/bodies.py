@@ -16,13 +16,16 @@ from dynamotalk.domain.commands import (
     optional_text,
 )
 from dynamotalk.domain.limits import (
+    MAX_BAN_REASON,
     MAX_CONTENT_TYPE_CHARS,
     MAX_FILENAME_CHARS,
     MAX_ID,
     MAX_KEY_CHARS,
     MAX_MEMBERS_AT_CREATION,
+    MAX_MUTE_S,
     MAX_RAW_NAME,
     MAX_SIZE_BYTES,
+    MAX_SLOW_MODE_S,
 )
 
 
@@ -67,6 +70,51 @@ class MarkReadBody:
     message_id: str = bounded_text(MAX_ID)
 
 
-Body = CreateRoom | AddMember | OpenDirect | UpdateProfile | RequestUpload | MarkReadBody
+@attrs.frozen
+class UpdateRoom:
+    """PATCH /rooms/{roomId}: any of the room's settings (at least one)."""
+
+    name: str | None = optional_text(MAX_RAW_NAME)
+    slow_mode_seconds: int | None = attrs.field(
+        default=None, metadata={"min": 0, "max": MAX_SLOW_MODE_S}
+    )
+    archived: bool | None = None
+
+
+@attrs.frozen
+class ChangeRole:
+    role: Literal["owner", "admin", "moderator", "member"] = bounded_text(16)
+
+
+@attrs.frozen
+class MuteBody:
+    user_id: str = bounded_text(MAX_ID)
+    seconds: int = bounded_number(1, MAX_MUTE_S)
+
+
+@attrs.frozen
+class BanBody:
+    user_id: str = bounded_text(MAX_ID)
+    reason: str = attrs.field(default="", metadata={"min": 0, "max": MAX_BAN_REASON})
+
+
+@attrs.frozen
+class PinBody:
+    message_id: str = bounded_text(MAX_ID)
+
+
+Body = (
+    CreateRoom
+    | AddMember
+    | OpenDirect
+    | UpdateProfile
+    | RequestUpload
+    | MarkReadBody
+    | UpdateRoom
+    | ChangeRole
+    | MuteBody
+    | BanBody
+    | PinBody
+)
 EXACTLY_ONE_USER = (AddMember, OpenDirect)
 """Bodies that name a user by exactly one of userId or username."""

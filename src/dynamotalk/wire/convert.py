@@ -20,10 +20,14 @@ from dynamotalk.domain.commands import AttachmentRef
 from dynamotalk.domain.identities import author_kind
 from dynamotalk.domain.models import (
     Attachment,
+    AuditEntry,
+    AuditPage,
+    Ban,
     HistoryPage,
     Invite,
     Membership,
     Message,
+    Pin,
     PresenceEntry,
     Room,
     RoomsPage,
@@ -76,7 +80,10 @@ INBOUND: frozenset[Any] = frozenset(
 )
 _OUTBOUND: frozenset[Any] = frozenset(
     (Room, Membership, Attachment, User, PresenceEntry, UploadForm, Invite)
-)
+) | {Pin, Ban, AuditEntry, AuditPage}
+
+_OMIT_IF_DEFAULT = frozenset({"archived", "slow_mode_seconds", "muted_until"})
+"""Fields shown only when set (issue 17's room and membership state): absent means off."""
 
 
 def make_converter() -> cattrs.Converter:
@@ -94,7 +101,10 @@ def make_converter() -> cattrs.Converter:
     outbound = INBOUND | _OUTBOUND
 
     def renames(cls: Any) -> dict[str, Any]:
-        return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
+        return {
+            a.name: override(rename=camel(a.name), omit_if_default=a.name in _OMIT_IF_DEFAULT)
+            for a in attrs.fields(cls)
+        }
 
     converter.register_structure_hook_factory(
         lambda t: t in INBOUND or t is Attachment,
@@ -130,6 +140,7 @@ def _message(message: Message) -> dict[str, Any]:
         "reactions": {e: reaction_sample(users) for e, users in sorted(message.reactions.items())},
         "reactionCounts": {e: len(users) for e, users in sorted(message.reactions.items())},
         "seq": message.seq,
+        **({"deletedBy": message.deleted_by} if message.deleted_by else {}),
     }
 
 
@@ -168,6 +179,9 @@ EVENT_TYPE: dict[type[Any], str] = {
     ev.MemberLeft: "member.left",
     ev.ReadMoved: "read",
     ev.InviteReceived: "invite.received",
+    ev.RoomUpdated: "room.updated",
+    ev.MessagePinned: "message.pinned",
+    ev.MessageUnpinned: "message.unpinned",
 }
 """Every event's frame `type`: the one place it is spelled (clients read it here)."""
 
@@ -274,6 +288,18 @@ def _invite_received(event: ev.InviteReceived) -> dict[str, Any]:
     }
 
 
+def _moderation_event(event: ev.RoomUpdated | ev.MessagePinned | ev.MessageUnpinned) -> Any:
+    body: dict[str, Any]
+    if isinstance(event, ev.RoomUpdated):
+        body = {"room": CONVERTER.unstructure(event.room)}
+    elif isinstance(event, ev.MessagePinned):
+        body = {"pin": CONVERTER.unstructure(event.pin)}
+    else:
+        body = {"messageId": event.message_id}
+    head = {"v": VERSION, "type": EVENT_TYPE[type(event)], "roomId": ev.room_of(event)}
+    return {**head, "seq": event.seq, **body}
+
+
 _HOOKS: dict[type[Any], Any] = {
     Message: _message,
     RoomSummary: _room_summary,
@@ -292,6 +318,9 @@ _HOOKS: dict[type[Any], Any] = {
     ev.ReadMoved: _read_moved,
     ev.InviteReceived: _invite_received,
     ev.ChangePage: _change_page,
+    ev.RoomUpdated: _moderation_event,
+    ev.MessagePinned: _moderation_event,
+    ev.MessageUnpinned: _moderation_event,
 }
 
 CONVERTER = make_converter()

@@ -19,7 +19,7 @@ from dynamotalk.domain.commands import Command
 from dynamotalk.domain.errors import ChatError, InvalidInput, TooLarge
 from dynamotalk.domain.limits import MAX_BODY_BYTES, MAX_FRAME_BYTES, MAX_REQUEST_ID
 from dynamotalk.domain.text import first_lone_surrogate
-from dynamotalk.wire.bodies import EXACTLY_ONE_USER, UpdateProfile
+from dynamotalk.wire.bodies import EXACTLY_ONE_USER, UpdateProfile, UpdateRoom
 from dynamotalk.wire.convert import CONVERTER, camel
 
 T = TypeVar("T")
@@ -158,6 +158,8 @@ def _check_limits(value: object) -> None:
         raise InvalidInput("give exactly one of userId or username")
     if isinstance(value, UpdateProfile) and value.display_name is None and not value.avatar_key:
         raise InvalidInput("nothing to update: give displayName or avatarKey")
+    if isinstance(value, UpdateRoom) and attrs.asdict(value) == attrs.asdict(UpdateRoom()):
+        raise InvalidInput("nothing to update: give name, slowModeSeconds or archived")
 
 
 def parse_frame(raw: str | bytes | None) -> Frame:

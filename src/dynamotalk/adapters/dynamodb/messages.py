@@ -209,23 +209,34 @@ class DynamoMessageStore:
         return self._change(room_id, message_id, plan)
 
     def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
+        return self.soft_delete_by(room_id, message_id, deleted_at, None)
+
+    def soft_delete_by(
+        self, room_id: str, message_id: str, deleted_at: int, deleted_by: str | None
+    ) -> Message:
         def plan(current: Item) -> Any:
             message = message_from_item(current)
             if message.deleted:
                 return message
             after = attrs.evolve(
-                message, text="", attachments=(), reactions={}, deleted_at=deleted_at
+                message,
+                text="",
+                attachments=(),
+                reactions={},
+                deleted_at=deleted_at,
+                deleted_by=deleted_by,
             )
             counted = [n for n in current if n.startswith((k.REACTION_PREFIX, k.REACTOR_PREFIX))]
             names = {f"#r{i}": name for i, name in enumerate(counted)}
             removed = ", ".join(["attachments", k.REACTION_KINDS, *names])
+            values = {":empty": {"S": ""}, ":at": {"N": str(deleted_at)}}
+            by = ""
+            if deleted_by is not None:
+                by, values[":by"] = ", deleted_by = :by", {"S": deleted_by}
             update = {
-                "UpdateExpression": f"SET #text = :empty, deleted_at = :at REMOVE {removed}",
+                "UpdateExpression": f"SET #text = :empty, deleted_at = :at{by} REMOVE {removed}",
                 "ExpressionAttributeNames": {"#text": "text", **names},
-                "ExpressionAttributeValues": {
-                    ":empty": {"S": ""},
-                    ":at": {"N": str(deleted_at)},
-                },
+                "ExpressionAttributeValues": values,
             }
             return after, update, MessageDeleted
 

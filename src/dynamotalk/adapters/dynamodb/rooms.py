@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
+from dynamotalk.adapters.dynamodb.moderation import DynamoModeration
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.models import Invite, Membership, Role, Room
@@ -28,7 +29,7 @@ _TRANSACTION_ITEMS = 100
 
 
 @attrs.define
-class DynamoRoomStore:
+class DynamoRoomStore(DynamoModeration):
     client: DynamoDBClient
     table_name: str
     _table: Table = attrs.field(init=False)

@@ -68,6 +68,11 @@ class MemoryMessageStore:
             )
 
     def soft_delete(self, room_id: str, message_id: str, deleted_at: int) -> Message:
+        return self.soft_delete_by(room_id, message_id, deleted_at, None)
+
+    def soft_delete_by(
+        self, room_id: str, message_id: str, deleted_at: int, deleted_by: str | None
+    ) -> Message:
         with self._lock:
             message = self._messages.get(room_id, {}).get(message_id)
             if message is None:
@@ -75,7 +80,12 @@ class MemoryMessageStore:
             if message.deleted:
                 return message
             deleted = attrs.evolve(
-                message, text="", attachments=(), reactions={}, deleted_at=deleted_at
+                message,
+                text="",
+                attachments=(),
+                reactions={},
+                deleted_at=deleted_at,
+                deleted_by=deleted_by,
             )
             return self._change(deleted, MessageDeleted)
 

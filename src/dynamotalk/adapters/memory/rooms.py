@@ -8,12 +8,13 @@ from collections.abc import Sequence
 import attrs
 
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
+from dynamotalk.adapters.memory.moderation import MemoryModeration, ModerationState
 from dynamotalk.domain.events import MemberJoined, MemberLeft
 from dynamotalk.domain.models import Invite, Membership, Role, Room, RoomKind
 
 
 @attrs.define
-class MemoryRoomStore:
+class MemoryRoomStore(MemoryModeration):
     _rooms: dict[str, Room] = attrs.Factory(dict)
     _members: dict[str, dict[str, Membership]] = attrs.Factory(dict)
     _invites: dict[tuple[str, str], Invite] = attrs.Factory(dict)
@@ -23,6 +24,8 @@ class MemoryRoomStore:
     _lock: threading.Lock = attrs.Factory(threading.Lock)
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
     """The room's change feed, shared with the message store."""
+    _moderation: ModerationState = attrs.Factory(ModerationState)
+    """Bans, mutes, slow mode turns, pins and the audit log (moderation.py)."""
 
     def _joined(self, membership: Membership) -> None:
         self.feed.append(membership.room_id, lambda seq: MemberJoined(membership, seq))
