@@ -15,7 +15,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # outside (real sockets, HTTP, Chromium, the documented protocol).
 UNIT_TESTS := tests/unit
 INTEGRATION_TESTS := tests/integration tests/infra tests/security tests/reliability tests/fuzz
-E2E_TESTS := tests/e2e tests/acceptance
+E2E_TESTS := tests/e2e tests/acceptance tests/authz
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
