@@ -81,6 +81,8 @@ PERMISSIONS: dict[str, Needs] = {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:BatchWriteItem",
+            # Deleting a pinned message unpins it (the pin's transactional Delete, issue 17).
+            "dynamodb:DeleteItem",
         ),
         manage_connections=True,
         # A frame on a socket whose session ended closes it (the renewal is a transactional
@@ -105,6 +107,8 @@ PERMISSIONS: dict[str, Needs] = {
         ),
         uses_gsi=True,
         manage_connections=True,
+        # A ban closes the banned user's sockets that followed only that room (issue 17).
+        close_connections=True,
         s3=("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES, AVATARS),
     ),

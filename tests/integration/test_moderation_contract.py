@@ -55,13 +55,15 @@ def test_room_settings_are_a_numbered_change_with_their_audit_entry(stores: Any)
     room = make_room(rooms)
     changed = attrs.evolve(room, name="renamed", slow_mode_seconds=30, archived=True)
     update = rooms.update_room(changed, audit(1, action="rename"))
-    assert isinstance(update, RoomUpdated) and update.room == changed
+    assert isinstance(update, RoomUpdated)
+    assert update.room == changed
     assert update.seq == rooms.feed.head("r1")
     assert rooms.get("r1") == changed
     assert rooms.feed.get("r1", update.seq) == update
     assert rooms.audit_page("r1", None, 10) == [audit(1, action="rename")]
     back = rooms.update_room(attrs.evolve(changed, archived=False, slow_mode_seconds=0), audit(2))
-    assert rooms.get("r1") == back.room and not back.room.archived
+    assert rooms.get("r1") == back.room
+    assert not back.room.archived
     with pytest.raises(NotFound):
         rooms.update_room(Room("nope", "x", RoomKind.PUBLIC, "a", 1), audit(3, "nope"))
     assert rooms.audit_page("nope", None, 10) == []
@@ -71,7 +73,8 @@ def test_a_mute_is_on_the_membership_and_outlives_it(stores: Any) -> None:
     rooms, _ = stores
     make_room(rooms)
     muted = rooms.set_mute("r1", "bob", 5000, audit(1))
-    assert isinstance(muted, MemberJoined) and muted.membership.muted_until == 5000
+    assert isinstance(muted, MemberJoined)
+    assert muted.membership.muted_until == 5000
     assert rooms.member("r1", "bob").muted_until == 5000
     assert rooms.feed.get("r1", muted.seq) == muted
     assert rooms.set_mute("r1", "nobody", 5000, audit(2)) is None
@@ -79,7 +82,8 @@ def test_a_mute_is_on_the_membership_and_outlives_it(stores: Any) -> None:
     assert rooms.sanctions("r1", "bob") == (None, 5000)
     rooms.add_member(Membership("r1", "bob", Role.MEMBER, 3))
     lifted = rooms.set_mute("r1", "bob", None, audit(3))
-    assert lifted is not None and lifted.membership.muted_until is None
+    assert lifted is not None
+    assert lifted.membership.muted_until is None
     assert rooms.member("r1", "bob").muted_until is None
     assert rooms.sanctions("r1", "bob") == (None, None)
     assert [e.entry_id for e in rooms.audit_page("r1", None, 10)] == [mid(3), mid(1)]
@@ -122,7 +126,8 @@ def test_slow_mode_gives_one_turn_per_interval_even_to_racers(stores: Any) -> No
         t.start()
     for t in racers:
         t.join()
-    assert sorted(results)[0] == 0 and results.count(0) == 1
+    assert sorted(results)[0] == 0
+    assert results.count(0) == 1
 
 
 def pin(n: int, room_id: str = "r1") -> Pin:
@@ -133,7 +138,8 @@ def test_pins_are_changes_capped_atomically_and_listed_newest_first(stores: Any)
     rooms, _ = stores
     make_room(rooms)
     first = rooms.pin(pin(1), audit(1, action="pin"), 2)
-    assert isinstance(first, MessagePinned) and first.pin == pin(1)
+    assert isinstance(first, MessagePinned)
+    assert first.pin == pin(1)
     assert rooms.feed.get("r1", first.seq) == first
     assert rooms.pin(pin(1), audit(2), 2) is None, "pinned already"
     assert rooms.pin(pin(2), audit(3), 2) is not None
@@ -141,7 +147,8 @@ def test_pins_are_changes_capped_atomically_and_listed_newest_first(stores: Any)
         rooms.pin(pin(3), audit(4), 2)
     assert rooms.pins("r1") == [pin(2), pin(1)]
     gone = rooms.unpin("r1", mid(1), audit(5))
-    assert isinstance(gone, MessageUnpinned) and gone.message_id == mid(1)
+    assert isinstance(gone, MessageUnpinned)
+    assert gone.message_id == mid(1)
     assert rooms.feed.get("r1", gone.seq) == gone
     assert rooms.unpin("r1", mid(1), None) is None
     assert rooms.pin(pin(3), audit(6), 2) is not None, "a slot freed"
@@ -167,9 +174,11 @@ def test_a_moderators_delete_is_recorded_on_the_message_and_its_change(stores: A
     make_room(rooms)
     posted, _ = messages.append(msg(1, room="r1", author="bob"))
     deleted = messages.soft_delete_by("r1", posted.message_id, 999, "alice")
-    assert deleted.deleted and deleted.deleted_by == "alice"
+    assert deleted.deleted
+    assert deleted.deleted_by == "alice"
     assert messages.get("r1", posted.message_id).deleted_by == "alice"
     change = rooms.feed.get("r1", rooms.feed.head("r1"))
-    assert isinstance(change, MessageDeleted) and change.message.deleted_by == "alice"
+    assert isinstance(change, MessageDeleted)
+    assert change.message.deleted_by == "alice"
     own, _ = messages.append(msg(2, room="r1", author="bob"))
     assert messages.soft_delete("r1", own.message_id, 999).deleted_by is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import attrs
+import structlog
 
 from dynamotalk.domain import authz, rules
 from dynamotalk.domain.authz import Act
@@ -21,6 +22,8 @@ from dynamotalk.domain.models import AuditPage, Ban, Membership, Pin, Principal,
 from dynamotalk.service.core import check_id, check_message_id
 from dynamotalk.service.membership import Members
 from dynamotalk.service.moderation import require_not_archived
+
+_log = structlog.get_logger("dynamotalk.moderation")
 
 
 class Moderation(Members):
@@ -156,11 +159,19 @@ class Moderation(Members):
             self._remove(room, banned)
             # Told with member.left first (_remove); DeleteConnection's $disconnect forgets
             # the connection, and one already gone is forgotten here.
-            closer = self.closer
-            for connection_id in closing if closer is not None else []:
+            self._close(closing)
+        return ban
+
+    def _close(self, connection_ids: list[str]) -> None:
+        """DeleteConnection, each socket on its own: one that fails stays open, following
+        nothing of the room (its subscriptions ended with the membership)."""
+        closer = self.closer
+        for connection_id in connection_ids if closer is not None else []:
+            try:
                 if closer is not None and not closer.close(connection_id):
                     self.connections.unregister(connection_id)
-        return ban
+            except Exception as error:  # noqa: BLE001 - the ban stands whatever a socket does
+                _log.warning("ban_close_failed", connection_id=connection_id, error=str(error))
 
     def unban(self, principal: Principal, room_id: str, user_id: str) -> None:
         room, actor = self._acting(principal, room_id)
