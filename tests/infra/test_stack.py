@@ -57,6 +57,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",  # a deleted message's pin (issue 17)
         "execute-api:ManageConnections",
         "s3:GetObject",
         "s3:PutObjectTagging",

@@ -85,6 +85,7 @@ ALLOWED: dict[str, list[Call]] = {
         SEND_JOB,
         transact("Update", "Put"),  # reauth moves the session (sessions.py)
         CLOSE,  # a frame on a socket whose session ended closes it
+        transact("Delete", "Update", "Put"),  # deleting a pinned message unpins it
     ],
     "http_api": [
         get(),
@@ -99,6 +100,7 @@ ALLOWED: dict[str, list[Call]] = {
         s3("HeadObject", "avatars/u/01J/me.png"),
         s3("GetObject", "rooms/r/u/01J/cat.png"),
         POST,
+        CLOSE,  # a ban closes the sockets that followed only that room
     ],
     "cognito_pre_signup": [],
     # The username claim is a conditional PutItem (a batch write cannot carry a condition).
@@ -141,7 +143,6 @@ DENIED: dict[str, list[Call]] = {
     "ws_disconnect": [op("PutItem"), transact("Put"), get(), s3("GetObject", "rooms/x")],
     "ws_default": [
         query(GSI1.name),  # history and sync query the table, never the index
-        op("DeleteItem"),
         transact("Put", "ConditionCheck"),
         s3("HeadObject", "avatars/u/01J/me.png"),
         s3("PutObject", "rooms/r/u/01J/cat.png"),
