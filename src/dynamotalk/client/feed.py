@@ -42,7 +42,11 @@ POSTED, EDITED, DELETED, REACTED, JOINED, LEFT = (
     EVENT_TYPE[ev.MemberJoined],
     EVENT_TYPE[ev.MemberLeft],
 )
-CHANGES = frozenset({POSTED, EDITED, DELETED, REACTED, JOINED, LEFT})
+CHANGES = frozenset({POSTED, EDITED, DELETED, REACTED, JOINED, LEFT}) | {
+    EVENT_TYPE[ev.RoomUpdated],  # issue 17's room changes: numbered like the others, so a
+    EVENT_TYPE[ev.MessagePinned],  # client that does not show them yet still follows the feed
+    EVENT_TYPE[ev.MessageUnpinned],
+}
 """Event types that are room changes: each carries the room's next `seq`."""
 HELD_MESSAGES = 1000
 """Messages a feed keeps per room (the newest by id): a long session's memory stays bounded."""

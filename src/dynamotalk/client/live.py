@@ -91,7 +91,7 @@ def on_frame(chat: Chat, frame: dict[str, Any]) -> Step:
     for change in step.applied:
         if missed and change["type"] == POSTED:
             print_missed(chat, change["message"])
-        else:
+        elif change["type"] in EVENTS:  # a change this client does not show (a pin) is kept
             EVENTS[change["type"]](chat, change)
     return step
 
