@@ -170,7 +170,9 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
         st.sampled_from(
             [r.route_key for r in HTTP_ROUTES] + ["GET /nope", "PUT /rooms", "POST /health"]
         ),
-        st.fixed_dictionaries({}, optional={"roomId": params, "userId": params}),
+        st.fixed_dictionaries(
+            {}, optional={"roomId": params, "userId": params, "messageId": params}
+        ),
         st.one_of(
             st.none(),
             st.dictionaries(
