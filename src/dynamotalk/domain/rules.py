@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, TooLarge
+from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound, RoomArchived, TooLarge
 from dynamotalk.domain.identities import INVISIBLE_LETTERS, has_visible_character
 from dynamotalk.domain.limits import MAX_EMOJI_CHARS, Limits
 from dynamotalk.domain.models import Membership, Message, Room, RoomKind
@@ -117,3 +117,13 @@ def require_member(membership: Membership | None) -> Membership:
 def require_author(message: Message, user_id: str) -> None:
     if message.author_id != user_id:
         raise Forbidden("only the author may edit a message")
+
+
+ARCHIVED = "this room is archived: it can be read but not changed"
+
+
+def require_not_archived(room: Room) -> None:
+    """An archived room is read-only: posting, editing, reacting, pinning, inviting and joining
+    are refused (`room_archived`), whatever the role."""
+    if room.archived:
+        raise RoomArchived(ARCHIVED)

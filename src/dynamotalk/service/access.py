@@ -79,6 +79,7 @@ class Access(Fanout):
         if room is None or inviter is None:
             self.rooms.remove_invite(invite.room_id, principal.user_id)
             raise NotFound("no such invite")
+        rules.require_not_archived(room)  # an invite from before the archive waits for it to end
         existing = self.rooms.member(room.room_id, principal.user_id)
         if existing is not None:
             self.rooms.remove_invite(room.room_id, principal.user_id)

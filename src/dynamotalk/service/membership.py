@@ -10,7 +10,7 @@ from dynamotalk.domain.errors import Forbidden, NotFound
 from dynamotalk.domain.models import Invite, Membership, Principal, Role, Room, RoomKind
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import check_id
-from dynamotalk.service.moderation import Audited, require_not_archived
+from dynamotalk.service.moderation import Audited
 
 BANNED = "you are banned from this room"
 
@@ -31,7 +31,7 @@ class Members(Audited):
         ban, muted_until = self.moderation.sanctions(room.room_id, principal.user_id)
         if ban is not None:
             raise Forbidden(BANNED)
-        require_not_archived(room)
+        rules.require_not_archived(room)
         if invited is not None:
             return self.accept_invite(principal, room.room_id)
         self._require_room_slot(principal.user_id)
@@ -67,7 +67,7 @@ class Members(Audited):
         room = self._room(room_id)
         actor = rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         authz.require(actor, Act.INVITE, room.kind)
-        require_not_archived(room)
+        rules.require_not_archived(room)
         if self.users.get(check_id(user_id, "userId")) is None:
             raise NotFound("no such user")
         existing = self.rooms.member(room.room_id, user_id)

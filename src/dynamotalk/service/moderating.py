@@ -21,7 +21,6 @@ from dynamotalk.domain.limits import MAX_MUTE_S, MAX_PIN_TEXT, MAX_PINS, MAX_SLO
 from dynamotalk.domain.models import AuditPage, Ban, Membership, Pin, Principal, Role, Room
 from dynamotalk.service.core import check_id, check_message_id
 from dynamotalk.service.membership import Members
-from dynamotalk.service.moderation import require_not_archived
 
 _log = structlog.get_logger("dynamotalk.moderation")
 
@@ -192,7 +191,7 @@ class Moderation(Members):
         pin keeps the message's first MAX_PIN_TEXT characters as they were when pinned."""
         room, actor = self._acting(principal, room_id)
         authz.require(actor, Act.PIN, room.kind)
-        require_not_archived(room)
+        rules.require_not_archived(room)
         message = self._message(room.room_id, message_id)
         pin = Pin(
             room_id=room.room_id,
@@ -216,7 +215,7 @@ class Moderation(Members):
     def unpin(self, principal: Principal, room_id: str, message_id: str) -> None:
         room, actor = self._acting(principal, room_id)
         authz.require(actor, Act.PIN, room.kind)
-        require_not_archived(room)
+        rules.require_not_archived(room)
         mid = check_message_id(message_id)
         entry = self._audit_entry(room.room_id, principal.user_id, Act.PIN, message_id=mid)
         entry = attrs.evolve(entry, detail="unpinned")

@@ -12,17 +12,10 @@ import attrs
 
 from dynamotalk.domain import authz, rules
 from dynamotalk.domain.authz import Act
-from dynamotalk.domain.errors import Forbidden, Muted, RoomArchived, SlowMode
+from dynamotalk.domain.errors import Forbidden, Muted, SlowMode
 from dynamotalk.domain.models import AuditEntry, Membership, Message, Principal, Room
 from dynamotalk.service.access import Access
 from dynamotalk.service.core import ChatCore
-
-ARCHIVED = "this room is archived: it can be read but not changed"
-
-
-def require_not_archived(room: Room) -> None:
-    if room.archived:
-        raise RoomArchived(ARCHIVED)
 
 
 def require_may_write(
@@ -34,7 +27,7 @@ def require_may_write(
     role is exempt. Refusals: forbidden, room_archived, muted and slow_mode (both with
     retryAfterMs)."""
     membership = rules.require_member_of(room, core.rooms.member(room.room_id, principal.user_id))
-    require_not_archived(room)
+    rules.require_not_archived(room)
     authz.require(membership, act, room.kind)
     now = core.clock.now_ms()
     if membership.muted_until is not None and membership.muted_until > now:
