@@ -81,12 +81,10 @@ PERMISSIONS: dict[str, Needs] = {
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
             "dynamodb:BatchWriteItem",
-            # Deleting a pinned message unpins it (the pin's transactional Delete, issue 17).
-            "dynamodb:DeleteItem",
+            "dynamodb:DeleteItem",  # deleting a pinned message unpins it (issue 17)
         ),
         manage_connections=True,
-        # A frame on a socket whose session ended closes it (the renewal is a transactional
-        # Update + Put: UpdateItem and PutItem above).
+        # A frame on a socket whose session ended closes it (reauth: transactional Update + Put).
         close_connections=True,
         s3=("s3:GetObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES,),
@@ -107,8 +105,7 @@ PERMISSIONS: dict[str, Needs] = {
         ),
         uses_gsi=True,
         manage_connections=True,
-        # A ban closes the banned user's sockets that followed only that room (issue 17).
-        close_connections=True,
+        close_connections=True,  # a ban closes sockets that followed only its room (issue 17)
         s3=("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"),
         s3_prefixes=(ROOM_FILES, AVATARS),
     ),
@@ -166,8 +163,7 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         close_connections=True,
     ),
-    # The user by username when the event names no sub (Get), the user's connections (GSI1),
-    # then closing each as the sweeper does.
+    # The user by username if the event names no sub (Get), their connections (GSI1); closes each.
     "session_revoked": Needs(
         dynamodb=(
             "dynamodb:GetItem",
