@@ -65,7 +65,7 @@ def require_may_delete(
 def after_delete(core: ChatCore, room: Room, principal: Principal, deleted: Message) -> None:
     """A moderator's delete goes in the audit log; a deleted message is unpinned."""
     if deleted.deleted_by is not None:
-        entry = new_audit_entry(
+        write_audit(
             core,
             room.room_id,
             principal.user_id,
@@ -73,7 +73,6 @@ def after_delete(core: ChatCore, room: Room, principal: Principal, deleted: Mess
             user_id=deleted.author_id,
             message_id=deleted.message_id,
         )
-        core.moderation.add_audit(entry)
     if any(p.message_id == deleted.message_id for p in core.moderation.pins(room.room_id)):
         core.moderation.unpin(room.room_id, deleted.message_id, None)
 
@@ -103,6 +102,25 @@ def new_audit_entry(
     )
 
 
+def write_audit(
+    core: ChatCore,
+    room_id: str,
+    actor_id: str,
+    act: Act,
+    *,
+    user_id: str | None = None,
+    message_id: str | None = None,
+    detail: str = "",
+) -> AuditEntry:
+    """Write an audit entry on its own (one PutItem), for a use case outside Audited's
+    classes; `Audited._audit` is the same."""
+    entry = new_audit_entry(
+        core, room_id, actor_id, act, user_id=user_id, message_id=message_id, detail=detail
+    )
+    core.moderation.add_audit(entry)
+    return entry
+
+
 class Audited(Access):
     def _audit_entry(
         self,
@@ -130,11 +148,9 @@ class Audited(Access):
     ) -> AuditEntry:
         """Write an audit entry on its own, right after a change stored without it (a kick, a
         role change, a moderator's delete, a report's resolution): one PutItem."""
-        entry = self._audit_entry(
-            room_id, actor_id, act, user_id=user_id, message_id=message_id, detail=detail
+        return write_audit(
+            self, room_id, actor_id, act, user_id=user_id, message_id=message_id, detail=detail
         )
-        self.moderation.add_audit(entry)
-        return entry
 
     def _banned(self, room_id: str, user_id: str) -> bool:
         ban, _ = self.moderation.sanctions(room_id, user_id)
