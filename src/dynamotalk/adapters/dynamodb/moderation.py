@@ -105,11 +105,9 @@ class DynamoModeration:
         return change
 
     def sanctions(self, room_id: str, user_id: str) -> tuple[Ban | None, int | None]:
-        pk = k.room_pk(room_id)
-        found = {
-            str(i["SK"]): i
-            for i in self._table.batch_get([(pk, k.ban_sk(user_id)), (pk, k.mute_sk(user_id))])
-        }
+        # Consistent: a ban just stored refuses the very next join.
+        pk, keys = k.room_pk(room_id), [k.ban_sk(user_id), k.mute_sk(user_id)]
+        found = {str(i["SK"]): i for i in self._table.batch_get([(pk, sk) for sk in keys], True)}
         ban = found.get(k.ban_sk(user_id))
         mute = found.get(k.mute_sk(user_id))
         return (

@@ -132,13 +132,14 @@ class Table:
             request["ExclusiveStartKey"] = last
         return min(total, cap)
 
-    def batch_get(self, keys: Sequence[tuple[str, str]]) -> list[Item]:
+    def batch_get(self, keys: Sequence[tuple[str, str]], consistent: bool = False) -> list[Item]:
         unique = list(dict.fromkeys(keys))
         found: list[Item] = []
         for start in range(0, len(unique), BATCH_GET):
             pending: dict[str, Any] = {
                 self.table_name: {
-                    "Keys": [key(pk, sk) for pk, sk in unique[start : start + BATCH_GET]]
+                    "Keys": [key(pk, sk) for pk, sk in unique[start : start + BATCH_GET]],
+                    **({"ConsistentRead": True} if consistent else {}),
                 }
             }
             for attempt in range(8):
