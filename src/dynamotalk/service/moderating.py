@@ -19,6 +19,7 @@ from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.limits import MAX_MUTE_S, MAX_PIN_TEXT, MAX_PINS, MAX_SLOW_MODE_S
 from dynamotalk.domain.models import AuditPage, Ban, Membership, Pin, Principal, Role, Room
+from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import check_id, check_message_id
 from dynamotalk.service.membership import Members
 
@@ -32,6 +33,12 @@ class Moderation(Members):
         actor = rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
         return room, actor
 
+    def _changing(self, principal: Principal, room_id: str) -> tuple[Room, Membership]:
+        """`_acting` for an action that changes the room: counted against the caller's message
+        limit, as each is a change every subscriber receives (or a ban's kick)."""
+        self._limit(principal.user_id, Action.MESSAGE)
+        return self._acting(principal, room_id)
+
     def _target(self, room: Room, user_id: str) -> Membership:
         target = self.rooms.member(room.room_id, check_id(user_id, "userId"))
         if target is None:
@@ -43,7 +50,7 @@ class Moderation(Members):
     ) -> Membership:
         """Give a member another role: admins and owners (Act.CHANGE_ROLES), over a member they
         outrank, up to what they may give (authz.may_give). The room hears `member.joined`."""
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         target = self._target(room, user_id)
         authz.require_give(actor, room.kind, target, role)
         if target.role is role:
@@ -71,7 +78,7 @@ class Moderation(Members):
         changes is its own `room.updated` change and audit entry."""
         if name is None and slow_mode_seconds is None and archived is None:
             raise InvalidInput("nothing to update: give name, slowModeSeconds or archived")
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         wanted: list[tuple[Act, Callable[[Room], Room], str]] = []
         if name is not None:
             authz.require(actor, Act.RENAME, room.kind)
@@ -105,7 +112,7 @@ class Moderation(Members):
         membership as it now is (`member.joined` with `mutedUntil`)."""
         if not 1 <= seconds <= MAX_MUTE_S:
             raise InvalidInput(f"seconds must be between 1 and {MAX_MUTE_S}")
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         target = self._target(room, user_id)
         authz.require_over(actor, Act.MUTE, room.kind, target)
         until = self.clock.now_ms() + seconds * 1000
@@ -118,7 +125,7 @@ class Moderation(Members):
         return changed.membership
 
     def unmute(self, principal: Principal, room_id: str, user_id: str) -> Membership:
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         target = self._target(room, user_id)
         authz.require_over(actor, Act.MUTE, room.kind, target)
         if target.muted_until is None:
@@ -136,7 +143,7 @@ class Moderation(Members):
         (told with `member.left`, their subscriptions to the room ended), their pending invite
         withdrawn, refused when they try to join, accept or be invited again. Each of their live
         connections that followed only this room is closed (DeleteConnection)."""
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         authz.require(actor, Act.BAN, room.kind)
         banned = check_id(user_id, "userId")
         if banned == principal.user_id:
@@ -173,7 +180,7 @@ class Moderation(Members):
                 _log.warning("ban_close_failed", connection_id=connection_id, error=str(error))
 
     def unban(self, principal: Principal, room_id: str, user_id: str) -> None:
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         authz.require(actor, Act.BAN, room.kind)
         banned = check_id(user_id, "userId")
         entry = self._audit_entry(room.room_id, principal.user_id, Act.BAN, user_id=banned)
@@ -189,7 +196,7 @@ class Moderation(Members):
     def pin(self, principal: Principal, room_id: str, message_id: str) -> Pin:
         """Pin a message (Act.PIN), at most MAX_PINS a room; pinning it again is harmless. The
         pin keeps the message's first MAX_PIN_TEXT characters as they were when pinned."""
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         authz.require(actor, Act.PIN, room.kind)
         rules.require_not_archived(room)
         message = self._message(room.room_id, message_id)
@@ -213,7 +220,7 @@ class Moderation(Members):
         return pin
 
     def unpin(self, principal: Principal, room_id: str, message_id: str) -> None:
-        room, actor = self._acting(principal, room_id)
+        room, actor = self._changing(principal, room_id)
         authz.require(actor, Act.PIN, room.kind)
         rules.require_not_archived(room)
         mid = check_message_id(message_id)
