@@ -1,5 +1,6 @@
 // The sidebar's list of rooms: names, unread badges (capped: "99+"), a presence dot on direct
-// rooms. Drawn from store.rooms; a click on a room is handled by rooms.js.
+// rooms, and what to do when there is none yet. Drawn from store.rooms; a click on a room is
+// handled by rooms.js.
 
 import { $ } from "./dom.js";
 import { limits, rooms, session } from "./store.js";
@@ -12,6 +13,7 @@ export function roomLabel(room) {
 
 export function renderRooms() {
   const items = [...rooms.byId.values()].sort((a, b) => roomLabel(a.room).localeCompare(roomLabel(b.room)));
+  $("rooms-empty").hidden = items.length > 0;
   $("room-list").replaceChildren(...items.map(({ room, unread, online }) => {
     const li = document.createElement("li");
     const button = document.createElement("button");

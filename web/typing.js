@@ -1,5 +1,5 @@
 // "… is typing": tell the open room at most every 3 seconds while we type, and show who else
-// is typing there for 4 seconds after their last notice.
+// is typing there for 4 seconds after their last notice, or until their message arrives.
 
 import { $ } from "./dom.js";
 import { send } from "./socket.js";
@@ -19,6 +19,21 @@ export function showTyping(event) {
   clearTimeout(typing.timers.get(event.userId));
   typing.timers.set(event.userId, setTimeout(() => { typing.timers.delete(event.userId); renderTyping(); }, 4000));
   rooms.names.set(event.userId, event.username);
+  renderTyping();
+}
+
+/** A message from `userId` arrived in `roomId`: they are done typing it. */
+export function stopTyping(roomId, userId) {
+  if (roomId !== rooms.current || !typing.timers.has(userId)) return;
+  clearTimeout(typing.timers.get(userId));
+  typing.timers.delete(userId);
+  renderTyping();
+}
+
+/** Another room opens: nobody is typing there as far as we know. */
+export function clearTyping() {
+  for (const timer of typing.timers.values()) clearTimeout(timer);
+  typing.timers.clear();
   renderTyping();
 }
 

@@ -63,6 +63,10 @@ class Room:
     created_at: int
     direct_pair: tuple[str, str] | None = None
     """The two user ids of a direct room, sorted; None for other kinds."""
+    member_count: int = attrs.field(default=0, eq=False)
+    """Members of the room, kept by the store in the very write that adds or removes one (an
+    ADD on the room's item, never a count query). A statistic, not part of the room's identity
+    (eq=False); the value a service builds before storing the room is 0."""
 
 
 @attrs.frozen

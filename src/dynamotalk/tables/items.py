@@ -138,6 +138,7 @@ def room_item(room: Room) -> Item:
         "created_by": room.created_by,
         "created_at": room.created_at,
         "direct_pair": list(room.direct_pair) if room.direct_pair else None,
+        k.MEMBER_COUNT: room.member_count,
     }
     if room.kind is RoomKind.PUBLIC:
         item["GSI1PK"] = k.PUBLIC_ROOMS
@@ -154,6 +155,7 @@ def room_from_item(item: Mapping[str, Any]) -> Room:
         created_by=item["created_by"],
         created_at=int(item["created_at"]),
         direct_pair=(pair[0], pair[1]) if pair else None,
+        member_count=int(item.get(k.MEMBER_COUNT, 0)),
     )
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 # session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
+# A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
+# that adds or removes a membership (adapters/dynamodb/member_count.py).
 
 PROFILE = "PROFILE"
 META = "META"
@@ -48,6 +50,8 @@ SESSION_DUE_PREFIX = "SESSIONDUE#"
 REACTION_PREFIX = "r#"
 REACTOR_PREFIX = "ru#"
 REACTION_KINDS = "rk"
+MEMBER_COUNT = "member_count"
+"""The room item's count of members, kept by ADD in each membership write."""
 LAST_CHANGE = "lseq"
 """On a message item: the seq of its last change (compare-and-set by each change)."""
 

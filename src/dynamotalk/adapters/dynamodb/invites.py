@@ -12,6 +12,7 @@ import attrs
 from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
+from dynamotalk.adapters.dynamodb.member_count import member_count_change
 from dynamotalk.adapters.dynamodb.table import Table, error_code
 from dynamotalk.domain.events import MemberJoined
 from dynamotalk.domain.models import Invite, Membership
@@ -91,9 +92,11 @@ class DynamoInvites:
             }
         }
         put = self.table.transact_put(membership_item(membership))
+        count = member_count_change(self.table.table_name, membership.room_id, +1)
         try:
             self.feed.commit(
-                membership.room_id, lambda seq: ([delete, put], MemberJoined(membership, seq))
+                membership.room_id,
+                lambda seq: ([delete, put, count], MemberJoined(membership, seq)),
             )
         except ChangeRefused:
             return False

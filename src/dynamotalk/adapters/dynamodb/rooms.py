@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
+from dynamotalk.adapters.dynamodb.member_count import member_count_change
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.models import Invite, Membership, Role, Room
@@ -48,7 +49,8 @@ class DynamoRoomStore:
         # One item per user (the last one given wins): a transaction may not touch an item twice.
         members = list({m.user_id: m for m in members}.values())
         first = _TRANSACTION_ITEMS - 1
-        puts: list[Any] = [self._table.transact_put(room_item(room))]
+        counted = attrs.evolve(room, member_count=len(members))
+        puts: list[Any] = [self._table.transact_put(room_item(counted))]
         puts += [
             self._table.transact_put(membership_item(m), if_absent=False) for m in members[:first]
         ]
@@ -88,9 +90,11 @@ class DynamoRoomStore:
 
     def add_member(self, membership: Membership) -> bool:
         def build(seq: int) -> tuple[list[Any], RoomChange]:
-            return [self._table.transact_put(membership_item(membership))], MemberJoined(
-                membership, seq
-            )
+            items = [
+                self._table.transact_put(membership_item(membership)),
+                member_count_change(self.table_name, membership.room_id, +1),
+            ]
+            return items, MemberJoined(membership, seq)
 
         try:
             self.feed.commit(membership.room_id, build)
@@ -107,8 +111,9 @@ class DynamoRoomStore:
             }
         }
         try:
+            count = member_count_change(self.table_name, room_id, -1)
             left = self.feed.commit(
-                room_id, lambda seq: ([delete], MemberLeft(room_id, user_id, seq))
+                room_id, lambda seq: ([delete, count], MemberLeft(room_id, user_id, seq))
             )
         except ChangeRefused:
             return None  # not a member

@@ -27,12 +27,19 @@ class MemoryRoomStore:
     def _joined(self, membership: Membership) -> None:
         self.feed.append(membership.room_id, lambda seq: MemberJoined(membership, seq))
 
+    def _count(self, room_id: str, delta: int) -> None:
+        """Move the room's member count with the membership write, as DynamoDB's ADD does."""
+        room = self._rooms.get(room_id)
+        if room is not None:
+            self._rooms[room_id] = attrs.evolve(room, member_count=room.member_count + delta)
+
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
         with self._lock:
             if room.room_id in self._rooms:
                 return False
-            self._rooms[room.room_id] = room
             self._members[room.room_id] = {m.user_id: m for m in members}
+            counted = len(self._members[room.room_id])
+            self._rooms[room.room_id] = attrs.evolve(room, member_count=counted)
             return True
 
     def get(self, room_id: str) -> Room | None:
@@ -54,6 +61,7 @@ class MemoryRoomStore:
             if membership.user_id in members:
                 return False
             members[membership.user_id] = membership
+            self._count(membership.room_id, +1)
             self._joined(membership)
             return True
 
@@ -61,6 +69,7 @@ class MemoryRoomStore:
         with self._lock:
             if self._members.get(room_id, {}).pop(user_id, None) is None:
                 return None
+            self._count(room_id, -1)
             left = self.feed.append(room_id, lambda seq: MemberLeft(room_id, user_id, seq))
             assert isinstance(left, MemberLeft)
             return left
@@ -149,7 +158,10 @@ class MemoryRoomStore:
         with self._lock:
             if self._invites.pop((invite.room_id, invite.user_id), None) is None:
                 return False
-            self._members.setdefault(membership.room_id, {})[membership.user_id] = membership
+            members = self._members.setdefault(membership.room_id, {})
+            if membership.user_id not in members:
+                self._count(membership.room_id, +1)
+            members[membership.user_id] = membership
             self._joined(membership)
             return True
 
