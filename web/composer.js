@@ -8,7 +8,7 @@ import { $, toast } from "./dom.js";
 import { lastOwnMessage } from "./messages.js";
 import { send } from "./socket.js";
 import { actions, editing, rooms } from "./store.js";
-import { tellTyping } from "./typing.js";
+import { sentMessage, tellTyping } from "./typing.js";
 
 /** Put my message `messageId` (its text `text`) in the box to edit it. */
 export function startEdit(messageId, text) {
@@ -46,8 +46,10 @@ function submit() {
     return cancelEdit();
   }
   if (!text.trim()) return;
-  if (send({ action: actions.SendMessage, roomId: rooms.current, text, clientId: crypto.randomUUID() })) input.value = "";
-  else toast("Not connected; your message was kept, send it again in a moment.");
+  if (send({ action: actions.SendMessage, roomId: rooms.current, text, clientId: crypto.randomUUID() })) {
+    input.value = "";
+    sentMessage();
+  } else toast("Not connected; your message was kept, send it again in a moment.");
 }
 
 export function bindComposer() {

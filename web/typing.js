@@ -13,6 +13,12 @@ export function tellTyping() {
   }
 }
 
+/** My message went out: the others stop showing me typing, so my next keystroke tells them
+ * again at once rather than after the 3-second pause. */
+export function sentMessage() {
+  typing.sentAt = 0;
+}
+
 /** A `typing` event. */
 export function showTyping(event) {
   if (event.roomId !== rooms.current || event.userId === session.me.userId) return;
