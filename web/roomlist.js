@@ -3,6 +3,7 @@
 // handled by rooms.js.
 
 import { $ } from "./dom.js";
+import { renderPublicRooms } from "./publicrooms.js";
 import { limits, rooms, session } from "./store.js";
 
 /** What a room is called here: a direct room by the other people in it. */
@@ -46,4 +47,5 @@ export function forgetRoom(roomId) {
   rooms.byId.delete(roomId);
   if (rooms.current === roomId) rooms.current = null;
   renderRooms();
+  renderPublicRooms();  // a public room I left is offered again
 }
