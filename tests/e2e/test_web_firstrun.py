@@ -232,8 +232,15 @@ def test_actions_on_hover_or_focus_grouping_reactions_and_keyboard_edits(
         "aria-pressed", "false"
     )
     reveal_actions(page, target)
-    target.get_by_role("button", name="Add reaction").click()
+    add = target.get_by_role("button", name="Add reaction")
+    add.click()
     picker = target.get_by_role("group", name="Pick a reaction")
+    expect(add).to_have_attribute("aria-expanded", "true")
+    expect(picker.get_by_role("button", name="React with 👍")).to_be_focused()
+    page.keyboard.press("Escape")  # closes the picker, back on its button
+    expect(picker).to_have_count(0)
+    expect(add).to_be_focused()
+    page.keyboard.press("Enter")  # and the keyboard opens it again
     expect(picker.get_by_role("button")).to_have_count(9)
     expect(picker.get_by_role("button", name="React with 🦄")).to_be_visible()
     picker.get_by_role("button", name="React with 🎉").click()
