@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         MessageStore,
         PageQueue,
         RateLimiter,
+        ReportStore,
         RoomStore,
         UserStore,
     )
@@ -207,6 +208,20 @@ def service() -> ChatService:
         bot_jobs=_bot_jobs(),
         limiter=_limiter(),
         user_limits=s.user_limits,
+        reports=_report_store(),
+    )
+
+
+def _report_store() -> ReportStore:
+    """A room's reports (the moderation queue): in the chat table, or in memory."""
+    if _in_memory():
+        from dynamotalk.adapters.memory import MemoryReportStore
+
+        return MemoryReportStore()
+    from dynamotalk.adapters.dynamodb.reports import DynamoReportStore
+
+    return DynamoReportStore(
+        _client("dynamodb", settings().dynamodb_endpoint), settings().table_name
     )
 
 
@@ -248,7 +263,9 @@ def delivery() -> Delivery:
     # (its endpoint and hooks; the lean transport signs with the session's credentials).
     poster = management_poster(_management(), _session().get_credentials(), management_transport())
     notifier = ApiGatewayNotifier(poster, encode_event, pool_size=FANOUT_POOL)
-    worker = Delivery(chat.connections, notifier, chat.feed, chat.clock, pages, events_out)
+    worker = Delivery(
+        chat.connections, notifier, chat.feed, chat.clock, pages, events_out, blocks=chat.rooms
+    )
     for adapt in _LOCAL_DELIVERY:
         worker = adapt(worker)
     return worker

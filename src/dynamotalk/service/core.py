@@ -21,6 +21,7 @@ from dynamotalk.ports import (
     MessageStore,
     Notifier,
     RateLimiter,
+    ReportStore,
     RoomStore,
     UserStore,
 )
@@ -58,6 +59,8 @@ class ChatCore:
     limiter: RateLimiter | None = None
     """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
+    reports: ReportStore | None = None
+    """A room's reports (its moderation queue); None: reporting is not offered (refused)."""
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own

@@ -1,7 +1,8 @@
 """The consent half of the DynamoDB RoomStore: pending invites and blocks (issue 13).
 
 Invites live under the room (ROOM#{room} / INVITE#{user}) and, through GSI1, under the invitee
-(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}).
+(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}) and,
+through GSI1, under the blocked user (BLOCKEDBY#{blocked} / USER#{user}): who blocked an author.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from botocore.exceptions import ClientError
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.table import Table, error_code
 from dynamotalk.domain.events import MemberJoined
-from dynamotalk.domain.models import Invite, Membership
+from dynamotalk.domain.models import Block, Invite, Membership
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import key
-from dynamotalk.tables.items import block_item, invite_from_item, invite_item, membership_item
+from dynamotalk.tables.items import (
+    block_from_item,
+    block_item,
+    invite_from_item,
+    invite_item,
+    membership_item,
+)
 
 
 @attrs.define
@@ -107,3 +114,22 @@ class DynamoInvites:
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         return self.table.get(k.user_pk(by_user_id), k.block_sk(user_id)) is not None
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        items = self.table.query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": k.user_pk(user_id)},
+                ":prefix": {"S": k.BLOCK_PREFIX},
+            },
+        )
+        return [block_from_item(i) for i in items]
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        items = self.table.query(
+            IndexName=GSI1.name,
+            KeyConditionExpression="GSI1PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": k.blocked_by_pk(user_id)}},
+            ProjectionExpression="GSI1SK",
+        )
+        return [str(i["GSI1SK"]).removeprefix(k.USER_PREFIX) for i in items]
