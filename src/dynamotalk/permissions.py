@@ -132,7 +132,6 @@ PERMISSIONS: dict[str, Needs] = {
     # (BatchWrite); posts to the live ones; a big room's pages to the page queue.
     "fanout": Needs(
         dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
-        uses_gsi=True,  # who blocked a message's author: one Query on GSI1 (BLOCKEDBY#)
         manage_connections=True,
         reads_change_stream=True,
         sends_fanout_pages=True,

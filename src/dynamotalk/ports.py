@@ -13,7 +13,6 @@ from typing import Protocol
 from dynamotalk.domain.events import Event, MemberLeft, RoomChange
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import (
-    Block,
     Connection,
     Invite,
     Membership,
@@ -26,7 +25,6 @@ from dynamotalk.domain.models import (
     UploadForm,
     User,
 )
-from dynamotalk.domain.reports import Report, Resolution, Status
 from dynamotalk.domain.user_limits import Charge
 
 
@@ -162,14 +160,6 @@ class RoomStore(Protocol):
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         """Whether `by_user_id` has blocked invites from `user_id`."""
-        ...
-
-    def blocks_of(self, user_id: str) -> list[Block]:
-        """Everyone `user_id` blocked, in blocked user id order (one Query)."""
-        ...
-
-    def blockers_of(self, user_id: str) -> list[str]:
-        """The user ids of everyone who blocked `user_id` (one Query of the reverse index)."""
         ...
 
 
@@ -357,30 +347,4 @@ class SessionStore(Protocol):
 class ConnectionCloser(Protocol):
     def close(self, connection_id: str, last_words: bytes | None = None) -> bool:
         """Post `last_words` (if any), then DeleteConnection. False if the socket was gone."""
-        ...
-
-
-class BlockIndex(Protocol):
-    """Who blocked an author: the fan-out sends them a stub of the author's messages."""
-
-    def blockers_of(self, user_id: str) -> list[str]: ...
-
-
-class ReportStore(Protocol):
-    """A room's reports (domain/reports.py): its moderation queue."""
-
-    def add(self, report: Report) -> tuple[Report, bool]:
-        """Store a report unless its reporter has an open one on the same message: then that
-        one, unchanged. True when stored."""
-        ...
-
-    def get(self, room_id: str, report_id: str) -> Report | None: ...
-
-    def page(self, room_id: str, status: Status, before_id: str | None, limit: int) -> list[Report]:
-        """Up to `limit` reports in `status`, newest first, older than `before_id` if given."""
-        ...
-
-    def resolve(self, room_id: str, report_id: str, resolution: Resolution) -> Report | None:
-        """Resolve an open report (atomically: once). The report as it now is; None when no
-        such report. A report already resolved is returned as it was, not changed."""
         ...

@@ -1,4 +1,4 @@
-"""The block list, its reverse index and the ReportStore (ports.py), one suite for the in-memory
+"""The block list, its reverse index and the ReportStore (ports_reports.py), one suite for the in-memory
 fakes and the DynamoDB adapters on DynamoDB Local and moto (issue 17, "Block and report")."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import pytest
 
 from dynamotalk.adapters import memory
 from dynamotalk.adapters.dynamodb import DynamoRoomStore
-from dynamotalk.adapters.dynamodb.reports import DynamoReportStore
 from dynamotalk.domain.models import Block
 from dynamotalk.domain.reports import (
     AttachmentSnapshot,
@@ -28,11 +27,13 @@ from tests.integration.test_store_contract import BACKENDS, _client
 @pytest.fixture(params=BACKENDS)
 def stores(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
     if request.param == "memory":
-        yield memory.MemoryRoomStore(), memory.MemoryReportStore()
+        rooms = memory.MemoryRoomStore()
+        yield rooms, rooms.report_store()
         return
     fixture = "dynamodb_local" if request.param == "dynamodb-local" else "moto_server"
     client, table = _client(request.getfixturevalue(fixture))
-    yield DynamoRoomStore(client, table), DynamoReportStore(client, table)
+    store = DynamoRoomStore(client, table)
+    yield store, store.report_store()
     client.delete_table(TableName=table)
 
 

@@ -133,9 +133,9 @@ class Access(Fanout):
 
     def blocks(self, principal: Principal) -> list[Block]:
         """Everyone the caller blocked (one Query): only the caller ever sees their list."""
-        return self.rooms.blocks_of(principal.user_id)
+        return [] if self.block_list is None else self.block_list.blocks_of(principal.user_id)
 
     def _hidden_authors(self, principal: Principal) -> frozenset[str]:
         """The authors whose messages the caller reads as stubs (domain/blocking.py): the
         users the caller blocked. One Query per read of history, sync or changes."""
-        return blocking.blocked_ids(self.rooms.blocks_of(principal.user_id))
+        return blocking.blocked_ids(self.blocks(principal))

@@ -19,15 +19,8 @@ import structlog
 from dynamotalk.domain import blocking
 from dynamotalk.domain.events import RoomChange, room_of
 from dynamotalk.domain.limits import FANOUT_PAGE_SIZE
-from dynamotalk.ports import (
-    BlockIndex,
-    ChangeFeed,
-    Clock,
-    ConnectionRegistry,
-    EventsOut,
-    Notifier,
-    PageQueue,
-)
+from dynamotalk.ports import ChangeFeed, Clock, ConnectionRegistry, EventsOut, Notifier, PageQueue
+from dynamotalk.ports_reports import BlockList
 
 _log = structlog.get_logger("dynamotalk.delivery")
 
@@ -60,7 +53,7 @@ class Delivery:
     page_size: int = FANOUT_PAGE_SIZE
     fault: Callable[[str], None] = no_fault
     """Called before each step (`publish`, `subscribers`, `enqueue`, `send`)."""
-    blocks: BlockIndex | None = None
+    block_list: BlockList | None = None
     """Who blocked an author: their connections get a stub of the author's messages
     (domain/blocking.py). None: everyone gets the change as it is."""
 
@@ -73,10 +66,10 @@ class Delivery:
     def _blockers(self, change: RoomChange, cache: dict[str, frozenset[str]]) -> frozenset[str]:
         """Who blocked the author of the change's message: one Query per author and batch."""
         author = blocking.author_of(change)
-        if author is None or self.blocks is None:
+        if author is None or self.block_list is None:
             return frozenset()
         if author not in cache:
-            cache[author] = frozenset(self.blocks.blockers_of(author))
+            cache[author] = frozenset(self.block_list.blockers_of(author))
         return cache[author]
 
     def deliver(self, change: RoomChange, cache: dict[str, frozenset[str]] | None = None) -> int:

@@ -18,7 +18,7 @@ from dynamotalk.domain.ids import is_ulid
 from dynamotalk.domain.limits import REPORT_CONTEXT, REPORTS_PAGE_MAX
 from dynamotalk.domain.models import Principal, Room
 from dynamotalk.domain.user_limits import Action
-from dynamotalk.ports import ReportStore
+from dynamotalk.ports_reports import ReportStore
 from dynamotalk.service.access import Access
 
 

@@ -215,16 +215,24 @@ def invite_from_item(item: Mapping[str, Any]) -> Invite:
 
 
 def block_item(user_id: str, blocked_user_id: str, at: int) -> Item:
-    """Under the blocker, and on GSI1 under the blocked user: the fan-out asks who blocked an
-    author with one Query (BLOCKEDBY#{author})."""
+    """Under the blocker: their block list (GET /blocks, one Query)."""
     return {
         "PK": k.user_pk(user_id),
         "SK": k.block_sk(blocked_user_id),
-        "GSI1PK": k.blocked_by_pk(blocked_user_id),
-        "GSI1SK": k.user_pk(user_id),
         "kind": "block",
         "user_id": user_id,
         "blocked_user_id": blocked_user_id,
+        "blocked_at": at,
+    }
+
+
+def blocked_by_item(user_id: str, blocked_user_id: str, at: int) -> Item:
+    """The reverse of a block, under the blocked user: the fan-out asks who blocked an author
+    with one Query on the table (BLOCKEDBY#{author}), written and deleted with the block."""
+    return {
+        "PK": k.blocked_by_pk(blocked_user_id),
+        "SK": k.user_pk(user_id),
+        "kind": "blocked_by",
         "blocked_at": at,
     }
 

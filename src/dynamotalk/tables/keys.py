@@ -18,7 +18,7 @@ from __future__ import annotations
 # per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
 # pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
 # block               USER#{user_id}        BLOCK#{blocked user}
-#                     GSI1: BLOCKEDBY#{blocked user} / USER#{user_id}  (who blocked an author)
+# block (reverse)     BLOCKEDBY#{blocked}   USER#{user_id}  (who blocked an author: the fan-out)
 # report              ROOM#{room_id}        REPORT#{ulid}
 #                     GSI1: REPORTS#{room_id}#{status} / REPORT#{ulid}  (the moderation queue)
 # open report claim   ROOM#{room_id}        REPORTED#{message_id}#{reporter}  (while open)
@@ -126,7 +126,7 @@ def block_sk(blocked_user_id: str) -> str:
 
 
 def blocked_by_pk(blocked_user_id: str) -> str:
-    """The reverse index of blocks: who blocked this user (GSI1)."""
+    """The reverse items of blocks: who blocked this user (a table Query, no index)."""
     return f"{BLOCKED_BY_PREFIX}{blocked_user_id}"
 
 

@@ -1,8 +1,10 @@
 """The consent half of the DynamoDB RoomStore: pending invites and blocks (issue 13).
 
 Invites live under the room (ROOM#{room} / INVITE#{user}) and, through GSI1, under the invitee
-(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}) and,
-through GSI1, under the blocked user (BLOCKEDBY#{blocked} / USER#{user}): who blocked an author.
+(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}) and
+its reverse under the blocked user (BLOCKEDBY#{blocked} / USER#{user}): who blocked an author,
+read by the fan-out with a Query on the table (its role has no index access), the two written
+and deleted together by one transaction.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dynamotalk.tables.codecs import key
 from dynamotalk.tables.items import (
     block_from_item,
     block_item,
+    blocked_by_item,
     invite_from_item,
     invite_item,
     membership_item,
@@ -107,10 +110,22 @@ class DynamoInvites:
         return True
 
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
-        self.table.put_item(block_item(user_id, blocked_user_id, at))
+        self.table.transact(
+            [
+                self.table.transact_put(block_item(user_id, blocked_user_id, at), if_absent=False),
+                self.table.transact_put(
+                    blocked_by_item(user_id, blocked_user_id, at), if_absent=False
+                ),
+            ]
+        )
 
     def unblock(self, user_id: str, blocked_user_id: str) -> None:
-        self.table.delete_item(k.user_pk(user_id), k.block_sk(blocked_user_id))
+        keys = [
+            key(k.user_pk(user_id), k.block_sk(blocked_user_id)),
+            key(k.blocked_by_pk(blocked_user_id), k.user_pk(user_id)),
+        ]
+        deletes: Any = [{"Delete": {"TableName": self.table.table_name, "Key": kk}} for kk in keys]
+        self.table.transact(deletes)
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         return self.table.get(k.user_pk(by_user_id), k.block_sk(user_id)) is not None
@@ -127,9 +142,8 @@ class DynamoInvites:
 
     def blockers_of(self, user_id: str) -> list[str]:
         items = self.table.query(
-            IndexName=GSI1.name,
-            KeyConditionExpression="GSI1PK = :pk",
+            KeyConditionExpression="PK = :pk",
             ExpressionAttributeValues={":pk": {"S": k.blocked_by_pk(user_id)}},
-            ProjectionExpression="GSI1SK",
+            ProjectionExpression="SK",
         )
-        return [str(i["GSI1SK"]).removeprefix(k.USER_PREFIX) for i in items]
+        return [str(i["SK"]).removeprefix(k.USER_PREFIX) for i in items]

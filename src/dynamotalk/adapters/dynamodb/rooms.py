@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
+from dynamotalk.adapters.dynamodb.reports import DynamoReportStore
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
 from dynamotalk.domain.models import Block, Invite, Membership, Role, Room
@@ -249,3 +250,6 @@ class DynamoRoomStore:
 
     def blockers_of(self, user_id: str) -> list[str]:
         return self._invites.blockers_of(user_id)
+
+    def report_store(self) -> DynamoReportStore:
+        return DynamoReportStore(self.client, self.table_name)

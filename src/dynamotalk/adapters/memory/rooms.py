@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import attrs
 
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
+from dynamotalk.adapters.memory.reports import MemoryReportStore
 from dynamotalk.domain.events import MemberJoined, MemberLeft
 from dynamotalk.domain.models import Block, Invite, Membership, Role, Room, RoomKind
 
@@ -23,6 +24,8 @@ class MemoryRoomStore:
     _blocked_at: dict[tuple[str, str], int] = attrs.Factory(dict)
     """(user, blocked user) -> when (GET /blocks)."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _reports: MemoryReportStore = attrs.Factory(MemoryReportStore)
+    """The rooms' reports (report_store)."""
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
     """The room's change feed, shared with the message store."""
 
@@ -177,3 +180,6 @@ class MemoryRoomStore:
     def blockers_of(self, user_id: str) -> list[str]:
         with self._lock:
             return sorted(u for (u, blocked) in self._blocks if blocked == user_id)
+
+    def report_store(self) -> MemoryReportStore:
+        return self._reports
