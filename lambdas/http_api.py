@@ -17,7 +17,10 @@ from dynamotalk.edge.failures import refusal
 from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
-from lambdas import initialized
+from lambdas import (
+    http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
+    initialized,
+)
 from lambdas.http_handlers import HANDLERS, Reply, Route, route
 
 SERVICE = bootstrap.service()

@@ -38,6 +38,8 @@ def test_the_doc_shows_every_action_event_and_body() -> None:
         "UpdateProfile",
         "RequestUpload",
         "MarkReadBody",
+        "ReportBody",
+        "ResolveReportBody",
     }
 
 
@@ -79,6 +81,7 @@ def message_of(data: dict[str, Any]) -> Message:
         deleted_at=data["deletedAt"],
         reactions={k: frozenset(v) for k, v in data["reactions"].items()},
         seq=data["seq"],
+        hidden=data.get("hidden"),
     )
 
 

@@ -120,3 +120,12 @@ SESSION_SWEEP_INTERVAL_S = 60
 """How often idle sockets whose session ended are closed (the sweeper's schedule; EventBridge's
 finest rate is one minute): a socket outlives its token by at most this, and any frame it sends
 after its token's expiry is refused at once."""
+
+# Reports (issue 17, "Block and report").
+MAX_REPORT_NOTE = 500
+"""Characters of a report's optional note, and of a resolution's."""
+REPORT_CONTEXT = 2
+"""Messages before the reported one kept with the report (as snapshots), for the moderators."""
+REPORTS_PAGE_MAX = 20
+"""Reports per page of the moderation queue (also its default): each carries the snapshots of
+up to REPORT_CONTEXT + 1 messages, so a page stays well under max_page_bytes."""

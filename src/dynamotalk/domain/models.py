@@ -106,6 +106,9 @@ class Message:
     """Emoji -> user ids who reacted with it."""
     seq: int | None = None
     """The room's sequence number of the post (None: stored before sequences existed)."""
+    hidden: str | None = None
+    """Set only on a stub shown to a reader who blocked the author (domain/blocking.py):
+    `"blocked"`; never stored."""
 
     @property
     def deleted(self) -> bool:
@@ -215,3 +218,13 @@ class RoomsPage:
 
     rooms: tuple[RoomSummary, ...]
     next_cursor: str | None
+
+
+@attrs.frozen
+class Block:
+    """A user the blocker blocked (issue 13; listed by GET /blocks since issue 17)."""
+
+    user_id: str
+    """The blocker."""
+    blocked_user_id: str
+    blocked_at: int

@@ -24,6 +24,7 @@ from dynamotalk.ports import (
     RoomStore,
     UserStore,
 )
+from dynamotalk.ports_reports import BlockList, ReportStore
 
 
 def check_id(value: str, what: str) -> str:
@@ -58,6 +59,10 @@ class ChatCore:
     limiter: RateLimiter | None = None
     """Counts each user's actions against `user_limits`; None (tests) counts nothing."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
+    block_list: BlockList | None = None
+    """Who blocked whom (kept by the room store); None: nobody's messages are hidden."""
+    reports: ReportStore | None = None
+    """The rooms' reports (their moderation queues); None: reporting is refused."""
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own

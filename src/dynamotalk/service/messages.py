@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dynamotalk.domain import bot, budget, rules
+from dynamotalk.domain import blocking, bot, budget, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
 from dynamotalk.domain.events import ChangePage, Typing
@@ -126,7 +126,8 @@ class Messages(Access, Files):
         page = budget.within(found[:size], self.limits.max_page_bytes)
         more = len(found) > len(page)
         next_cursor = encode_cursor(room.room_id, page[-1].message_id) if more else None
-        return HistoryPage(messages=tuple(page), next_cursor=next_cursor, seq=seq)
+        shown = blocking.hide_messages(tuple(page), self._hidden_authors(principal))
+        return HistoryPage(messages=shown, next_cursor=next_cursor, seq=seq)
 
     def sync(
         self, principal: Principal, room_id: str, after_id: str | None, limit: int | None
@@ -137,7 +138,8 @@ class Messages(Access, Files):
         after = check_message_id(after_id) if after_id else None
         found = self.messages.after(room.room_id, after, size + 1)
         page = budget.within(found[:size], self.limits.max_sync_bytes)
-        return SyncResult(messages=tuple(page), has_more=len(found) > len(page))
+        shown = blocking.hide_messages(tuple(page), self._hidden_authors(principal))
+        return SyncResult(messages=shown, has_more=len(found) > len(page))
 
     def changes(
         self, principal: Principal, room_id: str, after_seq: int, limit: int | None
@@ -157,7 +159,8 @@ class Messages(Access, Files):
                 raise FeedExpired("the room's feed no longer holds that seq: reload the history")
         page = budget.within_changes(found[:size], self.limits.max_sync_bytes)
         seq = page[-1].seq if page else after_seq
-        return ChangePage(room.room_id, tuple(page), seq, has_more=len(found) > len(page))
+        shown = blocking.hide_changes(tuple(page), self._hidden_authors(principal))
+        return ChangePage(room.room_id, shown, seq, has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
         """Tell the room's other connections the caller is typing. Never stored."""

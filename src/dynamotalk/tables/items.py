@@ -14,6 +14,7 @@ import attrs
 
 from dynamotalk.domain.models import (
     Attachment,
+    Block,
     Connection,
     Invite,
     Membership,
@@ -216,7 +217,35 @@ def invite_from_item(item: Mapping[str, Any]) -> Invite:
 
 
 def block_item(user_id: str, blocked_user_id: str, at: int) -> Item:
-    return {"PK": k.user_pk(user_id), "SK": k.block_sk(blocked_user_id), "blocked_at": at}
+    """Under the blocker: their block list (GET /blocks, one Query)."""
+    return {
+        "PK": k.user_pk(user_id),
+        "SK": k.block_sk(blocked_user_id),
+        "kind": "block",
+        "user_id": user_id,
+        "blocked_user_id": blocked_user_id,
+        "blocked_at": at,
+    }
+
+
+def blocked_by_item(user_id: str, blocked_user_id: str, at: int) -> Item:
+    """The reverse of a block, under the blocked user: the fan-out asks who blocked an author
+    with one Query on the table (BLOCKEDBY#{author}), written and deleted with the block."""
+    return {
+        "PK": k.blocked_by_pk(blocked_user_id),
+        "SK": k.user_pk(user_id),
+        "kind": "blocked_by",
+        "blocked_at": at,
+    }
+
+
+def block_from_item(item: Mapping[str, Any]) -> Block:
+    """A block; one stored before issue 17 has only its keys and `blocked_at`."""
+    return Block(
+        user_id=str(item["PK"]).removeprefix(k.USER_PREFIX),
+        blocked_user_id=k.blocked_of_sk(str(item["SK"])),
+        blocked_at=int(item.get("blocked_at", 0)),
+    )
 
 
 # --- connections, subscriptions and sessions --------------------------------------------------

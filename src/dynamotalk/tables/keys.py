@@ -18,6 +18,10 @@ from __future__ import annotations
 # per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
 # pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
 # block               USER#{user_id}        BLOCK#{blocked user}
+# block (reverse)     BLOCKEDBY#{blocked}   USER#{user_id}  (who blocked an author: the fan-out)
+# report              ROOM#{room_id}        REPORT#{ulid}
+#                     GSI1: REPORTS#{room_id}#{status} / REPORT#{ulid}  (the moderation queue)
+# open report claim   ROOM#{room_id}        REPORTED#{message_id}#{reporter}  (while open)
 # session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
@@ -45,6 +49,10 @@ ROOMCONN_PREFIX = "ROOMCONN#"
 SUB_PREFIX = "SUB#"
 INVITE_PREFIX = "INVITE#"
 BLOCK_PREFIX = "BLOCK#"
+BLOCKED_BY_PREFIX = "BLOCKEDBY#"
+REPORT_PREFIX = "REPORT#"
+REPORTS_PREFIX = "REPORTS#"
+REPORTED_PREFIX = "REPORTED#"
 LIMIT_PREFIX = "LIMIT#"
 SESSION_DUE_PREFIX = "SESSIONDUE#"
 REACTION_PREFIX = "r#"
@@ -119,6 +127,29 @@ def invite_gsi_sk(room_id: str) -> str:
 
 def block_sk(blocked_user_id: str) -> str:
     return f"{BLOCK_PREFIX}{blocked_user_id}"
+
+
+def blocked_by_pk(blocked_user_id: str) -> str:
+    """The reverse items of blocks: who blocked this user (a table Query, no index)."""
+    return f"{BLOCKED_BY_PREFIX}{blocked_user_id}"
+
+
+def blocked_of_sk(sk: str) -> str:
+    return sk.removeprefix(BLOCK_PREFIX)
+
+
+def report_sk(report_id: str) -> str:
+    return f"{REPORT_PREFIX}{report_id}"
+
+
+def reports_gsi_pk(room_id: str, status: str) -> str:
+    """A room's reports in one status (open, resolved): the moderation queue's Query."""
+    return f"{REPORTS_PREFIX}{room_id}#{status}"
+
+
+def report_claim_sk(message_id: str, reporter_id: str) -> str:
+    """One open report per reporter and message: its report id, while the report is open."""
+    return f"{REPORTED_PREFIX}{message_id}#{reporter_id}"
 
 
 def reaction_attribute(emoji: str) -> str:

@@ -9,7 +9,9 @@ from dynamotalk.wire.bodies import (
     CreateRoom,
     MarkReadBody,
     OpenDirect,
+    ReportBody,
     RequestUpload,
+    ResolveReportBody,
     UpdateProfile,
 )
 from dynamotalk.wire.convert import CONVERTER, EVENT_TYPE, attachments_of
@@ -41,7 +43,9 @@ __all__ = [
     "Frame",
     "MarkReadBody",
     "OpenDirect",
+    "ReportBody",
     "RequestUpload",
+    "ResolveReportBody",
     "UpdateProfile",
     "attachments_of",
     "changes_json",

@@ -22,8 +22,12 @@ from dynamotalk.domain.limits import (
     MAX_KEY_CHARS,
     MAX_MEMBERS_AT_CREATION,
     MAX_RAW_NAME,
+    MAX_REPORT_NOTE,
     MAX_SIZE_BYTES,
 )
+
+MAX_REASON_CHARS = 32
+"""A report's reason or a resolution's outcome, before the domain checks it is a known one."""
 
 
 @attrs.frozen
@@ -67,6 +71,31 @@ class MarkReadBody:
     message_id: str = bounded_text(MAX_ID)
 
 
-Body = CreateRoom | AddMember | OpenDirect | UpdateProfile | RequestUpload | MarkReadBody
+@attrs.frozen
+class ReportBody:
+    """POST /rooms/{roomId}/messages/{messageId}/report (domain/reports.py cleans both)."""
+
+    reason: str = bounded_text(MAX_REASON_CHARS)
+    note: str | None = optional_text(MAX_REPORT_NOTE, 0)
+
+
+@attrs.frozen
+class ResolveReportBody:
+    """POST /rooms/{roomId}/reports/{reportId}/resolve."""
+
+    outcome: str = bounded_text(MAX_REASON_CHARS)
+    note: str | None = optional_text(MAX_REPORT_NOTE, 0)
+
+
+Body = (
+    CreateRoom
+    | AddMember
+    | OpenDirect
+    | UpdateProfile
+    | RequestUpload
+    | MarkReadBody
+    | ReportBody
+    | ResolveReportBody
+)
 EXACTLY_ONE_USER = (AddMember, OpenDirect)
 """Bodies that name a user by exactly one of userId or username."""

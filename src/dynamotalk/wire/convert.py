@@ -130,6 +130,8 @@ def _message(message: Message) -> dict[str, Any]:
         "reactions": {e: reaction_sample(users) for e, users in sorted(message.reactions.items())},
         "reactionCounts": {e: len(users) for e, users in sorted(message.reactions.items())},
         "seq": message.seq,
+        # Only on a stub for a reader who blocked the author (domain/blocking.py).
+        **({"hidden": message.hidden} if message.hidden is not None else {}),
     }
 
 

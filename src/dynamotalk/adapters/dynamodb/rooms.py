@@ -13,9 +13,10 @@ from botocore.exceptions import ClientError
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
 from dynamotalk.adapters.dynamodb.member_count import member_count_change
+from dynamotalk.adapters.dynamodb.reports import DynamoReportStore
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
-from dynamotalk.domain.models import Invite, Membership, Role, Room
+from dynamotalk.domain.models import Block, Invite, Membership, Role, Room
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import key
@@ -248,3 +249,12 @@ class DynamoRoomStore:
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         return self._invites.is_blocked(user_id, by_user_id)
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        return self._invites.blocks_of(user_id)
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        return self._invites.blockers_of(user_id)
+
+    def report_store(self) -> DynamoReportStore:
+        return DynamoReportStore(self.client, self.table_name)

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 import attrs
 
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
+from dynamotalk.adapters.memory.reports import MemoryReportStore
 from dynamotalk.domain.events import MemberJoined, MemberLeft
-from dynamotalk.domain.models import Invite, Membership, Role, Room, RoomKind
+from dynamotalk.domain.models import Block, Invite, Membership, Role, Room, RoomKind
 
 
 @attrs.define
@@ -20,7 +21,11 @@ class MemoryRoomStore:
     """(room id, invitee) -> pending invite."""
     _blocks: set[tuple[str, str]] = attrs.Factory(set)
     """(user, blocked user)."""
+    _blocked_at: dict[tuple[str, str], int] = attrs.Factory(dict)
+    """(user, blocked user) -> when (GET /blocks)."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _reports: MemoryReportStore = attrs.Factory(MemoryReportStore)
+    """The rooms' reports (report_store)."""
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
     """The room's change feed, shared with the message store."""
 
@@ -168,11 +173,25 @@ class MemoryRoomStore:
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
         with self._lock:
             self._blocks.add((user_id, blocked_user_id))
+            self._blocked_at[(user_id, blocked_user_id)] = at
 
     def unblock(self, user_id: str, blocked_user_id: str) -> None:
         with self._lock:
             self._blocks.discard((user_id, blocked_user_id))
+            self._blocked_at.pop((user_id, blocked_user_id), None)
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         with self._lock:
             return (by_user_id, user_id) in self._blocks
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        with self._lock:
+            found = [(b, at) for (u, b), at in self._blocked_at.items() if u == user_id]
+        return [Block(user_id, blocked, at) for blocked, at in sorted(found)]
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        with self._lock:
+            return sorted(u for (u, blocked) in self._blocks if blocked == user_id)
+
+    def report_store(self) -> MemoryReportStore:
+        return self._reports
