@@ -17,6 +17,7 @@ from dynamotalk.edge.failures import refusal
 from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
+from lambdas import http_threads as _threads  # noqa: F401 - registers its handlers
 from lambdas import initialized
 from lambdas.http_handlers import HANDLERS, Reply, Route, route
 

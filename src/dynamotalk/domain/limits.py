@@ -120,3 +120,10 @@ SESSION_SWEEP_INTERVAL_S = 60
 """How often idle sockets whose session ended are closed (the sweeper's schedule; EventBridge's
 finest rate is one minute): a socket outlives its token by at most this, and any frame it sends
 after its token's expiry is refused at once."""
+
+# Threads, quotes and mentions (issue 17; docs/PROTOCOL.md "Threads, quotes and mentions").
+QUOTE_CHARS = 280
+"""Characters of the quoted message's text a quote keeps (its snapshot is cut there)."""
+MAX_MENTIONS = 20
+"""Distinct `@username` tokens one message may carry: more is refused (invalid_input). Each
+resolved mention costs one small write in the post's transaction (docs/ARCHITECTURE.md)."""

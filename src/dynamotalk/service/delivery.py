@@ -16,8 +16,9 @@ from collections.abc import Callable, Sequence
 import attrs
 import structlog
 
-from dynamotalk.domain.events import RoomChange, room_of
+from dynamotalk.domain.events import MessagePosted, RoomChange, room_of
 from dynamotalk.domain.limits import FANOUT_PAGE_SIZE
+from dynamotalk.domain.mentions import mentions_of
 from dynamotalk.ports import ChangeFeed, Clock, ConnectionRegistry, EventsOut, Notifier, PageQueue
 
 _log = structlog.get_logger("dynamotalk.delivery")
@@ -64,6 +65,8 @@ class Delivery:
         self.fault("subscribers")
         room_id = room_of(change)
         now_s = self.clock.now_ms() // 1000
+        if isinstance(change, MessagePosted) and change.message.mentions:
+            self._send_mentions(change, now_s)
         targets = [s.connection_id for s in self.connections.connections_in_room(room_id, now_s)]
         pages = [targets[i : i + self.page_size] for i in range(0, len(targets), self.page_size)]
         if len(pages) > 1 and self.pages is not None:
@@ -73,6 +76,19 @@ class Delivery:
             _log.info("fanout_sharded", room_id=room_id, seq=change.seq, pages=len(pages))
             return len(targets)
         return sum(self._send(change, page, attempt=0) for page in pages)
+
+    def _send_mentions(self, change: MessagePosted, now_s: int) -> None:
+        """Each member the post calls by name hears of it on every live connection of theirs,
+        subscribed to the room or not: one Query per member (at most MAX_MENTIONS). A retried
+        record may send it again; clients drop a repeat by room and message id."""
+        for event in mentions_of(change):
+            targets = [
+                c.connection_id for c in self.connections.connections_of_user(event.user_id, now_s)
+            ]
+            if targets:
+                report = self.notifier.send(targets, event)
+                if report.gone:
+                    self.connections.unregister_many(sorted(report.gone))
 
     def deliver_page(
         self, room_id: str, seq: int, connection_ids: Sequence[str], attempt: int = 0

@@ -149,6 +149,12 @@ class Rooms(Members):
                 unread=self.messages.count_after(
                     room.room_id, memberships[room.room_id].last_read_id, UNREAD_CAP
                 ),
+                unread_mentions=self.messages.count_mentions(
+                    room.room_id,
+                    memberships[room.room_id].user_id,
+                    memberships[room.room_id].last_read_id,
+                    UNREAD_CAP,
+                ),
             )
             for room in rooms
         ]
