@@ -129,9 +129,11 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     # Each stored room change from the stream: the change item when the record is not enough
     # (Get), the room's subscriptions (one Query on the table), gone connections forgotten
-    # (BatchWrite); posts to the live ones; a big room's pages to the page queue.
+    # (BatchWrite); posts to the live ones; a big room's pages to the page queue. A post that
+    # mentions members: each one's connections (GSI1 Query) get the mention event.
     "fanout": Needs(
         dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
+        uses_gsi=True,
         manage_connections=True,
         reads_change_stream=True,
         sends_fanout_pages=True,
