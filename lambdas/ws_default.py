@@ -62,7 +62,7 @@ def _send_message(command: cmd.SendMessage, sender: Sender) -> Payload:
         command.client_id,
         attachments,
         parent_id=command.parent_id,
-        also_in_room=command.also_in_room,
+        also_in_room=bool(command.also_in_room),
         quote_id=command.quote.message_id if command.quote else None,
     )
     return {"message": wire.message_json(message)}

@@ -127,10 +127,8 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         answers_bot_jobs=True,
     ),
-    # Each stored room change from the stream: the change item when the record is not enough
-    # (Get), the room's subscriptions (one Query on the table), gone connections forgotten
-    # (BatchWrite); posts to the live ones; a big room's pages to the page queue. A post that
-    # mentions members: each one's connections (GSI1 Query) get the mention event.
+    # A stored room change: its item if the record is not enough (Get), the room's subscriptions
+    # and mentioned members' connections (Query, GSI1), gone ones forgotten (BatchWrite); pages.
     "fanout": Needs(
         dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
         uses_gsi=True,

@@ -75,23 +75,6 @@ class MessageStore(Protocol):
         """How many messages have id > after_id, counting no further than `cap`."""
         ...
 
-    # --- threads and mentions (issue 17) ---
-    # `append` of a reply (`parent_id` set) also counts it on its parent, in the same atomic
-    # step: `reply_count` + 1 and `last_reply_at`, exact however many reply at once, and its
-    # MessagePosted carries the counts (ThreadCount). NotFound if the parent is gone or deleted.
-    # A reply seen only in its thread (`in_room` False) is not in before/after/count_after.
-    # Each id of `message.mentions` gets a mention, counted by count_mentions.
-
-    def thread(
-        self, room_id: str, parent_id: str, after_id: str | None, limit: int
-    ) -> list[Message]:
-        """Up to `limit` replies to `parent_id` with id > after_id, oldest first."""
-        ...
-
-    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
-        """How many messages after `after_id` mention the user, counting no further than `cap`."""
-        ...
-
 
 class RoomStore(Protocol):
     def create(self, room: Room, members: Sequence[Membership]) -> bool:

@@ -28,7 +28,7 @@ def send_message(
         text=text,
         client_id=client_id or uuid.uuid4().hex,
         parent_id=parent_id,
-        also_in_room=also_in_room,
+        also_in_room=also_in_room or None,
         quote=cmd.QuoteRef(message_id=quote_id) if quote_id else None,
     )
     return wire.command_frame(command, request_id)

@@ -80,8 +80,8 @@ class SendMessage:
     )
     parent_id: str | None = optional_text(MAX_ID)
     """A reply: its thread's first message."""
-    also_in_room: bool = False
-    """A reply also shown in the room's timeline."""
+    also_in_room: bool | None = None
+    """A reply also shown in the room's timeline (absent: false)."""
     quote: QuoteRef | None = None
 
 

@@ -21,7 +21,15 @@ from dynamotalk.domain.models import (
     Room,
     ThreadPage,
 )
+from dynamotalk.ports import MessageStore
 from dynamotalk.service.core import ChatCore, check_message_id
+from dynamotalk.thread_ports import ThreadStore
+
+
+def threads_of(messages: MessageStore) -> ThreadStore:
+    """The message store's thread and mention reads (every MessageStore has them)."""
+    assert isinstance(messages, ThreadStore), "a MessageStore without thread reads"
+    return messages
 
 
 def thread_scope(room_id: str, parent_id: str) -> str:
@@ -98,7 +106,7 @@ class Threads(ChatCore):
         size = rules.clean_page_size(limit, self.limits)
         scope = thread_scope(room.room_id, parent.message_id)
         after = decode_cursor(cursor, scope) if cursor else None
-        found = self.messages.thread(room.room_id, parent.message_id, after, size + 1)
+        found = threads_of(self.messages).thread(room.room_id, parent.message_id, after, size + 1)
         room_left = self.limits.max_page_bytes - budget.message_bytes(parent)
         page = budget.within(found[:size], room_left) if found else []
         more = len(found) > len(page)

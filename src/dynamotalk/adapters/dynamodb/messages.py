@@ -29,12 +29,7 @@ from dynamotalk.domain.models import Message
 from dynamotalk.domain.rules import check_reaction_caps
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import Item, key
-from dynamotalk.tables.items import (
-    client_claim_item,
-    mention_item,
-    message_from_item,
-    message_item,
-)
+from dynamotalk.tables.items import client_claim_item, message_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -80,7 +75,9 @@ class DynamoMessageStore:
         )
         for _ in range(COMMIT_ATTEMPTS):
             try:
-                posted = self.feed.commit(message.room_id, self._posting(message, claim))
+                posted = self.feed.commit(
+                    message.room_id, threads.posting(self._table, message, claim)
+                )
             except ChangeRefused as refused:
                 if refused.reasons[0] == "ConditionalCheckFailed":
                     return self._first_of_claim(message.room_id, claim["SK"]), False
@@ -90,32 +87,6 @@ class DynamoMessageStore:
             assert isinstance(posted, MessagePosted)
             return posted.message, True
         raise busy()
-
-    def _posting(self, message: Message, claim: Item) -> Build:
-        """The feed's `build` for one attempt at a post: the claim and the message, a reply's
-        count on its parent (its parent read once, inside the room's turn), and a mention item
-        per mentioned member."""
-        counted: list[threads.CountReply | None] = []
-
-        def build(seq: int) -> tuple[list[Any], RoomChange]:
-            if not counted:
-                reply = message.parent_id is not None
-                counted.append(threads.count_reply(self._table, message) if reply else None)
-            stored = attrs.evolve(message, seq=seq)
-            item = {**message_item(stored), k.LAST_CHANGE: seq}
-            # The claim and the message are written together or not at all, each only if
-            # absent: a retry finds the claim taken and gets the message stored the first time.
-            puts = [self._table.transact_put(claim), self._table.transact_put(item)]
-            counts = None
-            if counted[0] is not None:
-                update, counts = counted[0](seq)
-                puts.append(update)
-            for user_id in stored.mentions:
-                mention = mention_item(stored.room_id, user_id, stored.message_id)
-                puts.append(self._table.transact_put(mention, if_absent=False))
-            return puts, MessagePosted(stored, seq, counts)
-
-        return build
 
     def _first_of_claim(self, room_id: str, claim_sk: str) -> Message:
         """The message a taken client-id claim points to (written in the same transaction)."""

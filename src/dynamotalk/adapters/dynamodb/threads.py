@@ -1,22 +1,52 @@
-"""The thread and mention requests of the DynamoDB message store: a reply's count on its
-parent (an update in the post's transaction), a thread's page (one Query of GSI1) and a
-member's unread mentions (one counting Query)."""
+"""The thread and mention requests of the DynamoDB message store: a post's transaction (with a
+reply's count on its parent and a mention item per mentioned member), a thread's page (one
+Query of GSI1) and a member's unread mentions (one counting Query)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
+import attrs
+
+from dynamotalk.adapters.dynamodb.feed import Build
 from dynamotalk.adapters.dynamodb.table import Table
 from dynamotalk.domain.errors import NotFound
+from dynamotalk.domain.events import MessagePosted, RoomChange
 from dynamotalk.domain.models import Message, ThreadCount
 from dynamotalk.tables import keys as k
-from dynamotalk.tables.codecs import key
-from dynamotalk.tables.items import message_from_item
+from dynamotalk.tables.codecs import Item, key
+from dynamotalk.tables.items import mention_item, message_from_item, message_item
 from dynamotalk.tables.schema import GSI1
 
 CountReply = Callable[[int], tuple[Any, ThreadCount]]
 """Given the reply's seq: the parent's transaction item, and the counts it leaves."""
+
+
+def posting(table: Table, message: Message, claim: Item) -> Build:
+    """The feed's `build` for one attempt at a post: the claim and the message, a reply's count
+    on its parent (the parent read once, inside the room's turn), and a mention item per
+    mentioned member (at most MAX_MENTIONS: the transaction stays far below 100 items)."""
+    counted: list[CountReply | None] = []
+
+    def build(seq: int) -> tuple[list[Any], RoomChange]:
+        if not counted:
+            counted.append(count_reply(table, message) if message.parent_id else None)
+        stored = attrs.evolve(message, seq=seq)
+        item = {**message_item(stored), k.LAST_CHANGE: seq}
+        # The claim and the message are written together or not at all, each only if absent:
+        # a retry finds the claim taken and gets the message stored the first time.
+        puts = [table.transact_put(claim), table.transact_put(item)]
+        counts = None
+        if counted[0] is not None:
+            update, counts = counted[0](seq)
+            puts.append(update)
+        for user_id in stored.mentions:
+            mention = mention_item(stored.room_id, user_id, stored.message_id)
+            puts.append(table.transact_put(mention, if_absent=False))
+        return puts, MessagePosted(stored, seq, counts)
+
+    return build
 
 
 def count_reply(table: Table, reply: Message) -> CountReply:
