@@ -118,6 +118,9 @@ def frames(world: dict[str, Any]) -> st.SearchStrategy[Any]:
                 "attachments",
                 "requestId",
                 "extra",
+                "parentId",
+                "alsoInRoom",
+                "quote",
             )
         },
     )
@@ -160,6 +163,7 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
             world["private"],
             "nope",
             world["member"]["id"],
+            world["message"],
             "",
             "a" * 300,
             "%2e%2e",
@@ -170,7 +174,9 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
         st.sampled_from(
             [r.route_key for r in HTTP_ROUTES] + ["GET /nope", "PUT /rooms", "POST /health"]
         ),
-        st.fixed_dictionaries({}, optional={"roomId": params, "userId": params}),
+        st.fixed_dictionaries(
+            {}, optional={"roomId": params, "userId": params, "messageId": params}
+        ),
         st.one_of(
             st.none(),
             st.dictionaries(
