@@ -19,6 +19,7 @@ from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import (
     http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
+    http_threads,  # noqa: F401 - registers its handlers (thread view)
     initialized,
 )
 from lambdas.http_handlers import HANDLERS, Reply, Route, route

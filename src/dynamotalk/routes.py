@@ -275,6 +275,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/users/{userId}", "http_api", "get_user"),
     HttpRoute("POST", "/uploads", "http_api", "request_upload"),
     HttpRoute("GET", "/attachments", "http_api", "attachment_url"),
+    HttpRoute("GET", "/rooms/{roomId}/messages/{messageId}/thread", "http_api", "thread"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

@@ -118,6 +118,9 @@ def frames(world: dict[str, Any]) -> st.SearchStrategy[Any]:
                 "attachments",
                 "requestId",
                 "extra",
+                "parentId",
+                "alsoInRoom",
+                "quote",
             )
         },
     )
@@ -171,6 +174,7 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
             world["private"],
             "nope",
             world["member"]["id"],
+            world["message"],
             "",
             "a" * 300,
             "%2e%2e",

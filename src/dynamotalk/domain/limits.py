@@ -129,3 +129,10 @@ REPORT_CONTEXT = 2
 REPORTS_PAGE_MAX = 20
 """Reports per page of the moderation queue (also its default): each carries the snapshots of
 up to REPORT_CONTEXT + 1 messages, so a page stays well under max_page_bytes."""
+
+# Threads, quotes and mentions (issue 17; docs/PROTOCOL.md "Threads, quotes and mentions").
+QUOTE_CHARS = 280
+"""Characters of the quoted message's text a quote keeps (its snapshot is cut there)."""
+MAX_MENTIONS = 20
+"""Distinct `@username` tokens one message may carry: more is refused (invalid_input). Each
+resolved mention costs one small write in the post's transaction (docs/ARCHITECTURE.md)."""

@@ -17,8 +17,9 @@ import attrs
 import structlog
 
 from dynamotalk.domain import blocking
-from dynamotalk.domain.events import RoomChange, room_of
+from dynamotalk.domain.events import MessagePosted, RoomChange, room_of
 from dynamotalk.domain.limits import FANOUT_PAGE_SIZE
+from dynamotalk.domain.mentions import mentions_of
 from dynamotalk.ports import ChangeFeed, Clock, ConnectionRegistry, EventsOut, Notifier, PageQueue
 from dynamotalk.ports_reports import BlockList
 
@@ -83,8 +84,12 @@ class Delivery:
         self.fault("subscribers")
         room_id = room_of(change)
         now_s = self.clock.now_ms() // 1000
+        cache = {} if cache is None else cache
+        if isinstance(change, MessagePosted) and change.message.mentions:
+            # Nobody who blocked the author hears of being called by them.
+            self._send_mentions(change, now_s, self._blockers(change, cache))
         subscribers = self.connections.connections_in_room(room_id, now_s)
-        blockers = self._blockers(change, {} if cache is None else cache) if subscribers else None
+        blockers = self._blockers(change, cache) if subscribers else None
         if not blockers:  # the common case: nobody here blocked the author
             return self._deliver(change, [s.connection_id for s in subscribers])
         targets = [s.connection_id for s in subscribers if s.user_id not in blockers]
@@ -109,6 +114,21 @@ class Delivery:
             _log.info("fanout_sharded", room_id=room_id, seq=change.seq, pages=len(pages))
             return len(targets)
         return sum(self._send(change, page, attempt=0) for page in pages)
+
+    def _send_mentions(self, change: MessagePosted, now_s: int, blockers: frozenset[str]) -> None:
+        """Each member the post calls by name hears of it on every live connection of theirs,
+        subscribed to the room or not: one Query per member (at most MAX_MENTIONS). A retried
+        record may send it again; clients drop a repeat by room and message id."""
+        for event in mentions_of(change):
+            if event.user_id in blockers:
+                continue
+            targets = [
+                c.connection_id for c in self.connections.connections_of_user(event.user_id, now_s)
+            ]
+            if targets:
+                report = self.notifier.send(targets, event)
+                if report.gone:
+                    self.connections.unregister_many(sorted(report.gone))
 
     def deliver_page(
         self, room_id: str, seq: int, connection_ids: Sequence[str], attempt: int = 0

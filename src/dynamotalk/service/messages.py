@@ -17,9 +17,10 @@ from dynamotalk.service.access import Access
 from dynamotalk.service.core import check_message_id
 from dynamotalk.service.fanout import BotAsked
 from dynamotalk.service.files import Files
+from dynamotalk.service.threads import Threads
 
 
-class Messages(Access, Files):
+class Messages(Access, Files, Threads):
     def post_message(
         self,
         principal: Principal,
@@ -27,16 +28,25 @@ class Messages(Access, Files):
         text: str,
         client_id: str,
         attachments: Sequence[Attachment] = (),
+        parent_id: str | None = None,
+        also_in_room: bool = False,
+        quote_id: str | None = None,
     ) -> Message:
         """Store a message exactly once per client id; the sender's ack needs nothing more.
 
         Storing it numbers it in the room's change feed in the same step, and the feed drives
         its delivery (service/delivery.py), whatever the room's size. A retry with the same
         client id returns the message stored the first time, whose delivery is already under way.
+
+        A reply (`parent_id`) is counted on its parent in the same step; a quote keeps a
+        snapshot of the quoted message; `@name`s resolve to the room's members
+        (service/threads.py).
         """
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
-        rules.require_member_of(room, self.rooms.member(room.room_id, principal.user_id))
+        membership = rules.require_member_of(
+            room, self.rooms.member(room.room_id, principal.user_id)
+        )
         self._require_not_blocked_in_direct(principal, room)
         if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{MAX_CLIENT_ID} printable characters")
@@ -44,6 +54,9 @@ class Messages(Access, Files):
         blank = bool(attachments) and not text.strip()
         clean_text = "" if blank else rules.clean_text(text, self.limits)
         stored_attachments = self._check_attachments(principal, room.room_id, attachments)
+        parent = self._parent_for(room, parent_id, also_in_room)
+        quote = self._quote_of(room, quote_id)
+        mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
         message = Message(
             message_id=self.ids.new_id(now),
@@ -53,6 +66,11 @@ class Messages(Access, Files):
             created_at=now,
             client_id=client_id,
             attachments=stored_attachments,
+            parent_id=parent,
+            also_in_room=also_in_room and parent is not None,
+            quote=quote,
+            mentions=mentions,
+            mentions_all=mentions_all,
         )
         budget.check_message(message, self.limits)
         # A request to the bot is counted before anything is stored: refused, nothing happened.

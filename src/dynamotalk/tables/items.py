@@ -18,7 +18,9 @@ from dynamotalk.domain.models import (
     Connection,
     Invite,
     Membership,
+    MentionAll,
     Message,
+    Quote,
     Role,
     Room,
     RoomKind,
@@ -88,7 +90,37 @@ def message_item(message: Message) -> Item:
         "edited_at": message.edited_at,
         "deleted_at": message.deleted_at,
         "seq": message.seq,
+        **_thread_attributes(message),
     }
+
+
+def _thread_attributes(message: Message) -> Item:
+    """A message's thread, quote and mention attributes (None where unset: not stored)."""
+    parent = message.parent_id
+    return {
+        "parent_id": parent,
+        "also_in_room": message.also_in_room if parent else None,
+        k.THREAD_ONLY: True if not message.in_room else None,
+        "GSI1PK": k.thread_gsi_pk(message.room_id, parent) if parent else None,
+        "GSI1SK": k.message_sk(message.message_id) if parent else None,
+        "reply_count": message.reply_count or None,
+        "last_reply_at": message.last_reply_at,
+        "quote": attrs.asdict(message.quote) if message.quote else None,
+        "mentions": list(message.mentions) or None,
+        "mentions_all": message.mentions_all.value if message.mentions_all else None,
+    }
+
+
+def _quote_from(value: Mapping[str, Any] | None) -> Quote | None:
+    if not value:
+        return None
+    return Quote(
+        message_id=str(value["message_id"]),
+        author_id=str(value["author_id"]),
+        author_name=str(value["author_name"]),
+        created_at=int(value["created_at"]),
+        text=str(value["text"]),
+    )
 
 
 def message_from_item(item: Mapping[str, Any]) -> Message:
@@ -113,7 +145,19 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         deleted_at=_int_or_none(item.get("deleted_at")),
         reactions=reactions,
         seq=_int_or_none(item.get("seq")),
+        parent_id=item.get("parent_id"),
+        also_in_room=bool(item.get("also_in_room", False)),
+        reply_count=int(item.get("reply_count") or 0),
+        last_reply_at=_int_or_none(item.get("last_reply_at")),
+        quote=_quote_from(item.get("quote")),
+        mentions=tuple(item.get("mentions") or ()),
+        mentions_all=MentionAll(item["mentions_all"]) if item.get("mentions_all") else None,
     )
+
+
+def mention_item(room_id: str, user_id: str, message_id: str) -> Item:
+    """A member's mention in a message: counted after their read marker for unreadMentions."""
+    return {"PK": k.room_pk(room_id), "SK": k.mention_sk(user_id, message_id)}
 
 
 def client_claim_item(room_id: str, author_id: str, client_id: str, message_id: str) -> Item:

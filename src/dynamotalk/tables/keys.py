@@ -23,6 +23,10 @@ from __future__ import annotations
 #                     GSI1: REPORTS#{room_id}#{status} / REPORT#{ulid}  (the moderation queue)
 # open report claim   ROOM#{room_id}        REPORTED#{message_id}#{reporter}  (while open)
 # session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
+# thread reply        ROOM#{room_id}        MSG#{ulid}   GSI1: THREAD#{room}#{parent} / MSG#{ulid}
+#                     (a message item like any other; a reply seen only in its thread has
+#                     `thread_only`, which history, sync v1 and unread counts filter out)
+# mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
@@ -60,6 +64,11 @@ REACTOR_PREFIX = "ru#"
 REACTION_KINDS = "rk"
 MEMBER_COUNT = "member_count"
 """The room item's count of members, kept by ADD in each membership write."""
+
+THREAD_PREFIX = "THREAD#"
+MENTION_PREFIX = "MENTION#"
+THREAD_ONLY = "thread_only"
+"""On a reply's message item seen only in its thread: history's FilterExpression skips it."""
 LAST_CHANGE = "lseq"
 """On a message item: the seq of its last change (compare-and-set by each change)."""
 
@@ -90,6 +99,22 @@ def message_sk(message_id: str) -> str:
 
 def client_sk(author_id: str, client_id: str) -> str:
     return f"{CLIENT_PREFIX}{author_id}#{client_id}"
+
+
+def thread_gsi_pk(room_id: str, parent_id: str) -> str:
+    """A thread's replies on GSI1, sorted by their message key."""
+    return f"{THREAD_PREFIX}{room_id}#{parent_id}"
+
+
+def mention_sk(user_id: str, message_id: str) -> str:
+    """A mention of a member, sorted by message: counting theirs after the read marker is one
+    Query."""
+    return f"{MENTION_PREFIX}{user_id}#{message_id}"
+
+
+def mentions_end(user_id: str) -> str:
+    """Sorts after every mention key of the member (`$` follows `#`)."""
+    return f"{MENTION_PREFIX}{user_id}$"
 
 
 def connection_pk(connection_id: str) -> str:

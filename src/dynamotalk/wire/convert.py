@@ -16,7 +16,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from dynamotalk import routes
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.budget import reaction_sample
-from dynamotalk.domain.commands import AttachmentRef
+from dynamotalk.domain.commands import AttachmentRef, QuoteRef
 from dynamotalk.domain.identities import author_kind
 from dynamotalk.domain.models import (
     Attachment,
@@ -72,7 +72,7 @@ def _strict_tuple(converter: cattrs.Converter) -> Any:
 
 
 INBOUND: frozenset[Any] = frozenset(
-    (AttachmentRef, *routes.WS_ACTIONS.values(), *get_args(bodies.Body))
+    (AttachmentRef, QuoteRef, *routes.WS_ACTIONS.values(), *get_args(bodies.Body))
 )
 _OUTBOUND: frozenset[Any] = frozenset(
     (Room, Membership, Attachment, User, PresenceEntry, UploadForm, Invite)
@@ -132,7 +132,32 @@ def _message(message: Message) -> dict[str, Any]:
         "seq": message.seq,
         # Only on a stub for a reader who blocked the author (domain/blocking.py).
         **({"hidden": message.hidden} if message.hidden is not None else {}),
+        **_thread_fields(message),
     }
+
+
+def _thread_fields(message: Message) -> dict[str, Any]:
+    """Threads, quotes and mentions: each key only where it says something (docs/PROTOCOL.md,
+    "Threads, quotes and mentions"), so a plain message's JSON is as it was."""
+    fields: dict[str, Any] = {}
+    if message.parent_id is not None:
+        fields.update(parentId=message.parent_id, alsoInRoom=message.also_in_room)
+    if message.reply_count:
+        fields.update(replyCount=message.reply_count, lastReplyAt=message.last_reply_at)
+    if message.quote is not None:
+        q = message.quote
+        fields["quote"] = {
+            "messageId": q.message_id,
+            "authorId": q.author_id,
+            "authorName": q.author_name,
+            "createdAt": q.created_at,
+            "text": q.text,
+        }
+    if message.mentions:
+        fields["mentions"] = list(message.mentions)
+    if message.mentions_all is not None:
+        fields["mentionsAll"] = str(message.mentions_all)
+    return fields
 
 
 def _room_summary(summary: RoomSummary) -> dict[str, Any]:
@@ -140,6 +165,7 @@ def _room_summary(summary: RoomSummary) -> dict[str, Any]:
         "room": CONVERTER.unstructure(summary.room),
         "membership": CONVERTER.unstructure(summary.membership),
         "unread": summary.unread,
+        "unreadMentions": summary.unread_mentions,
     }
 
 
@@ -170,6 +196,7 @@ EVENT_TYPE: dict[type[Any], str] = {
     ev.MemberLeft: "member.left",
     ev.ReadMoved: "read",
     ev.InviteReceived: "invite.received",
+    ev.Mentioned: "mention",
 }
 """Every event's frame `type`: the one place it is spelled (clients read it here)."""
 
@@ -177,13 +204,20 @@ EVENT_TYPE: dict[type[Any], str] = {
 def _message_event(tag: str) -> Any:
     def hook(event: ev.MessagePosted | ev.MessageEdited | ev.MessageDeleted) -> dict[str, Any]:
         m = event.message
-        return {
+        frame = {
             "v": VERSION,
             "type": tag,
             "roomId": m.room_id,
             "seq": event.seq,
             "message": _message(m),
         }
+        if isinstance(event, ev.MessagePosted) and event.thread is not None:
+            frame["thread"] = {
+                "parentId": event.thread.parent_id,
+                "replyCount": event.thread.reply_count,
+                "lastReplyAt": event.thread.last_reply_at,
+            }
+        return frame
 
     return hook
 
@@ -276,6 +310,17 @@ def _invite_received(event: ev.InviteReceived) -> dict[str, Any]:
     }
 
 
+def _mentioned(event: ev.Mentioned) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "type": EVENT_TYPE[ev.Mentioned],
+        "roomId": event.room_id,
+        "messageId": event.message_id,
+        "seq": event.seq,
+        "authorId": event.author_id,
+    }
+
+
 _HOOKS: dict[type[Any], Any] = {
     Message: _message,
     RoomSummary: _room_summary,
@@ -294,6 +339,7 @@ _HOOKS: dict[type[Any], Any] = {
     ev.ReadMoved: _read_moved,
     ev.InviteReceived: _invite_received,
     ev.ChangePage: _change_page,
+    ev.Mentioned: _mentioned,
 }
 
 CONVERTER = make_converter()
