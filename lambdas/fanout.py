@@ -20,6 +20,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     delivery = bootstrap.delivery()
     records = stream_records(event)
     changes = [r.change for r in records if r.change is not None]
+    blockers: dict[str, frozenset[str]] = {}  # who blocked each author, once per batch
     for index, record in enumerate(records):
         with invocation(route="fanout:change", request_id=record.record_id) as log:
             if record.unreadable:  # a poison record: retried, bisected, then dead-lettered
@@ -29,7 +30,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 if index == 0:
                     delivery.publish(changes)  # the batch's changes in one call
                 if record.change is not None:
-                    log["delivered"] = delivery.deliver(record.change)
+                    log["delivered"] = delivery.deliver(record.change, blockers)
             except Exception:  # noqa: BLE001 - retried from this record on
                 log["outcome"] = "retry"
                 return {"batchItemFailures": [{"itemIdentifier": record.record_id}]}

@@ -19,6 +19,8 @@ from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import (
     http_moderation,  # noqa: F401 - registers the moderation routes
+    http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
+    http_threads,  # noqa: F401 - registers its handlers (thread view)
     initialized,
 )
 from lambdas.http_handlers import HANDLERS, Reply, Route, route

@@ -56,7 +56,14 @@ def handles(command: type[C]) -> Callable[[Handler[C]], Handler[C]]:
 def _send_message(command: cmd.SendMessage, sender: Sender) -> Payload:
     attachments = wire.attachments_of(command.attachments)
     message = SERVICE.post_message(
-        sender.principal, command.room_id, command.text, command.client_id, attachments
+        sender.principal,
+        command.room_id,
+        command.text,
+        command.client_id,
+        attachments,
+        parent_id=command.parent_id,
+        also_in_room=bool(command.also_in_room),
+        quote_id=command.quote.message_id if command.quote else None,
     )
     return {"message": wire.message_json(message)}
 

@@ -7,6 +7,7 @@ import { toast } from "./dom.js";
 import { feeds } from "./feed.js";
 import { receive, replace } from "./messages.js";
 import { presenceChanged, refreshPresence } from "./presence.js";
+import { noteReaction } from "./reactions.js";
 import { forgetReader, readMoved } from "./receipts.js";
 import { forgetRoom } from "./roomlist.js";
 import { loadInvites, reloadRoom } from "./rooms.js";
@@ -41,8 +42,10 @@ function showChange(change) {
   switch (change.type) {
     case "message.posted": return receive(change.message, false);
     case "message.edited":
-    case "message.deleted":
-    case "reaction.changed": return replace(change.message);
+    case "message.deleted": return replace(change.message);
+    case "reaction.changed":
+      noteReaction(change);
+      return replace(change.message);
     case "member.joined":
       if (change.roomId === rooms.current) refreshPresence();
       return;

@@ -9,7 +9,7 @@ import { $ } from "./dom.js";
 import { onFrame } from "./frames.js";
 import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
-import { bindRooms, loadRooms } from "./rooms.js";
+import { bindRooms, loadRooms, openFirstRoom } from "./rooms.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
 import { actions, limits, session } from "./store.js";
@@ -20,6 +20,7 @@ async function enterApp() {
   await loadMe();
   await loadRooms();
   connect(onFrame);
+  await openFirstRoom();
 }
 
 /** The stage's bounds on the forms, so the browser refuses what the server would. */

@@ -1,20 +1,29 @@
 // The open room's messages: live and synced ones placed in id order, older history loaded on
 // scroll-up, edits, deletions and reactions redrawn in place, unread counts for other rooms,
-// and read markers sent for what we have seen ("seen by" under ours: receipts.js).
+// and read markers sent for what we have seen ("seen by" under ours: receipts.js). Messages one
+// author sends within GROUP_MS of each other are grouped under one header, and an empty room
+// or no open room says what to do. One message's view: message-view.js.
 
-import { api, downloadUrl } from "./api.js";
+import { api } from "./api.js";
 import { $, toast } from "./dom.js";
+import { renderMessage } from "./message-view.js";
 import { showSeenBy } from "./receipts.js";
 import { renderRooms } from "./roomlist.js";
 import { send } from "./socket.js";
 import { actions, history, rooms, session } from "./store.js";
+import { stopTyping } from "./typing.js";
 
-const REACTIONS = ["👍", "🎉", "❤️"];
+/** A message continues its author's group when it follows their previous one within this. */
+export const GROUP_MS = 5 * 60 * 1000;
+
+const EMPTY_ROOM = "No messages yet. Say hello: write the first one below.";
+const NO_ROOM = "Pick a room from your list, join a public room, or create one.";
 
 /** Show a message (or count it as unread when its room is not open); `older` when it comes
  * from history above what is shown. */
 export function receive(message, older) {
   if (!history.lastSeen.get(message.roomId) || message.id > history.lastSeen.get(message.roomId)) history.lastSeen.set(message.roomId, message.id);
+  if (!older) stopTyping(message.roomId, message.authorId);  // their message is here: no longer typing
   if (message.roomId !== rooms.current) {
     const entry = rooms.byId.get(message.roomId);
     if (entry && message.authorId !== session.me.userId && !history.shown.has(message.id)) { entry.unread = (entry.unread || 0) + 1; renderRooms(); }
@@ -24,28 +33,62 @@ export function receive(message, older) {
   history.shown.add(message.id);
   const node = renderMessage(message);
   const list = $("messages");
-  if (older) { list.prepend(node); showSeenBy(); return; }
+  $("messages-empty")?.remove();
+  if (older) { list.prepend(node); regroup(); showSeenBy(); return; }
   const atEnd = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
   // Keep id order even when a synced message arrives after a newer live one.
   const after = [...list.children].find((li) => li.dataset.id > message.id);
   list.insertBefore(node, after || null);
+  regroup();
   if (atEnd || message.authorId === session.me.userId) scrollToEnd();
   if (message.authorId === session.me.userId) showSeenBy();
   else markRead(message.roomId, message.id);
 }
 
-/** Redraw a message on screen (edited, deleted, reacted to). */
+/** Redraw a message on screen (edited, deleted, reacted to), keeping keyboard focus on it. */
 export function replace(message) {
   const old = document.querySelector(`#messages li[data-id="${message.id}"]`);
   if (!old) return;
-  old.replaceWith(renderMessage(message));
+  const focused = old.contains(document.activeElement);
+  const node = renderMessage(message);
+  old.replaceWith(node);
+  regroup();
+  if (focused) node.focus();
   if (message.authorId === session.me.userId) showSeenBy();
 }
 
-/** Empty the message list for a room about to be shown. */
-export function clearMessages() {
-  $("messages").replaceChildren();
+/** Mark each message that continues its author's group: its header is then read out but not
+ * shown. A deleted message, or one after a gap of GROUP_MS, starts a new group. */
+export function regroup() {
+  let previous = null;
+  for (const li of $("messages").children) {
+    if (!li.classList.contains("message")) { previous = null; continue; }
+    const gap = previous ? Number(li.dataset.created) - Number(previous.dataset.created) : Infinity;
+    const continues = previous && !previous.classList.contains("deleted") && previous.dataset.author === li.dataset.author && gap >= 0 && gap < GROUP_MS;
+    li.classList.toggle("grouped", Boolean(continues));
+    previous = li;
+  }
+}
+
+/** Empty the message list for a room about to be shown (or for no room: `roomOpen` false). */
+export function clearMessages(roomOpen = true) {
+  const empty = Object.assign(document.createElement("li"), { id: "messages-empty", className: "empty muted" });
+  empty.textContent = roomOpen ? "Loading messages…" : NO_ROOM;
+  $("messages").replaceChildren(empty);
   history.shown.clear();
+}
+
+/** The room's history is in: an empty room says what to do. */
+export function showEmptyRoom() {
+  const empty = $("messages-empty");
+  if (empty) empty.textContent = EMPTY_ROOM;
+}
+
+/** My newest message on screen that I may still edit, as {id, text}; null when none. */
+export function lastOwnMessage(messages = $("messages")) {
+  const mine = [...messages.querySelectorAll("li.message.mine:not(.deleted)")];
+  const newest = mine[mine.length - 1];
+  return newest ? { id: newest.dataset.id, text: newest.querySelector(".text").textContent } : null;
 }
 
 export function markRead(roomId, messageId) {
@@ -55,82 +98,6 @@ export function markRead(roomId, messageId) {
 export function scrollToEnd() {
   const list = $("messages");
   list.scrollTop = list.scrollHeight;
-}
-
-function renderMessage(message) {
-  const li = document.createElement("li");
-  li.className = "message";
-  li.dataset.id = message.id;
-  li.classList.toggle("mine", message.authorId === session.me.userId);
-  li.classList.toggle("deleted", message.deleted);
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  const author = document.createElement("strong");
-  author.textContent = rooms.names.get(message.authorId) || (message.authorId === session.me.userId ? session.me.username : "someone");
-  const time = document.createElement("time");
-  time.dateTime = new Date(message.createdAt).toISOString();
-  time.textContent = new Date(message.createdAt).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  meta.append(author);
-  // authorKind is set by the server from the author id; a display name cannot fake the badge.
-  if (message.authorKind && message.authorKind !== "user") {
-    meta.append(Object.assign(document.createElement("span"), { className: "author-kind", textContent: message.authorKind }));
-  }
-  meta.append(time);
-  if (message.editedAt && !message.deleted) meta.append(Object.assign(document.createElement("span"), { textContent: "(edited)" }));
-  const text = document.createElement("div");
-  text.className = "text";
-  text.textContent = message.deleted ? "message deleted" : message.text;
-  li.append(meta, text);
-  for (const attachment of message.attachments || []) li.append(renderAttachment(attachment));
-  if (!message.deleted) li.append(messageActions(message));
-  return li;
-}
-
-/** An image shows as a preview; any other file as a link opening it in a new tab. */
-function renderAttachment(attachment) {
-  if (attachment.contentType.startsWith("image/")) {
-    const img = document.createElement("img");
-    img.className = "preview";
-    img.alt = attachment.name;
-    downloadUrl(attachment.key).then((url) => { img.src = url; }).catch(() => { img.alt = `${attachment.name} (unavailable)`; });
-    return img;
-  }
-  const link = document.createElement("a");
-  link.textContent = `📄 ${attachment.name}`;
-  link.href = "#";
-  link.addEventListener("click", async (e) => { e.preventDefault(); window.open(await downloadUrl(attachment.key), "_blank", "noopener"); });
-  return link;
-}
-
-/** Reaction toggles for everyone; Edit and Delete for the author. */
-function messageActions(message) {
-  const row = document.createElement("div");
-  row.className = "actions";
-  const ids = { roomId: message.roomId, messageId: message.id };
-  for (const emoji of REACTIONS) {
-    const users = message.reactions?.[emoji] || []; // a sample of at most 3 reactors
-    const count = message.reactionCounts?.[emoji] ?? users.length;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.textContent = count ? `${emoji} ${count}` : emoji;
-    button.setAttribute("aria-pressed", String(users.includes(session.me.userId)));
-    button.setAttribute("aria-label", `React with ${emoji}`);
-    button.addEventListener("click", () => send({ action: actions.React, ...ids, emoji }));
-    row.append(button);
-  }
-  if (message.authorId === session.me.userId) {
-    const edit = Object.assign(document.createElement("button"), { type: "button", textContent: "Edit" });
-    edit.addEventListener("click", () => {
-      const text = prompt("Edit message", message.text);
-      if (text !== null && text.trim()) send({ action: actions.EditMessage, ...ids, text });
-    });
-    const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "Delete" });
-    remove.addEventListener("click", () => {
-      if (confirm("Delete this message?")) send({ action: actions.DeleteMessage, ...ids });
-    });
-    row.append(edit, remove);
-  }
-  return row;
 }
 
 async function loadOlder() {

@@ -1,7 +1,9 @@
 // The sidebar's list of rooms: names, unread badges (capped: "99+"), a presence dot on direct
-// rooms. Drawn from store.rooms; a click on a room is handled by rooms.js.
+// rooms, and what to do when there is none yet. Drawn from store.rooms; a click on a room is
+// handled by rooms.js.
 
 import { $ } from "./dom.js";
+import { renderPublicRooms } from "./publicrooms.js";
 import { limits, rooms, session } from "./store.js";
 
 /** What a room is called here: a direct room by the other people in it. */
@@ -12,6 +14,7 @@ export function roomLabel(room) {
 
 export function renderRooms() {
   const items = [...rooms.byId.values()].sort((a, b) => roomLabel(a.room).localeCompare(roomLabel(b.room)));
+  $("rooms-empty").hidden = items.length > 0;
   $("room-list").replaceChildren(...items.map(({ room, unread, online }) => {
     const li = document.createElement("li");
     const button = document.createElement("button");
@@ -44,4 +47,5 @@ export function forgetRoom(roomId) {
   rooms.byId.delete(roomId);
   if (rooms.current === roomId) rooms.current = null;
   renderRooms();
+  renderPublicRooms();  // a public room I left is offered again
 }

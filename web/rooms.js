@@ -1,16 +1,20 @@
 // Rooms: load the list (page by page) and the public rooms to join, open a room with its
-// presence and latest history, create, join or open a direct room, and answer invites (nobody
-// is a member of a room before accepting its invite).
+// presence and latest history, create, join or open a direct room, answer invites (nobody is a
+// member of a room before accepting its invite), and the first run: a new user lands in the
+// stage's lobby (config.json `lobby`), as `dynamotalk chat --room lobby` does.
 
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { feeds } from "./feed.js";
-import { clearMessages, markRead, receive, scrollToEnd } from "./messages.js";
+import { cancelEdit } from "./composer.js";
+import { clearMessages, markRead, receive, scrollToEnd, showEmptyRoom } from "./messages.js";
 import { updatePresence } from "./presence.js";
+import { loadPublicRooms, renderPublicRooms } from "./publicrooms.js";
 import { setReads } from "./receipts.js";
 import { renderRooms, roomLabel } from "./roomlist.js";
 import { send } from "./socket.js";
-import { actions, history, limits, rooms } from "./store.js";
+import { actions, history, limits, rooms, session } from "./store.js";
+import { clearTyping } from "./typing.js";
 
 export async function loadRooms() {
   // The room list comes in pages of at most pageSizeMax (each request's cost is bounded).
@@ -25,14 +29,30 @@ export async function loadRooms() {
   } while (cursor);
   renderRooms();
   loadInvites();
-  const { rooms: publicRooms } = await api("GET", `/rooms/public?limit=${limits.pageSizeMax}`);
-  const select = $("join-select");
-  select.replaceChildren(...publicRooms.filter((r) => !rooms.byId.has(r.roomId)).map((r) => new Option(r.name, r.roomId)));
+  await loadPublicRooms();
+}
+
+/** After sign-in: open the lobby when I am in it; on the first run (in no room yet) join it
+ * first. Someone who left the lobby and is in other rooms is left where they chose to be. */
+export async function openFirstRoom() {
+  const lobby = session.config.lobby;
+  if (!lobby || rooms.current) return;
+  try {
+    if (rooms.byId.has(lobby)) return await openRoom(lobby);
+    if (rooms.byId.size === 0) await joinRoom(lobby);
+  } catch (error) { toast(error.message); }
+}
+
+/** Join a public room and open it. */
+async function joinRoom(roomId) {
+  await api("POST", `/rooms/${roomId}/join`);
+  await loadRooms();
+  await openRoom(roomId);
 }
 
 export async function loadInvites() {
   const { invites } = await api("GET", "/invites");
-  $("invites").hidden = invites.length === 0;
+  $("invites-empty").hidden = invites.length > 0;
   $("invite-list").replaceChildren(...invites.map((invite) => {
     const li = document.createElement("li");
     const label = document.createElement("span");
@@ -67,6 +87,7 @@ async function answerInvite(roomId, answer) {
 /** Open a room: its presence, newest history and read markers. `reset` (its feed expired):
  * follow the feed afresh from this page. */
 async function openRoom(roomId, reset = false) {
+  if (roomId !== rooms.current) { cancelEdit(); clearTyping(); }
   rooms.current = roomId;
   $("app").classList.add("in-room");
   const entry = rooms.byId.get(roomId);
@@ -87,6 +108,7 @@ async function openRoom(roomId, reset = false) {
   // Follow the room's feed from the page's seq: changes after it arrive live or by sync.
   feeds.room(roomId).followFrom(page.seq, page.messages, reset);
   for (const message of [...page.messages].reverse()) receive(message, false);
+  showEmptyRoom();
   setReads(roomId, markers);
   scrollToEnd();
   entry.unread = 0;
@@ -110,6 +132,7 @@ export async function reloadRoom(roomId) {
 async function enterRoom(room) {
   rooms.byId.set(room.roomId, { ...rooms.byId.get(room.roomId), room, unread: 0 });
   renderRooms();
+  renderPublicRooms();
   await openRoom(room.roomId);
 }
 
@@ -126,15 +149,13 @@ export function bindRooms() {
       await enterRoom(room);
     } catch (error) { toast(error.message); }
   });
-  $("join-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const roomId = $("join-select").value;
-    if (!roomId) return;
+  $("public-list").addEventListener("click", async (event) => {
+    const button = event.target.closest("button[data-join-room-id]");
+    if (!button) return;
+    button.disabled = true;
     try {
-      await api("POST", `/rooms/${roomId}/join`);
-      await loadRooms();
-      await openRoom(roomId);
-    } catch (error) { toast(error.message); }
+      await joinRoom(button.dataset.joinRoomId);
+    } catch (error) { toast(error.message); button.disabled = false; }
   });
   $("dm-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -144,5 +165,11 @@ export function bindRooms() {
       await enterRoom(room);
     } catch (error) { toast(error.message); }
   });
-  $("back").addEventListener("click", () => { $("app").classList.remove("in-room"); rooms.current = null; renderRooms(); });
+  $("back").addEventListener("click", () => {
+    $("app").classList.remove("in-room");
+    cancelEdit();
+    rooms.current = null;
+    renderRooms();
+    loadPublicRooms().catch(() => {});  // fresh member counts
+  });
 }

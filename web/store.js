@@ -37,3 +37,13 @@ export const typing = { sentAt: 0, timers: new Map() };
 
 /** The open room's read markers (userId -> lastReadId), for "seen by" (receipts.js). */
 export const receipts = { roomId: null, reads: new Map() };
+
+/** The public rooms offered to join (GET /rooms/public), with their member counts. */
+export const publicRooms = { list: [] };
+
+/** Reactions: the emoji I put on each message (messageId -> Set), from my own
+ * `reaction.changed` events, for messages where the server's reactor sample leaves me out. */
+export const reactions = { mine: new Map() };
+
+/** The composer's edit mode: the message being edited, and the draft it set aside. */
+export const editing = { messageId: null, draft: "" };

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         RoomStore,
         UserStore,
     )
+    from dynamotalk.ports_reports import SafetyRooms
     from dynamotalk.resilience import CircuitBreaker
     from dynamotalk.service.delivery import Delivery
     from dynamotalk.service.sessions import SessionKeeper
@@ -188,6 +189,7 @@ def service() -> ChatService:
 
     s = settings()
     messages, rooms, users, connections, feed = _stores()
+    safety = cast("SafetyRooms", rooms)  # both room stores keep blocks and reports too
     s3 = OnFirstUse(lambda: _client("s3", s.s3_endpoint))
     attachments = S3AttachmentStore(cast("S3Client", s3), s.bucket_name)
     return ChatService(
@@ -209,6 +211,8 @@ def service() -> ChatService:
         limiter=_limiter(),
         user_limits=s.user_limits,
         closer=ApiGatewayCloser(_management()),  # a ban closes sockets (DeleteConnection)
+        block_list=safety,
+        reports=safety.report_store(),
     )
 
 
@@ -251,6 +255,7 @@ def delivery() -> Delivery:
     poster = management_poster(_management(), _session().get_credentials(), management_transport())
     notifier = ApiGatewayNotifier(poster, encode_event, pool_size=FANOUT_POOL)
     worker = Delivery(chat.connections, notifier, chat.feed, chat.clock, pages, events_out)
+    worker.block_list = chat.block_list  # who blocked an author gets stubs (domain/blocking.py)
     for adapt in _LOCAL_DELIVERY:
         worker = adapt(worker)
     return worker

@@ -128,11 +128,11 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         answers_bot_jobs=True,
     ),
-    # Each stored room change from the stream: the change item when the record is not enough
-    # (Get), the room's subscriptions (one Query on the table), gone connections forgotten
-    # (BatchWrite); posts to the live ones; a big room's pages to the page queue.
+    # A stored room change: its item if the record is not enough (Get), the room's subscriptions
+    # and mentioned members' connections (Query, GSI1), gone ones forgotten (BatchWrite); pages.
     "fanout": Needs(
         dynamodb=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchWriteItem"),
+        uses_gsi=True,
         manage_connections=True,
         reads_change_stream=True,
         sends_fanout_pages=True,

@@ -266,6 +266,10 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("POST", "/invites/{roomId}/block", "http_api", "block_inviter"),
     HttpRoute("POST", "/blocks/{userId}", "http_api", "block_user"),
     HttpRoute("DELETE", "/blocks/{userId}", "http_api", "unblock"),
+    HttpRoute("GET", "/blocks", "http_api", "list_blocks"),
+    HttpRoute("POST", "/rooms/{roomId}/messages/{messageId}/report", "http_api", "report_message"),
+    HttpRoute("GET", "/rooms/{roomId}/reports", "http_api", "list_reports"),
+    HttpRoute("POST", "/rooms/{roomId}/reports/{reportId}/resolve", "http_api", "resolve_report"),
     HttpRoute("GET", "/me", "http_api", "get_me"),
     HttpRoute("PATCH", "/me", "http_api", "update_me"),
     HttpRoute("GET", "/users/{userId}", "http_api", "get_user"),
@@ -283,6 +287,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("DELETE", "/rooms/{roomId}/pins/{messageId}", "http_api", "unpin_message"),
     HttpRoute("GET", "/rooms/{roomId}/pins", "http_api", "list_pins"),
     HttpRoute("GET", "/rooms/{roomId}/audit", "http_api", "audit_log"),
+    HttpRoute("GET", "/rooms/{roomId}/messages/{messageId}/thread", "http_api", "thread"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

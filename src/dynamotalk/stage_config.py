@@ -30,11 +30,14 @@ def stage_config(
     stage: object,
     max_message_chars: int,
     min_password: int,
+    lobby: str | None = None,
 ) -> dict[str, object]:
     """config.json's content. Values are `object`: the Pulumi program passes Outputs, which
     `pulumi.Output.json_dumps` resolves; the local gateway passes strings. `max_message_chars`
     is the stage's own (`maxMessageChars`), which may be below the domain's ceiling, and
-    `min_password` its user pool's (longer on protected stages)."""
+    `min_password` its user pool's (longer on protected stages). `lobby`: the id of the public
+    room a new user lands in (the web client joins and opens it on the first run), where the
+    stage has one (the local stack's `DEMO_ROOM`); null elsewhere."""
     return {
         "wsUrl": ws_url,
         "httpUrl": http_url,
@@ -45,6 +48,7 @@ def stage_config(
         "stage": stage,
         "actions": CLIENT_ACTIONS,
         "limits": client_limits(max_message_chars, min_password),
+        "lobby": lobby,
     }
 
 

@@ -118,6 +118,9 @@ def frames(world: dict[str, Any]) -> st.SearchStrategy[Any]:
                 "attachments",
                 "requestId",
                 "extra",
+                "parentId",
+                "alsoInRoom",
+                "quote",
             )
         },
     )
@@ -153,6 +156,17 @@ def test_generated_frames_through_ws_default(lambda_stack: Stack, world: dict[st
     assert COUNTS["frames"] >= EXAMPLES
 
 
+report_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "reason": st.one_of(st.sampled_from(["spam", "other"]), edge_text),
+        "outcome": st.one_of(st.sampled_from(["dismissed", "actioned"]), edge_text),
+        "note": st.one_of(edge_text, json_junk),
+    },
+).map(json.dumps)
+"""Report and resolve bodies (issue 17), near-valid and not."""
+
+
 def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
     params = st.sampled_from(
         [
@@ -160,6 +174,7 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
             world["private"],
             "nope",
             world["member"]["id"],
+            world["message"],
             "",
             "a" * 300,
             "%2e%2e",
@@ -171,15 +186,21 @@ def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
             [r.route_key for r in HTTP_ROUTES] + ["GET /nope", "PUT /rooms", "POST /health"]
         ),
         st.fixed_dictionaries(
-            {}, optional={"roomId": params, "userId": params, "messageId": params}
+            {},
+            optional={
+                "roomId": params,
+                "userId": params,
+                "messageId": st.one_of(params, st.just(world["message"])),
+                "reportId": st.one_of(params, st.just("01ARZ3NDEKTSV4RRFFQ69G5FAV")),
+            },
         ),
         st.one_of(
             st.none(),
             st.dictionaries(
-                st.sampled_from(["limit", "cursor", "key", "x"]), edge_text, max_size=3
+                st.sampled_from(["limit", "cursor", "key", "status", "x"]), edge_text, max_size=3
             ),
         ),
-        st.one_of(st.none(), edge_text, json_junk.map(json.dumps)),
+        st.one_of(st.none(), edge_text, json_junk.map(json.dumps), report_bodies),
         st.sampled_from(["owner", "member", None]),
     )
 

@@ -45,6 +45,7 @@ DELIVERY_ALLOWED: dict[str, list[Call]] = {
     FANOUT: [
         get("ROOM#r"),  # the change item, when the stream record is not enough
         query(),  # the room's subscriptions (ROOMCONN#room), on the table
+        query(GSI1.name),  # a mentioned member's connections (USERCONN#user), for `mention`
         batch("BatchWriteItem"),  # gone connections forgotten
         POST,
         SEND_PAGE,  # a big room's pages
@@ -69,7 +70,6 @@ DELIVERY_DENIED: dict[str, list[Call]] = {
         op("UpdateItem"),
         op("DeleteItem"),
         transact("Put"),
-        query(GSI1.name),
         CLOSE,  # posts only; closing sockets is the session sweeper's
         SEND_JOB,
         RECEIVE_PAGE,  # the page workers consume, not the stream consumer

@@ -76,6 +76,7 @@ def _rebuild(frame: dict[str, Any]) -> Any:
             room.created_at,
             archived=r.get("archived", False),
             slow_mode_seconds=r.get("slowModeSeconds", 0),
+            member_count=r.get("memberCount", 0),
         )
         return ev.RoomUpdated(room, seq)
     if kind == "message.pinned":

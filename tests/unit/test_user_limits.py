@@ -131,6 +131,6 @@ def test_settings_parse_validate_and_round_trip() -> None:
     assert parse_limits(limits_env(limits)) == limits
     assert parse_limits({}) == UserLimits()
     assert parse_limits(unlimited_env()).messages_burst == 1_000_000
-    assert len({s.env for s in LIMIT_SETTINGS}) == len({s.key for s in LIMIT_SETTINGS}) == 14
+    assert len({s.env for s in LIMIT_SETTINGS}) == len({s.key for s in LIMIT_SETTINGS}) == 15
     with pytest.raises(ValueError, match="DYNAMOTALK_LIMIT_MESSAGES_BURST must be 1"):
         parse_limits({"DYNAMOTALK_LIMIT_MESSAGES_BURST": "0"})

@@ -15,7 +15,17 @@ from hypothesis import strategies as st
 from dynamotalk import wire
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.errors import ChatError, Forbidden
-from dynamotalk.domain.models import Attachment, Invite, Membership, Message, Role, RoomKind
+from dynamotalk.domain.models import (
+    Attachment,
+    Invite,
+    Membership,
+    MentionAll,
+    Message,
+    Quote,
+    Role,
+    RoomKind,
+    ThreadCount,
+)
 from dynamotalk.routes import WS_ACTIONS, action_of
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
@@ -38,6 +48,8 @@ def test_the_doc_shows_every_action_event_and_body() -> None:
         "UpdateProfile",
         "RequestUpload",
         "MarkReadBody",
+        "ReportBody",
+        "ResolveReportBody",
     }
 
 
@@ -79,7 +91,32 @@ def message_of(data: dict[str, Any]) -> Message:
         deleted_at=data["deletedAt"],
         reactions={k: frozenset(v) for k, v in data["reactions"].items()},
         seq=data["seq"],
+        hidden=data.get("hidden"),
+        **thread_fields_of(data),
     )
+
+
+def thread_fields_of(data: dict[str, Any]) -> dict[str, Any]:
+    """A message's thread, quote and mention fields, from its JSON (absent: the defaults)."""
+    quote = data.get("quote")
+    everyone = data.get("mentionsAll")
+    return {
+        "parent_id": data.get("parentId"),
+        "also_in_room": data.get("alsoInRoom", False),
+        "reply_count": data.get("replyCount", 0),
+        "last_reply_at": data.get("lastReplyAt"),
+        "quote": Quote(
+            quote["messageId"],
+            quote["authorId"],
+            quote["authorName"],
+            quote["createdAt"],
+            quote["text"],
+        )
+        if quote
+        else None,
+        "mentions": tuple(data.get("mentions", ())),
+        "mentions_all": MentionAll(everyone) if everyone else None,
+    }
 
 
 def rebuild(example: dict[str, Any]) -> bytes:
@@ -115,7 +152,17 @@ def event_of(example: dict[str, Any]) -> ev.Event:
     event: ev.Event
     match kind:
         case "message.posted":
-            event = ev.MessagePosted(message_of(example["message"]), seq)
+            thread = example.get("thread")
+            counts = (
+                ThreadCount(thread["parentId"], thread["replyCount"], thread["lastReplyAt"])
+                if thread
+                else None
+            )
+            event = ev.MessagePosted(message_of(example["message"]), seq, counts)
+        case "mention":
+            event = ev.Mentioned(
+                room, example["messageId"], seq, example["authorId"], "the-mentioned-member"
+            )
         case "message.edited":
             event = ev.MessageEdited(message_of(example["message"]), seq)
         case "message.deleted":

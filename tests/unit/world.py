@@ -51,9 +51,10 @@ def make_world(**given: Any) -> World:
     clock = memory.ManualClock()
     files = memory.MemoryAttachmentStore()
     feed = memory.MemoryChangeFeed()
+    rooms = memory.MemoryRoomStore(feed=feed)
     service = ChatService(
         messages=memory.MemoryMessageStore(feed=feed),
-        rooms=memory.MemoryRoomStore(feed=feed),
+        rooms=rooms,
         users=memory.MemoryUserStore(),
         connections=memory.MemoryConnectionRegistry(),
         notifier=notifier,
@@ -61,11 +62,11 @@ def make_world(**given: Any) -> World:
         clock=clock,
         ids=memory.SequentialIds(),
         feed=feed,
-        **given,
+        **{"reports": memory.MemoryReportStore(), "block_list": rooms, **given},
     )
     for principal in (ALICE, BOB, CAROL, MALLORY):
         service.ensure_user(principal)
-    delivery = Delivery(service.connections, notifier, feed, clock)
+    delivery = Delivery(service.connections, notifier, feed, clock, block_list=rooms)
     # What the table's stream does a moment later, done as each change is stored: a test reads
     # the deliveries of a call as it returns.
     feed.listeners.append(delivery.deliver)

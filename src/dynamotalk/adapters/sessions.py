@@ -17,7 +17,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import dump, key
-from dynamotalk.tables.items import session_due_item
+from dynamotalk.tables.connection_items import session_due_item
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient

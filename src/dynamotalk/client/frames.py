@@ -13,10 +13,24 @@ from dynamotalk.domain import commands as cmd
 
 
 def send_message(
-    room_id: str, text: str, client_id: str | None = None, request_id: str | None = None
+    room_id: str,
+    text: str,
+    client_id: str | None = None,
+    request_id: str | None = None,
+    parent_id: str | None = None,
+    also_in_room: bool = False,
+    quote_id: str | None = None,
 ) -> dict[str, Any]:
-    """Post `text`; `client_id` (a fresh one when None) makes a retry idempotent."""
-    command = cmd.SendMessage(room_id=room_id, text=text, client_id=client_id or uuid.uuid4().hex)
+    """Post `text`; `client_id` (a fresh one when None) makes a retry idempotent. A reply names
+    its thread's first message (`parent_id`); a quote the message it quotes."""
+    command = cmd.SendMessage(
+        room_id=room_id,
+        text=text,
+        client_id=client_id or uuid.uuid4().hex,
+        parent_id=parent_id,
+        also_in_room=also_in_room or None,
+        quote=cmd.QuoteRef(message_id=quote_id) if quote_id else None,
+    )
     return wire.command_frame(command, request_id)
 
 

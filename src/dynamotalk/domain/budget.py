@@ -40,6 +40,9 @@ ATTACHMENT_FIXED_BYTES = 96
 """An attachment's keys, braces and size."""
 REACTION_FIXED_BYTES = 32
 """One emoji's keys, brackets and count, in both `reactions` and `reactionCounts`."""
+THREAD_FIXED_BYTES = 320
+"""A message's thread, quote and mention keys and numbers (`parentId`, `alsoInRoom`,
+`replyCount`, `lastReplyAt`, `quote`'s keys, `mentionsAll`), and a reply's post's `thread`."""
 PAGE_FIXED_BYTES = 512
 """A history or sync reply around its messages: keys, cursor, braces (commas are counted)."""
 
@@ -70,7 +73,19 @@ def _content_bytes(message: Message) -> int:
     for a in message.attachments:
         total += ATTACHMENT_FIXED_BYTES + json_bytes(a.key) + json_bytes(a.name)
         total += json_bytes(a.content_type)
-    return total
+    return total + _thread_bytes(message)
+
+
+def _thread_bytes(message: Message) -> int:
+    """The thread, quote and mention part of a message's JSON (nothing for a plain message)."""
+    quote = message.quote
+    if not (message.parent_id or message.reply_count or quote or message.mentions):
+        return THREAD_FIXED_BYTES if message.mentions_all else 0
+    total = THREAD_FIXED_BYTES + 2 * json_bytes(message.parent_id or "")
+    if quote is not None:
+        strings = (quote.message_id, quote.author_id, quote.author_name, quote.text)
+        total += sum(json_bytes(s) for s in strings)
+    return total + sum(json_bytes(u) + 1 for u in message.mentions)
 
 
 def message_bytes(message: Message) -> int:

@@ -64,6 +64,13 @@ class AttachmentRef:
 
 
 @attrs.frozen
+class QuoteRef:
+    """The message a post quotes (same room): the server keeps a snapshot of it."""
+
+    message_id: str = bounded_text(MAX_ID)
+
+
+@attrs.frozen
 class SendMessage:
     room_id: str = bounded_text(MAX_ID)
     text: str = bounded_text(MAX_RAW_TEXT, 0, content=True)
@@ -71,6 +78,11 @@ class SendMessage:
     attachments: tuple[AttachmentRef, ...] = attrs.field(
         default=(), metadata={"items": _LIMITS.max_attachments}
     )
+    parent_id: str | None = optional_text(MAX_ID)
+    """A reply: its thread's first message."""
+    also_in_room: bool | None = None
+    """A reply also shown in the room's timeline (absent: false)."""
+    quote: QuoteRef | None = None
 
 
 @attrs.frozen

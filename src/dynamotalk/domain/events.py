@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain.models import Invite, Membership, Message, Pin, Room
+from dynamotalk.domain.models import Invite, Membership, Message, Pin, Room, ThreadCount
 
 
 @attrs.frozen
 class MessagePosted:
     message: Message
     seq: int = 0
+    thread: ThreadCount | None = None
+    """A reply: its thread's first message's counts as this reply left them."""
 
 
 @attrs.frozen
@@ -108,6 +110,19 @@ class MessageUnpinned:
     seq: int = 0
 
 
+@attrs.frozen
+class Mentioned:
+    """Sent to a mentioned member's own connections (subscribed to the room or not) when the
+    fan-out delivers the post that mentions them; never stored as a change."""
+
+    room_id: str
+    message_id: str
+    seq: int
+    author_id: str
+    user_id: str
+    """The member mentioned (whose connections get it)."""
+
+
 RoomChange = (
     MessagePosted
     | MessageEdited
@@ -148,6 +163,7 @@ Event = (
     | RoomUpdated
     | MessagePinned
     | MessageUnpinned
+    | Mentioned
 )
 
 

@@ -134,3 +134,18 @@ AUDIT_PAGE_DEFAULT = 50
 """Audit log entries per page unless `limit` says otherwise (at most Limits.page_size_max)."""
 MAX_PIN_TEXT = 500
 """Characters of a pinned message's text the pin keeps (the message as it was when pinned)."""
+# Reports (issue 17, "Block and report").
+MAX_REPORT_NOTE = 500
+"""Characters of a report's optional note, and of a resolution's."""
+REPORT_CONTEXT = 2
+"""Messages before the reported one kept with the report (as snapshots), for the moderators."""
+REPORTS_PAGE_MAX = 20
+"""Reports per page of the moderation queue (also its default): each carries the snapshots of
+up to REPORT_CONTEXT + 1 messages, so a page stays well under max_page_bytes."""
+
+# Threads, quotes and mentions (issue 17; docs/PROTOCOL.md "Threads, quotes and mentions").
+QUOTE_CHARS = 280
+"""Characters of the quoted message's text a quote keeps (its snapshot is cut there)."""
+MAX_MENTIONS = 20
+"""Distinct `@username` tokens one message may carry: more is refused (invalid_input). Each
+resolved mention costs one small write in the post's transaction (docs/ARCHITECTURE.md)."""

@@ -68,6 +68,10 @@ class Room:
     slow_mode_seconds: int = 0
     """Slow mode: each member posts at most once per this many seconds (0: off); moderators
     and above are exempt (authz.Act.SLOW_MODE_EXEMPT)."""
+    member_count: int = attrs.field(default=0, eq=False)
+    """Members of the room, kept by the store in the very write that adds or removes one (an
+    ADD on the room's item, never a count query). A statistic, not part of the room's identity
+    (eq=False); the value a service builds before storing the room is 0."""
 
 
 @attrs.frozen
@@ -111,10 +115,73 @@ class Message:
     """The room's sequence number of the post (None: stored before sequences existed)."""
     deleted_by: str | None = None
     """Who deleted the message when it was not its author (a moderator: recorded)."""
+    hidden: str | None = None
+    """Set only on a stub shown to a reader who blocked the author (domain/blocking.py):
+    `"blocked"`; never stored."""
+
+    parent_id: str | None = None
+    """A reply: the id of the thread's first message (same room; threads are one level deep)."""
+    also_in_room: bool = False
+    """A reply also shown in the room's timeline (Slack's "also send to channel"); False for a
+    reply seen only in its thread, and for every message that is not a reply."""
+    reply_count: int = 0
+    """A thread's first message: replies posted to it (deleted ones stay counted, as their
+    slots stay in the thread)."""
+    last_reply_at: int | None = None
+    quote: Quote | None = None
+    """The quoted message as it was when quoted."""
+    mentions: tuple[str, ...] = ()
+    """User ids of the room's members the text `@`-mentions, resolved by the server."""
+    mentions_all: MentionAll | None = None
+    """`@room` or `@here` in the text, from a role allowed to (authz.Act.MENTION_ALL)."""
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def in_room(self) -> bool:
+        """Whether the message shows in the room's timeline (history, sync v1, unread)."""
+        return self.parent_id is None or self.also_in_room
+
+
+class MentionAll(enum.StrEnum):
+    """Who a message calls at once: every member (`@room`) or those online (`@here`)."""
+
+    ROOM = "room"
+    HERE = "here"
+
+
+@attrs.frozen
+class Quote:
+    """A snapshot of a quoted message: later edits and deletes of that message leave it as is."""
+
+    message_id: str
+    author_id: str
+    author_name: str
+    """The author's display name when quoted."""
+    created_at: int
+    text: str
+    """The quoted text, cut to QUOTE_CHARS."""
+
+
+@attrs.frozen
+class ThreadCount:
+    """A thread's first message's counts as one reply left them (carried by its post)."""
+
+    parent_id: str
+    reply_count: int
+    last_reply_at: int
+
+
+@attrs.frozen
+class ThreadPage:
+    """A page of a thread: its first message, then replies oldest first."""
+
+    parent: Message
+    replies: tuple[Message, ...]
+    next_cursor: str | None
+    """Opaque; pass back for newer replies. None when the page reached the last reply."""
 
 
 @attrs.frozen
@@ -148,6 +215,9 @@ class RoomSummary:
     membership: Membership
     unread: int
     """Messages after the read marker, capped at `UNREAD_CAP`."""
+    unread_mentions: int = 0
+    """Messages after the read marker that mention the member by name, capped at `UNREAD_CAP`
+    (`@room` / `@here` are not counted: they would cost a write per member)."""
 
 
 @attrs.frozen
@@ -268,3 +338,13 @@ class AuditPage:
     entries: tuple[AuditEntry, ...]
     """Newest first."""
     next_cursor: str | None
+
+
+@attrs.frozen
+class Block:
+    """A user the blocker blocked (issue 13; listed by GET /blocks since issue 17)."""
+
+    user_id: str
+    """The blocker."""
+    blocked_user_id: str
+    blocked_at: int

@@ -37,6 +37,7 @@ class Action(enum.StrEnum):
     UPLOAD = "upload"
     BOT = "bot"
     LOOKUP = "lookup"
+    REPORT = "report"
 
 
 @attrs.frozen
@@ -93,6 +94,7 @@ class UserLimits:
     connections_per_user: int = _setting(10, 10_000, "live WebSocket connections per user")
     bot_requests_per_day: int = _setting(200, _BIG, "messages to the bot per day")
     username_lookups_per_hour: int = _setting(120, _BIG, "look-ups of a user by name per hour")
+    reports_per_hour: int = _setting(30, _BIG, "messages reported per hour")
 
     def charges(self, action: Action, amount: int = 1, size: int = 0) -> tuple[Charge, ...]:
         """The quotas one `action` (of `amount` units; `size` bytes for uploads) is counted in."""
@@ -125,6 +127,8 @@ class UserLimits:
                 return (Charge(Quota("bot_d", self.bot_requests_per_day, DAY), amount),)
             case Action.LOOKUP:
                 return (Charge(Quota("lookups_h", self.username_lookups_per_hour, HOUR), amount),)
+            case Action.REPORT:
+                return (Charge(Quota("reports_h", self.reports_per_hour, HOUR), amount),)
 
     def refusal(self, action: Action) -> str:
         """The message of the `rate_limited` error for `action` (safe to show to the user)."""
@@ -141,6 +145,7 @@ _WHAT: dict[Action, str] = {
     Action.UPLOAD: "uploads today",
     Action.BOT: "requests to the bot today",
     Action.LOOKUP: "look-ups of users by name",
+    Action.REPORT: "reports",
 }
 
 

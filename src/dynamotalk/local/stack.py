@@ -83,8 +83,9 @@ def shout(line: str) -> None:
         print(f"dynamotalk dev: {line}", file=sys.stderr, flush=True)
 
 
-def ensure_demo_room() -> None:
-    """A public room to land in on first start (kept across restarts with --data-dir)."""
+def ensure_demo_room() -> str:
+    """A public room to land in on first start (kept across restarts with --data-dir); its id,
+    which config.json publishes as `lobby` (the web client's first run opens it)."""
     from dynamotalk import bootstrap
     from dynamotalk.domain.identities import BOT, SYSTEM, bot_user
     from dynamotalk.domain.models import RoomKind
@@ -92,9 +93,12 @@ def ensure_demo_room() -> None:
     service = bootstrap.service()
     service.users.put(bot_user())  # the profile the Pulumi program seeds (infra/bot.py)
     system = SYSTEM
-    if not any(room.name == DEMO_ROOM for room in service.rooms.public_rooms(100)):
-        room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC, [BOT.user_id])
-        service.post_message(system, room.room_id, WELCOME, "welcome")
+    for room in service.rooms.public_rooms(100):
+        if room.name == DEMO_ROOM and room.created_by == system.user_id:
+            return room.room_id
+    room = service.create_room(system, DEMO_ROOM, RoomKind.PUBLIC, [BOT.user_id])
+    service.post_message(system, room.room_id, WELCOME, "welcome")
+    return room.room_id
 
 
 def run(options: Options) -> int:
@@ -211,7 +215,7 @@ def _serve(
     )
     from dynamotalk import bootstrap
 
-    ensure_demo_room()
+    lobby = ensure_demo_room()
     identity = bootstrap.identity()
     gateway = Gateway(
         stage=STAGE,
@@ -226,6 +230,7 @@ def _serve(
         s3_endpoint=resources.aws_endpoint,
         max_message_chars=bootstrap.settings().max_message_chars,
         management_port=management_port,
+        lobby=lobby,
     )
     web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dynamotalk.domain import rules
+from dynamotalk.domain import blocking, rules
 from dynamotalk.domain.errors import Conflict, InvalidInput, NotFound
 from dynamotalk.domain.events import InviteReceived
-from dynamotalk.domain.models import Invite, Membership, Principal, Role, Room, RoomKind
+from dynamotalk.domain.models import Block, Invite, Membership, Principal, Role, Room, RoomKind
 from dynamotalk.service.core import check_id
 from dynamotalk.service.fanout import Fanout
 
@@ -131,3 +131,12 @@ class Access(Fanout):
 
     def unblock(self, principal: Principal, user_id: str) -> None:
         self.rooms.unblock(principal.user_id, check_id(user_id, "userId"))
+
+    def blocks(self, principal: Principal) -> list[Block]:
+        """Everyone the caller blocked (one Query): only the caller ever sees their list."""
+        return [] if self.block_list is None else self.block_list.blocks_of(principal.user_id)
+
+    def _hidden_authors(self, principal: Principal) -> frozenset[str]:
+        """The authors whose messages the caller reads as stubs (domain/blocking.py): the
+        users the caller blocked. One Query per read of history, sync or changes."""
+        return blocking.blocked_ids(self.blocks(principal))

@@ -13,9 +13,10 @@ import attrs
 from dynamotalk.service.bot import BotUseCases
 from dynamotalk.service.presence import Presence
 from dynamotalk.service.profiles import Profiles
+from dynamotalk.service.reports import Reports
 from dynamotalk.service.rooms import Rooms
 
 
 @attrs.define
-class ChatService(BotUseCases, Rooms, Presence, Profiles):
+class ChatService(BotUseCases, Rooms, Presence, Profiles, Reports):
     """Every area behind one door; its fields (the ports) are ChatCore's."""

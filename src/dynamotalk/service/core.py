@@ -28,6 +28,7 @@ from dynamotalk.ports import (
     UserStore,
 )
 from dynamotalk.ports_moderation import MessageModeration, ModerationStore
+from dynamotalk.ports_reports import BlockList, ReportStore
 
 
 def check_id(value: str, what: str) -> str:
@@ -72,6 +73,10 @@ class ChatCore:
     closer: ConnectionCloser | None = None
     """DeleteConnection: a ban closes the banned user's sockets that followed only that room
     (None: sockets stay open, only their subscriptions end)."""
+    block_list: BlockList | None = None
+    """Who blocked whom (kept by the room store); None: nobody's messages are hidden."""
+    reports: ReportStore | None = None
+    """The rooms' reports (their moderation queues); None: reporting is refused."""
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dynamotalk.domain import bot, budget, rules
+from dynamotalk.domain import blocking, bot, budget, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
@@ -19,9 +19,10 @@ from dynamotalk.service.core import check_message_id
 from dynamotalk.service.fanout import BotAsked
 from dynamotalk.service.files import Files
 from dynamotalk.service.moderation import after_delete, require_may_delete, require_may_write
+from dynamotalk.service.threads import Threads
 
 
-class Messages(Access, Files):
+class Messages(Access, Files, Threads):
     def post_message(
         self,
         principal: Principal,
@@ -29,16 +30,23 @@ class Messages(Access, Files):
         text: str,
         client_id: str,
         attachments: Sequence[Attachment] = (),
+        parent_id: str | None = None,
+        also_in_room: bool = False,
+        quote_id: str | None = None,
     ) -> Message:
         """Store a message exactly once per client id; the sender's ack needs nothing more.
 
         Storing it numbers it in the room's change feed in the same step, and the feed drives
         its delivery (service/delivery.py), whatever the room's size. A retry with the same
         client id returns the message stored the first time, whose delivery is already under way.
+
+        A reply (`parent_id`) is counted on its parent in the same step; a quote keeps a
+        snapshot of the quoted message; `@name`s resolve to the room's members
+        (service/threads.py).
         """
         self._limit(principal.user_id, Action.MESSAGE)
         room = self._room(room_id)
-        require_may_write(self, principal, room, Act.POST, slow=True)
+        membership = require_may_write(self, principal, room, Act.POST, slow=True)
         self._require_not_blocked_in_direct(principal, room)
         if not client_id or len(client_id) > MAX_CLIENT_ID or not client_id.isprintable():
             raise InvalidInput(f"clientId must be 1..{MAX_CLIENT_ID} printable characters")
@@ -46,6 +54,9 @@ class Messages(Access, Files):
         blank = bool(attachments) and not text.strip()
         clean_text = "" if blank else rules.clean_text(text, self.limits)
         stored_attachments = self._check_attachments(principal, room.room_id, attachments)
+        parent = self._parent_for(room, parent_id, also_in_room)
+        quote = self._quote_of(room, quote_id)
+        mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
         message = Message(
             message_id=self.ids.new_id(now),
@@ -55,6 +66,11 @@ class Messages(Access, Files):
             created_at=now,
             client_id=client_id,
             attachments=stored_attachments,
+            parent_id=parent,
+            also_in_room=also_in_room and parent is not None,
+            quote=quote,
+            mentions=mentions,
+            mentions_all=mentions_all,
         )
         budget.check_message(message, self.limits)
         # A request to the bot is counted before anything is stored: refused, nothing happened.
@@ -134,7 +150,8 @@ class Messages(Access, Files):
         page = budget.within(found[:size], self.limits.max_page_bytes)
         more = len(found) > len(page)
         next_cursor = encode_cursor(room.room_id, page[-1].message_id) if more else None
-        return HistoryPage(messages=tuple(page), next_cursor=next_cursor, seq=seq)
+        shown = blocking.hide_messages(tuple(page), self._hidden_authors(principal))
+        return HistoryPage(messages=shown, next_cursor=next_cursor, seq=seq)
 
     def sync(
         self, principal: Principal, room_id: str, after_id: str | None, limit: int | None
@@ -145,7 +162,8 @@ class Messages(Access, Files):
         after = check_message_id(after_id) if after_id else None
         found = self.messages.after(room.room_id, after, size + 1)
         page = budget.within(found[:size], self.limits.max_sync_bytes)
-        return SyncResult(messages=tuple(page), has_more=len(found) > len(page))
+        shown = blocking.hide_messages(tuple(page), self._hidden_authors(principal))
+        return SyncResult(messages=shown, has_more=len(found) > len(page))
 
     def changes(
         self, principal: Principal, room_id: str, after_seq: int, limit: int | None
@@ -165,7 +183,8 @@ class Messages(Access, Files):
                 raise FeedExpired("the room's feed no longer holds that seq: reload the history")
         page = budget.within_changes(found[:size], self.limits.max_sync_bytes)
         seq = page[-1].seq if page else after_seq
-        return ChangePage(room.room_id, tuple(page), seq, has_more=len(found) > len(page))
+        shown = blocking.hide_changes(tuple(page), self._hidden_authors(principal))
+        return ChangePage(room.room_id, shown, seq, has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
         """Tell the room's other connections the caller is typing. Never stored."""

@@ -22,6 +22,7 @@ from dynamotalk.domain.models import (
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.service.core import check_id, check_message_id
 from dynamotalk.service.moderating import Moderation
+from dynamotalk.service.threads import threads_of
 
 
 class Rooms(Moderation):
@@ -148,6 +149,12 @@ class Rooms(Moderation):
                 membership=memberships[room.room_id],
                 unread=self.messages.count_after(
                     room.room_id, memberships[room.room_id].last_read_id, UNREAD_CAP
+                ),
+                unread_mentions=threads_of(self.messages).count_mentions(
+                    room.room_id,
+                    memberships[room.room_id].user_id,
+                    memberships[room.room_id].last_read_id,
+                    UNREAD_CAP,
                 ),
             )
             for room in rooms

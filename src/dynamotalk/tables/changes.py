@@ -21,7 +21,7 @@ from dynamotalk.domain.events import (
     room_of,
 )
 from dynamotalk.domain.limits import CHANGE_LOG_DAYS
-from dynamotalk.domain.models import Message
+from dynamotalk.domain.models import Message, ThreadCount
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.items import (
     Item,
@@ -87,6 +87,12 @@ def change_item(change: RoomChange, now_s: int) -> Item:
         item["message"] = _message_state(change.message)
         if isinstance(change, ReactionChanged):
             item.update(emoji=change.emoji, user_id=change.user_id, added=change.added)
+        if isinstance(change, MessagePosted) and change.thread is not None:
+            item["thread"] = {
+                "parent_id": change.thread.parent_id,
+                "reply_count": change.thread.reply_count,
+                "last_reply_at": change.thread.last_reply_at,
+            }
     return item
 
 
@@ -107,4 +113,10 @@ def change_from_item(item: Mapping[str, Any]) -> RoomChange:
         return ReactionChanged(
             message, str(item["emoji"]), str(item["user_id"]), bool(item["added"]), seq
         )
+    thread = item.get("thread")
+    if kind == "posted" and thread:
+        counts = ThreadCount(
+            str(thread["parent_id"]), int(thread["reply_count"]), int(thread["last_reply_at"])
+        )
+        return MessagePosted(message, seq, counts)
     return _MESSAGE_EVENTS[kind](message, seq)

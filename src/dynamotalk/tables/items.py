@@ -14,18 +14,18 @@ import attrs
 
 from dynamotalk.domain.models import (
     Attachment,
-    Connection,
+    Block,
     Invite,
     Membership,
+    MentionAll,
     Message,
+    Quote,
     Role,
     Room,
     RoomKind,
-    Subscription,
     User,
 )
 from dynamotalk.tables import keys as k
-from dynamotalk.tables.schema import CHAT_TABLE
 
 Item = dict[str, Any]
 
@@ -88,7 +88,37 @@ def message_item(message: Message) -> Item:
         "deleted_at": message.deleted_at,
         "seq": message.seq,
         "deleted_by": message.deleted_by,
+        **_thread_attributes(message),
     }
+
+
+def _thread_attributes(message: Message) -> Item:
+    """A message's thread, quote and mention attributes (None where unset: not stored)."""
+    parent = message.parent_id
+    return {
+        "parent_id": parent,
+        "also_in_room": message.also_in_room if parent else None,
+        k.THREAD_ONLY: True if not message.in_room else None,
+        "GSI1PK": k.thread_gsi_pk(message.room_id, parent) if parent else None,
+        "GSI1SK": k.message_sk(message.message_id) if parent else None,
+        "reply_count": message.reply_count or None,
+        "last_reply_at": message.last_reply_at,
+        "quote": attrs.asdict(message.quote) if message.quote else None,
+        "mentions": list(message.mentions) or None,
+        "mentions_all": message.mentions_all.value if message.mentions_all else None,
+    }
+
+
+def _quote_from(value: Mapping[str, Any] | None) -> Quote | None:
+    if not value:
+        return None
+    return Quote(
+        message_id=str(value["message_id"]),
+        author_id=str(value["author_id"]),
+        author_name=str(value["author_name"]),
+        created_at=int(value["created_at"]),
+        text=str(value["text"]),
+    )
 
 
 def message_from_item(item: Mapping[str, Any]) -> Message:
@@ -114,7 +144,19 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         reactions=reactions,
         seq=_int_or_none(item.get("seq")),
         deleted_by=item.get("deleted_by"),
+        parent_id=item.get("parent_id"),
+        also_in_room=bool(item.get("also_in_room", False)),
+        reply_count=int(item.get("reply_count") or 0),
+        last_reply_at=_int_or_none(item.get("last_reply_at")),
+        quote=_quote_from(item.get("quote")),
+        mentions=tuple(item.get("mentions") or ()),
+        mentions_all=MentionAll(item["mentions_all"]) if item.get("mentions_all") else None,
     )
+
+
+def mention_item(room_id: str, user_id: str, message_id: str) -> Item:
+    """A member's mention in a message: counted after their read marker for unreadMentions."""
+    return {"PK": k.room_pk(room_id), "SK": k.mention_sk(user_id, message_id)}
 
 
 def client_claim_item(room_id: str, author_id: str, client_id: str, message_id: str) -> Item:
@@ -142,6 +184,7 @@ def room_item(room: Room) -> Item:
         "direct_pair": list(room.direct_pair) if room.direct_pair else None,
         "archived": room.archived or None,
         "slow_mode_seconds": room.slow_mode_seconds or None,
+        k.MEMBER_COUNT: room.member_count,
     }
     if room.kind is RoomKind.PUBLIC:
         item["GSI1PK"] = k.PUBLIC_ROOMS
@@ -160,6 +203,7 @@ def room_from_item(item: Mapping[str, Any]) -> Room:
         direct_pair=(pair[0], pair[1]) if pair else None,
         archived=bool(item.get("archived", False)),
         slow_mode_seconds=int(item.get("slow_mode_seconds") or 0),
+        member_count=int(item.get(k.MEMBER_COUNT, 0)),
     )
 
 
@@ -222,74 +266,32 @@ def invite_from_item(item: Mapping[str, Any]) -> Invite:
 
 
 def block_item(user_id: str, blocked_user_id: str, at: int) -> Item:
-    return {"PK": k.user_pk(user_id), "SK": k.block_sk(blocked_user_id), "blocked_at": at}
-
-
-# --- connections, subscriptions and sessions --------------------------------------------------
-
-
-def connection_item(connection: Connection) -> Item:
+    """Under the blocker: their block list (GET /blocks, one Query)."""
     return {
-        "PK": k.connection_pk(connection.connection_id),
-        "SK": k.META,
-        "GSI1PK": k.user_connections_pk(connection.user_id),
-        "GSI1SK": k.connection_pk(connection.connection_id),
-        "kind": "connection",
-        "connection_id": connection.connection_id,
-        "user_id": connection.user_id,
-        "username": connection.username,
-        "connected_at": connection.connected_at,
-        "expires_at": connection.expires_at,
-        "session_expires_at": connection.session_expires_at,
+        "PK": k.user_pk(user_id),
+        "SK": k.block_sk(blocked_user_id),
+        "kind": "block",
+        "user_id": user_id,
+        "blocked_user_id": blocked_user_id,
+        "blocked_at": at,
     }
 
 
-def connection_from_item(item: Mapping[str, Any]) -> Connection:
-    return Connection(
-        connection_id=str(item["connection_id"]),
-        user_id=str(item["user_id"]),
-        username=str(item["username"]),
-        connected_at=int(item["connected_at"]),
-        expires_at=int(item["expires_at"]),
-        session_expires_at=_int_or_none(item.get("session_expires_at")),
-    )
-
-
-def subscription_items(subscription: Subscription) -> tuple[Item, Item]:
-    """The connection's row and the room-side mirror that makes fan-out one Query. The mirror
-    keeps to the keys, the user and the TTL (both ids are in its keys) so a room's Query stays
-    small."""
-    return (
-        {
-            "PK": k.connection_pk(subscription.connection_id),
-            "SK": k.subscription_sk(subscription.room_id),
-            "room_id": subscription.room_id,
-            "expires_at": subscription.expires_at,
-        },
-        {
-            "PK": k.room_connections_pk(subscription.room_id),
-            "SK": k.connection_pk(subscription.connection_id),
-            "u": subscription.user_id,
-            "expires_at": subscription.expires_at,
-        },
-    )
-
-
-def subscription_from_room_item(room_id: str, item: Mapping[str, Any]) -> Subscription:
-    """A subscription read back from its room-side mirror."""
-    return Subscription(
-        connection_id=str(item["SK"])[len(k.CONN_PREFIX) :],
-        room_id=room_id,
-        user_id=str(item["u"]),
-        expires_at=int(item["expires_at"]),
-    )
-
-
-def session_due_item(connection_id: str, expires_at: int, ttl: int) -> Item:
-    """A session's entry in the bucket of its expiry minute; TTL removes it at `ttl`."""
+def blocked_by_item(user_id: str, blocked_user_id: str, at: int) -> Item:
+    """The reverse of a block, under the blocked user: the fan-out asks who blocked an author
+    with one Query on the table (BLOCKEDBY#{author}), written and deleted with the block."""
     return {
-        "PK": k.session_due_pk(expires_at),
-        "SK": k.session_due_sk(expires_at, connection_id),
-        "kind": "session_due",
-        CHAT_TABLE.ttl_attribute: ttl,
+        "PK": k.blocked_by_pk(blocked_user_id),
+        "SK": k.user_pk(user_id),
+        "kind": "blocked_by",
+        "blocked_at": at,
     }
+
+
+def block_from_item(item: Mapping[str, Any]) -> Block:
+    """A block; one stored before issue 17 has only its keys and `blocked_at`."""
+    return Block(
+        user_id=str(item["PK"]).removeprefix(k.USER_PREFIX),
+        blocked_user_id=k.blocked_of_sk(str(item["SK"])),
+        blocked_at=int(item.get("blocked_at", 0)),
+    )

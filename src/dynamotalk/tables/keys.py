@@ -18,14 +18,24 @@ from __future__ import annotations
 # per-user counters   LIMIT#{user_id}       {group}#{window_s}#{window}   TTL: expires_at
 # pending invite      ROOM#{room_id}        INVITE#{user}   GSI1: USER#{user_id} / INVITE#{room_id}
 # block               USER#{user_id}        BLOCK#{blocked user}
+# block (reverse)     BLOCKEDBY#{blocked}   USER#{user_id}  (who blocked an author: the fan-out)
+# report              ROOM#{room_id}        REPORT#{ulid}
+#                     GSI1: REPORTS#{room_id}#{status} / REPORT#{ulid}  (the moderation queue)
+# open report claim   ROOM#{room_id}        REPORTED#{message_id}#{reporter}  (while open)
 # session due         SESSIONDUE#{minute}   {expires_at:010d}#{conn_id}   TTL: expires_at
 # room ban            ROOM#{room_id}        BAN#{user}
 # room mute           ROOM#{room_id}        MUTE#{user}     TTL: expires_at (the mute's end)
 # slow mode turn      ROOM#{room_id}        MEMBER#{user}   attribute `slow_at` (last post, ms)
 # pin                 ROOM#{room_id}        PIN#{message_id}  (the room's META counts `pins`)
 # audit log entry     ROOM#{room_id}        AUDIT#{ulid}
+# thread reply        ROOM#{room_id}        MSG#{ulid}   GSI1: THREAD#{room}#{parent} / MSG#{ulid}
+#                     (a message item like any other; a reply seen only in its thread has
+#                     `thread_only`, which history, sync v1 and unread counts filter out)
+# mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
+# A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
+# that adds or removes a membership (adapters/dynamodb/member_count.py).
 
 PROFILE = "PROFILE"
 META = "META"
@@ -48,6 +58,10 @@ ROOMCONN_PREFIX = "ROOMCONN#"
 SUB_PREFIX = "SUB#"
 INVITE_PREFIX = "INVITE#"
 BLOCK_PREFIX = "BLOCK#"
+BLOCKED_BY_PREFIX = "BLOCKEDBY#"
+REPORT_PREFIX = "REPORT#"
+REPORTS_PREFIX = "REPORTS#"
+REPORTED_PREFIX = "REPORTED#"
 LIMIT_PREFIX = "LIMIT#"
 SESSION_DUE_PREFIX = "SESSIONDUE#"
 REACTION_PREFIX = "r#"
@@ -63,6 +77,13 @@ SLOW_AT = "slow_at"
 """On a membership item: when the member last posted in slow mode (epoch ms)."""
 PIN_COUNT = "pins"
 """On a room's META item: how many pins it has (capped atomically with each pin)."""
+MEMBER_COUNT = "member_count"
+"""The room item's count of members, kept by ADD in each membership write."""
+
+THREAD_PREFIX = "THREAD#"
+MENTION_PREFIX = "MENTION#"
+THREAD_ONLY = "thread_only"
+"""On a reply's message item seen only in its thread: history's FilterExpression skips it."""
 LAST_CHANGE = "lseq"
 """On a message item: the seq of its last change (compare-and-set by each change)."""
 
@@ -93,6 +114,22 @@ def message_sk(message_id: str) -> str:
 
 def client_sk(author_id: str, client_id: str) -> str:
     return f"{CLIENT_PREFIX}{author_id}#{client_id}"
+
+
+def thread_gsi_pk(room_id: str, parent_id: str) -> str:
+    """A thread's replies on GSI1, sorted by their message key."""
+    return f"{THREAD_PREFIX}{room_id}#{parent_id}"
+
+
+def mention_sk(user_id: str, message_id: str) -> str:
+    """A mention of a member, sorted by message: counting theirs after the read marker is one
+    Query."""
+    return f"{MENTION_PREFIX}{user_id}#{message_id}"
+
+
+def mentions_end(user_id: str) -> str:
+    """Sorts after every mention key of the member (`$` follows `#`)."""
+    return f"{MENTION_PREFIX}{user_id}$"
 
 
 def connection_pk(connection_id: str) -> str:
@@ -146,6 +183,29 @@ def pin_sk(message_id: str) -> str:
 
 def audit_sk(entry_id: str) -> str:
     return f"{AUDIT_PREFIX}{entry_id}"
+
+
+def blocked_by_pk(blocked_user_id: str) -> str:
+    """The reverse items of blocks: who blocked this user (a table Query, no index)."""
+    return f"{BLOCKED_BY_PREFIX}{blocked_user_id}"
+
+
+def blocked_of_sk(sk: str) -> str:
+    return sk.removeprefix(BLOCK_PREFIX)
+
+
+def report_sk(report_id: str) -> str:
+    return f"{REPORT_PREFIX}{report_id}"
+
+
+def reports_gsi_pk(room_id: str, status: str) -> str:
+    """A room's reports in one status (open, resolved): the moderation queue's Query."""
+    return f"{REPORTS_PREFIX}{room_id}#{status}"
+
+
+def report_claim_sk(message_id: str, reporter_id: str) -> str:
+    """One open report per reporter and message: its report id, while the report is open."""
+    return f"{REPORTED_PREFIX}{message_id}#{reporter_id}"
 
 
 def reaction_attribute(emoji: str) -> str:

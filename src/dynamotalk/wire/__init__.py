@@ -4,6 +4,7 @@ convert.py holds the one converter; parse.py reads frames and bodies, frames.py 
 bodies.py declares the HTTP bodies (the commands live in domain/commands.py).
 """
 
+from dynamotalk.wire import moderation as _moderation  # noqa: F401 - its hooks
 from dynamotalk.wire.bodies import (
     AddMember,
     BanBody,
@@ -13,7 +14,9 @@ from dynamotalk.wire.bodies import (
     MuteBody,
     OpenDirect,
     PinBody,
+    ReportBody,
     RequestUpload,
+    ResolveReportBody,
     UpdateProfile,
     UpdateRoom,
 )
@@ -50,7 +53,9 @@ __all__ = [
     "MuteBody",
     "OpenDirect",
     "PinBody",
+    "ReportBody",
     "RequestUpload",
+    "ResolveReportBody",
     "UpdateProfile",
     "UpdateRoom",
     "attachments_of",

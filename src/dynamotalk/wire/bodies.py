@@ -24,9 +24,13 @@ from dynamotalk.domain.limits import (
     MAX_MEMBERS_AT_CREATION,
     MAX_MUTE_S,
     MAX_RAW_NAME,
+    MAX_REPORT_NOTE,
     MAX_SIZE_BYTES,
     MAX_SLOW_MODE_S,
 )
+
+MAX_REASON_CHARS = 32
+"""A report's reason or a resolution's outcome, before the domain checks it is a known one."""
 
 
 @attrs.frozen
@@ -103,6 +107,22 @@ class PinBody:
     message_id: str = bounded_text(MAX_ID)
 
 
+@attrs.frozen
+class ReportBody:
+    """POST /rooms/{roomId}/messages/{messageId}/report (domain/reports.py cleans both)."""
+
+    reason: str = bounded_text(MAX_REASON_CHARS)
+    note: str | None = optional_text(MAX_REPORT_NOTE, 0)
+
+
+@attrs.frozen
+class ResolveReportBody:
+    """POST /rooms/{roomId}/reports/{reportId}/resolve."""
+
+    outcome: str = bounded_text(MAX_REASON_CHARS)
+    note: str | None = optional_text(MAX_REPORT_NOTE, 0)
+
+
 Body = (
     CreateRoom
     | AddMember
@@ -115,6 +135,8 @@ Body = (
     | MuteBody
     | BanBody
     | PinBody
+    | ReportBody
+    | ResolveReportBody
 )
 EXACTLY_ONE_USER = (AddMember, OpenDirect)
 """Bodies that name a user by exactly one of userId or username."""

@@ -16,18 +16,14 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from dynamotalk import routes
 from dynamotalk.domain import events as ev
 from dynamotalk.domain.budget import reaction_sample
-from dynamotalk.domain.commands import AttachmentRef
+from dynamotalk.domain.commands import AttachmentRef, QuoteRef
 from dynamotalk.domain.identities import author_kind
 from dynamotalk.domain.models import (
     Attachment,
-    AuditEntry,
-    AuditPage,
-    Ban,
     HistoryPage,
     Invite,
     Membership,
     Message,
-    Pin,
     PresenceEntry,
     Room,
     RoomsPage,
@@ -76,14 +72,11 @@ def _strict_tuple(converter: cattrs.Converter) -> Any:
 
 
 INBOUND: frozenset[Any] = frozenset(
-    (AttachmentRef, *routes.WS_ACTIONS.values(), *get_args(bodies.Body))
+    (AttachmentRef, QuoteRef, *routes.WS_ACTIONS.values(), *get_args(bodies.Body))
 )
 _OUTBOUND: frozenset[Any] = frozenset(
     (Room, Membership, Attachment, User, PresenceEntry, UploadForm, Invite)
-) | {Pin, Ban, AuditEntry, AuditPage}
-
-_OMIT_IF_DEFAULT = frozenset({"archived", "slow_mode_seconds", "muted_until"})
-"""Fields shown only when set (issue 17's room and membership state): absent means off."""
+)
 
 
 def make_converter() -> cattrs.Converter:
@@ -101,10 +94,7 @@ def make_converter() -> cattrs.Converter:
     outbound = INBOUND | _OUTBOUND
 
     def renames(cls: Any) -> dict[str, Any]:
-        return {
-            a.name: override(rename=camel(a.name), omit_if_default=a.name in _OMIT_IF_DEFAULT)
-            for a in attrs.fields(cls)
-        }
+        return {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
 
     converter.register_structure_hook_factory(
         lambda t: t in INBOUND or t is Attachment,
@@ -140,8 +130,34 @@ def _message(message: Message) -> dict[str, Any]:
         "reactions": {e: reaction_sample(users) for e, users in sorted(message.reactions.items())},
         "reactionCounts": {e: len(users) for e, users in sorted(message.reactions.items())},
         "seq": message.seq,
-        **({"deletedBy": message.deleted_by} if message.deleted_by else {}),
+        # Only when set: who deleted it, if not its author; a blocker's stub (domain/blocking.py).
+        **{k: v for k, v in (("deletedBy", message.deleted_by), ("hidden", message.hidden)) if v},
+        **_thread_fields(message),
     }
+
+
+def _thread_fields(message: Message) -> dict[str, Any]:
+    """Threads, quotes and mentions: each key only where it says something (docs/PROTOCOL.md,
+    "Threads, quotes and mentions"), so a plain message's JSON is as it was."""
+    fields: dict[str, Any] = {}
+    if message.parent_id is not None:
+        fields.update(parentId=message.parent_id, alsoInRoom=message.also_in_room)
+    if message.reply_count:
+        fields.update(replyCount=message.reply_count, lastReplyAt=message.last_reply_at)
+    if message.quote is not None:
+        q = message.quote
+        fields["quote"] = {
+            "messageId": q.message_id,
+            "authorId": q.author_id,
+            "authorName": q.author_name,
+            "createdAt": q.created_at,
+            "text": q.text,
+        }
+    if message.mentions:
+        fields["mentions"] = list(message.mentions)
+    if message.mentions_all is not None:
+        fields["mentionsAll"] = str(message.mentions_all)
+    return fields
 
 
 def _room_summary(summary: RoomSummary) -> dict[str, Any]:
@@ -149,6 +165,7 @@ def _room_summary(summary: RoomSummary) -> dict[str, Any]:
         "room": CONVERTER.unstructure(summary.room),
         "membership": CONVERTER.unstructure(summary.membership),
         "unread": summary.unread,
+        "unreadMentions": summary.unread_mentions,
     }
 
 
@@ -179,9 +196,7 @@ EVENT_TYPE: dict[type[Any], str] = {
     ev.MemberLeft: "member.left",
     ev.ReadMoved: "read",
     ev.InviteReceived: "invite.received",
-    ev.RoomUpdated: "room.updated",
-    ev.MessagePinned: "message.pinned",
-    ev.MessageUnpinned: "message.unpinned",
+    ev.Mentioned: "mention",
 }
 """Every event's frame `type`: the one place it is spelled (clients read it here)."""
 
@@ -189,13 +204,20 @@ EVENT_TYPE: dict[type[Any], str] = {
 def _message_event(tag: str) -> Any:
     def hook(event: ev.MessagePosted | ev.MessageEdited | ev.MessageDeleted) -> dict[str, Any]:
         m = event.message
-        return {
+        frame = {
             "v": VERSION,
             "type": tag,
             "roomId": m.room_id,
             "seq": event.seq,
             "message": _message(m),
         }
+        if isinstance(event, ev.MessagePosted) and event.thread is not None:
+            frame["thread"] = {
+                "parentId": event.thread.parent_id,
+                "replyCount": event.thread.reply_count,
+                "lastReplyAt": event.thread.last_reply_at,
+            }
+        return frame
 
     return hook
 
@@ -288,16 +310,15 @@ def _invite_received(event: ev.InviteReceived) -> dict[str, Any]:
     }
 
 
-def _moderation_event(event: ev.RoomUpdated | ev.MessagePinned | ev.MessageUnpinned) -> Any:
-    body: dict[str, Any]
-    if isinstance(event, ev.RoomUpdated):
-        body = {"room": CONVERTER.unstructure(event.room)}
-    elif isinstance(event, ev.MessagePinned):
-        body = {"pin": CONVERTER.unstructure(event.pin)}
-    else:
-        body = {"messageId": event.message_id}
-    head = {"v": VERSION, "type": EVENT_TYPE[type(event)], "roomId": ev.room_of(event)}
-    return {**head, "seq": event.seq, **body}
+def _mentioned(event: ev.Mentioned) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "type": EVENT_TYPE[ev.Mentioned],
+        "roomId": event.room_id,
+        "messageId": event.message_id,
+        "seq": event.seq,
+        "authorId": event.author_id,
+    }
 
 
 _HOOKS: dict[type[Any], Any] = {
@@ -318,9 +339,7 @@ _HOOKS: dict[type[Any], Any] = {
     ev.ReadMoved: _read_moved,
     ev.InviteReceived: _invite_received,
     ev.ChangePage: _change_page,
-    ev.RoomUpdated: _moderation_event,
-    ev.MessagePinned: _moderation_event,
-    ev.MessageUnpinned: _moderation_event,
+    ev.Mentioned: _mentioned,
 }
 
 CONVERTER = make_converter()

@@ -12,7 +12,7 @@ from dynamotalk.domain.models import Connection, Subscription
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import Item
-from dynamotalk.tables.items import (
+from dynamotalk.tables.connection_items import (
     connection_from_item,
     connection_item,
     subscription_from_room_item,

@@ -1,7 +1,10 @@
 """The consent half of the DynamoDB RoomStore: pending invites and blocks (issue 13).
 
 Invites live under the room (ROOM#{room} / INVITE#{user}) and, through GSI1, under the invitee
-(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}).
+(USER#{user} / INVITE#{room}); a block under the blocker (USER#{user} / BLOCK#{blocked}) and
+its reverse under the blocked user (BLOCKEDBY#{blocked} / USER#{user}): who blocked an author,
+read by the fan-out with a Query on the table (its role has no index access), the two written
+and deleted together by one transaction.
 """
 
 from __future__ import annotations
@@ -12,13 +15,21 @@ import attrs
 from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
+from dynamotalk.adapters.dynamodb.member_count import member_count_change
 from dynamotalk.adapters.dynamodb.table import Table, error_code
 from dynamotalk.domain.events import MemberJoined
-from dynamotalk.domain.models import Invite, Membership
+from dynamotalk.domain.models import Block, Invite, Membership
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import key
-from dynamotalk.tables.items import block_item, invite_from_item, invite_item, membership_item
+from dynamotalk.tables.items import (
+    block_from_item,
+    block_item,
+    blocked_by_item,
+    invite_from_item,
+    invite_item,
+    membership_item,
+)
 
 
 @attrs.define
@@ -91,19 +102,51 @@ class DynamoInvites:
             }
         }
         put = self.table.transact_put(membership_item(membership))
+        count = member_count_change(self.table.table_name, membership.room_id, +1)
         try:
             self.feed.commit(
-                membership.room_id, lambda seq: ([delete, put], MemberJoined(membership, seq))
+                membership.room_id,
+                lambda seq: ([delete, put, count], MemberJoined(membership, seq)),
             )
         except ChangeRefused:
             return False
         return True
 
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
-        self.table.put_item(block_item(user_id, blocked_user_id, at))
+        self.table.transact(
+            [
+                self.table.transact_put(block_item(user_id, blocked_user_id, at), if_absent=False),
+                self.table.transact_put(
+                    blocked_by_item(user_id, blocked_user_id, at), if_absent=False
+                ),
+            ]
+        )
 
     def unblock(self, user_id: str, blocked_user_id: str) -> None:
-        self.table.delete_item(k.user_pk(user_id), k.block_sk(blocked_user_id))
+        keys = [
+            key(k.user_pk(user_id), k.block_sk(blocked_user_id)),
+            key(k.blocked_by_pk(blocked_user_id), k.user_pk(user_id)),
+        ]
+        deletes: Any = [{"Delete": {"TableName": self.table.table_name, "Key": kk}} for kk in keys]
+        self.table.transact(deletes)
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         return self.table.get(k.user_pk(by_user_id), k.block_sk(user_id)) is not None
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        items = self.table.query(
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+            ExpressionAttributeValues={
+                ":pk": {"S": k.user_pk(user_id)},
+                ":prefix": {"S": k.BLOCK_PREFIX},
+            },
+        )
+        return [block_from_item(i) for i in items]
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        items = self.table.query(
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": k.blocked_by_pk(user_id)}},
+            ProjectionExpression="SK",
+        )
+        return [str(i["SK"]).removeprefix(k.USER_PREFIX) for i in items]

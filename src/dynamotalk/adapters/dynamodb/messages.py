@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from botocore.exceptions import ClientError
 
+from dynamotalk.adapters.dynamodb import threads
 from dynamotalk.adapters.dynamodb.feed import (
     COMMIT_ATTEMPTS,
     Build,
@@ -28,7 +29,7 @@ from dynamotalk.domain.models import Message
 from dynamotalk.domain.rules import check_reaction_caps
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import Item, key
-from dynamotalk.tables.items import client_claim_item, message_from_item, message_item
+from dynamotalk.tables.items import client_claim_item, message_from_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -72,23 +73,20 @@ class DynamoMessageStore:
         claim = client_claim_item(
             message.room_id, message.author_id, message.client_id, message.message_id
         )
-
-        def build(seq: int) -> tuple[list[Any], RoomChange]:
-            stored = attrs.evolve(message, seq=seq)
-            item = {**message_item(stored), k.LAST_CHANGE: seq}
-            # The claim and the message are written together or not at all, each only if
-            # absent: a retry finds the claim taken and gets the message stored the first time.
-            puts = [self._table.transact_put(claim), self._table.transact_put(item)]
-            return puts, MessagePosted(stored, seq)
-
-        try:
-            posted = self.feed.commit(message.room_id, build)
-        except ChangeRefused as refused:
-            if refused.reasons[0] == "ConditionalCheckFailed":
-                return self._first_of_claim(message.room_id, claim["SK"]), False
-            raise busy() from refused  # (never in practice) a message id collision
-        assert isinstance(posted, MessagePosted)
-        return posted.message, True
+        for _ in range(COMMIT_ATTEMPTS):
+            try:
+                posted = self.feed.commit(
+                    message.room_id, threads.posting(self._table, message, claim)
+                )
+            except ChangeRefused as refused:
+                if refused.reasons[0] == "ConditionalCheckFailed":
+                    return self._first_of_claim(message.room_id, claim["SK"]), False
+                if message.parent_id and refused.reasons[2:3] == ["ConditionalCheckFailed"]:
+                    continue  # the parent changed (or went) since it was read: read it again
+                raise busy() from refused  # (never in practice) a message id collision
+            assert isinstance(posted, MessagePosted)
+            return posted.message, True
+        raise busy()
 
     def _first_of_claim(self, room_id: str, claim_sk: str) -> Message:
         """The message a taken client-id claim points to (written in the same transaction)."""
@@ -280,11 +278,15 @@ class DynamoMessageStore:
         return self._change(room_id, message_id, plan)
 
     def _range(self, room_id: str, low: str, high: str, forward: bool, limit: int) -> list[Message]:
+        """The room's timeline between two keys. Replies seen only in their thread are read
+        and filtered out (their RCU is paid: docs/ARCHITECTURE.md); the Query goes on until
+        the page is full, so a page is never short while older messages exist."""
         if limit <= 0:
             return []
         items = self._table.query(
             limit=limit,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+            FilterExpression=_IN_ROOM,
             ExpressionAttributeValues={
                 ":pk": {"S": k.room_pk(room_id)},
                 ":low": {"S": low},
@@ -309,12 +311,25 @@ class DynamoMessageStore:
         return self._table.count(
             cap,
             KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+            FilterExpression=_IN_ROOM,
             ExpressionAttributeValues={
                 ":pk": {"S": k.room_pk(room_id)},
                 ":low": {"S": low},
                 ":high": {"S": k.MSG_END},
             },
         )
+
+    def thread(
+        self, room_id: str, parent_id: str, after_id: str | None, limit: int
+    ) -> list[Message]:
+        return threads.replies(self._table, room_id, parent_id, after_id, limit)
+
+    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
+        return threads.count_mentions(self._table, room_id, user_id, after_id, cap)
+
+
+_IN_ROOM = f"attribute_not_exists({k.THREAD_ONLY})"
+"""The timeline's filter: every message but replies seen only in their thread."""
 
 
 def _live(item: Item) -> Message:

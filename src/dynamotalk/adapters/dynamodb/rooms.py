@@ -12,10 +12,12 @@ from botocore.exceptions import ClientError
 
 from dynamotalk.adapters.dynamodb.feed import ChangeRefused, DynamoChangeFeed
 from dynamotalk.adapters.dynamodb.invites import DynamoInvites
+from dynamotalk.adapters.dynamodb.member_count import member_count_change
 from dynamotalk.adapters.dynamodb.moderation import DynamoModeration
+from dynamotalk.adapters.dynamodb.reports import DynamoReportStore
 from dynamotalk.adapters.dynamodb.table import Table, busy, cancellation_reasons, error_code
 from dynamotalk.domain.events import MemberJoined, MemberLeft, RoomChange
-from dynamotalk.domain.models import Invite, Membership, Role, Room
+from dynamotalk.domain.models import Block, Invite, Membership, Role, Room
 from dynamotalk.tables import GSI1
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import key
@@ -49,7 +51,8 @@ class DynamoRoomStore(DynamoModeration):
         # One item per user (the last one given wins): a transaction may not touch an item twice.
         members = list({m.user_id: m for m in members}.values())
         first = _TRANSACTION_ITEMS - 1
-        puts: list[Any] = [self._table.transact_put(room_item(room))]
+        counted = attrs.evolve(room, member_count=len(members))
+        puts: list[Any] = [self._table.transact_put(room_item(counted))]
         puts += [
             self._table.transact_put(membership_item(m), if_absent=False) for m in members[:first]
         ]
@@ -89,9 +92,11 @@ class DynamoRoomStore(DynamoModeration):
 
     def add_member(self, membership: Membership) -> bool:
         def build(seq: int) -> tuple[list[Any], RoomChange]:
-            return [self._table.transact_put(membership_item(membership))], MemberJoined(
-                membership, seq
-            )
+            items = [
+                self._table.transact_put(membership_item(membership)),
+                member_count_change(self.table_name, membership.room_id, +1),
+            ]
+            return items, MemberJoined(membership, seq)
 
         try:
             self.feed.commit(membership.room_id, build)
@@ -108,8 +113,9 @@ class DynamoRoomStore(DynamoModeration):
             }
         }
         try:
+            count = member_count_change(self.table_name, room_id, -1)
             left = self.feed.commit(
-                room_id, lambda seq: ([delete], MemberLeft(room_id, user_id, seq))
+                room_id, lambda seq: ([delete, count], MemberLeft(room_id, user_id, seq))
             )
         except ChangeRefused:
             return None  # not a member
@@ -244,3 +250,12 @@ class DynamoRoomStore(DynamoModeration):
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         return self._invites.is_blocked(user_id, by_user_id)
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        return self._invites.blocks_of(user_id)
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        return self._invites.blockers_of(user_id)
+
+    def report_store(self) -> DynamoReportStore:
+        return DynamoReportStore(self.client, self.table_name)

@@ -13,6 +13,7 @@ from dynamotalk.adapters.memory.fakes import (
 )
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.adapters.memory.messages import MemoryMessageStore
+from dynamotalk.adapters.memory.reports import MemoryReportStore
 from dynamotalk.adapters.memory.rooms import MemoryRoomStore
 from dynamotalk.adapters.memory.users import MemoryUserStore
 
@@ -22,6 +23,7 @@ __all__ = [
     "MemoryChangeFeed",
     "MemoryConnectionRegistry",
     "MemoryMessageStore",
+    "MemoryReportStore",
     "MemoryRoomStore",
     "MemoryUserStore",
     "RecordingNotifier",

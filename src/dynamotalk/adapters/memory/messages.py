@@ -1,4 +1,5 @@
-"""MessageStore in memory: messages per room in id order, client-id claims, reactions."""
+"""MessageStore in memory: messages per room in id order, client-id claims, reactions, and
+each thread's replies and each member's mentions in id order."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.domain.errors import NotFound
 from dynamotalk.domain.events import MessageDeleted, MessageEdited, MessagePosted, ReactionChanged
 from dynamotalk.domain.limits import Limits
-from dynamotalk.domain.models import Message
+from dynamotalk.domain.models import Message, ThreadCount
 from dynamotalk.domain.rules import check_reaction_caps
 
 
@@ -19,7 +20,11 @@ from dynamotalk.domain.rules import check_reaction_caps
 class MemoryMessageStore:
     _messages: dict[str, dict[str, Message]] = attrs.Factory(dict)
     _order: dict[str, list[str]] = attrs.Factory(dict)
-    """Per room, message ids kept sorted (ids are time-ordered)."""
+    """Per room, ids of the messages in its timeline kept sorted (ids are time-ordered)."""
+    _threads: dict[tuple[str, str], list[str]] = attrs.Factory(dict)
+    """Per (room, parent), reply ids kept sorted."""
+    _mentions: dict[tuple[str, str], list[str]] = attrs.Factory(dict)
+    """Per (room, member), ids of the messages that mention them, kept sorted."""
     _claims: dict[tuple[str, str, str], str] = attrs.Factory(dict)
     _lock: threading.Lock = attrs.Factory(threading.Lock)
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
@@ -31,16 +36,42 @@ class MemoryMessageStore:
             existing = self._claims.get(claim)
             if existing is not None:
                 return self._messages[message.room_id][existing], False
+            parent = self._parent_of(message)
+            counts = (
+                ThreadCount(parent.message_id, parent.reply_count + 1, message.created_at)
+                if parent is not None
+                else None
+            )
             posted = self.feed.append(
                 message.room_id,
-                lambda seq: MessagePosted(attrs.evolve(message, seq=seq), seq),
+                lambda seq: MessagePosted(attrs.evolve(message, seq=seq), seq, counts),
             )
             assert isinstance(posted, MessagePosted)
             stored = posted.message
             self._claims[claim] = stored.message_id
             self._messages.setdefault(stored.room_id, {})[stored.message_id] = stored
-            bisect.insort(self._order.setdefault(stored.room_id, []), stored.message_id)
+            if stored.in_room:
+                bisect.insort(self._order.setdefault(stored.room_id, []), stored.message_id)
+            if parent is not None and counts is not None:
+                self._replace(
+                    attrs.evolve(
+                        parent, reply_count=counts.reply_count, last_reply_at=counts.last_reply_at
+                    )
+                )
+                thread = self._threads.setdefault((stored.room_id, parent.message_id), [])
+                bisect.insort(thread, stored.message_id)
+            for user_id in stored.mentions:
+                mentions = self._mentions.setdefault((stored.room_id, user_id), [])
+                bisect.insort(mentions, stored.message_id)
             return stored, True
+
+    def _parent_of(self, message: Message) -> Message | None:
+        if message.parent_id is None:
+            return None
+        parent = self._messages.get(message.room_id, {}).get(message.parent_id)
+        if parent is None or parent.deleted or parent.parent_id is not None:
+            raise NotFound("no such message to reply to")
+        return parent
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         with self._lock:
@@ -129,3 +160,17 @@ class MemoryMessageStore:
             order = self._order.get(room_id, [])
             start = 0 if after_id is None else bisect.bisect_right(order, after_id)
             return min(cap, len(order) - start)
+
+    def thread(
+        self, room_id: str, parent_id: str, after_id: str | None, limit: int
+    ) -> list[Message]:
+        with self._lock:
+            replies = self._threads.get((room_id, parent_id), [])
+            start = 0 if after_id is None else bisect.bisect_right(replies, after_id)
+            return [self._messages[room_id][i] for i in replies[start : start + max(0, limit)]]
+
+    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
+        with self._lock:
+            mentions = self._mentions.get((room_id, user_id), [])
+            start = 0 if after_id is None else bisect.bisect_right(mentions, after_id)
+            return min(cap, len(mentions) - start)

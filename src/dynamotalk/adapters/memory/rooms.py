@@ -9,8 +9,9 @@ import attrs
 
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.adapters.memory.moderation import MemoryModeration, ModerationState
+from dynamotalk.adapters.memory.reports import MemoryReportStore
 from dynamotalk.domain.events import MemberJoined, MemberLeft
-from dynamotalk.domain.models import Invite, Membership, Role, Room, RoomKind
+from dynamotalk.domain.models import Block, Invite, Membership, Role, Room, RoomKind
 
 
 @attrs.define
@@ -21,7 +22,11 @@ class MemoryRoomStore(MemoryModeration):
     """(room id, invitee) -> pending invite."""
     _blocks: set[tuple[str, str]] = attrs.Factory(set)
     """(user, blocked user)."""
+    _blocked_at: dict[tuple[str, str], int] = attrs.Factory(dict)
+    """(user, blocked user) -> when (GET /blocks)."""
     _lock: threading.Lock = attrs.Factory(threading.Lock)
+    _reports: MemoryReportStore = attrs.Factory(MemoryReportStore)
+    """The rooms' reports (report_store)."""
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
     """The room's change feed, shared with the message store."""
     _moderation: ModerationState = attrs.Factory(ModerationState)
@@ -30,12 +35,19 @@ class MemoryRoomStore(MemoryModeration):
     def _joined(self, membership: Membership) -> None:
         self.feed.append(membership.room_id, lambda seq: MemberJoined(membership, seq))
 
+    def _count(self, room_id: str, delta: int) -> None:
+        """Move the room's member count with the membership write, as DynamoDB's ADD does."""
+        room = self._rooms.get(room_id)
+        if room is not None:
+            self._rooms[room_id] = attrs.evolve(room, member_count=room.member_count + delta)
+
     def create(self, room: Room, members: Sequence[Membership]) -> bool:
         with self._lock:
             if room.room_id in self._rooms:
                 return False
-            self._rooms[room.room_id] = room
             self._members[room.room_id] = {m.user_id: m for m in members}
+            counted = len(self._members[room.room_id])
+            self._rooms[room.room_id] = attrs.evolve(room, member_count=counted)
             return True
 
     def get(self, room_id: str) -> Room | None:
@@ -57,6 +69,7 @@ class MemoryRoomStore(MemoryModeration):
             if membership.user_id in members:
                 return False
             members[membership.user_id] = membership
+            self._count(membership.room_id, +1)
             self._joined(membership)
             return True
 
@@ -64,6 +77,7 @@ class MemoryRoomStore(MemoryModeration):
         with self._lock:
             if self._members.get(room_id, {}).pop(user_id, None) is None:
                 return None
+            self._count(room_id, -1)
             left = self.feed.append(room_id, lambda seq: MemberLeft(room_id, user_id, seq))
             assert isinstance(left, MemberLeft)
             return left
@@ -152,18 +166,35 @@ class MemoryRoomStore(MemoryModeration):
         with self._lock:
             if self._invites.pop((invite.room_id, invite.user_id), None) is None:
                 return False
-            self._members.setdefault(membership.room_id, {})[membership.user_id] = membership
+            members = self._members.setdefault(membership.room_id, {})
+            if membership.user_id not in members:
+                self._count(membership.room_id, +1)
+            members[membership.user_id] = membership
             self._joined(membership)
             return True
 
     def block(self, user_id: str, blocked_user_id: str, at: int) -> None:
         with self._lock:
             self._blocks.add((user_id, blocked_user_id))
+            self._blocked_at[(user_id, blocked_user_id)] = at
 
     def unblock(self, user_id: str, blocked_user_id: str) -> None:
         with self._lock:
             self._blocks.discard((user_id, blocked_user_id))
+            self._blocked_at.pop((user_id, blocked_user_id), None)
 
     def is_blocked(self, user_id: str, by_user_id: str) -> bool:
         with self._lock:
             return (by_user_id, user_id) in self._blocks
+
+    def blocks_of(self, user_id: str) -> list[Block]:
+        with self._lock:
+            found = [(b, at) for (u, b), at in self._blocked_at.items() if u == user_id]
+        return [Block(user_id, blocked, at) for blocked, at in sorted(found)]
+
+    def blockers_of(self, user_id: str) -> list[str]:
+        with self._lock:
+            return sorted(u for (u, blocked) in self._blocks if blocked == user_id)
+
+    def report_store(self) -> MemoryReportStore:
+        return self._reports

@@ -66,6 +66,9 @@ class Gateway:
     """The live WebSockets and the limits they live under (idle timeout, outbound queue)."""
     delivery: LocalDelivery | None = None
     """The table's stream, the page queue and the event bus, once the app has started."""
+    lobby: str | None = None
+    """The id of the public room a new user lands in, published in config.json (the stack's
+    DEMO_ROOM)."""
     management_port: int | None = None
     """Where the management API also listens on a thread of its own (management_server.py),
     for the stage's notifier; None: only on this port's `/@connections` route."""
@@ -99,6 +102,7 @@ class Gateway:
             stage=self.stage,
             max_message_chars=self.max_message_chars,
             min_password=self.min_password,
+            lobby=self.lobby,
         )
 
     def app(self) -> Starlette:
