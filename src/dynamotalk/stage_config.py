@@ -37,7 +37,7 @@ def stage_config(
     is the stage's own (`maxMessageChars`), which may be below the domain's ceiling, and
     `min_password` its user pool's (longer on protected stages). `lobby`: the id of the public
     room a new user lands in (the web client joins and opens it on the first run), where the
-    stage has one (the local stack's `DEMO_ROOM`); null elsewhere."""
+    stage has one (the local stack's `DEMO_ROOM`); absent elsewhere."""
     return {
         "wsUrl": ws_url,
         "httpUrl": http_url,
@@ -48,7 +48,7 @@ def stage_config(
         "stage": stage,
         "actions": CLIENT_ACTIONS,
         "limits": client_limits(max_message_chars, min_password),
-        "lobby": lobby,
+        **({"lobby": lobby} if lobby is not None else {}),
     }
 
 

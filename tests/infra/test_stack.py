@@ -131,7 +131,14 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
     },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
-EXPECTED_GSI = {"ws_connect", "ws_disconnect", "http_api", "session_sweeper", "session_revoked"}
+EXPECTED_GSI = {
+    "ws_connect",
+    "ws_disconnect",
+    "http_api",
+    "session_sweeper",
+    "session_revoked",
+    "fanout",  # a mention reaches the member's own connections (USERCONN# on GSI1)
+}
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 

@@ -9,6 +9,7 @@ import attrs
 import pytest
 
 from dynamotalk.adapters.memory_limits import MemoryRateLimiter
+from dynamotalk.domain.authz import Act
 from dynamotalk.domain.blocking import HIDDEN_BLOCKED
 from dynamotalk.domain.errors import Conflict, Forbidden, InvalidInput, RateLimited, Unavailable
 from dynamotalk.domain.events import MessagePosted
@@ -138,6 +139,16 @@ def test_reports_follow_the_table_and_the_limit(world: World, public_room: str) 
     done = world.service.resolve_report(ALICE, public_room, report.report_id, "dismissed")
     assert done.resolution is not None
     assert done.resolution.resolved_by == ALICE.user_id
+    (logged,) = world.service.audit_log(ALICE, public_room, None, None).entries
+    assert (logged.actor_id, logged.action, logged.target_message_id) == (
+        ALICE.user_id,
+        Act.MODERATE,
+        spam.message_id,
+    )
+    assert logged.target_user_id == MALLORY.user_id
+    assert report.report_id in logged.detail
+    assert "dismissed" in logged.detail
+    assert BOB.user_id not in logged.detail  # the reporter is not named
     with pytest.raises(Conflict):
         world.service.resolve_report(ALICE, public_room, report.report_id, "actioned")
     with pytest.raises(InvalidInput):

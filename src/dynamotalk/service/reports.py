@@ -3,8 +3,8 @@
 A member reports a message of a room they belong to (authz.Act.REPORT: not in direct rooms,
 where one blocks instead); the room's admins read the queue and resolve reports
 (authz.Act.MODERATE). The reporter gets back only their own report, without the snapshots; the
-reported author is never told. Resolutions are written to the room's audit log at one call
-site, `_audit_resolution`.
+reported author is never told. Resolutions are written to the room's audit log
+(`_audit_resolution`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dynamotalk.domain.models import Principal, Room
 from dynamotalk.domain.user_limits import Action
 from dynamotalk.ports_reports import ReportStore
 from dynamotalk.service.access import Access
+from dynamotalk.service.moderation import write_audit
 
 
 def _cursor_scope(room_id: str) -> str:
@@ -119,5 +120,15 @@ class Reports(Access):
         return found
 
     def _audit_resolution(self, principal: Principal, room: Room, report: rp.Report) -> None:
-        """THE call site where a report's resolution is written to the room's audit log (the
-        audit log is built beside this area; it is wired here when the two meet)."""
+        """A resolution goes to the room's audit log (one PutItem after the resolve): who
+        resolved which report on whose message, and how. The reporter is not named there."""
+        outcome = report.resolution.outcome if report.resolution is not None else ""
+        write_audit(
+            self,
+            room.room_id,
+            principal.user_id,
+            Act.MODERATE,
+            user_id=report.message.author_id,
+            message_id=report.message_id,
+            detail=f"report {report.report_id} {outcome}",
+        )
