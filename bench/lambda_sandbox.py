@@ -1,11 +1,13 @@
 """A Lambda execution environment on this machine, for timing cold starts the way Lambda runs them.
 
-The function's package unpacked in a temporary /var/task, the JWT layer in /opt/python where the
-function adds it, and boto3's family as the runtime ships it (/var/runtime: the versions this
-project's venv pins, installed for and compiled by the runtime's Python). Each sample is a fresh
-interpreter of the runtime's Python with Lambda's search path (task, layer, runtime), the
-function's environment, cwd /var/task, and no bytecode writes (-B): /var/task is read-only on
-Lambda, so whatever the package does not ship compiled is compiled again on every cold start.
+The function's code zip unpacked in a temporary /var/task, the layers it adds (package.layers_of)
+unpacked one over the other in a temporary /opt, as Lambda does, and boto3's family as the
+runtime ships it (/var/runtime: the versions this project's venv pins, installed for and
+compiled by the runtime's Python). Each sample is a fresh interpreter of the runtime's Python
+with Lambda's search path (task, the two layer directories, runtime: `search_path`), the
+function's environment, cwd /var/task, and no bytecode writes (-B): /var/task and /opt are
+read-only on Lambda, so whatever the packages do not ship compiled is compiled again on every
+cold start.
 """
 
 from __future__ import annotations
@@ -73,6 +75,24 @@ def unpack(archive: Path, into: Path) -> Path:
     with zipfile.ZipFile(archive) as opened:
         opened.extractall(into)
     return into
+
+
+def unpack_layers(archives: list[Path], into: Path) -> Path:
+    """Extract a function's layers in its order into one /opt, as Lambda merges them."""
+    for archive in archives:
+        unpack(archive, into)
+    return into
+
+
+def search_path(task: Path, opt: Path | None, runtime: Path) -> list[Path]:
+    """Lambda's sys.path for a Python function, before the standard library: the task root,
+    the two layer directories it puts on the path (`python/lib/python3.13/site-packages` and
+    `python/`, whether a layer fills them or not), then /var/runtime. `opt` None: no layers."""
+    if opt is None:
+        return [task, runtime]
+    python = opt / package.LAYER_DIR
+    site = python / "lib" / f"python{package.PYTHON_VERSION}" / "site-packages"
+    return [task, site, python, runtime]
 
 
 def files_under(directory: Path) -> frozenset[str]:

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from bench import engines
 from bench.table import Table, met
 from dynamotalk.adapters.dynamodb import (
     DynamoConnectionRegistry,
@@ -41,7 +42,6 @@ from dynamotalk.domain.models import (
     RoomKind,
     Subscription,
 )
-from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import client, ensure_table
 from dynamotalk.service import ChatService
 
@@ -120,7 +120,7 @@ def run(quick: bool) -> Table:
             f"met (after <= {TARGET_GROWTH}x the smallest N's, 0 sends)",
         ],
     )
-    ddb = DynamoDBLocal.start()
+    ddb = engines.start(quick)
     try:
         dynamodb = client("dynamodb", ddb.endpoint)
         name = f"p6-{next(_tables)}"
@@ -182,5 +182,5 @@ def run(quick: bool) -> Table:
             "100 rooms, not by the user's room count"
         )
     finally:
-        ddb.stop()
+        engines.release(ddb)
     return table

@@ -31,7 +31,7 @@ import attrs
 import boto3
 import httpx
 
-from bench import fake_management_api
+from bench import engines, fake_management_api
 from bench.p7_membership import WallClock
 from bench.table import Table, met
 from dynamotalk.adapters.apigateway import (
@@ -60,7 +60,6 @@ from dynamotalk.domain.models import (
     SendReport,
     Subscription,
 )
-from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import REGION, client, ensure_table
 from dynamotalk.service import ChatService
 from dynamotalk.service.delivery import Delivery
@@ -236,7 +235,7 @@ def run(quick: bool) -> Table:
          f"met (ack <= {TARGET_ACK}x N={sizes[0]}'s, fan-out <= {TARGET_IDEAL}x ideal)"],
     )  # fmt: skip
     server, endpoint = fake_management_api.start(DELAY)
-    ddb = DynamoDBLocal.start()
+    ddb = engines.start(quick)
     pages = PageWorkers()
     try:
         ensure_table(client("dynamodb", ddb.endpoint), TABLE)
@@ -310,7 +309,7 @@ def run(quick: bool) -> Table:
         pages.stop()
         server.terminate()
         server.wait(5)
-        ddb.stop()
+        engines.release(ddb)
     return table
 
 

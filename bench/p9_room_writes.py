@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from bench import engines
 from bench.p7_membership import WallClock
 from bench.table import Table, met
 from dynamotalk.adapters.dynamodb import (
@@ -33,7 +34,6 @@ from dynamotalk.adapters.memory import MemoryAttachmentStore, RecordingNotifier
 from dynamotalk.domain.errors import RateLimited
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.domain.models import Membership, Principal, Role, Room, RoomKind
-from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import client, ensure_table
 from dynamotalk.service import ChatService
 
@@ -135,7 +135,7 @@ def run(quick: bool) -> Table:
         ["K", "rooms", "posts/s", "lost races", "conflicts", "busy", "p50 ms", "p99 ms",
          "gap-free", "met (gap-free, every post stored or told busy)"],
     )  # fmt: skip
-    ddb = DynamoDBLocal.start()
+    ddb = engines.start(quick)
     try:
         ensure_table(client("dynamodb", ddb.endpoint), TABLE)
         for k in ks:
@@ -181,5 +181,5 @@ def run(quick: bool) -> Table:
             "partitions; its numbers show the retry behaviour, not AWS's ceiling"
         )
     finally:
-        ddb.stop()
+        engines.release(ddb)
     return table

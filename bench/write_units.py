@@ -15,11 +15,11 @@ from typing import Any
 
 import attrs
 
+from bench import engines
 from bench.p9_room_writes import POST_WRU as TARGET_POST_WRU
 from bench.p9_room_writes import TABLE, make_room, service
 from bench.table import Table, met
 from dynamotalk.domain.models import Principal
-from dynamotalk.local.emulators import DynamoDBLocal
 from dynamotalk.local.provision import client, ensure_table
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
@@ -131,12 +131,12 @@ def run(quick: bool) -> Table:
             "met",
         ],
     )
-    ddb = DynamoDBLocal.start()
+    ddb = engines.start(quick)
     try:
         ensure_table(client("dynamodb", ddb.endpoint), TABLE)
         units = measure(ddb.endpoint)
     finally:
-        ddb.stop()
+        engines.release(ddb)
     for change, (local, aws, writes, reads, largest) in units.items():
         target = f"<= {TARGET_POST_WRU} WRU" if change == "post" else "-"
         achieved = met(0 < aws <= TARGET_POST_WRU) if change == "post" else "-"

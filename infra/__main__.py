@@ -25,10 +25,12 @@ except StageConfigError as error:
     raise pulumi.RunError(str(error)) from None
 # Rebuilt on every run: the zip is deterministic, so unchanged sources mean no Lambda update.
 archives = package.build(settings.lambda_architecture)
-for archive in (archives.code, archives.jwt_layer):
+for archive in (archives.code, *archives.layers.values()):
     pulumi.log.info(f"Lambda: {archive.relative_to(ROOT)} ({archive.stat().st_size / 1e6:.2f} MB)")
 stack = build(
-    settings, pulumi.FileArchive(str(archives.code)), pulumi.FileArchive(str(archives.jwt_layer))
+    settings,
+    pulumi.FileArchive(str(archives.code)),
+    {name: pulumi.FileArchive(str(path)) for name, path in archives.layers.items()},
 )
 for key, value in stack.outputs.items():
     pulumi.export(key, value)

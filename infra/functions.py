@@ -16,7 +16,7 @@ from dynamotalk.routes import (
     resource_name,
 )
 from dynamotalk.settings import environment
-from infra.package import JWT_FUNCTIONS
+from infra.package import LAYERS, layers_of
 from infra.policies import PERMISSIONS, Wiring, policy_document
 from infra.settings import StageSettings
 
@@ -29,24 +29,27 @@ version (SnapStart restores published versions only, never $LATEST). docs/DEPLOY
 
 @attrs.frozen
 class Code:
-    """What the functions run (infra/package.py): one code archive for all, and the layer with
-    pyjwt and cryptography that only the functions verifying JWTs add (`JWT_FUNCTIONS`)."""
+    """What the functions run (infra/package.py): one code archive for all, and the layers
+    each adds (package.layers_of): the deps layer every function, the JWT layer with pyjwt and
+    cryptography only the functions verifying JWTs (`package.JWT_FUNCTIONS`)."""
 
     archive: pulumi.Archive
-    jwt_layer: pulumi.Input[str]
-    """The JWT layer version's ARN."""
+    layer_arns: Mapping[str, pulumi.Input[str]]
+    """Each of package.LAYERS by name -> its layer version's ARN."""
 
-    def layers(self, module: str) -> list[pulumi.Input[str]] | None:
-        return [self.jwt_layer] if module in JWT_FUNCTIONS else None
+    def layers(self, module: str) -> list[pulumi.Input[str]]:
+        return [self.layer_arns[layer] for layer in layers_of(module)]
 
 
-def jwt_layer(settings: StageSettings, archive: pulumi.Archive) -> aws.lambda_.LayerVersion:
-    """The JWT layer (python/: pyjwt, cryptography, cffi, pycparser), for the stage's runtime
-    and architecture."""
+def layer_version(
+    settings: StageSettings, layer: str, archive: pulumi.Archive
+) -> aws.lambda_.LayerVersion:
+    """One of package.LAYERS (python/: its distributions), for the stage's runtime and
+    architecture."""
     return aws.lambda_.LayerVersion(
-        "jwt-layer",
-        layer_name=resource_name(settings.stage, "jwt"),
-        description="pyjwt and cryptography: only the functions that verify tokens add it",
+        f"{layer}-layer",
+        layer_name=resource_name(settings.stage, layer),
+        description=LAYERS[layer],
         code=archive,
         compatible_runtimes=[RUNTIME],
         compatible_architectures=[settings.lambda_architecture],

@@ -1,14 +1,14 @@
-"""Build the Lambda code archive and the JWT layer: deterministic (same inputs -> same bytes), lean.
+"""Build the Lambda code archive and its two layers: deterministic (same inputs, same bytes).
 
-The code archive, one for every function: our modules a handler can import (infra/reachable.py),
-and the runtime dependencies from the lock file (infra/lambda-requirements.txt: exact versions,
-hash-checked) as manylinux wheels for the stage's architecture, but the JWT-only ones (pyjwt,
-cryptography, cffi, pycparser: 5.6 MB) in a layer only the token verifiers (`JWT_FUNCTIONS`)
-add, so every other function ships under 1 MB. boto3's family is left to the Lambda runtime.
-Every module ships with bytecode compiled by the runtime's own Python (3.13) in
-`unchecked-hash` mode: /var/task is read-only, so without it each cold start compiles
-everything again, and unchecked-hash bytecode carries no timestamps, so the zips stay
-reproducible. `python -m infra.package` (`make package`) writes build/lambda-<arch>.zip and
+The code archive, one for every function: our modules a handler can import (infra/reachable.py)
+and nothing else, so the 1 MB a function may ship (issue 16) is all ours to grow into. The
+runtime dependencies come from the lock file (infra/lambda-requirements.txt: exact versions,
+hash-checked) as manylinux wheels for the stage's architecture, in two layers built by one
+code path (`LAYERS`): "deps" (attrs, cattrs, structlog, emoji, typing_extensions), which every
+function adds, and "jwt" (pyjwt, cryptography, cffi, pycparser: 5.6 MB), which only the token
+verifiers (`JWT_FUNCTIONS`) add. boto3's family is left to the Lambda runtime. Every module
+ships with bytecode compiled by the runtime's own Python (3.13, infra/bytecode.py). `python -m
+infra.package` (`make package`) writes build/lambda-<arch>.zip, build/deps-layer-<arch>.zip and
 build/jwt-layer-<arch>.zip; `--lock` rewrites the lock file from pyproject.toml.
 """
 
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
 import re
 import shutil
 import stat
@@ -25,18 +24,21 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import attrs
 
+from infra.bytecode import BYTECODE_TAG as BYTECODE_TAG
+from infra.bytecode import PYTHON_VERSION as PYTHON_VERSION
+from infra.bytecode import TASK_ROOT as TASK_ROOT
+from infra.bytecode import RuntimePythonMissing as RuntimePythonMissing
+from infra.bytecode import compile_bytecode as compile_bytecode
+from infra.bytecode import runtime_python as runtime_python
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build"
 LOCK = ROOT / "infra" / "lambda-requirements.txt"
-PYTHON_VERSION = "3.13"
-"""The Lambda runtime's Python (functions.RUNTIME): wheels and bytecode are made for it."""
-BYTECODE_TAG = f"cpython-{PYTHON_VERSION.replace('.', '')}"
-TASK_ROOT = "/var/task"
-"""Where Lambda unpacks the zip: the path tracebacks show for shipped bytecode."""
 LAYER_DIR = "python"
 """A Python layer's folder: Lambda unpacks layers in /opt and puts /opt/python on sys.path."""
 LAYER_ROOT = f"/opt/{LAYER_DIR}"
@@ -61,6 +63,23 @@ they install (a native module by its name before the first dot): shipped in the 
 JWT_FUNCTIONS = frozenset({"ws_authorizer", "ws_default"})
 """The functions that verify JWTs, and so add the JWT layer: the authorizer (every $connect),
 and the message route, whose `reauth` verifies the new token (bootstrap.identity())."""
+DEPS_LAYER = "deps"
+JWT_LAYER = "jwt"
+LAYERS: dict[str, str] = {
+    DEPS_LAYER: "attrs, cattrs, structlog, emoji, typing_extensions: every function adds it",
+    JWT_LAYER: "pyjwt and cryptography: only the functions that verify tokens add it",
+}
+"""The layers, in the order a function lists them -> what each holds (its description)."""
+SOURCELESS_LAYERS = frozenset({DEPS_LAYER})
+"""Layers whose modules ship as bytecode alone (reachable.select): the deps layer, as the deps
+did in the code zip before they moved out (a third of the size). The JWT layer keeps its
+sources, as it always has."""
+ZIP_LIMIT_BYTES = 1_000_000
+"""Issue 16: a function's own code archive ships at most 1 MB."""
+UNZIPPED_LIMIT_BYTES = 250 * 1024 * 1024
+"""Lambda's quota: a function's code and all its layers, unzipped, at most 250 MB."""
+MAX_LAYERS = 5
+"""Lambda's quota: at most five layers per function."""
 SKIPPED_DEPS_TOP = frozenset({"bin"})
 """pip's console scripts: nothing runs them on Lambda."""
 LOCAL_ONLY = ("dynamotalk/local/", "dynamotalk/client/", "dynamotalk/cli.py")
@@ -92,61 +111,6 @@ def locked_versions(lock: Path = LOCK) -> dict[str, str]:
     """Distribution -> exact version, as the lock file pins them."""
     pins = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;\\]+)", lock.read_text(), re.MULTILINE)
     return {_distribution(name): version for name, version in pins}
-
-
-class RuntimePythonMissing(RuntimeError):
-    """No Python 3.13 on this machine to compile the bytecode Lambda's runtime loads."""
-
-
-def runtime_python() -> Path:
-    """This machine's Python 3.13: on PATH as python3.13, or under `pyenv root`."""
-    candidates = [shutil.which(f"python{PYTHON_VERSION}")]
-    pyenv = shutil.which("pyenv")
-    if pyenv:
-        root = subprocess.run(  # noqa: S603 - fixed argv
-            [pyenv, "root"], capture_output=True, text=True, check=False
-        ).stdout.strip()
-        if root:
-            versions = sorted(Path(root, "versions").glob(f"{PYTHON_VERSION}*"), reverse=True)
-            candidates += [str(v / "bin" / f"python{PYTHON_VERSION}") for v in versions]
-    for candidate in candidates:
-        if candidate and _is_runtime_python(candidate):
-            return Path(candidate)
-    raise RuntimePythonMissing(
-        f"the Lambda runtime is Python {PYTHON_VERSION} and its bytecode must be compiled by "
-        f"that version: install it (e.g. `pyenv install {PYTHON_VERSION}` or your package "
-        f"manager's python{PYTHON_VERSION}) so python{PYTHON_VERSION} is on PATH"
-    )
-
-
-def _is_runtime_python(executable: str) -> bool:
-    probe = subprocess.run(  # noqa: S603 - a candidate interpreter, fixed arguments
-        [executable, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return probe.returncode == 0 and probe.stdout.strip() == PYTHON_VERSION
-
-
-def compile_bytecode(directory: Path, prefix: str = TASK_ROOT) -> None:
-    """Compile every module under `directory` with the runtime's Python, reproducibly.
-
-    unchecked-hash: no source timestamps in the .pyc, and the runtime never re-checks the
-    source (it is read-only anyway). PYTHONHASHSEED=0 fixes the order of set constants; one
-    process, sorted walk: the same files always yield the same bytes. `prefix` is where Lambda
-    unpacks `directory` (/var/task, or /opt/python for a layer): the path tracebacks show.
-    """
-    environment = {**os.environ, "PYTHONHASHSEED": "0"}
-    subprocess.run(  # noqa: S603 - fixed argv, the runtime's interpreter
-        [
-            str(runtime_python()), "-m", "compileall", "-q", "-f",
-            "--invalidation-mode", "unchecked-hash",
-            "-s", str(directory), "-p", prefix, str(directory),
-        ],
-        check=True,
-        env=environment,
-    )  # fmt: skip
 
 
 def install_dependencies(architecture: str, lock: Path = LOCK) -> Path:
@@ -219,6 +183,25 @@ def _jwt_only(name: str) -> bool:
     return dist_info is not None and _distribution(dist_info.group(1)) in JWT_ONLY
 
 
+def in_layer(layer: str, name: str) -> bool:
+    """Whether an entry of the installed dependencies ships in `layer`: the JWT-only
+    distributions in the JWT layer, every other one in the deps layer (but pip's scripts and
+    UNUSED_MODULES, which ship nowhere)."""
+    if layer == JWT_LAYER:
+        return _jwt_only(name)
+    return (
+        name.split("/", 1)[0] not in SKIPPED_DEPS_TOP
+        and not _jwt_only(name)
+        and not name.startswith(UNUSED_MODULES)
+    )
+
+
+def layers_of(module: str) -> tuple[str, ...]:
+    """The layers the function `module` adds, in order: the deps layer, and the JWT layer
+    for the token verifiers."""
+    return (DEPS_LAYER, JWT_LAYER) if module in JWT_FUNCTIONS else (DEPS_LAYER,)
+
+
 def stage_sources(root: Path, into: Path) -> Path:
     """Copy the package (without the local-only parts) and the handlers' sources, then compile."""
     package = root / "src" / "dynamotalk"
@@ -235,13 +218,13 @@ def stage_sources(root: Path, into: Path) -> Path:
     return into
 
 
-def stage_layer(deps: Path, into: Path) -> Path:
-    """Copy the JWT-only distributions' files under python/ and compile them for /opt/python."""
-    layer = into / LAYER_DIR
+def stage_layer(deps: Path, into: Path, layer: str) -> Path:
+    """Copy the layer's files of the installed dependencies under python/ (without their
+    bytecode, compiled for /var/task) and compile them for /opt/python, where Lambda has them."""
     for name, path in _files(deps, ""):
-        if _jwt_only(name) and "__pycache__" not in name:
-            _copy(path, layer / name)
-    compile_bytecode(layer, prefix=LAYER_ROOT)
+        if in_layer(layer, name) and "__pycache__" not in name:
+            _copy(path, into / LAYER_DIR / name)
+    compile_bytecode(into / LAYER_DIR, prefix=LAYER_ROOT)
     return into
 
 
@@ -250,21 +233,24 @@ def _copy(source: Path, destination: Path) -> None:
     destination.write_bytes(source.read_bytes())
 
 
-def zip_entries(deps: Path, staged: Path) -> list[tuple[str, Path]]:
-    """(name in the zip, file), sorted: of our modules those a handler can import, and the
-    deps but the JWT-only ones and UNUSED_MODULES, as bytecode alone (infra/reachable.py)."""
+def zip_entries(staged: Path) -> list[tuple[str, Path]]:
+    """(name in the zip, file), sorted: of our modules those a handler can import, each with
+    its source and bytecode (infra/reachable.py). The dependencies are the layers'."""
     from infra.reachable import reachable_modules, select
 
     reachable = reachable_modules(runtime_python(), staged)
     entries = select(_files(staged, ""), reachable.__contains__, BYTECODE_TAG, sourceless=False)
-    deps_files = [
-        (name, path)
-        for name, path in _files(deps, "")
-        if name.split("/", 1)[0] not in SKIPPED_DEPS_TOP
-        and not _jwt_only(name)
-        and not name.startswith(UNUSED_MODULES)
-    ]
-    entries += select(deps_files, lambda name: True, BYTECODE_TAG, sourceless=True)
+    return sorted(entries, key=lambda entry: entry[0])
+
+
+def layer_entries(staged: Path, layer: str) -> list[tuple[str, Path]]:
+    """(name in the zip, file), sorted: a staged layer's files, its modules as bytecode alone
+    where the layer is sourceless (SOURCELESS_LAYERS)."""
+    from infra.reachable import select
+
+    entries = select(
+        _files(staged, ""), lambda name: True, BYTECODE_TAG, sourceless=layer in SOURCELESS_LAYERS
+    )
     return sorted(entries, key=lambda entry: entry[0])
 
 
@@ -283,33 +269,41 @@ def _write_zip(output: Path, entries: list[tuple[str, Path]]) -> Path:
     return output
 
 
-def build_zip(output: Path, deps: Path, root: Path = ROOT) -> Path:
-    """Write the functions' code archive (everything but the JWT layer's distributions)."""
+def build_zip(output: Path, root: Path = ROOT) -> Path:
+    """Write the functions' code archive: our code alone (the dependencies are the layers')."""
     with tempfile.TemporaryDirectory() as scratch:
-        return _write_zip(output, zip_entries(deps, stage_sources(root, Path(scratch))))
+        return _write_zip(output, zip_entries(stage_sources(root, Path(scratch))))
 
 
-def build_layer(output: Path, deps: Path) -> Path:
-    """Write the JWT layer: python/<the JWT-only distributions>, bytecode for /opt/python."""
+def build_layer(output: Path, deps: Path, layer: str) -> Path:
+    """Write one of `LAYERS`: python/<its distributions>, bytecode for /opt/python."""
     with tempfile.TemporaryDirectory() as scratch:
-        return _write_zip(output, _files(stage_layer(deps, Path(scratch)), ""))
+        return _write_zip(output, layer_entries(stage_layer(deps, Path(scratch), layer), layer))
+
+
+def layer_name(layer: str, architecture: str) -> str:
+    """The layer's archive: deps-layer-arm64.zip, jwt-layer-x86_64.zip."""
+    return f"{layer}-layer-{architecture}.zip"
 
 
 @attrs.frozen
 class Archives:
-    """What `build` wrote: the functions' code, and the layer the JWT verifiers add."""
+    """What `build` wrote: the functions' code, and each of `LAYERS` by name."""
 
     code: Path
-    jwt_layer: Path
+    layers: Mapping[str, Path]
 
 
 def build(architecture: str = "arm64", output: Path | None = None) -> Archives:
     """Install (or reuse) the dependencies; write build/lambda-<arch>.zip (or `output`) and,
-    beside it, jwt-layer-<arch>.zip."""
+    beside it, each layer (layer_name)."""
     deps = install_dependencies(architecture)
-    code = build_zip(output or BUILD / f"lambda-{architecture}.zip", deps)
-    layer = build_layer(code.with_name(f"jwt-layer-{architecture}.zip"), deps)
-    return Archives(code, layer)
+    code = build_zip(output or BUILD / f"lambda-{architecture}.zip", ROOT)
+    layers = {
+        layer: build_layer(code.with_name(layer_name(layer, architecture)), deps, layer)
+        for layer in LAYERS
+    }
+    return Archives(code, layers)
 
 
 def describe(path: Path) -> str:
@@ -340,8 +334,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         archives = build(args.arch, args.output)
-        print(describe(archives.code))
-        print(describe(archives.jwt_layer))
+        for archive in (archives.code, *archives.layers.values()):
+            print(describe(archive))
     except RuntimePythonMissing as missing:
         raise SystemExit(f"error: {missing}") from None
 

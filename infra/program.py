@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import attrs
 import pulumi
 import pulumi_aws as aws
@@ -14,7 +16,7 @@ from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
 from infra.delivery import Delivery
-from infra.functions import Code, Functions, jwt_layer
+from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.policies import Wiring
@@ -60,14 +62,17 @@ def web_content_security_policy(
     return pulumi.Output.all(websocket.url, attachments.bucket.bucket).apply(policy)
 
 
-def build(settings: StageSettings, archive: pulumi.Archive, layer: pulumi.Archive) -> Stack:
-    """Create the stage's resources; `archive` is the Lambda code every function runs, `layer`
-    the JWT layer the token verifiers add (infra/package.py builds both)."""
+def build(
+    settings: StageSettings, archive: pulumi.Archive, layers: Mapping[str, pulumi.Archive]
+) -> Stack:
+    """Create the stage's resources; `archive` is the Lambda code every function runs, `layers`
+    each of package.LAYERS by name: the deps layer every function adds, the JWT layer the token
+    verifiers add (infra/package.py builds them all)."""
     identity = aws.get_caller_identity_output()
     account_id = identity.account_id
     partition = identity.arn.apply(lambda arn: arn.split(":")[1])
 
-    code = Code(archive, jwt_layer(settings, layer).arn)
+    code = Code(archive, {name: layer_version(settings, name, a).arn for name, a in layers.items()})
     data = Data("data", settings)
     attachments = Attachments("attachments", settings, account_id)
     websocket = WebSocketApi("websocket", settings)

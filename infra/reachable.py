@@ -7,8 +7,9 @@ it reads the code as Lambda will. What it leaves out is code no handler can reac
 only infra or the local stack import (permissions, stage_config, webheaders...). Our code
 imports absolutely and never by computed names (tests/infra/test_package.py checks both), so
 the walk sees every import. It is not trusted with the dependencies: it misses some of their
-relative imports (cattrs' `from ..types import`), so they ship whole but for the modules
-package.UNUSED_MODULES names. Data files are not modules: they are all shipped.
+relative imports (cattrs' `from ..types import`), so they ship whole in their layers
+(infra/package.py) but for the modules package.UNUSED_MODULES names. Data files are not
+modules: they are all shipped.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import attrs
 import pulumi
 from pulumi.runtime.mocks import MockMonitor
 
+from infra import package
 from infra.program import build
 from infra.settings import StageSettings
 
@@ -171,7 +172,8 @@ def run(settings: StageSettings) -> tuple[Recorder, dict[str, Any]]:
 
     @pulumi.runtime.test
     def program() -> pulumi.Output[Any]:
-        stack = build(settings, pulumi.AssetArchive({}), pulumi.AssetArchive({}))
+        layers = {name: pulumi.AssetArchive({}) for name in package.LAYERS}
+        stack = build(settings, pulumi.AssetArchive({}), layers)
         keys = list(stack.outputs)
         return pulumi.Output.all(*stack.outputs.values()).apply(
             lambda values: outputs.update(zip(keys, values, strict=True))

@@ -66,7 +66,8 @@ used = sorted({d for m in list(sys.modules) for d in owners.get(m.split(".")[0],
 print(json.dumps({
     "dynamotalk": sys.modules["dynamotalk"].__file__,
     "functions": len(recorder.of("aws:lambda/function:Function")),
-    "archives": [namespace["archives"].code.name, namespace["archives"].jwt_layer.name],
+    "archives": [namespace["archives"].code.name]
+    + [path.name for path in namespace["archives"].layers.values()],
     "used": used,
 }))
 """
@@ -130,8 +131,8 @@ def test_pulumis_install_step_gives_a_virtualenv_that_runs_the_program(tmp_path:
     report = json.loads(ran.stdout.strip().splitlines()[-1])
     assert Path(report["dynamotalk"]).is_relative_to(ROOT / "src")
     assert report["functions"] == len(FUNCTIONS)
-    # The stage's architecture (dev: arm64) names both zips `pulumi up` uploads.
-    assert report["archives"] == ["lambda-arm64.zip", "jwt-layer-arm64.zip"]
+    # The stage's architecture (dev: arm64) names the zips `pulumi up` uploads.
+    assert report["archives"] == ["lambda-arm64.zip", "deps-layer-arm64.zip", "jwt-layer-arm64.zip"]
     # Exactly the program's imports: every pinned distribution is one the program loaded.
     used = {name.lower().replace("_", "-") for name in report["used"]}
     assert set(pins()) <= used, set(pins()) - used

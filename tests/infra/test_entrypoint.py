@@ -57,12 +57,14 @@ def test_pulumi_up_creates_the_stack_from_config() -> None:
     finally:
         pulumi.runtime.set_all_config({})
     archives = namespace["archives"]
-    assert (archives.code.name, archives.jwt_layer.name) == (
-        "lambda-arm64.zip",
+    assert archives.code.name == "lambda-arm64.zip"
+    assert [path.name for path in archives.layers.values()] == [
+        "deps-layer-arm64.zip",
         "jwt-layer-arm64.zip",
-    )
-    (layer,) = recorder.of("aws:lambda/layerVersion:LayerVersion")
-    assert layer.inputs["compatibleArchitectures"] == ["arm64"]
+    ]
+    layers = recorder.of("aws:lambda/layerVersion:LayerVersion")
+    assert len(layers) == 2
+    assert all(layer.inputs["compatibleArchitectures"] == ["arm64"] for layer in layers)
     functions = recorder.of("aws:lambda/function:Function")
     assert len(functions) == len(FUNCTIONS)
     assert all(f.inputs["runtime"] == "python3.13" for f in functions)

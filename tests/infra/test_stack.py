@@ -227,19 +227,26 @@ def test_one_function_per_lambdas_module(stack: Stack) -> None:
     assert settings.auto_confirm_signups == (settings.stage == "dev")
 
 
-def test_only_the_jwt_verifiers_add_the_jwt_layer(stack: Stack) -> None:
+def test_every_function_adds_the_deps_layer_and_only_the_jwt_verifiers_the_jwt_layer(
+    stack: Stack,
+) -> None:
     settings, recorder, _ = stack
-    (layer,) = recorder.of("aws:lambda/layerVersion:LayerVersion")
-    assert layer.inputs["compatibleRuntimes"] == ["python3.13"]
-    assert layer.inputs["compatibleArchitectures"] == [settings.lambda_architecture]
-    with_layer = {
-        module
-        for module, function in functions_by_module(recorder).items()
-        if function.inputs.get("layers")
+    layers = {
+        layer.inputs["layerName"]: layer
+        for layer in recorder.of("aws:lambda/layerVersion:LayerVersion")
     }
-    assert with_layer == package.JWT_FUNCTIONS == {"ws_authorizer", "ws_default"}
-    for module in with_layer:
-        assert functions_by_module(recorder)[module].inputs["layers"] == [layer.inputs["arn"]]
+    assert set(layers) == {f"dynamotalk-{settings.stage}-{name}" for name in package.LAYERS}
+    for layer in layers.values():
+        assert layer.inputs["compatibleRuntimes"] == ["python3.13"]
+        assert layer.inputs["compatibleArchitectures"] == [settings.lambda_architecture]
+    deps = layers[f"dynamotalk-{settings.stage}-{package.DEPS_LAYER}"].inputs["arn"]
+    jwt = layers[f"dynamotalk-{settings.stage}-{package.JWT_LAYER}"].inputs["arn"]
+    functions = functions_by_module(recorder)
+    assert set(functions) == {f.module for f in FUNCTIONS}  # the Cognito triggers too
+    for module, function in functions.items():
+        expected = [deps, jwt] if module in package.JWT_FUNCTIONS else [deps]
+        assert function.inputs["layers"] == expected, module
+    assert {"ws_authorizer", "ws_default"} == package.JWT_FUNCTIONS
 
 
 def test_every_websocket_route_goes_to_its_function(stack: Stack) -> None:
