@@ -2,10 +2,12 @@
 
 Signs up or in with Cognito, lists/creates/joins rooms over the HTTP API, follows every room
 of the user on one WebSocket, prints live messages, typing and presence, pages back through
-history, pings the quiet socket, and on a dropped connection reconnects (jittered backoff) and
+history, pings the quiet socket, opens `--room` (the stage's lobby by default, joining it on the
+first run), and on a dropped connection reconnects (jittered backoff) and
 syncs every followed room's change feed from its lastSeq.
 
-Type text to send it to the open room; commands start with '/': see commands.HELP.
+Type text to send it to the open room; commands start with '/': see commands.HELP (threads,
+quotes, blocks and reports in commands_threads.py, moderation in commands_moderation.py).
 """
 
 from __future__ import annotations
@@ -34,17 +36,20 @@ async def run(args: argparse.Namespace) -> int:
     try:
         me = (await chat.api.call("GET", "/me"))["user"]
         chat.names[me["userId"]] = me["username"]
+        chat.me = me["userId"]
+        chat.blocked = {b["userId"] for b in (await chat.api.call("GET", "/blocks"))["blocks"]}
         await chat.load_rooms()
         await chat.connect()
         listener = asyncio.create_task(listen(chat))
         keeper = asyncio.create_task(keep_session(chat))
         pinger = asyncio.create_task(keep_alive(chat.send))
         chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
-        if args.room:
+        room = args.room or config.get("lobby")  # the stage's lobby, where it has one
+        if room:
             try:
-                await run_line(chat, f"/open {args.room}")
+                await run_line(chat, f"/open {room}")
             except ChatClientError:
-                await run_line(chat, f"/join {args.room}")
+                await run_line(chat, f"/join {room}")
         try:
             return await read_lines(chat, script=args.script)
         finally:
