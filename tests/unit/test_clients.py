@@ -180,7 +180,7 @@ def test_events_print_one_line_each_and_a_sync_reply_prints_what_was_missed() ->
     on_frame(chat, {"type": "ack", "action": "typing"})
     on_frame(chat, {"type": "error", "error": {"code": "forbidden", "message": "no"}})
     assert out.getvalue().splitlines() == [
-        "(missed) [lobby] u1: hi",
+        "(missed) [lobby] u1: hi  #m2",
         "* ann is typing…",
         "! forbidden: no",
     ]
