@@ -32,7 +32,7 @@ HELP = """commands (ID: the #id shown after a message; USER: a username):
   /audit                 the moderation log (admins)        /reports [resolved]  the queue
   /resolve REPORT dismissed|actioned [NOTE]                 (admins)
   /wait TEXT             (scripts) wait until TEXT is seen  /sleep SECONDS (scripts)
-  /quit"""
+  /help                  this list                          /quit"""
 
 Command = Callable[[Chat, str], Awaitable[None]]
 """A command: the chat and the rest of the line after the command's name."""
