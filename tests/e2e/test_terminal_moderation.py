@@ -155,7 +155,7 @@ def test_moderation_commands(stack_url: str) -> None:
         await m.say(f"/unmute {carol.name}")
         await c.sees(f"* {carol.name} is no longer muted in {name}")
         await c.say("now I may")
-        said = await o.id_of(f"{carol.name}: now I may")
+        said = await m.id_of(f"{carol.name}: now I may")  # the moderator has it too
         # A moderator deletes it: recorded as theirs.
         await m.say(f"/delete {said}")
         await o.sees(f"* message {said} was deleted by {mod.name}")

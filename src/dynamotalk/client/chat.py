@@ -134,7 +134,8 @@ class Chat:
         optional), or an id this client never printed, taken as it is (the server answers for
         it) when it has no `#` and is no held message's tail."""
         held = [i for i, r in self.known.items() if r == room_id]
-        held += list(self.feeds.room(room_id).messages)
+        feed = self.feeds.rooms.get(room_id)
+        held += list(feed.messages) if feed else []
         ref = ref.strip()
         tail = ref.casefold()
         if ref and not ref.startswith("#") and not any(i.casefold().endswith(tail) for i in held):
@@ -143,7 +144,7 @@ class Chat:
 
     async def user_id(self, ref: str, room_id: str | None) -> str:
         """The id of the user called `ref` (`@` optional): a member of `room_id` (read again
-        now), or someone this session has seen; a user id itself is taken as it is."""
+        now), or someone this session has seen (by name or by user id)."""
         name = ref.strip().removeprefix("@")
         if not name:
             raise ChatClientError("which user? give a username")
