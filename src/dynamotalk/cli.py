@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     chat.add_argument("--user", default=None, help="username to sign in (or sign up) as")
     chat.add_argument("--password", default=None, help="password (default: prompt)")
     chat.add_argument("--email", default=None, help="e-mail, to sign up if the user is new")
-    chat.add_argument("--room", default=None, help="room name or id to open first")
+    chat.add_argument("--room", default=None, help="room to open first (default: the lobby)")
     chat.add_argument(
         "--script", action="store_true", help="read commands from stdin without a prompt"
     )

@@ -273,9 +273,9 @@ def test_the_terminal_prints_changes_once_and_sends_the_sync_a_gap_needs() -> No
     asyncio.run(script())
     assert [f["afterSeq"] for f in socket.sent] == [2]
     assert out.getvalue().splitlines() == [
-        "[lobby] u1: text 2",
-        "(missed) [lobby] u1: text 3",
-        "(edited) [lobby] u1: fixed",
+        "[lobby] u1: text 2  #m002",
+        "(missed) [lobby] u1: text 3  #m003",
+        "(edited) [lobby] u1: fixed  #m002",
     ]
 
 

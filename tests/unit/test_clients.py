@@ -105,6 +105,8 @@ def stage(request: httpx.Request) -> httpx.Response:
         return httpx.Response(201, json={"room": {**ROOM, **json.loads(request.content)}})
     if path == "/rooms/r1/presence":
         return httpx.Response(200, json={"members": [{"userId": "u1", "username": "ann"}]})
+    if path == "/rooms/r1/members":
+        return httpx.Response(200, json={"members": [{"userId": "u1", "role": "owner"}]})
     if path == "/rooms/r1/messages":
         return httpx.Response(200, json={"messages": [], "nextCursor": None})
     if path == "/invites":
@@ -134,7 +136,7 @@ def test_the_command_table_runs_each_command_as_the_parser_did() -> None:
         await run_line(chat, "/delete m1")
         await run_line(chat, "/history")
         await run_line(chat, "/decline lobby")
-        await run_line(chat, "/block r1")
+        await run_line(chat, "/blockinviter r1")
         await run_line(chat, "/nope")
         assert not await run_line(chat, "/quit now")
 
@@ -178,7 +180,7 @@ def test_events_print_one_line_each_and_a_sync_reply_prints_what_was_missed() ->
     on_frame(chat, {"type": "ack", "action": "typing"})
     on_frame(chat, {"type": "error", "error": {"code": "forbidden", "message": "no"}})
     assert out.getvalue().splitlines() == [
-        "(missed) [lobby] u1: hi",
+        "(missed) [lobby] u1: hi  #m2",
         "* ann is typing…",
         "! forbidden: no",
     ]

@@ -161,7 +161,7 @@ def test_the_terminal_client_prints_untrusted_text_escaped_and_marks_the_bot() -
     lines = out.getvalue().splitlines()
     assert "\x1b" not in out.getvalue()
     assert not any(line.startswith("[lobby] admin") for line in lines)
-    assert lines[-1] == "[r] bot [bot]: hello"
+    assert lines[-1] == "[r] bot [bot]: hello  #01"
 
 
 def config_file(tmp_path: Path, cognito_url: str) -> str:

@@ -17,15 +17,19 @@ import websockets
 from dynamotalk import routes
 from dynamotalk.client import frames
 from dynamotalk.client.api import PAGE_MAX, Api
+from dynamotalk.client.arguments import pick
 from dynamotalk.client.config import ChatClientError
 from dynamotalk.client.feed import Feeds
 from dynamotalk.client.keepalive import Backoff
+from dynamotalk.client.render import mentions_me, message_lines
 from dynamotalk.client.session import Session
 from dynamotalk.domain.limits import MAX_ROOM_IDS
 from dynamotalk.domain.text import escape_for_terminal
 
 OPEN_PAGE = 20
 """Messages shown when a room opens, and the default of /history."""
+KNOWN_IDS = 5000
+"""Message ids (and their rooms) a session remembers for `#id` references: the newest."""
 MAX_FRAME_IN = 256 * 1024
 """The largest frame the client takes from the server (a sync reply is at most 128 KB)."""
 
@@ -50,16 +54,33 @@ class Chat:
     socket: Any = None
     closing: bool = False
     seen_ids: set[str] = attrs.Factory(set)
+    me: str = ""
+    """The signed-in user's id (mentions of them are marked)."""
+    known: dict[str, str] = attrs.Factory(dict)
+    """message id -> room id of every message printed, for `#id` references."""
+    memberships: dict[tuple[str, str], dict[str, Any]] = attrs.Factory(dict)
+    """(room id, user id) -> membership as last seen: tells a role change or a mute from a
+    join."""
+    blocked: set[str] = attrs.Factory(set)
+    """Users the user blocked: their typing and presence are not shown."""
+    thread: tuple[str, str, str | None] | None = None
+    """(room id, parent id, next cursor) of the thread /thread showed last."""
+    report_ids: list[str] = attrs.Factory(list)
+    """Ids of the reports /reports listed, for `/resolve #id`."""
+    mentions_seen: set[tuple[str, str]] = attrs.Factory(set)
+    """(room id, message id) of each `mention` shown: a repeated delivery is dropped."""
 
     @property
     def session(self) -> Session:
         return self.api.session
 
-    def show(self, line: str) -> None:
+    def show(self, line: str, bold: bool = False) -> None:
         # Names and text come from other users: escape what a terminal would act on, and
         # indent a message's own line breaks so none can start a line of its own.
         line = escape_for_terminal(line, newline="\n    ")
         self.printed.append(line)
+        if bold and getattr(self.out, "isatty", lambda: False)():
+            line = f"\x1b[1m{line}\x1b[0m"  # added after escaping: the client's own
         print(line, file=self.out, flush=True)
 
     # --- the HTTP API -------------------------------------------------------------------------
@@ -73,7 +94,14 @@ class Chat:
             cursor = page.get("nextCursor")
             if not cursor:
                 break
-        self.rooms = {s["room"]["roomId"]: {**s["room"], "unread": s["unread"]} for s in summaries}
+        self.rooms = {
+            s["room"]["roomId"]: {
+                **s["room"],
+                "unread": s["unread"],
+                "unreadMentions": s.get("unreadMentions", 0),
+            }
+            for s in summaries
+        }
 
     async def invite_id(self, ref: str) -> str:
         """The room id of a pending invite, by room id or room name."""
@@ -93,15 +121,63 @@ class Chat:
     def name_of(self, user_id: str) -> str:
         return self.names.get(user_id, user_id[:8])
 
-    def print_message(self, message: dict[str, Any], prefix: str = "") -> None:
-        room = self.rooms.get(message["roomId"], {}).get("name", message["roomId"][:8])
-        text = "(deleted)" if message["deleted"] else message["text"]
-        files = " ".join(f"[{a['name']}]" for a in message.get("attachments", []))
-        author = self.name_of(message["authorId"])
-        kind = message.get("authorKind", "user")
-        if kind != "user":  # set by the server from the author id, never by the sender
-            author = f"{author} [{kind}]"
-        self.show(f"{prefix}[{room}] {author}: {text} {files}".rstrip())
+    def room_name(self, room_id: str) -> str:
+        return str(self.rooms.get(room_id, {}).get("name", room_id[:8]))
+
+    def remember(self, message_id: str, room_id: str) -> None:
+        self.known[message_id] = room_id
+        if len(self.known) > KNOWN_IDS:
+            del self.known[min(self.known)]
+
+    def message_id(self, ref: str, room_id: str) -> str:
+        """The id of the message of `room_id` that `ref` names: its printed `#` tail (`#`
+        optional), or an id this client never printed, taken as it is (the server answers for
+        it) when it has no `#` and is no held message's tail."""
+        held = [i for i, r in self.known.items() if r == room_id]
+        feed = self.feeds.rooms.get(room_id)
+        held += list(feed.messages) if feed else []
+        ref = ref.strip()
+        tail = ref.casefold()
+        if ref and not ref.startswith("#") and not any(i.casefold().endswith(tail) for i in held):
+            return ref
+        return pick(ref, held, "message")
+
+    async def user_id(self, ref: str, room_id: str | None) -> str:
+        """The id of the user called `ref` (`@` optional): a member of `room_id` (read again
+        now), or someone this session has seen (by name or by user id)."""
+        name = ref.strip().removeprefix("@")
+        if not name:
+            raise ChatClientError("which user? give a username")
+        if room_id is not None:
+            members = (await self.api.call("GET", f"/rooms/{room_id}/presence"))["members"]
+            self.names.update({m["userId"]: m["username"] for m in members})
+        for user_id, username in self.names.items():
+            if username.casefold() == name.casefold() or user_id == name:
+                return user_id
+        where = f" in {self.room_name(room_id)}" if room_id else ""
+        raise ChatClientError(f"no user called {name!r}{where} (see /who)")
+
+    async def username(self, user_id: str) -> str:
+        """The user's name, asked of the server once (GET /users/{userId}) when not known."""
+        if user_id not in self.names:
+            try:
+                user = (await self.api.call("GET", f"/users/{user_id}"))["user"]
+                self.names[user_id] = user["username"]
+            except ChatClientError:
+                return self.name_of(user_id)
+        return self.names[user_id]
+
+    def print_message(
+        self, message: dict[str, Any], prefix: str = "", thread_count: int | None = None
+    ) -> None:
+        room = self.room_name(message["roomId"])
+        mine = mentions_me(message, self.me) and not message.get("hidden")
+        lines = message_lines(message, room, self.me, self.name_of, prefix, thread_count)
+        for line in lines:
+            self.show(line, bold=mine)
+        self.remember(message["id"], message["roomId"])
+        if message.get("parentId") and not message.get("alsoInRoom"):
+            return  # a reply only in its thread is not in the timeline v1's sync follows
         if (
             message["roomId"] not in self.last_seen
             or message["id"] > self.last_seen[message["roomId"]]
@@ -117,6 +193,8 @@ class Chat:
         await self.send(frames.subscribe([room_id]))
         members = (await self.api.call("GET", f"/rooms/{room_id}/presence"))["members"]
         self.names.update({m["userId"]: m["username"] for m in members})
+        roles = (await self.api.call("GET", f"/rooms/{room_id}/members"))["members"]
+        self.memberships.update({(room_id, m["userId"]): m for m in roles})
         page = await self.api.call("GET", f"/rooms/{room_id}/messages", limit=OPEN_PAGE)
         self.feeds.room(room_id).follow_from(page.get("seq"), page["messages"])
         self.oldest[room_id] = page["nextCursor"]

@@ -6,21 +6,33 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from dynamotalk.client import commands_moderation as mod
+from dynamotalk.client import commands_threads as threads
 from dynamotalk.client import frames
 from dynamotalk.client.chat import OPEN_PAGE, Chat
 from dynamotalk.client.config import ChatClientError
 
-HELP = """commands:
-  /rooms                 your rooms with unread counts      /public        public rooms
+HELP = """commands (ID: the #id shown after a message; USER: a username):
+  /rooms                 your rooms, unread and mentions    /public        public rooms
   /create NAME [private] create a room                      /join ROOM     join a public room
   /open ROOM             switch to a room (name or id)      /dm USER       open a direct room
   /history [N]           page back through older messages   /who           presence in the room
   /typing                tell the room you are typing       /delete ID
   /react ID EMOJI        toggle a reaction                  /edit ID TEXT
-  /wait TEXT             (scripts) wait until TEXT is seen  /sleep SECONDS (scripts)
+  /reply ID TEXT         reply in the thread of ID          /reply+ ID TEXT  ...and in the room
+  /thread ID             a thread and its replies           /thread        its next replies
+  /quote ID TEXT         post quoting ID                    /report ID REASON [NOTE]
+  /block USER            hide their messages                /unblock USER  /blocks
   /invites               your pending invites               /accept ROOM   accept an invite
-  /decline ROOM          decline an invite                  /block ROOM    decline, block inviter
-  /quit"""
+  /decline ROOM          decline an invite                  /blockinviter ROOM  decline, block
+ moderating the open room (as the room's roles allow):
+  /mute USER [10m|2h|1d] (default 1h)  /unmute USER         /kick USER     /role USER ROLE
+  /ban USER [REASON]     /unban USER   /bans                /pin ID   /unpin ID   /pins
+  /slow SECONDS|30s|off  slow mode     /rename NAME         /archive       /unarchive
+  /audit                 the moderation log (admins)        /reports [resolved]  the queue
+  /resolve REPORT dismissed|actioned [NOTE]                 (admins)
+  /wait TEXT             (scripts) wait until TEXT is seen  /sleep SECONDS (scripts)
+  /help                  this list                          /quit"""
 
 Command = Callable[[Chat, str], Awaitable[None]]
 """A command: the chat and the rest of the line after the command's name."""
@@ -58,7 +70,10 @@ async def show_help(chat: Chat, rest: str) -> None:
 async def list_rooms(chat: Chat, rest: str) -> None:
     await chat.load_rooms()
     for room in chat.rooms.values():
-        badge = f" ({room['unread']} unread)" if room["unread"] else ""
+        counts = [f"{room['unread']} unread"] if room["unread"] else []
+        if room.get("unreadMentions"):
+            counts.append(f"{room['unreadMentions']} mentioning you")
+        badge = f" ({', '.join(counts)})" if counts else ""
         chat.show(f"  {room['name']} [{room['kind']}] {room['roomId']}{badge}")
 
 
@@ -111,12 +126,6 @@ async def decline(chat: Chat, rest: str) -> None:
     chat.show("* invite declined")
 
 
-async def block(chat: Chat, rest: str) -> None:
-    room_id = await chat.invite_id(rest)
-    await chat.api.call("POST", f"/invites/{room_id}/block")
-    chat.show("* invite declined, inviter blocked")
-
-
 # --- the open room ----------------------------------------------------------------------------
 
 
@@ -136,16 +145,16 @@ async def typing(chat: Chat, room_id: str, rest: str) -> None:
 
 async def react(chat: Chat, room_id: str, rest: str) -> None:
     message_id, _, emoji = rest.partition(" ")
-    await chat.send(frames.react(room_id, message_id, emoji))
+    await chat.send(frames.react(room_id, chat.message_id(message_id, room_id), emoji))
 
 
 async def edit(chat: Chat, room_id: str, rest: str) -> None:
     message_id, _, text = rest.partition(" ")
-    await chat.send(frames.edit_message(room_id, message_id, text))
+    await chat.send(frames.edit_message(room_id, chat.message_id(message_id, room_id), text))
 
 
 async def delete(chat: Chat, room_id: str, rest: str) -> None:
-    await chat.send(frames.delete_message(room_id, rest))
+    await chat.send(frames.delete_message(room_id, chat.message_id(rest, room_id)))
 
 
 # --- scripts ----------------------------------------------------------------------------------
@@ -170,7 +179,10 @@ COMMANDS: dict[str, Command] = {
     "invites": invites,
     "accept": accept,
     "decline": decline,
-    "block": block,
+    "blockinviter": threads.block_inviter,
+    "block": threads.block,
+    "unblock": threads.unblock,
+    "blocks": threads.blocks,
     "history": history,
     "who": who,
     "sleep": sleep,
@@ -181,4 +193,26 @@ ROOM_COMMANDS: dict[str, RoomCommand] = {
     "react": react,
     "edit": edit,
     "delete": delete,
+    "reply": threads.reply,
+    "reply+": threads.reply_also,
+    "thread": threads.thread,
+    "quote": threads.quote,
+    "report": threads.report,
+    "mute": mod.mute,
+    "unmute": mod.unmute,
+    "kick": mod.kick,
+    "ban": mod.ban,
+    "unban": mod.unban,
+    "bans": mod.bans,
+    "role": mod.give_role,
+    "pin": mod.pin,
+    "unpin": mod.unpin,
+    "pins": mod.pins,
+    "slow": mod.slow,
+    "rename": mod.rename,
+    "archive": mod.archive,
+    "unarchive": mod.unarchive,
+    "audit": mod.audit,
+    "reports": mod.reports,
+    "resolve": mod.resolve,
 }

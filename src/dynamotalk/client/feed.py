@@ -13,7 +13,9 @@ The rule, per room, for a change carrying `seq`:
 
 Applying is idempotent, so a change applied twice leaves the same state: a post upserts its
 message by id; an edit, a delete or a reaction replaces the message by id when the client holds
-it (a message it never loaded stays unloaded); member.joined and member.left update the members.
+it (a message it never loaded stays unloaded); a reply sets (never adds) its parent's
+`replyCount` and `lastReplyAt` from the post's `thread`; member.joined and member.left update
+the members.
 A room whose lastSeq is unknown (never loaded, never seen a change) starts following at the
 first change it sees. A change without `seq` (a v1 server) is applied as it comes.
 """
@@ -123,6 +125,13 @@ class RoomFeed:
             message = change["message"]
             self.messages[message["id"]] = message
             self._trim()
+            thread, parent = change.get("thread"), message.get("parentId")
+            if thread and parent in self.messages:  # set, never added: a repeat counts once
+                self.messages[parent] = {
+                    **self.messages[parent],
+                    "replyCount": thread["replyCount"],
+                    "lastReplyAt": thread["lastReplyAt"],
+                }
         elif kind in (EDITED, DELETED, REACTED):
             message = change["message"]
             if message["id"] in self.messages:

@@ -13,6 +13,7 @@ from typing import Any
 import websockets
 
 from dynamotalk.client import frames
+from dynamotalk.client.arguments import short, spoken
 from dynamotalk.client.chat import Chat
 from dynamotalk.client.feed import POSTED, Step
 from dynamotalk.domain import events as ev
@@ -28,7 +29,10 @@ async def listen(chat: Chat) -> None:
     while not chat.closing:
         try:
             async for raw in chat.socket:
-                await act(chat, on_frame(chat, json.loads(raw)))
+                frame = json.loads(raw)
+                await act(chat, on_frame(chat, frame))
+                if frame.get("type") == MENTION:
+                    await mentioned(chat, frame)
         except websockets.ConnectionClosed:
             pass
         if chat.closing:
@@ -102,7 +106,8 @@ def on_frame(chat: Chat, frame: dict[str, Any]) -> Step:
 def posted(chat: Chat, frame: dict[str, Any]) -> None:
     if frame["message"]["id"] not in chat.seen_ids:
         chat.seen_ids.add(frame["message"]["id"])
-        chat.print_message(frame["message"])
+        count = (frame.get("thread") or {}).get("replyCount")
+        chat.print_message(frame["message"], thread_count=count)
 
 
 def acked(chat: Chat, frame: dict[str, Any]) -> None:
@@ -122,7 +127,10 @@ def edited(chat: Chat, frame: dict[str, Any]) -> None:
 
 
 def deleted(chat: Chat, frame: dict[str, Any]) -> None:
-    chat.show(f"* message {frame['message']['id']} was deleted")
+    message = frame["message"]
+    by = message.get("deletedBy")
+    who = f" by {chat.name_of(by)}" if by and by != message["authorId"] else ""
+    chat.show(f"* message {short(message['id'])} was deleted{who}")
 
 
 def reacted(chat: Chat, frame: dict[str, Any]) -> None:
@@ -132,11 +140,15 @@ def reacted(chat: Chat, frame: dict[str, Any]) -> None:
 
 def typing(chat: Chat, frame: dict[str, Any]) -> None:
     chat.names[frame["userId"]] = frame["username"]
+    if frame["userId"] in chat.blocked:  # the server does not filter these (no content)
+        return
     chat.show(f"* {frame['username']} is typing…")
 
 
 def presence(chat: Chat, frame: dict[str, Any]) -> None:
     chat.names[frame["userId"]] = frame["username"]
+    if frame["userId"] in chat.blocked:
+        return
     state = "online" if frame["online"] else "offline"
     chat.show(f"* {frame['username']} is {state}")
 
@@ -145,16 +157,83 @@ def invited(chat: Chat, frame: dict[str, Any]) -> None:
     invite = frame["invite"]
     chat.show(
         f"* {invite['inviterName']} invited you to {invite['roomName']} "
-        f"({invite['roomKind']}): /accept, /decline or /block {invite['roomId']}"
+        f"({invite['roomKind']}): /accept, /decline or /blockinviter {invite['roomId']}"
     )
 
 
 def joined(chat: Chat, frame: dict[str, Any]) -> None:
-    chat.show(f"* {chat.name_of(frame['membership']['userId'])} joined")
+    """A join, or a membership that changed in place: a role given, a mute set or ended."""
+    now = frame["membership"]
+    key = (frame["roomId"], now["userId"])
+    before = chat.memberships.get(key)
+    chat.memberships[key] = now
+    name, room = chat.name_of(now["userId"]), chat.room_name(frame["roomId"])
+    changes = []
+    if now["role"] != (before or {}).get("role", "member"):
+        changes.append(f"is now {now['role']} in {room}")
+    muted_until = now.get("mutedUntil")
+    if muted_until and muted_until != (before or {}).get("mutedUntil"):
+        left_s = max(60, round((muted_until / 1000 - time.time()) / 60) * 60)
+        changes.append(f"is muted in {room} for {spoken(left_s)}")
+    elif before and before.get("mutedUntil") and not muted_until:
+        changes.append(f"is no longer muted in {room}")
+    if not changes:
+        changes.append(f"joined {room}")
+    chat.show(f"* {name} {' and '.join(changes)}")
 
 
 def left(chat: Chat, frame: dict[str, Any]) -> None:
-    chat.show(f"* {chat.name_of(frame['userId'])} left")
+    chat.memberships.pop((frame["roomId"], frame["userId"]), None)
+    room = chat.room_name(frame["roomId"])
+    if frame["userId"] == chat.me:
+        chat.show(f"* you are no longer a member of {room}")
+    else:
+        chat.show(f"* {chat.name_of(frame['userId'])} left {room}")
+
+
+def room_updated(chat: Chat, frame: dict[str, Any]) -> None:
+    """Rename, slow mode, archive: what changed since the room as the client knew it."""
+    now, before = frame["room"], chat.rooms.get(frame["roomId"], {})
+    changes = []
+    if before and now["name"] != before.get("name"):
+        changes.append(f"renamed to {now['name']}")
+    slow = now.get("slowModeSeconds") or 0
+    if slow != (before.get("slowModeSeconds") or 0):
+        changes.append(f"slow mode: one message per {spoken(slow)}" if slow else "slow mode off")
+    if bool(now.get("archived")) != bool(before.get("archived")):
+        changes.append("archived (read-only)" if now.get("archived") else "unarchived")
+    name = before.get("name", now["name"])
+    chat.rooms[frame["roomId"]] = {**before, **now}
+    for absent in ("slowModeSeconds", "archived"):  # shown only when set
+        if absent not in now:
+            chat.rooms[frame["roomId"]].pop(absent, None)
+    chat.show(f"* room {name}: {', '.join(changes) or 'updated'}")
+
+
+def pinned(chat: Chat, frame: dict[str, Any]) -> None:
+    pin = frame["pin"]
+    chat.remember(pin["messageId"], frame["roomId"])
+    chat.show(
+        f"* {chat.name_of(pin['pinnedBy'])} pinned {short(pin['messageId'])} in "
+        f"{chat.room_name(frame['roomId'])}: {pin['text']}"
+    )
+
+
+def unpinned(chat: Chat, frame: dict[str, Any]) -> None:
+    chat.show(f"* {short(frame['messageId'])} unpinned in {chat.room_name(frame['roomId'])}")
+
+
+async def mentioned(chat: Chat, frame: dict[str, Any]) -> None:
+    """`mention`: shown once per message (a retried delivery repeats it), for a room other
+    than the open one (there the message itself is marked)."""
+    key = (frame["roomId"], frame["messageId"])
+    if key in chat.mentions_seen or frame["roomId"] == chat.current:
+        chat.mentions_seen.add(key)
+        return
+    chat.mentions_seen.add(key)
+    author = await chat.username(frame["authorId"])
+    room = chat.room_name(frame["roomId"])
+    chat.show(f"* {author} mentioned you in #{room}  {short(frame['messageId'])}", bold=True)
 
 
 def refused(chat: Chat, frame: dict[str, Any]) -> None:
@@ -172,6 +251,11 @@ EVENTS: dict[str, Callable[[Chat, dict[str, Any]], None]] = {
     EVENT_TYPE[ev.InviteReceived]: invited,
     EVENT_TYPE[ev.MemberJoined]: joined,
     EVENT_TYPE[ev.MemberLeft]: left,
+    EVENT_TYPE[ev.RoomUpdated]: room_updated,
+    EVENT_TYPE[ev.MessagePinned]: pinned,
+    EVENT_TYPE[ev.MessageUnpinned]: unpinned,
     "error": refused,
 }
-"""Frame type -> how the terminal shows it; other frames are not shown."""
+"""Frame type -> how the terminal shows it; other frames are not shown (`mention` is shown by
+`mentioned`, which may ask the server for the author's name)."""
+MENTION = EVENT_TYPE[ev.Mentioned]

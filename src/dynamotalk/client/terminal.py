@@ -2,10 +2,12 @@
 
 Signs up or in with Cognito, lists/creates/joins rooms over the HTTP API, follows every room
 of the user on one WebSocket, prints live messages, typing and presence, pages back through
-history, pings the quiet socket, and on a dropped connection reconnects (jittered backoff) and
+history, pings the quiet socket, opens `--room` (the stage's lobby by default, joining it on the
+first run), and on a dropped connection reconnects (jittered backoff) and
 syncs every followed room's change feed from its lastSeq.
 
-Type text to send it to the open room; commands start with '/': see commands.HELP.
+Type text to send it to the open room; commands start with '/': see commands.HELP (threads,
+quotes, blocks and reports in commands_threads.py, moderation in commands_moderation.py).
 """
 
 from __future__ import annotations
@@ -32,29 +34,49 @@ async def run(args: argparse.Namespace) -> int:
     await asyncio.to_thread(session.sign_in, password, args.email)
     chat = Chat(Api(session))
     try:
-        me = (await chat.api.call("GET", "/me"))["user"]
-        chat.names[me["userId"]] = me["username"]
-        await chat.load_rooms()
-        await chat.connect()
-        listener = asyncio.create_task(listen(chat))
-        keeper = asyncio.create_task(keep_session(chat))
-        pinger = asyncio.create_task(keep_alive(chat.send))
-        chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
-        if args.room:
-            try:
-                await run_line(chat, f"/open {args.room}")
-            except ChatClientError:
-                await run_line(chat, f"/join {args.room}")
+        tasks = await start(chat)
         try:
+            await first_room(chat, args.room or config.get("lobby"))
             return await read_lines(chat, script=args.script)
         finally:
-            chat.closing = True
-            await chat.socket.close()
-            listener.cancel()
-            keeper.cancel()
-            pinger.cancel()
+            await stop(chat, tasks)
     finally:
         await chat.api.aclose()
+
+
+async def start(chat: Chat) -> list[asyncio.Task[None]]:
+    """Learn who the user is, whom they blocked and their rooms, open the socket, and start
+    listening, renewing the session and pinging (the tasks `stop` ends)."""
+    me = (await chat.api.call("GET", "/me"))["user"]
+    chat.names[me["userId"]] = me["username"]
+    chat.me = me["userId"]
+    chat.blocked = {b["userId"] for b in (await chat.api.call("GET", "/blocks"))["blocks"]}
+    await chat.load_rooms()
+    await chat.connect()
+    tasks = [
+        asyncio.create_task(listen(chat)),
+        asyncio.create_task(keep_session(chat)),
+        asyncio.create_task(keep_alive(chat.send)),
+    ]
+    chat.show(f"* signed in as {me['username']}; {len(chat.rooms)} rooms. /help for commands")
+    return tasks
+
+
+async def first_room(chat: Chat, room: str | None) -> None:
+    """Open `room` (--room, or the stage's lobby from config.json), joining it if the user is
+    not a member yet (a new user's first run lands in the lobby)."""
+    if room:
+        try:
+            await run_line(chat, f"/open {room}")
+        except ChatClientError:
+            await run_line(chat, f"/join {room}")
+
+
+async def stop(chat: Chat, tasks: list[asyncio.Task[None]]) -> None:
+    chat.closing = True
+    await chat.socket.close()
+    for task in tasks:
+        task.cancel()
 
 
 async def read_lines(chat: Chat, script: bool) -> int:
