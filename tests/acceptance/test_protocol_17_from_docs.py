@@ -1085,6 +1085,10 @@ def test_replies_count_on_their_parent_and_show_in_the_timeline_only_when_asked(
     assert view["replies"][0]["deleted"] is True
     assert view["nextCursor"] is None
     shaped(example(THREADS, lambda e: "replies" in e), view)
+    # the replies' "...": "as in message.posted"
+    posted_doc = example(THREADS, lambda e: e.get("type") == "message.posted" and "thread" in e)
+    for item in view["replies"]:
+        shaped(posted_doc["message"], item, "message")
 
     # Errors of the section, each provoked
     send = {"parentId": both["id"]}  # "not itself a reply (threads are one level deep)"
