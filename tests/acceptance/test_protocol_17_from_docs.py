@@ -605,7 +605,10 @@ def test_rename_slow_mode_and_archive_are_room_updated_changes(
 
     # Slow mode: "a member posts at most once per slowModeSeconds (`slow_mode`, with
     # `retryAfterMs` until the next post is allowed; an edit is no post)"
-    m.post(room, "one")
+    client_id = uuid.uuid4().hex
+    m.post(room, "one", clientId=client_id)
+    # "a retry of a post whose ack was lost, within the interval, gets `slow_mode` too"
+    assert _code(m.send(room, "one", clientId=client_id)) == "slow_mode"
     refused = m.send(room, "two")
     assert refused["type"] == "error", refused
     assert refused["error"]["code"] == "slow_mode"
@@ -775,9 +778,11 @@ def test_a_ban_removes_closes_the_only_rooms_socket_and_refuses_rejoining(
     owner, mod, mem, bad = make_user("own"), make_user("mod"), make_user("mem"), make_user("bad")
     room = new_room(api, owner, "public", mod, mem, bad)
     set_role(api, owner, room, mod, "moderator")
-    o, b = open_socket(owner), open_socket(bad)
+    o, b, both = open_socket(owner), open_socket(bad), open_socket(bad)
     o.subscribe(room)
     b.subscribe(room)
+    elsewhere = new_room(api, owner, "public", bad)
+    both.subscribe(room, elsewhere)
 
     doc_body = example(ROLES, lambda e: set(e) == {"userId", "reason"})
     start = int(time.time() * 1000)
@@ -812,6 +817,9 @@ def test_a_ban_removes_closes_the_only_rooms_socket_and_refuses_rejoining(
     o.event(of_type("member.left", room, userId=bad.user_id))
     b.event(of_type("member.left", room, userId=bad.user_id))
     assert closed_by_server(b)
+    # ... and a socket that also follows another room stays open
+    both.event(of_type("member.left", room, userId=bad.user_id))
+    assert both.ack({"action": "ping"})["action"] == "ping"
     # "Banning again answers the ban in place"
     again = api.ok(
         "POST", f"/rooms/{room}/bans", mod, json={"userId": bad.user_id, "reason": "more"}
@@ -1240,6 +1248,9 @@ def test_a_mention_resolves_to_members_only_and_counts_as_unread_mentions(
     # "Moving the read marker ... past them brings it down"
     api.ok("POST", f"/rooms/{room}/read", alice, json={"messageId": only_nobody["id"]})
     assert my_room(api, alice, room)["unreadMentions"] == 1  # the reply came later
+    # "an edit keeps `mentions` as they were and sends no `mention` event"
+    edit = {"action": "editMessage", "roomId": room, "messageId": message["id"], "text": "gone"}
+    assert b.ack(edit)["message"]["mentions"] == [alice.user_id]
     # "A message may name at most 20 distinct people (`limits.MAX_MENTIONS`); more is
     # `invalid_input` ... counted from the text alone"
     crowd = " ".join(f"@ghost{n}x" for n in range(21))
@@ -1361,6 +1372,30 @@ def test_a_blocked_users_messages_reach_the_blocker_as_stubs_everywhere(
     assert "hidden" not in again
     assert api.ok("GET", "/blocks", alice) == {"blocks": []}
     b.post(direct, "friends again")
+
+
+def test_a_blocked_users_thread_messages_are_stubs_in_the_thread_view(
+    api: Api, make_user: Callable[[str], User], open_socket: Callable[[User], Socket]
+) -> None:
+    """ "a stub arrives everywhere the message would, in history ..., live events, and the
+    thread view (`GET /rooms/{roomId}/messages/{messageId}/thread`: its `parent` and
+    `replies`)"."""
+    alice, bob, carol = make_user("ali"), make_user("bob"), make_user("car")
+    room = new_room(api, alice, "private", bob, carol)
+    b, c = open_socket(bob), open_socket(carol)
+    carols = c.post(room, "carol's thread")
+    bobs = b.post(room, "bob's thread")
+    api.ok("POST", f"/blocks/{bob.user_id}", alice)
+    reply = b.post(room, "bob replies", parentId=carols["id"])
+    c.post(room, "carol replies", parentId=bobs["id"])
+    view = thread_with(api, alice, room, carols["id"], 1)
+    (stub,) = view["replies"]
+    assert stub["id"] == reply["id"]
+    assert (stub.get("hidden"), stub["text"]) == ("blocked", ""), stub
+    parent = thread_with(api, alice, room, bobs["id"], 1)["parent"]
+    assert (parent.get("hidden"), parent["text"]) == ("blocked", ""), parent
+    # carol, who blocked nobody, reads both in full
+    assert thread_with(api, carol, room, carols["id"], 1)["replies"][0]["text"] == "bob replies"
 
 
 # ============================================================================================
