@@ -567,6 +567,51 @@ def test_a_direct_room_has_pins_but_no_moderation(
     api.fails("GET", f"/rooms/{room_id}/audit", alice, 403, "forbidden")
 
 
+def test_the_roles_sections_error_table(
+    api: Api, make_user: Callable[[str], User], open_socket: Callable[[User], Socket]
+) -> None:
+    owner, mem, stranger = make_user("own"), make_user("mem"), make_user("str")
+    room = new_room(api, owner, "public", mem)
+    m = open_socket(mem)
+    gone = m.post(room, "going")
+    m.ack({"action": "deleteMessage", "roomId": room, "messageId": gone["id"]})
+    live = m.post(room, "staying")
+    # 400 invalid_input: "a `PATCH` with none of `name`, `slowModeSeconds`, `archived`; an
+    # unknown field or role; ... banning yourself; a cursor from elsewhere"
+    api.fails("PATCH", f"/rooms/{room}", owner, 400, "invalid_input", json={})
+    api.fails("PATCH", f"/rooms/{room}", owner, 400, "invalid_input", json={"topic": "x"})
+    api.fails(
+        "POST",
+        f"/rooms/{room}/bans",
+        owner,
+        400,
+        "invalid_input",
+        json={"userId": owner.user_id, "reason": ""},
+    )
+    api.fails("GET", f"/rooms/{room}/audit", owner, 400, "invalid_input", params={"cursor": "x"})
+    # 403 forbidden: "the target's role is not below yours" (an owner mutes no owner, itself)
+    denied = api.fails(
+        "POST",
+        f"/rooms/{room}/mutes",
+        owner,
+        403,
+        "forbidden",
+        json={"userId": owner.user_id, "seconds": 60},
+    )
+    assert not denied["error"]["message"].startswith("a owner"), denied  # plain English
+    # 404 not_found: "a target user who is not a member (role, mute, kick) or does not exist
+    # (ban); a message that is not a live message of the room (pin), or not pinned (unpin)"
+    for method, path, body in (
+        ("PUT", f"/rooms/{room}/members/{stranger.user_id}/role", {"role": "moderator"}),
+        ("POST", f"/rooms/{room}/mutes", {"userId": stranger.user_id, "seconds": 60}),
+        ("DELETE", f"/rooms/{room}/members/{stranger.user_id}", None),
+        ("POST", f"/rooms/{room}/bans", {"userId": f"nobody-{uuid.uuid4().hex}", "reason": ""}),
+        ("POST", f"/rooms/{room}/pins", {"messageId": gone["id"]}),
+        ("DELETE", f"/rooms/{room}/pins/{live['id']}", None),
+    ):
+        api.fails(method, path, owner, 404, "not_found", json=body)
+
+
 # ============================================================================================
 # Rename, slow mode, archive: `room.updated`
 
@@ -716,6 +761,12 @@ def test_a_muted_member_reads_but_neither_posts_edits_nor_reacts_until_unmuted(
     )
     m.error({"action": "react", "roomId": room, "messageId": mine["id"], "emoji": "👍"}, "muted")
     assert mine["id"] in history(api, mem, room)  # "you read"
+    # "Rooms and memberships show ... `mutedUntil` only when set": the member list too
+    listed = api.ok("GET", f"/rooms/{room}/members", owner)["members"]
+    shown = {x["userId"]: x.get("mutedUntil") for x in listed}
+    assert shown[mem.user_id] == membership["mutedUntil"]
+    assert shown[other.user_id] is None
+    assert "mutedUntil" not in next(x for x in listed if x["userId"] == other.user_id)
     # "Leaving and rejoining keeps the mute"
     api.ok("POST", f"/rooms/{room}/leave", mem)
     rejoined = api.ok("POST", f"/rooms/{room}/join", mem)["membership"]
@@ -734,6 +785,14 @@ def test_a_muted_member_reads_but_neither_posts_edits_nor_reacts_until_unmuted(
     api.fails("DELETE", f"{mutes}/{mem.user_id}", other, 403, "forbidden")
     unmuted = api.ok("DELETE", f"{mutes}/{mem.user_id}", mod)["membership"]
     assert "mutedUntil" not in unmuted
+    # "A mute (and its end) is the membership as it now is, like a role change"
+    ended = o.event(
+        lambda f: (
+            of_type("member.joined", room, membership__userId=mem.user_id)(f)
+            and "mutedUntil" not in f["membership"]
+        )
+    )
+    assert ended["membership"]["role"] == "member"
     m.post(room, "thanks")
     details = {(e["action"], e["detail"]) for e in audit(api, owner, room)}
     assert {("mute", "600 s"), ("mute", "unmuted")} <= details
@@ -802,6 +861,7 @@ def test_a_ban_removes_closes_the_only_rooms_socket_and_refuses_rejoining(
         "invalid_input",
         json={"userId": bad.user_id, "reason": "x" * 501},
     )  # "a ban's reason 0..500"
+    members_before = api.ok("GET", f"/rooms/{room}", owner)["room"]["memberCount"]
     ban = api.ok(
         "POST",
         f"/rooms/{room}/bans",
@@ -820,6 +880,7 @@ def test_a_ban_removes_closes_the_only_rooms_socket_and_refuses_rejoining(
     # ... and a socket that also follows another room stays open
     both.event(of_type("member.left", room, userId=bad.user_id))
     assert both.ack({"action": "ping"})["action"] == "ping"
+    assert api.ok("GET", f"/rooms/{room}", owner)["room"]["memberCount"] == members_before - 1
     # "Banning again answers the ban in place"
     again = api.ok(
         "POST", f"/rooms/{room}/bans", mod, json={"userId": bad.user_id, "reason": "more"}
@@ -1092,6 +1153,12 @@ def test_replies_count_on_their_parent_and_show_in_the_timeline_only_when_asked(
     assert [r["id"] for r in view["replies"]] == [only_thread["id"], both["id"]]
     assert view["replies"][0]["deleted"] is True
     assert view["nextCursor"] is None
+    # "the thread's first message (with its counts, also when deleted)"
+    a.ack({"action": "deleteMessage", "roomId": room, "messageId": parent["id"]})
+    view = thread_with(api, carol, room, parent["id"], 2)
+    assert view["parent"]["deleted"] is True
+    assert (view["parent"]["replyCount"], view["parent"]["lastReplyAt"]) == (2, both["createdAt"])
+    assert _code(b.send(room, "too late", parentId=parent["id"])) == "not_found"
     shaped(example(THREADS, lambda e: "replies" in e), view)
     # the replies' "...": "as in message.posted"
     posted_doc = example(THREADS, lambda e: e.get("type") == "message.posted" and "thread" in e)
