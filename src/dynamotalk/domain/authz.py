@@ -153,7 +153,7 @@ def require_over(actor: Membership, act: Act, kind: RoomKind, target: Membership
     """`require` for an act on another member: the table, then rank over the target."""
     require(actor, act, kind)
     if not outranks(actor.role, target.role):
-        raise Forbidden(f"a {actor.role} cannot do this to a {target.role}")
+        raise Forbidden(f"your role ({actor.role}) is not above theirs ({target.role})")
 
 
 def require_give(actor: Membership, kind: RoomKind, target: Membership, role: Role) -> None:
@@ -161,4 +161,4 @@ def require_give(actor: Membership, kind: RoomKind, target: Membership, role: Ro
     what the actor may give."""
     require_over(actor, Act.CHANGE_ROLES, kind, target)
     if not may_give(actor.role, role):
-        raise Forbidden(f"a {actor.role} cannot make someone {role}")
+        raise Forbidden(f"your role ({actor.role}) may not make someone {role}")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from dynamotalk.domain import bot, rules
 from dynamotalk.domain.cursor import decode_rooms_cursor, encode_rooms_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
@@ -112,7 +114,7 @@ class Rooms(Moderation):
             if raced is None:  # pragma: no cover - the create said it exists
                 raise NotFound("direct room vanished")
             return raced
-        return room
+        return attrs.evolve(room, member_count=len(members))  # as every later open answers
 
     def open_direct_by_username(self, principal: Principal, username: str) -> Room:
         self._limit(principal.user_id, Action.LOOKUP)
