@@ -24,6 +24,9 @@ from tests.support.lambda_stack import Stack
 
 FULL = os.environ.get("FUZZ_FULL") == "1"
 EXAMPLES = 10_000 if FULL else 300
+# 10,000 requests through the handlers on DynamoDB Local take minutes, more than the suite's
+# default per-test timeout allows on a busy machine.
+pytestmark = pytest.mark.timeout(3600 if FULL else 300)
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text()
 DOCUMENTED = set(re.findall(r"\| `([a-z_]+)` \| \d{3} \|", DOC)) - {"internal"}
 COUNTS: Counter[str] = Counter()

@@ -8,7 +8,7 @@ never from the sender's invocation.
 
 from __future__ import annotations
 
-from dynamotalk.domain import authz, budget, rules
+from dynamotalk.domain import authz, blocking, budget, rules
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.limits import QUOTE_CHARS
@@ -96,7 +96,8 @@ class Threads(ChatCore):
         limit: int | None,
     ) -> ThreadPage:
         """A thread's first message and a page of its replies, oldest first; `next_cursor`
-        pages on to newer replies. One GetItem (the parent, with its counts) and one Query."""
+        pages on to newer replies. One GetItem (the parent, with its counts) and one Query, and the
+        reader's blocks (one Query) so a blocked author's messages are stubs as in history."""
         room, _ = self._readable_room(principal, room_id)
         parent = self.messages.get(room.room_id, check_message_id(message_id))
         if parent is None:
@@ -111,4 +112,15 @@ class Threads(ChatCore):
         page = budget.within(found[:size], room_left) if found else []
         more = len(found) > len(page)
         next_cursor = encode_cursor(scope, page[-1].message_id) if more and page else None
-        return ThreadPage(parent=parent, replies=tuple(page), next_cursor=next_cursor)
+        # Those the reader blocked are stubs here too, as in history (domain/blocking.py).
+        hidden = (
+            blocking.blocked_ids(self.block_list.blocks_of(principal.user_id))
+            if self.block_list is not None
+            else frozenset[str]()
+        )
+        [shown_parent] = blocking.hide_messages((parent,), hidden)
+        return ThreadPage(
+            parent=shown_parent,
+            replies=blocking.hide_messages(tuple(page), hidden),
+            next_cursor=next_cursor,
+        )
