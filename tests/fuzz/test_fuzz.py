@@ -299,9 +299,31 @@ def conversation_requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any,
                 },
             ),
         ),
-        st.one_of(report_bodies, moderation_bodies(world), json_junk.map(json.dumps)),
+        st.one_of(
+            report_bodies, moderation_bodies(world), json_junk.map(json.dumps), valid_bodies(world)
+        ),
         st.sampled_from(["owner", "member"]),
     )
+
+
+def valid_bodies(world: dict[str, Any]) -> st.SearchStrategy[str]:
+    """Bodies each of issue 17's routes accepts, so the fuzz reaches their stores too."""
+    member, message = world["member"]["id"], world["message"]
+    return st.sampled_from(
+        [
+            {"slowModeSeconds": 0},
+            {"slowModeSeconds": 5},
+            {"name": "fuzz renamed"},
+            {"archived": False},
+            {"role": "moderator"},
+            {"role": "member"},
+            {"userId": member, "seconds": 60},
+            {"userId": member, "reason": "fuzz"},
+            {"messageId": message},
+            {"reason": "spam", "note": "fuzz"},
+            {"outcome": "dismissed"},
+        ]
+    ).map(json.dumps)
 
 
 def requests(world: dict[str, Any]) -> st.SearchStrategy[tuple[Any, ...]]:
