@@ -20,9 +20,6 @@ from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 pytestmark = pytest.mark.timeout(300)
 
-OTHER_AREAS = frozenset({Act.MENTION_ALL, Act.REPORT})
-"""Acts whose interface belongs to another part of issue 17 (mentions; reports): their rows
-join the matrix with their routes."""
 OBSERVED_APART = frozenset({Act.SLOW_MODE_EXEMPT})
 """Acts seen through another act's effect (a second post in slow mode): their own test below."""
 ROOM_MEMBERS = frozenset({"owner", "admin", "moderator", "member"})
@@ -40,7 +37,7 @@ def hidden(kind: RoomKind, part: str) -> bool:
 CASES = [
     pytest.param(act, kind, part, id=f"{act}-{kind}-{part}")
     for act in LOWEST_ROLE
-    if act not in OTHER_AREAS | OBSERVED_APART
+    if act not in OBSERVED_APART
     for kind in RoomKind
     for part in ROLES_OF[kind]
 ]
@@ -63,7 +60,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def test_every_act_of_the_table_is_in_the_matrix() -> None:
     assert set(LOWEST_ROLE) == set(Act)
     tested = {act for act, _, _ in (c.values for c in CASES)} | OBSERVED_APART
-    assert tested == set(Act) - OTHER_AREAS
+    assert tested == set(Act)
 
 
 @pytest.mark.parametrize(("act", "kind", "part"), CASES)

@@ -30,6 +30,8 @@ ROLES_OF: dict[RoomKind, tuple[str, ...]] = {
 OK = (200, 201, 202)
 REFUSED = (403, 404)
 HIDDEN_CODE = "not_found"
+UNKNOWN_REPORT = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+"""A well-formed report id for the direct room, which has no reports (refused before lookup)."""
 
 
 class World:
@@ -50,9 +52,16 @@ class World:
         direct = self.users["member"].post("/direct", {"userId": self.id("target")})
         self.rooms[RoomKind.DIRECT] = direct["room"]["roomId"]
         self.messages: dict[RoomKind, str] = {}
+        self.consent: dict[RoomKind, str] = {}
+        self.last: Any = None
+        """The JSON of the last HTTP answer (an allowed report's id, to undo it)."""
         for kind in RoomKind:
             self.fresh_message(kind)
-            self.post("member", kind, "consent")  # the direct room's two members both took part
+            # the direct room's two members both took part
+            self.consent[kind] = self.post("member", kind, "consent")
+        self.reports: dict[RoomKind, str] = {RoomKind.DIRECT: UNKNOWN_REPORT}
+        for kind in (RoomKind.PUBLIC, RoomKind.PRIVATE):
+            self.fresh_report(kind)
 
     # --- plumbing -----------------------------------------------------------------------------
 
@@ -70,6 +79,7 @@ class World:
     def http(self, name: str, kind: RoomKind, method: str, tail: str, body: Any = None) -> int:
         reply: httpx.Response = self.users[name].request(method, self.path(kind, tail), body)
         assert reply.status_code < 500, reply.text
+        self.last = reply.json() if reply.content else None
         if reply.status_code >= 400:
             assert reply.json()["error"]["code"] in ("forbidden", "not_found"), reply.text
         return reply.status_code
@@ -77,6 +87,7 @@ class World:
     def frame(self, name: str, frame: dict[str, Any]) -> int:
         reply = self.socket(name).call(frame)
         if reply["type"] == "ack":
+            self.last = reply
             return 200
         code = reply["error"]["code"]
         assert code in ("forbidden", "not_found"), reply
@@ -105,6 +116,39 @@ class World:
         """A message of the target's to act on (react, pin, delete)."""
         self.messages[kind] = self.post("target", kind, "a message to act on")
 
+    def fresh_report(self, kind: RoomKind) -> None:
+        """An open report (the target's, on the member's message) for moderators to resolve."""
+        tail = f"/messages/{self.consent[kind]}/report"
+        assert self.http("target", kind, "POST", tail, {"reason": "spam"}) in OK
+        self.reports[kind] = self.last["report"]["id"]
+
+    def all_same(self, statuses: list[int]) -> int:
+        """One act through several routes answers alike on each."""
+        assert len(set(statuses)) == 1, statuses
+        return statuses[0]
+
+    def mention_all(self, name: str, kind: RoomKind) -> int:
+        """`@room` and `@here` in a post: allowed alike, and an allowed one carries it."""
+        statuses = []
+        for word in ("room", "here"):
+            frame = frames.send_message(self.rooms[kind], f"@{word} matrix call")
+            status = self.frame(name, frame)
+            if status == 200:
+                assert self.last["message"]["mentionsAll"] == word, self.last
+            statuses.append(status)
+        return self.all_same(statuses)
+
+    def moderate(self, name: str, kind: RoomKind) -> int:
+        """Read the audit log and the reports queue, and resolve the open report."""
+        resolve = f"/reports/{self.reports[kind]}/resolve"
+        return self.all_same(
+            [
+                self.http(name, kind, "GET", "/audit"),
+                self.http(name, kind, "GET", "/reports"),
+                self.http(name, kind, "POST", resolve, {"outcome": "dismissed"}),
+            ]
+        )
+
     def snapshot(self, kind: RoomKind) -> dict[str, Any]:
         """Everything the room's owner (the direct room's member) can read of it."""
         viewer = self.users[self.restorer(kind)]
@@ -117,6 +161,7 @@ class World:
         if kind is not RoomKind.DIRECT:
             state["audit"] = viewer.get(self.path(kind, "/audit"), limit=100)
             state["bans"] = viewer.get(self.path(kind, "/bans"))
+            state["reports"] = viewer.get(self.path(kind, "/reports"))
         return state
 
     # --- the acts -----------------------------------------------------------------------------
@@ -143,7 +188,11 @@ class World:
             ),
             Act.RENAME: lambda: self.http(name, kind, "PATCH", "", {"name": "matrix renamed"}),
             Act.ARCHIVE: lambda: self.http(name, kind, "PATCH", "", {"archived": True}),
-            Act.MODERATE: lambda: self.http(name, kind, "GET", "/audit"),
+            Act.MENTION_ALL: lambda: self.mention_all(name, kind),
+            Act.REPORT: lambda: self.http(
+                name, kind, "POST", f"/messages/{message}/report", {"reason": "spam"}
+            ),
+            Act.MODERATE: lambda: self.moderate(name, kind),
             Act.BAN_LIST: lambda: self.http(name, kind, "GET", "/bans"),
         }
         return do[act]()
@@ -174,6 +223,11 @@ class World:
             self.as_owner(kind, "PATCH", "", {"name": f"authz {kind}"})
         elif act is Act.ARCHIVE:
             self.as_owner(kind, "PATCH", "", {"archived": False})
+        elif act is Act.REPORT:
+            resolve = f"/reports/{self.last['report']['id']}/resolve"
+            self.as_owner(kind, "POST", resolve, {"outcome": "dismissed"})
+        elif act is Act.MODERATE:
+            self.fresh_report(kind)
 
     def close(self) -> None:
         for socket in self.sockets.values():
