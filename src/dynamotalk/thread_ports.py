@@ -11,6 +11,7 @@ False) is not in before/after/count_after. Each id of `message.mentions` gets a 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Protocol, runtime_checkable
 
 from dynamotalk.domain.models import Message
@@ -24,6 +25,14 @@ class ThreadStore(Protocol):
         """Up to `limit` replies to `parent_id` with id > after_id, oldest first."""
         ...
 
-    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
-        """How many messages after `after_id` mention the user, counting no further than `cap`."""
+    def count_mentions(
+        self,
+        room_id: str,
+        user_id: str,
+        after_id: str | None,
+        cap: int,
+        hidden: Collection[str] = (),
+    ) -> int:
+        """How many messages after `after_id` mention the user, counting no further than `cap`;
+        mentions by `hidden` authors (those the user blocked) do not count."""
         ...

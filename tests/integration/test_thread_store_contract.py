@@ -142,3 +142,19 @@ def test_quote_and_mentions_round_trip_and_mentions_count(stores: dict[str, Any]
     assert messages.count_mentions(ROOM, "carol", mid(1), 100) == 1
     assert messages.count_mentions(ROOM, "alice", None, 100) == 0
     assert messages.count_mentions("room-2", "bob", None, 100) == 0
+
+
+def test_mentions_by_hidden_authors_do_not_count(stores: dict[str, Any]) -> None:
+    # A member who blocked an author reads their mentions as nothing (service/rooms.py passes
+    # the member's blocks): the others still count, and so does everyone else's count.
+    messages = stores["messages"]
+    messages.append(attrs.evolve(msg(1), author_id="mallory", mentions=("bob", "carol")))
+    messages.append(attrs.evolve(msg(2), author_id="alice", mentions=("bob",)))
+    messages.append(attrs.evolve(msg(3), author_id="mallory", mentions=("bob",)))
+    assert messages.count_mentions(ROOM, "bob", None, 100) == 3
+    assert messages.count_mentions(ROOM, "bob", None, 100, frozenset({"mallory"})) == 1
+    assert messages.count_mentions(ROOM, "bob", None, 100, frozenset({"mallory", "alice"})) == 0
+    assert messages.count_mentions(ROOM, "bob", mid(1), 100, frozenset({"mallory"})) == 1
+    assert messages.count_mentions(ROOM, "carol", None, 100, frozenset({"alice"})) == 1
+    many = frozenset(f"user-{n}" for n in range(250)) | {"mallory"}  # three NOT IN groups
+    assert messages.count_mentions(ROOM, "bob", None, 100, many) == 1

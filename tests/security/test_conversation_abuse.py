@@ -397,6 +397,12 @@ def test_a_blocked_user_cannot_ping_the_blocker(cast: Cast) -> None:
     unreadMentions alone; your own ack still lists them (it must not tell you of the block)."""
     victim = cast.people["member"]
     watcher = cast.ws("member")
+
+    def unread_mentions() -> int:
+        rooms = victim.get("/rooms")["rooms"]
+        return int(next(r for r in rooms if r["room"]["roomId"] == cast.public)["unreadMentions"])
+
+    before = unread_mentions()
     cast.http("member", "POST", f"/blocks/{cast.id('evil')}")
     ack = cast.send("evil", cast.public, f"@{victim.name} look at me")
     assert ack["message"]["mentions"] == [cast.id("member")]
@@ -404,8 +410,7 @@ def test_a_blocked_user_cannot_ping_the_blocker(cast: Cast) -> None:
     watcher.wait(lambda f: f.get("type") == "mention" and f["authorId"] == cast.id("owner"))
     called_by = [f["authorId"] for f in watcher.frames if f.get("type") == "mention"]
     assert called_by == [cast.id("owner")]
-    # Not fixed (report of issue 17's attack review): the blocker's unreadMentions still
-    # counts the blocked user's call, as the store writes a mention item per resolved name.
+    assert unread_mentions() == before + 1  # the owner's call counts, the blocked one's not
 
 
 def test_report_and_mention_floods_end_at_the_per_user_limits(tight_stack_url: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dynamotalk.domain import bot, rules
+from dynamotalk.domain import blocking, bot, rules
 from dynamotalk.domain.cursor import decode_rooms_cursor, encode_rooms_cursor
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.events import ReadMoved
@@ -145,23 +145,50 @@ class Rooms(Moderation):
 
     def _summaries(self, memberships: dict[str, Membership]) -> list[RoomSummary]:
         rooms = self.rooms.get_many(list(memberships))
-        summaries = [
-            RoomSummary(
-                room=room,
-                membership=memberships[room.room_id],
-                unread=self.messages.count_after(
-                    room.room_id, memberships[room.room_id].last_read_id, UNREAD_CAP
-                ),
+        summaries = self._mentions_unblocked(
+            [
+                RoomSummary(
+                    room=room,
+                    membership=memberships[room.room_id],
+                    unread=self.messages.count_after(
+                        room.room_id, memberships[room.room_id].last_read_id, UNREAD_CAP
+                    ),
+                    unread_mentions=threads_of(self.messages).count_mentions(
+                        room.room_id,
+                        memberships[room.room_id].user_id,
+                        memberships[room.room_id].last_read_id,
+                        UNREAD_CAP,
+                    ),
+                )
+                for room in rooms
+            ]
+        )
+        return sorted(summaries, key=lambda s: (s.room.name.casefold(), s.room.room_id))
+
+    def _mentions_unblocked(self, summaries: list[RoomSummary]) -> list[RoomSummary]:
+        """Mentions by users the member blocked do not count: where a room has some, its
+        count is taken again without them (the caller's blocks read once, only then)."""
+        mentioned = [s for s in summaries if s.unread_mentions]
+        if not mentioned or self.block_list is None:
+            return summaries
+        hidden = blocking.blocked_ids(self.block_list.blocks_of(mentioned[0].membership.user_id))
+        if not hidden:
+            return summaries
+        return [
+            attrs.evolve(
+                s,
                 unread_mentions=threads_of(self.messages).count_mentions(
-                    room.room_id,
-                    memberships[room.room_id].user_id,
-                    memberships[room.room_id].last_read_id,
+                    s.room.room_id,
+                    s.membership.user_id,
+                    s.membership.last_read_id,
                     UNREAD_CAP,
+                    hidden,
                 ),
             )
-            for room in rooms
+            if s.unread_mentions
+            else s
+            for s in summaries
         ]
-        return sorted(summaries, key=lambda s: (s.room.name.casefold(), s.room.room_id))
 
     def mark_read(self, principal: Principal, room_id: str, message_id: str) -> None:
         room = self._room(room_id)

@@ -154,9 +154,14 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
     )
 
 
-def mention_item(room_id: str, user_id: str, message_id: str) -> Item:
-    """A member's mention in a message: counted after their read marker for unreadMentions."""
-    return {"PK": k.room_pk(room_id), "SK": k.mention_sk(user_id, message_id)}
+def mention_item(room_id: str, user_id: str, message_id: str, author_id: str) -> Item:
+    """A member's mention in a message: counted after their read marker for unreadMentions,
+    except where the member blocked its author (`author_id`)."""
+    return {
+        "PK": k.room_pk(room_id),
+        "SK": k.mention_sk(user_id, message_id),
+        k.MENTION_AUTHOR: author_id,
+    }
 
 
 def client_claim_item(room_id: str, author_id: str, client_id: str, message_id: str) -> Item:

@@ -82,6 +82,8 @@ MEMBER_COUNT = "member_count"
 
 THREAD_PREFIX = "THREAD#"
 MENTION_PREFIX = "MENTION#"
+MENTION_AUTHOR = "author_id"
+"""On a mention item: who wrote the mention (a member who blocked them does not count it)."""
 THREAD_ONLY = "thread_only"
 """On a reply's message item seen only in its thread: history's FilterExpression skips it."""
 LAST_CHANGE = "lseq"

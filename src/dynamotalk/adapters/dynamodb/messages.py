@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -324,8 +324,10 @@ class DynamoMessageStore:
     ) -> list[Message]:
         return threads.replies(self._table, room_id, parent_id, after_id, limit)
 
-    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
-        return threads.count_mentions(self._table, room_id, user_id, after_id, cap)
+    def count_mentions(
+        self, room_id: str, user: str, after_id: str | None, cap: int, hidden: Collection[str] = ()
+    ) -> int:
+        return threads.count_mentions(self._table, room_id, user, after_id, cap, hidden)
 
 
 _IN_ROOM = f"attribute_not_exists({k.THREAD_ONLY})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections.abc import Collection
 
 import attrs
 
@@ -169,8 +170,16 @@ class MemoryMessageStore:
             start = 0 if after_id is None else bisect.bisect_right(replies, after_id)
             return [self._messages[room_id][i] for i in replies[start : start + max(0, limit)]]
 
-    def count_mentions(self, room_id: str, user_id: str, after_id: str | None, cap: int) -> int:
+    def count_mentions(
+        self,
+        room_id: str,
+        user_id: str,
+        after_id: str | None,
+        cap: int,
+        hidden: Collection[str] = (),
+    ) -> int:
         with self._lock:
             mentions = self._mentions.get((room_id, user_id), [])
             start = 0 if after_id is None else bisect.bisect_right(mentions, after_id)
-            return min(cap, len(mentions) - start)
+            found = [self._messages[room_id][i] for i in mentions[start:]]
+            return min(cap, sum(1 for m in found if m.author_id not in hidden))
