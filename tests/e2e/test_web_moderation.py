@@ -17,6 +17,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from dynamotalk.client import frames
+from dynamotalk.local.stack import DEMO_ROOM
 from tests.e2e.client import User
 from tests.e2e.test_web import browser, no_csp_violations, sign_up
 from tests.e2e.test_web_firstrun import VIEWPORTS, back_to_rooms, is_phone, no_sideways_scroll
@@ -75,14 +76,26 @@ def choose(page: Page, *choices: str) -> None:
         page.get_by_role("dialog").get_by_role("button", name=choice, exact=True).click()
 
 
+def enter(page: Page, base: str, name: str) -> None:
+    """Sign up, and wait for the first run to land in the lobby."""
+    sign_up(page, base, name)
+    expect(page.locator("#room-title")).to_have_text(DEMO_ROOM)
+
+
+def to_list(page: Page) -> None:
+    """On a phone, go to the room list's screen if a room is open."""
+    if page.locator("#app.in-room").count():
+        back_to_rooms(page)
+
+
 def join_from_list(page: Page, name: str) -> None:
-    back_to_rooms(page)
+    to_list(page)
     page.locator("#public-list li", has_text=name).get_by_role("button").click()
     expect(page.locator("#room-title")).to_have_text(name)
 
 
 def open_room(page: Page, name: str) -> None:
-    back_to_rooms(page)
+    to_list(page)
     page.locator("#room-list button", has_text=name).click()
     expect(page.locator("#room-title")).to_have_text(name)
 
@@ -106,7 +119,7 @@ def test_threads_reply_page_and_count_live(
         assert reply["type"] == "ack", reply
 
     page = new_page(browser, pages, phone)
-    sign_up(page, stack_web_url, f"th{os.urandom(3).hex()}")
+    enter(page, stack_web_url, f"th{os.urandom(3).hex()}")
     join_from_list(page, name)
     expect(message(page, "a long thread").locator(".thread-link")).to_contain_text("11 replies")
     # A reply in a thread only: not in the timeline.
@@ -137,7 +150,7 @@ def test_threads_reply_page_and_count_live(
     timeline = message(page, "also in the room")
     expect(timeline.get_by_role("button", name="replied to a thread")).to_be_visible()
     expect(message(page, "parent topic").locator(".thread-link")).to_contain_text("3 replies")
-    panel.get_by_role("button", name="Close").click()
+    panel.get_by_role("button", name="Close", exact=True).click()
     expect(panel).to_be_hidden()
 
     # A long thread pages: the first page, then newer replies.
@@ -163,7 +176,7 @@ def test_a_mention_of_me_is_highlighted_and_badges_the_room(
     other.room(quiet)
     me = f"me{os.urandom(3).hex()}"
     page = new_page(browser, pages, phone)
-    sign_up(page, stack_web_url, me)
+    enter(page, stack_web_url, me)
     join_from_list(page, name)
     join_from_list(page, quiet)  # the mentioned room is not the open one
 
@@ -171,7 +184,7 @@ def test_a_mention_of_me_is_highlighted_and_badges_the_room(
     posted = ws.post(room, f"hey @{me}, look at this")
     assert posted["mentions"], posted
     ws.post(room, "nothing for you")
-    back_to_rooms(page)
+    to_list(page)
     entry = page.locator("#room-list button", has_text=name)
     expect(entry.get_by_label("1 mention")).to_have_text("@1")  # the `mention` event, live
 
@@ -180,7 +193,8 @@ def test_a_mention_of_me_is_highlighted_and_badges_the_room(
     page.get_by_label("Username").fill(me)
     page.get_by_label("Password").fill("web-password-1")
     page.get_by_role("button", name="Sign in").click()
-    back_to_rooms(page)
+    expect(page.locator("#room-title")).to_have_text(DEMO_ROOM)
+    to_list(page)
     expect(entry.get_by_label("1 mention")).to_have_text("@1")
 
     open_room(page, name)
@@ -188,7 +202,7 @@ def test_a_mention_of_me_is_highlighted_and_badges_the_room(
     expect(mention).to_have_class(re.compile(r"\bmentions-me\b"))
     expect(mention.locator("mark.mention")).to_have_text(f"@{me}")
     expect(message(page, "nothing for you")).not_to_have_class(re.compile(r"\bmentions-me\b"))
-    back_to_rooms(page)
+    to_list(page)
     expect(entry.get_by_label("1 mention")).to_have_count(0)  # read: cleared
     assert other.get("/rooms")["rooms"]  # the other side is unaffected
     ws.close()
@@ -200,34 +214,36 @@ def test_an_owner_moderates_from_the_menus(
     tag = os.urandom(3).hex()
     name = f"moderated {tag}"
     owner = new_page(browser, pages, phone)
-    sign_up(owner, stack_web_url, f"own{tag}")
-    back_to_rooms(owner)
+    enter(owner, stack_web_url, f"own{tag}")
+    to_list(owner)
     owner.get_by_label("New room").fill(name)
     owner.get_by_role("button", name="Create").click()
     expect(owner.locator("#room-title")).to_have_text(name)
-    expect(owner.get_by_role("button", name="Settings")).to_be_visible()
-    expect(owner.get_by_role("button", name="Moderation")).to_be_visible()
+    expect(owner.get_by_role("button", name="Settings", exact=True)).to_be_visible()
+    expect(owner.get_by_role("button", name="Moderation", exact=True)).to_be_visible()
     say(owner, "owner says hi")
     expect(message(owner, "owner says hi")).to_be_visible()
 
     member_name = f"mem{tag}"
     member = new_page(browser, pages, phone)
-    sign_up(member, stack_web_url, member_name)
+    enter(member, stack_web_url, member_name)
     join_from_list(member, name)
-    expect(member.get_by_role("button", name="Moderation")).to_be_hidden()  # a member's view
-    expect(member.get_by_role("button", name="Settings")).to_be_hidden()
+    expect(
+        member.get_by_role("button", name="Moderation", exact=True)
+    ).to_be_hidden()  # a member's view
+    expect(member.get_by_role("button", name="Settings", exact=True)).to_be_hidden()
     say(member, "pin me please")
     expect(message(owner, "pin me please")).to_be_visible()
 
     # Roles in the members list; a member's own menu offers nothing over the owner.
-    owner.get_by_role("button", name="Members").click()
+    owner.get_by_role("button", name="Members", exact=True).click()
     members = owner.locator("#panel-body .members")
     row = members.locator("li", has_text=member_name)
     expect(row.locator(".role")).to_have_text("member")
     expect(members.locator("li", has_text=f"own{tag}").locator(".role")).to_have_text("owner")
-    member.get_by_role("button", name="Members").click()
+    member.get_by_role("button", name="Members", exact=True).click()
     expect(member.get_by_role("button", name=re.compile("^Manage"))).to_have_count(0)
-    member.get_by_role("button", name="Close").click()
+    member.get_by_role("button", name="Close", exact=True).click()
 
     # Change role: shown live.
     row.get_by_role("button", name=f"Manage {member_name}").click()
@@ -243,19 +259,19 @@ def test_an_owner_moderates_from_the_menus(
     say(member, "can I still talk?")
     expect(notice).to_contain_text("muted")
     expect(message(member, "can I still talk?")).to_have_count(0)
-    owner.get_by_role("button", name="Close").click()
+    owner.get_by_role("button", name="Close", exact=True).click()
 
     # Pin: in the pins panel.
     more(owner, message(owner, "pin me please"), "Pin")
-    owner.get_by_role("button", name="Pins").click()
+    owner.get_by_role("button", name="Pins", exact=True).click()
     expect(owner.locator("#panel-body .pins li")).to_contain_text("pin me please")
-    owner.get_by_role("button", name="Close").click()
+    owner.get_by_role("button", name="Close", exact=True).click()
 
     # Report: the owner (an admin and up) sees it in the queue and resolves it.
     more(member, message(member, "owner says hi"), "Report")
     choose(member, "spam")
     expect(member.locator("#toast")).to_contain_text("Reported")
-    owner.get_by_role("button", name="Moderation").click()
+    owner.get_by_role("button", name="Moderation", exact=True).click()
     queue = owner.get_by_role("list", name="Open reports")
     expect(queue.locator("li")).to_contain_text("owner says hi")
     queue.get_by_role("button", name="Dismiss").click()
@@ -264,7 +280,7 @@ def test_an_owner_moderates_from_the_menus(
     expect(audit).to_contain_text("changeRoles")
     expect(audit).to_contain_text("mute")
     expect(audit).to_contain_text("pin")
-    owner.get_by_role("button", name="Close").click()
+    owner.get_by_role("button", name="Close", exact=True).click()
 
     # Block: the owner's messages become stubs for the member.
     more(member, message(member, "owner says hi"), "Block author")
@@ -274,7 +290,7 @@ def test_an_owner_moderates_from_the_menus(
     expect(message(member, "owner says hi")).to_have_count(0)
 
     # Kick: the room leaves the member's list at once.
-    owner.get_by_role("button", name="Members").click()
+    owner.get_by_role("button", name="Members", exact=True).click()
     row.get_by_role("button", name=f"Manage {member_name}").click()
     choose(owner, "Kick")
     expect(row).to_have_count(0)
