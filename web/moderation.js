@@ -67,7 +67,7 @@ export function showSettings() {
   const archived = el("input", { id: "settings-archived", type: "checkbox", checked: Boolean(room.archived), disabled: !may("archive") });
   const archiveLabel = el("label", { className: "inline" });
   archiveLabel.append(archived, " archived (read-only)");
-  form.append(el("label", { htmlFor: "settings-name", textContent: "Name" }), nameInput,
+  form.append(el("label", { htmlFor: "settings-name", textContent: "Room name" }), nameInput,
     el("label", { htmlFor: "settings-slow", textContent: "Slow mode" }), slow, archiveLabel,
     el("button", { type: "submit", textContent: "Save" }));
   form.addEventListener("submit", async (event) => {

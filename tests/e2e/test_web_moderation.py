@@ -267,6 +267,14 @@ def test_an_owner_moderates_from_the_menus(
     expect(owner.locator("#panel-body .pins li")).to_contain_text("pin me please")
     owner.get_by_role("button", name="Close", exact=True).click()
 
+    # Room settings (admins and up): a new name and slow mode, seen live by the member.
+    owner.get_by_role("button", name="Settings", exact=True).click()
+    owner.get_by_label("Room name", exact=True).fill(f"{name}!")
+    owner.get_by_label("Slow mode").select_option(label="one message every 30 seconds")
+    owner.get_by_role("button", name="Save").click()
+    expect(member.locator("#room-title")).to_have_text(f"{name}!")
+    owner.get_by_role("button", name="Close", exact=True).click()
+
     # Report: the owner (an admin and up) sees it in the queue and resolves it.
     more(member, message(member, "owner says hi"), "Report")
     choose(member, "spam")
@@ -280,6 +288,8 @@ def test_an_owner_moderates_from_the_menus(
     expect(audit).to_contain_text("changeRoles")
     expect(audit).to_contain_text("mute")
     expect(audit).to_contain_text("pin")
+    expect(audit).to_contain_text("slowMode")
+    expect(audit).to_contain_text("rename")
     owner.get_by_role("button", name="Close", exact=True).click()
 
     # Block: the owner's messages become stubs for the member.
@@ -288,6 +298,13 @@ def test_an_owner_moderates_from_the_menus(
     expect(stubs).to_have_count(1)
     expect(stubs).to_have_text(re.compile("Message from a blocked user"))
     expect(message(member, "owner says hi")).to_have_count(0)
+
+    # Archived: the member's composer says the room is read-only.
+    owner.get_by_role("button", name="Settings", exact=True).click()
+    owner.get_by_label("archived (read-only)").check()
+    owner.get_by_role("button", name="Save").click()
+    expect(notice).to_contain_text("This room is archived")
+    owner.get_by_role("button", name="Close", exact=True).click()
 
     # Kick: the room leaves the member's list at once.
     owner.get_by_role("button", name="Members", exact=True).click()
