@@ -7,6 +7,7 @@
 
 import { upload } from "./api.js";
 import { $, toast } from "./dom.js";
+import { hide as hideSuggestions } from "./mention-complete.js";
 import { lastOwnMessage } from "./messages.js";
 import { send } from "./socket.js";
 import { actions, compose, editing, rooms } from "./store.js";
@@ -97,6 +98,7 @@ function submit() {
   if (send(frame)) {
     input.value = "";
     clearQuote();
+    hideSuggestions();
     sentMessage();
   } else toast("Not connected; your message was kept, send it again in a moment.");
 }

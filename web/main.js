@@ -9,6 +9,7 @@ import { $ } from "./dom.js";
 import { onFrame } from "./frames.js";
 import { bindPanel } from "./panel.js";
 import { loadBlocks } from "./members.js";
+import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { bindRooms, loadRooms, openFirstRoom } from "./rooms.js";
@@ -47,6 +48,7 @@ async function main() {
   bindMessages();
   bindComposer();
   bindPanel();
+  bindMentionCompletion();
   // Nothing to restore: tokens are kept in memory only, so every page load signs in.
   $("username").focus();
 }

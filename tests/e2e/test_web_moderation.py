@@ -204,7 +204,18 @@ def test_a_mention_of_me_is_highlighted_and_badges_the_room(
     expect(message(page, "nothing for you")).not_to_have_class(re.compile(r"\bmentions-me\b"))
     to_list(page)
     expect(entry.get_by_label("1 mention")).to_have_count(0)  # read: cleared
-    assert other.get("/rooms")["rooms"]  # the other side is unaffected
+
+    # @name completion offers the room's members; the server resolves the mention.
+    open_room(page, name)
+    box = page.get_by_role("textbox", name="Message", exact=True)
+    box.press_sequentially(f"thanks @{other.name[:4]}")
+    page.get_by_role("group", name="Mention someone").get_by_role(
+        "button", name=f"@{other.name}"
+    ).click()
+    expect(box).to_have_value(f"thanks @{other.name} ")
+    page.get_by_role("button", name="Send").click()
+    called = ws.wait(lambda f: f.get("type") == "mention" and f["roomId"] == room)
+    assert called["authorId"] != other.id
     ws.close()
 
 
