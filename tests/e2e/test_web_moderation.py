@@ -60,7 +60,8 @@ def message(page: Page, text: str, where: str = "#messages") -> Locator:
 def act_on(page: Page, item: Locator, button: str) -> None:
     """Show a message's toolbar (hover, or a tap on a phone) and press one of its buttons."""
     if is_phone(page):
-        item.locator(".body").first.tap()
+        # Its top-left corner: the next message's toolbar may overlap this one's foot.
+        item.locator(".body").first.tap(position={"x": 2, "y": 2})
     else:
         item.hover()
     item.locator(".actions").get_by_role("button", name=button, exact=True).click()
@@ -152,6 +153,15 @@ def test_threads_reply_page_and_count_live(
     expect(message(page, "parent topic").locator(".thread-link")).to_contain_text("3 replies")
     panel.get_by_role("button", name="Close", exact=True).click()
     expect(panel).to_be_hidden()
+
+    # Quote: a chip in the composer, then the snapshot on the message sent.
+    more(page, message(page, "parent topic"), "Quote")
+    expect(page.locator("#quote-chip")).to_contain_text("Quoting")
+    say(page, "quoting that")
+    quoted = message(page, "quoting that").locator("blockquote.quote")
+    expect(quoted).to_contain_text("parent topic")
+    expect(quoted.locator("cite")).to_contain_text(other.name)
+    expect(page.locator("#quote-chip")).to_be_hidden()
 
     # A long thread pages: the first page, then newer replies.
     message(page, "a long thread").locator(".thread-link").click()
