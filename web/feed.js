@@ -7,13 +7,14 @@
 // seq == lastSeq + 1 is applied (and any change held past a gap that now follows on); a larger
 // seq is a gap: the change is held and the page syncs from lastSeq, looping while `hasMore`.
 // Applying is idempotent: a post upserts its message by id; an edit, a delete or a reaction
-// replaces the message when the page holds it; member.joined / member.left change the members.
+// replaces the message when the page holds it; member.joined / member.left change the members;
+// a reply's `thread` sets (never adds) its parent's counts. Which frame types are room changes
+// is config.json `changeTypes` (store.js): the client spells none of them.
 // A room whose lastSeq is unknown follows from the first change it sees; a change without
 // `seq` (a v1 server) is applied as it comes.
 
-import { actions, limits } from "./store.js";
+import { actions, changeTypes, limits } from "./store.js";
 
-export const CHANGES = new Set(["message.posted", "message.edited", "message.deleted", "reaction.changed", "member.joined", "member.left"]);
 /** Messages kept per room (the newest by id), so a long session's memory stays bounded. */
 export const HELD_MESSAGES = 1000;
 /** Sync rounds in a row that leave a gap open before the page stops asking (the next change
@@ -61,7 +62,14 @@ export class RoomFeed {
   /** Change the room state as `change` says; applying it again changes nothing. */
   apply(change) {
     switch (change.type) {
-      case "message.posted": this.messages.set(change.message.id, change.message); this.trim(); return;
+      case "message.posted":
+        this.messages.set(change.message.id, change.message);
+        if (change.thread && this.messages.has(change.thread.parentId)) {
+          const parent = this.messages.get(change.thread.parentId);
+          this.messages.set(parent.id, { ...parent, replyCount: change.thread.replyCount, lastReplyAt: change.thread.lastReplyAt });
+        }
+        this.trim();
+        return;
       case "message.edited":
       case "message.deleted":
       case "reaction.changed":
@@ -110,7 +118,7 @@ export class Feeds {
   /** Take any frame; returns {applied, send, reload, consumed} (consumed: a room change or a
    * sync's answer, which the feeds dealt with). */
   handle(frame) {
-    if (CHANGES.has(frame.type) && frame.roomId) return this.onChange(frame);
+    if (changeTypes.has(frame.type) && frame.roomId) return this.onChange(frame);
     if (frame.type === "ack" && frame.action === actions.Sync && Array.isArray(frame.changes)) return this.onSync(frame);
     if (frame.type === "error" && this.syncs.has(frame.requestId)) return this.onRefused(frame);
     return step(false);

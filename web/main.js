@@ -7,18 +7,21 @@
 import { bindComposer } from "./composer.js";
 import { $ } from "./dom.js";
 import { onFrame } from "./frames.js";
+import { bindPanel } from "./panel.js";
+import { loadBlocks } from "./members.js";
+import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { bindRooms, loadRooms, openFirstRoom } from "./rooms.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
-import { actions, limits, session } from "./store.js";
+import { actions, changeTypes, limits, permissions, session } from "./store.js";
 
 async function enterApp() {
   $("signin").hidden = true;
   $("app").hidden = false;
   await loadMe();
-  await loadRooms();
+  await Promise.all([loadRooms(), loadBlocks()]);
   connect(onFrame);
   await openFirstRoom();
 }
@@ -36,12 +39,16 @@ async function main() {
   session.config = await (await fetch("config.json", { cache: "no-store" })).json();
   Object.assign(actions, session.config.actions);
   Object.assign(limits, session.config.limits);
+  for (const type of session.config.changeTypes) changeTypes.add(type);
+  Object.assign(permissions, session.config.permissions);
   applyLimits();
   bindSignIn(enterApp);
   bindProfile();
   bindRooms();
   bindMessages();
   bindComposer();
+  bindPanel();
+  bindMentionCompletion();
   // Nothing to restore: tokens are kept in memory only, so every page load signs in.
   $("username").focus();
 }

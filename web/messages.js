@@ -6,11 +6,13 @@
 
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
+import { feeds } from "./feed.js";
 import { renderMessage } from "./message-view.js";
 import { showSeenBy } from "./receipts.js";
 import { renderRooms } from "./roomlist.js";
 import { send } from "./socket.js";
 import { actions, history, rooms, session } from "./store.js";
+import { inTimeline } from "./threads.js";
 import { stopTyping } from "./typing.js";
 
 /** A message continues its author's group when it follows their previous one within this. */
@@ -24,6 +26,7 @@ const NO_ROOM = "Pick a room from your list, join a public room, or create one."
 export function receive(message, older) {
   if (!history.lastSeen.get(message.roomId) || message.id > history.lastSeen.get(message.roomId)) history.lastSeen.set(message.roomId, message.id);
   if (!older) stopTyping(message.roomId, message.authorId);  // their message is here: no longer typing
+  if (!inTimeline(message)) return;  // a reply shown only in its thread (threads.js)
   if (message.roomId !== rooms.current) {
     const entry = rooms.byId.get(message.roomId);
     if (entry && message.authorId !== session.me.userId && !history.shown.has(message.id)) { entry.unread = (entry.unread || 0) + 1; renderRooms(); }
@@ -111,6 +114,7 @@ async function loadOlder() {
     const page = await api("GET", `/rooms/${roomId}/messages?limit=30&cursor=${encodeURIComponent(cursor)}`);
     if (roomId !== rooms.current) return;
     history.cursors.set(roomId, page.nextCursor);
+    feeds.room(roomId).followFrom(null, page.messages);  // held, so thread counts can move
     for (const message of page.messages) receive(message, true);
     list.scrollTop += list.scrollHeight - before;  // keep the reader where they were
   } catch (error) {

@@ -1,4 +1,5 @@
-// The sidebar's list of rooms: names, unread badges (capped: "99+"), a presence dot on direct
+// The sidebar's list of rooms: names, unread badges (capped: "99+"), an "@" badge for unread
+// mentions of me (`unreadMentions` from GET /rooms, then `mention` events), a presence dot on direct
 // rooms, and what to do when there is none yet. Drawn from store.rooms; a click on a room is
 // handled by rooms.js.
 
@@ -15,7 +16,7 @@ export function roomLabel(room) {
 export function renderRooms() {
   const items = [...rooms.byId.values()].sort((a, b) => roomLabel(a.room).localeCompare(roomLabel(b.room)));
   $("rooms-empty").hidden = items.length > 0;
-  $("room-list").replaceChildren(...items.map(({ room, unread, online }) => {
+  $("room-list").replaceChildren(...items.map(({ room, unread, online, mentions }) => {
     const li = document.createElement("li");
     const button = document.createElement("button");
     button.type = "button";
@@ -35,6 +36,13 @@ export function renderRooms() {
       badge.className = "badge";
       badge.textContent = unread >= limits.unreadCap ? `${limits.unreadCap - 1}+` : String(unread);
       badge.setAttribute("aria-label", `${unread} unread`);
+      button.append(badge);
+    }
+    if (mentions && room.roomId !== rooms.current) {
+      const badge = document.createElement("span");
+      badge.className = "badge mention-badge";
+      badge.textContent = `@${mentions >= limits.unreadCap ? `${limits.unreadCap - 1}+` : mentions}`;
+      badge.setAttribute("aria-label", `${mentions} ${mentions === 1 ? "mention" : "mentions"}`);
       button.append(badge);
     }
     li.append(button);

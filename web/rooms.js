@@ -6,7 +6,9 @@
 import { api } from "./api.js";
 import { $, toast } from "./dom.js";
 import { feeds } from "./feed.js";
-import { cancelEdit } from "./composer.js";
+import { cancelEdit, clearNotice, clearQuote, composerNotice } from "./composer.js";
+import { loadPins } from "./moderation.js";
+import { closePanel, showRoomTools } from "./panel.js";
 import { clearMessages, markRead, receive, scrollToEnd, showEmptyRoom } from "./messages.js";
 import { updatePresence } from "./presence.js";
 import { loadPublicRooms, renderPublicRooms } from "./publicrooms.js";
@@ -23,7 +25,7 @@ export async function loadRooms() {
     const page = await api("GET", `/rooms?limit=${limits.pageSizeMax}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     for (const summary of page.rooms) {
       const known = rooms.byId.get(summary.room.roomId);
-      rooms.byId.set(summary.room.roomId, { ...known, room: summary.room, unread: summary.unread });
+      rooms.byId.set(summary.room.roomId, { ...known, room: summary.room, membership: summary.membership, unread: summary.unread, mentions: summary.unreadMentions || 0 });
     }
     cursor = page.nextCursor;
   } while (cursor);
@@ -87,7 +89,7 @@ async function answerInvite(roomId, answer) {
 /** Open a room: its presence, newest history and read markers. `reset` (its feed expired):
  * follow the feed afresh from this page. */
 async function openRoom(roomId, reset = false) {
-  if (roomId !== rooms.current) { cancelEdit(); clearTyping(); }
+  if (roomId !== rooms.current) { cancelEdit(); clearTyping(); clearQuote(); closePanel(); }
   rooms.current = roomId;
   $("app").classList.add("in-room");
   const entry = rooms.byId.get(roomId);
@@ -105,6 +107,13 @@ async function openRoom(roomId, reset = false) {
   for (const m of members) rooms.names.set(m.userId, m.username);
   updatePresence(members);
   history.cursors.set(roomId, page.nextCursor);
+  const feed = feeds.room(roomId);
+  for (const m of markers) feed.members.set(m.userId, m);
+  const mine = markers.find((m) => m.userId === session.me.userId);
+  if (mine) entry.membership = mine;
+  showRoomTools();
+  showRoomState(roomId);
+  loadPins(roomId).catch(() => {});
   // Follow the room's feed from the page's seq: changes after it arrive live or by sync.
   feeds.room(roomId).followFrom(page.seq, page.messages, reset);
   for (const message of [...page.messages].reverse()) receive(message, false);
@@ -112,10 +121,20 @@ async function openRoom(roomId, reset = false) {
   setReads(roomId, markers);
   scrollToEnd();
   entry.unread = 0;
+  entry.mentions = 0;
   renderRooms();
   const newest = page.messages[0];
   if (newest) markRead(roomId, newest.id);
   $("message-input").focus();
+}
+
+/** What the composer says of the room as it is: archived, or me muted (with until when). */
+export function showRoomState(roomId) {
+  if (roomId !== rooms.current) return;
+  const entry = rooms.byId.get(roomId);
+  clearNotice();
+  if (entry.room.archived) composerNotice("room_archived");
+  else if (entry.membership?.mutedUntil > Date.now()) composerNotice("muted", null, entry.membership.mutedUntil);
 }
 
 /** The room's feed expired (the page was away longer than the server keeps changes): load it
@@ -169,6 +188,8 @@ export function bindRooms() {
     $("app").classList.remove("in-room");
     cancelEdit();
     rooms.current = null;
+    closePanel();
+    showRoomTools(false);
     renderRooms();
     loadPublicRooms().catch(() => {});  // fresh member counts
   });

@@ -47,3 +47,22 @@ export const reactions = { mine: new Map() };
 
 /** The composer's edit mode: the message being edited, and the draft it set aside. */
 export const editing = { messageId: null, draft: "" };
+
+/** The room changes' frame types (config.json `changeTypes`, from domain/events.py): what the
+ * feed follows by seq. */
+export const changeTypes = new Set();
+
+/** The permission table (config.json `permissions`, from domain/authz.py): `roles` (rank by
+ * role), `lowestRole` (act -> room kind -> lowest role allowed, null: nobody) and `onOthers`. */
+export const permissions = { roles: {}, lowestRole: {}, onOthers: [] };
+
+/** The side panel (thread, members, pins, moderation, settings) and what it shows. */
+export const panel = { kind: null, threadId: null, cursor: null, replies: new Map() };
+
+/** The quote chip in the composer (a message to quote), the mention events already counted
+ * ("roomId messageId"), and the people I blocked. */
+export const compose = { quote: null, mentionsSeen: new Set(), blocked: new Set() };
+
+/** The open room's pinned message ids (GET /rooms/{roomId}/pins, then message.pinned and
+ * message.unpinned changes). */
+export const pinned = { roomId: null, ids: new Set() };

@@ -3,7 +3,7 @@
 
 import { $ } from "./dom.js";
 import { send } from "./socket.js";
-import { actions, rooms, session, typing } from "./store.js";
+import { actions, compose, rooms, session, typing } from "./store.js";
 
 /** Called on each keystroke in the composer. */
 export function tellTyping() {
@@ -22,6 +22,7 @@ export function sentMessage() {
 /** A `typing` event. */
 export function showTyping(event) {
   if (event.roomId !== rooms.current || event.userId === session.me.userId) return;
+  if (compose.blocked.has(event.userId)) return;  // the server does not filter typing: we do
   clearTimeout(typing.timers.get(event.userId));
   typing.timers.set(event.userId, setTimeout(() => { typing.timers.delete(event.userId); renderTyping(); }, 4000));
   rooms.names.set(event.userId, event.username);

@@ -4,6 +4,8 @@ local stack and a deployed stage publish the same keys; the clients check `REQUI
 
 from __future__ import annotations
 
+from dynamotalk.domain.authz import LOWEST_ROLE, ON_OTHERS
+from dynamotalk.domain.events import ROOM_CHANGE_TYPES
 from dynamotalk.domain.identities import USERNAME_MAX, USERNAME_MIN
 from dynamotalk.domain.limits import (
     MAX_ROOM_IDS,
@@ -12,6 +14,7 @@ from dynamotalk.domain.limits import (
     UNREAD_CAP,
     Limits,
 )
+from dynamotalk.domain.models import Role
 from dynamotalk.quotas import CLIENT_PING_INTERVAL_S
 from dynamotalk.routes import CLIENT_ACTIONS
 
@@ -48,6 +51,8 @@ def stage_config(
         "stage": stage,
         "actions": CLIENT_ACTIONS,
         "limits": client_limits(max_message_chars, min_password),
+        "changeTypes": list(ROOM_CHANGE_TYPES),
+        "permissions": client_permissions(),
         **({"lobby": lobby} if lobby is not None else {}),
     }
 
@@ -72,4 +77,19 @@ def client_limits(max_message_chars: int, min_password: int) -> dict[str, object
         "pingIntervalSeconds": CLIENT_PING_INTERVAL_S,
         "reconnectBaseMs": RECONNECT_BASE_MS,
         "reconnectCapMs": RECONNECT_CAP_MS,
+    }
+
+
+def client_permissions() -> dict[str, object]:
+    """config.json `permissions`: the permission table (`domain/authz.LOWEST_ROLE`: act ->
+    room kind -> the lowest role allowed, `null` for nobody), the roles' ranks, and the acts
+    done to another member (`onOthers`: the actor must also outrank them). The web client
+    offers a menu item only where the table allows it; the server checks every act again."""
+    return {
+        "roles": {role.value: role.rank for role in Role},
+        "lowestRole": {
+            act.value: {kind.value: (role.value if role else None) for kind, role in kinds.items()}
+            for act, kinds in LOWEST_ROLE.items()
+        },
+        "onOthers": sorted(act.value for act in ON_OTHERS),
     }

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from dynamotalk import stage_config
+from dynamotalk.domain.events import ROOM_CHANGE_TYPES
 from dynamotalk.domain.limits import RECONNECT_BASE_MS, RECONNECT_CAP_MS, Limits
 from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
 from tests.e2e.client import User
@@ -26,10 +27,11 @@ WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 MODULES = "http://modules.test"
 """An origin made up for the page that imports the web client's modules on their own (routed
 by Playwright to the files of web/, no server)."""
-FEED_SCENARIOS = """async ({ actions, limits }) => {
+FEED_SCENARIOS = """async ({ actions, limits, changeTypes }) => {
   const store = await import("/store.js");
   Object.assign(store.actions, actions);
   Object.assign(store.limits, limits);
+  for (const type of changeTypes) store.changeTypes.add(type);
   const { Feeds, RoomFeed, feeds } = await import("/feed.js");
   const { reconnectDelayMs, resumeFrames } = await import("/socket.js");
   const { readersOf } = await import("/receipts.js");
@@ -112,7 +114,10 @@ def test_the_feed_backoff_and_receipt_modules_in_the_browser(browser: Browser) -
     page.route(f"{MODULES}/**", serve)
     page.goto(MODULES + "/")
     limits = stage_config.client_limits(Limits().max_text, 8)
-    out = page.evaluate(FEED_SCENARIOS, {"actions": ACTIONS, "limits": limits})
+    out = page.evaluate(
+        FEED_SCENARIOS,
+        {"actions": ACTIONS, "limits": limits, "changeTypes": list(ROOM_CHANGE_TYPES)},
+    )
     context.close()
 
     sync = ACTIONS["Sync"]

@@ -11,6 +11,7 @@ import attrs
 import pytest
 import yaml
 
+from dynamotalk.domain.events import ROOM_CHANGE_TYPES
 from dynamotalk.domain.user_limits import LIMIT_SETTINGS
 from dynamotalk.local import provision
 from dynamotalk.routes import CLIENT_ACTIONS as ACTIONS
@@ -22,7 +23,7 @@ from dynamotalk.routes import (
     WS_AUTHORIZER,
     WS_ROUTES,
 )
-from dynamotalk.stage_config import client_limits
+from dynamotalk.stage_config import client_limits, client_permissions
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.userpool import user_pool_spec
 from infra import package
@@ -531,6 +532,8 @@ def test_web_client_files_and_generated_config(stack: Stack) -> None:
             settings.max_message_chars,
             user_pool_spec(settings.protected).password_policy.minimum_length,
         ),
+        "changeTypes": list(ROOM_CHANGE_TYPES),
+        "permissions": client_permissions(),
     }
 
 

@@ -6,6 +6,8 @@ Room changes (RoomChange) are stored with the change itself, numbered by the roo
 
 from __future__ import annotations
 
+import typing
+
 import attrs
 
 from dynamotalk.domain.models import Invite, Membership, Message, Pin, Room, ThreadCount
@@ -176,3 +178,26 @@ class ChangePage:
     seq: int
     """Where the page ends: the next page starts after it."""
     has_more: bool
+
+
+FRAME_TYPE: dict[type, str] = {
+    MessagePosted: "message.posted",
+    MessageEdited: "message.edited",
+    MessageDeleted: "message.deleted",
+    ReactionChanged: "reaction.changed",
+    Typing: "typing",
+    PresenceChanged: "presence.changed",
+    MemberJoined: "member.joined",
+    MemberLeft: "member.left",
+    ReadMoved: "read",
+    InviteReceived: "invite.received",
+    Mentioned: "mention",
+    RoomUpdated: "room.updated",
+    MessagePinned: "message.pinned",
+    MessageUnpinned: "message.unpinned",
+}
+"""Every event's frame `type`: the one place each is spelled (wire's EVENT_TYPE is this table;
+config.json's `changeTypes` tells the web client which are room changes)."""
+
+ROOM_CHANGE_TYPES: tuple[str, ...] = tuple(FRAME_TYPE[t] for t in typing.get_args(RoomChange))
+"""The room changes' frame types (RoomChange, in its order): what a client follows by `seq`."""

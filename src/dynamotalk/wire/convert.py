@@ -185,20 +185,8 @@ def _sync(result: SyncResult) -> dict[str, Any]:
     return {"messages": [_message(m) for m in result.messages], "hasMore": result.has_more}
 
 
-EVENT_TYPE: dict[type[Any], str] = {
-    ev.MessagePosted: "message.posted",
-    ev.MessageEdited: "message.edited",
-    ev.MessageDeleted: "message.deleted",
-    ev.ReactionChanged: "reaction.changed",
-    ev.Typing: "typing",
-    ev.PresenceChanged: "presence.changed",
-    ev.MemberJoined: "member.joined",
-    ev.MemberLeft: "member.left",
-    ev.ReadMoved: "read",
-    ev.InviteReceived: "invite.received",
-    ev.Mentioned: "mention",
-}
-"""Every event's frame `type`: the one place it is spelled (clients read it here)."""
+EVENT_TYPE: dict[type[Any], str] = dict(ev.FRAME_TYPE)
+"""Every event's frame `type`, from its home `domain/events.FRAME_TYPE` (clients read it here)."""
 
 
 def _message_event(tag: str) -> Any:

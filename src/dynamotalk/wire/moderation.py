@@ -1,7 +1,8 @@
 """The wire of roles and moderation (issue 17), registered on the one converter when the wire
-package loads: the room changes' frame types (in EVENT_TYPE, where every type is looked up),
-their hooks, the outbound moderation objects, and the room and membership fields shown only
-when set (absent: not archived, no slow mode, not muted), so older examples keep their shape."""
+package loads: the room changes' hooks (their frame types are spelled in
+domain/events.FRAME_TYPE), the outbound moderation objects, and the room and membership fields
+shown only when set (absent: not archived, no slow mode, not muted),
+so older examples keep their shape."""
 
 from __future__ import annotations
 
@@ -14,13 +15,6 @@ from dynamotalk.domain import events as ev
 from dynamotalk.domain.models import AuditEntry, AuditPage, Ban, Membership, Pin, Room
 from dynamotalk.wire.convert import CONVERTER, EVENT_TYPE, VERSION, camel
 
-EVENT_TYPE.update(
-    {
-        ev.RoomUpdated: "room.updated",
-        ev.MessagePinned: "message.pinned",
-        ev.MessageUnpinned: "message.unpinned",
-    }
-)
 OMIT_IF_DEFAULT = frozenset({"archived", "slow_mode_seconds", "muted_until"})
 
 
