@@ -23,16 +23,10 @@ class Access(Fanout):
         cap = self.limits.max_pending_invites
         return self.rooms.count_invites(user_id, self.clock.now_ms() // 1000, cap) >= cap
 
-    def _offer_invite(self, principal: Principal, room: Room, user_id: str, quiet: bool) -> Invite:
-        """Store a pending invite and tell the invitee's live connections.
-
-        Blocked inviters get the same answer as anyone else and nothing is stored. An invitee
-        already holding limits.max_pending_invites invites, or at the room cap, gets nothing
-        more and the inviter the same pending answer (nothing to probe: full, blocked and
-        stored look alike); the invitee declines some (or all) to receive new ones.
-        """
+    def _new_invite(self, principal: Principal, room: Room, user_id: str) -> Invite:
+        """An invite from the caller to `user_id`, as of now (not stored)."""
         now = self.clock.now_ms()
-        invite = Invite(
+        return Invite(
             room_id=room.room_id,
             user_id=user_id,
             invited_by=principal.user_id,
@@ -42,6 +36,17 @@ class Access(Fanout):
             invited_at=now,
             expires_at=now // 1000 + self.limits.invite_ttl_seconds,
         )
+
+    def _offer_invite(self, principal: Principal, room: Room, user_id: str, quiet: bool) -> Invite:
+        """Store a pending invite and tell the invitee's live connections.
+
+        Blocked inviters get the same answer as anyone else and nothing is stored. An invitee
+        already holding limits.max_pending_invites invites, or at the room cap, gets nothing
+        more and the inviter the same pending answer (nothing to probe: full, blocked and
+        stored look alike); the invitee declines some (or all) to receive new ones.
+        """
+        invite = self._new_invite(principal, room, user_id)
+        now = invite.invited_at
         if self.rooms.is_blocked(principal.user_id, by_user_id=user_id):
             return invite
         pending = self.rooms.invite(room.room_id, user_id, now // 1000)

@@ -74,7 +74,7 @@ class Members(Audited):
         if existing is not None:
             return existing
         if self._banned(room.room_id, user_id):
-            return self._quiet_invite(principal, room, user_id)
+            return self._new_invite(principal, room, user_id)  # a banned invitee: nothing stored
         if user_id == bot.BOT.user_id:
             membership = Membership(room.room_id, user_id, Role.MEMBER, self.clock.now_ms())
             self.rooms.add_member(membership)
@@ -100,20 +100,6 @@ class Members(Audited):
         authz.require_over(actor, Act.REMOVE, room.kind, target)
         self._remove(room, user_id)
         self._audit(room.room_id, principal.user_id, Act.REMOVE, user_id=user_id)
-
-    def _quiet_invite(self, principal: Principal, room: Room, user_id: str) -> Invite:
-        """The pending answer an invite gets when nothing is stored (a banned invitee)."""
-        now = self.clock.now_ms()
-        return Invite(
-            room_id=room.room_id,
-            user_id=user_id,
-            invited_by=principal.user_id,
-            inviter_name=principal.username,
-            room_name=room.name,
-            room_kind=room.kind,
-            invited_at=now,
-            expires_at=now // 1000 + self.limits.invite_ttl_seconds,
-        )
 
     def _remove(self, room: Room, user_id: str) -> None:
         left = self.rooms.remove_member(room.room_id, user_id)
