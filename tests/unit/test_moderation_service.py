@@ -69,6 +69,23 @@ def test_nobody_bans_an_equal_or_a_higher_role(world: World, room: str) -> None:
         world.service.ban(BOB, room, "u-nobody")
 
 
+def test_a_ban_is_lifted_only_by_the_banners_rank_or_above(world: World, room: str) -> None:
+    world.service.change_role(ALICE, room, BOB.user_id, Role.ADMIN)
+    world.service.change_role(ALICE, room, CAROL.user_id, Role.MODERATOR)
+    world.service.ban(BOB, room, MALLORY.user_id, "spam")
+    with pytest.raises(Forbidden):
+        world.service.unban(CAROL, room, MALLORY.user_id)
+    assert [b.user_id for b in world.service.bans(CAROL, room)] == [MALLORY.user_id]
+    world.service.unban(BOB, room, MALLORY.user_id)
+    world.service.ban(CAROL, room, MALLORY.user_id)
+    world.service.unban(CAROL, room, MALLORY.user_id)  # their own ban
+    world.service.ban(CAROL, room, MALLORY.user_id)
+    world.service.leave_room(CAROL, room)  # a banner who left holds no rank over the ban
+    world.service.change_role(ALICE, room, BOB.user_id, Role.MODERATOR)
+    world.service.unban(BOB, room, MALLORY.user_id)
+    assert world.service.bans(ALICE, room) == []
+
+
 def test_slow_mode_and_a_mute_end_with_time(world: World, room: str) -> None:
     world.service.update_room(ALICE, room, slow_mode_seconds=10)
     world.service.post_message(BOB, room, "one", "c1")

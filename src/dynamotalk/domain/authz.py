@@ -110,6 +110,13 @@ def keeps_room(role: Role) -> bool:
     return role is Role.OWNER
 
 
+def may_lift(actor: Role, banner: Role) -> bool:
+    """Whether `actor` may undo a sanction `banner` placed (a ban): at least the banner's rank,
+    so a moderator cannot lift an admin's ban (the banned user, no longer a member, has no
+    rank to compare)."""
+    return actor.rank >= banner.rank
+
+
 def may_give(actor: Role, role: Role) -> bool:
     """Whether `actor` may give `role` to someone: up to their own rank, except that only an
     owner makes owners and an admin makes at most moderators."""

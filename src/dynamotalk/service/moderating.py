@@ -16,7 +16,7 @@ import structlog
 from dynamotalk.domain import authz, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
-from dynamotalk.domain.errors import InvalidInput, NotFound
+from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound
 from dynamotalk.domain.limits import MAX_MUTE_S, MAX_PIN_TEXT, MAX_PINS, MAX_SLOW_MODE_S
 from dynamotalk.domain.models import AuditPage, Ban, Membership, Pin, Principal, Role, Room
 from dynamotalk.domain.user_limits import Action
@@ -183,6 +183,10 @@ class Moderation(Members):
         room, actor = self._changing(principal, room_id)
         authz.require(actor, Act.BAN, room.kind)
         banned = check_id(user_id, "userId")
+        ban, _ = self.moderation.sanctions(room.room_id, banned)
+        banner = None if ban is None else self.rooms.member(room.room_id, ban.banned_by)
+        if banner is not None and not authz.may_lift(actor.role, banner.role):
+            raise Forbidden(f"a ban by a room {banner.role} stays until a {banner.role} lifts it")
         entry = self._audit_entry(room.room_id, principal.user_id, Act.BAN, user_id=banned)
         entry = attrs.evolve(entry, detail="unbanned")
         if not self.moderation.remove_ban(room.room_id, banned, entry):
