@@ -47,14 +47,11 @@ def no_sideways_scroll(page: Page) -> None:
 
 
 def in_view(page: Page, locator: Locator) -> None:
-    """Fully on screen: inside the viewport, not below the fold or past the right edge."""
+    """Fully on screen: inside the viewport, not below the fold or past the right edge.
+    Playwright's retrying assertion (an IntersectionObserver ratio of 1), so a list that is
+    redrawn while it is checked (the public rooms refresh) is checked again, not misread."""
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
-    size = page.viewport_size
-    assert box is not None
-    assert size is not None
-    assert 0 <= box["x"] <= size["width"] - box["width"], box
-    assert 0 <= box["y"] <= size["height"] - box["height"], box
+    expect(locator).to_be_in_viewport(ratio=1)
 
 
 def shown_size(locator: Locator) -> float:

@@ -201,7 +201,13 @@ def test_a_blocked_user_cannot_reach_the_blocker_through_a_direct_room(stack_url
         missing = s.call({"action": "sendMessage", "roomId": MISSING_ROOM, "text": "x", "clientId": "y"})  # fmt: skip
         assert refused["type"] == missing["type"] == "error"
         assert refused["error"] == missing["error"]
-        assert newest(victim, dm)["text"] == "hi, stranger here"
+        assert newest(stranger, dm)["text"] == "hi, stranger here"  # "hello?" was not stored
+        shown = newest(victim, dm)  # and the blocker reads the blocked author as a stub
+        assert (shown["id"], shown["hidden"], shown["text"]) == (
+            newest(stranger, dm)["id"],
+            "blocked",
+            "",
+        )
         assert not [f for f in online.frames if f.get("type") == "presence.changed"]
         # Unblocked and once both posted, the direct room shares presence as any room does.
         assert victim.request("DELETE", f"/blocks/{stranger.id}").status_code == 200
