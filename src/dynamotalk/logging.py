@@ -18,6 +18,8 @@ from typing import Any, TextIO, cast
 
 import structlog
 
+from dynamotalk import metrics
+
 _configured = False
 _cold = True
 
@@ -103,7 +105,8 @@ def invocation(**context: Any) -> Iterator[Canonical]:
     _cold = False
     started = time.perf_counter()
     try:
-        yield result
+        with metrics.tallied():
+            yield result
     finally:
         result["duration_ms"] = round((time.perf_counter() - started) * 1000, 2)
         structlog.get_logger("dynamotalk").info("invocation", **result)
