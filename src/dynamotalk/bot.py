@@ -58,11 +58,11 @@ class BotWorker:
         return self.service.post_bot_answer(room_id, message_id, text)
 
     def _ask(self, request: BotRequest) -> str:
-        """The model's answer, or an apology; either way counted (BotLatencyMs for each model
-        call, BotFailures for each apology), on the job's own thread."""
+        """The model's answer, or an apology; either way counted on the job's own thread:
+        BotLatencyMs per model call, BotFailures 1 per apology and 0 per answer (so its
+        SampleCount is the jobs and its Average the failure ratio, infra/business_metrics.py)."""
         text = self._ask_model(request)
-        if not text:
-            metrics.record(metrics.Metric.BOT_FAILURES)
+        metrics.record(metrics.Metric.BOT_FAILURES, 0 if text else 1)
         return text or APOLOGY
 
     def _ask_model(self, request: BotRequest) -> str:
