@@ -135,6 +135,39 @@ def test_throttled_requests_count_rate_limited_over_websocket_and_http(
     socket.close()
 
 
+def test_the_bot_counts_each_answer_its_latency_and_each_apology(stack: tuple[str, Path]) -> None:
+    base, _ = stack
+    alice = User(base, "mba")
+    room_id = alice.room("metrics bot")
+    assert alice.post(f"/rooms/{room_id}/members", {"username": "bot"})["membership"]["userId"]
+    socket = alice.socket()
+    assert socket.call({"action": "subscribe", "roomIds": [room_id]})["type"] == "ack"
+
+    def listed() -> dict[str, dict[str, float]]:
+        return dict(httpx.get(f"{base}/_local/metrics").json()["metrics"])
+
+    before = listed()
+    for text in ("@bot hello", "@bot /fail once"):  # the local assistant fails on /fail
+        asked = socket.post(room_id, text)
+        socket.wait(
+            lambda f, a=asked: (
+                f["type"] == "message.posted" and f["message"]["clientId"] == f"bot-reply-{a['id']}"
+            ),
+            timeout=15,
+        )
+    eventually(
+        lambda: listed()["BotFailures"]["values"] - before["BotFailures"]["values"] == 2,
+        what="both jobs counted",
+    )
+    after = listed()
+    assert after["BotFailures"]["sum"] - before["BotFailures"]["sum"] == 1, "one apology"
+    assert after["BotLatencyMs"]["values"] - before["BotLatencyMs"]["values"] == 2
+    assert after["MessagesPosted"]["sum"] - before["MessagesPosted"]["sum"] == 4, (
+        "2 asks, 2 replies"
+    )
+    socket.close()
+
+
 def test_the_console_gets_no_emf_lines_by_default(stack: tuple[str, Path]) -> None:
     _, data = stack
     log = (data / "dev.log").read_text()

@@ -289,3 +289,12 @@ def test_local_totals_sum_counts_and_rank_times() -> None:
     assert totals["FanoutMs"]["p99"] == 99
     assert totals["FanoutMs"]["max"] == 100
     assert totals["RateLimited"] == {"unit": "Count", "sum": 0, "values": 0}
+
+
+def test_local_totals_can_also_print_each_line(capsys: pytest.CaptureFixture[str]) -> None:
+    LocalMetrics(echo=True).record({Metric.RATE_LIMITED: [1], Metric.FANOUT_MS: [3.5, 4.25]})
+    (line,) = capsys.readouterr().out.splitlines()
+    assert spec_violations(line) == []
+    assert json.loads(line)["FanoutMs"] == [3.5, 4.25]
+    LocalMetrics().record({Metric.RATE_LIMITED: [1]})
+    assert capsys.readouterr().out == "", "quiet unless asked (--print-metrics)"
