@@ -26,6 +26,12 @@ LOG_RETENTION_DAYS = frozenset(
 PROTECTED_STAGES = frozenset({"prod", "production"})
 THREAT_PROTECTION_SETTINGS = {mode.lower(): mode for mode in THREAT_PROTECTION_MODES}
 """cognitoThreatProtection value -> Cognito's AdvancedSecurityMode."""
+HOST_NAME = re.compile(r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+"""A lowercase DNS host name with at least one dot (RFC 1123 labels): the APIs' domains."""
+HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
+"""A Route 53 hosted zone id (`Z0123456789ABCDEFGHIJ`), without the `/hostedzone/` prefix."""
+SRI_HASH = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
+"""A Subresource Integrity value for the RUM web client's script."""
 
 
 class StageConfigError(ValueError):
@@ -92,6 +98,27 @@ class StageSettings:
     measured per stage (docs/DEPLOY.md, "SnapStart")."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
+    http_domain: str | None = None
+    """Custom domain of the HTTP API (`api.chat.example.com`); infra/domains.py."""
+    ws_domain: str | None = None
+    """Custom domain of the WebSocket API (`ws.chat.example.com`); infra/domains.py."""
+    hosted_zone_id: str | None = None
+    """Route 53 public hosted zone of the API domains: the certificate is validated through it
+    and alias records point the domains at API Gateway. Unset: validation and DNS are manual."""
+    api_certificate_arn: str | None = None
+    """An existing, issued ACM certificate in the stack's region covering the API domains;
+    unset: the stack requests one (DNS validation)."""
+    api_certificate_validated: bool = False
+    """Manual validation only (no hostedZoneId, no apiCertificateArn): the operator added the
+    certificate's validation records, so the domains and mappings can be created now."""
+    rum: bool = False
+    """CloudWatch RUM for the web client (app monitor, guest identity pool, CSP additions).
+    Off by default: billed per event, and it is telemetry of every sampled visitor."""
+    rum_sample_percent: int = 10
+    """Share of the web client's sessions RUM records, in percent (RUM's sessionSampleRate is
+    this over 100)."""
+    rum_script_integrity: str | None = None
+    """Subresource Integrity hash of the pinned RUM web client script (rum.RUM_SCRIPT_URL)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -141,6 +168,13 @@ class StageSettings:
             problems.append(
                 f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
             )
+        problems.extend(self._api_domain_problems())
+        if not 0 <= self.rum_sample_percent <= 100:
+            problems.append(f"rumSamplePercent must be 0..100, got {self.rum_sample_percent}")
+        if self.rum_script_integrity and not SRI_HASH.fullmatch(self.rum_script_integrity):
+            problems.append("rumScriptIntegrity must be an SRI hash like sha384-<base64>")
+        if self.rum_script_integrity and not self.rum:
+            problems.append("rumScriptIntegrity needs rum: true")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -150,6 +184,51 @@ class StageSettings:
     def protected(self) -> bool:
         """Production-like: stricter password policy, no auto-confirm."""
         return self.stage in PROTECTED_STAGES
+
+    def _api_domain_problems(self) -> list[str]:
+        """httpDomain and wsDomain are independent (either, both or neither); the other API
+        settings mean nothing without one of them, so they are refused alone."""
+        problems = []
+        domains = {"httpDomain": self.http_domain, "wsDomain": self.ws_domain}
+        for key, domain in domains.items():
+            if domain and not HOST_NAME.fullmatch(domain):
+                problems.append(f"{key} {domain!r} must be a lowercase host name like api.x.com")
+        if self.http_domain and self.http_domain == self.ws_domain:
+            problems.append("httpDomain and wsDomain must differ (one API per domain)")
+        if self.custom_domain and self.custom_domain in (self.http_domain, self.ws_domain):
+            problems.append("customDomain (the web client's) must differ from the API domains")
+        if self.hosted_zone_id and not HOSTED_ZONE_ID.fullmatch(self.hosted_zone_id):
+            problems.append(f"hostedZoneId {self.hosted_zone_id!r} is not a Route 53 zone id")
+        arn = self.api_certificate_arn
+        if arn and not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/\S+", arn):
+            problems.append("apiCertificateArn must be an ACM certificate ARN")
+        elif arn and arn.split(":")[3] != self.region:
+            # API Gateway's regional domains take a certificate of the API's own region only.
+            problems.append(f"apiCertificateArn must be in the stack's region {self.region}")
+        if self.api_certificate_validated and (arn or self.hosted_zone_id):
+            problems.append(
+                "apiCertificateValidated is for manual validation only: unset it with "
+                "hostedZoneId or apiCertificateArn"
+            )
+        if not self.api_domains and (arn or self.hosted_zone_id or self.api_certificate_validated):
+            problems.append(
+                "hostedZoneId, apiCertificateArn and apiCertificateValidated need httpDomain "
+                "or wsDomain"
+            )
+        return problems
+
+    @property
+    def api_domains(self) -> tuple[str, ...]:
+        """The APIs' custom domains that are set: HTTP first, then WebSocket."""
+        return tuple(d for d in (self.http_domain, self.ws_domain) if d)
+
+    @property
+    def api_domains_live(self) -> bool:
+        """The domains and mappings are created (and config.json names them): a certificate is
+        issued or will be before `pulumi up` ends. False while manual validation is pending."""
+        return bool(self.api_domains) and bool(
+            self.hosted_zone_id or self.api_certificate_arn or self.api_certificate_validated
+        )
 
 
 CONFIG_KEYS: dict[str, tuple[str, type]] = {
@@ -175,6 +254,14 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "reservedConcurrency": ("reserved_concurrency", bool),
     "publishEvents": ("publish_events", bool),
     "snapStart": ("snap_start", bool),
+    "httpDomain": ("http_domain", str),
+    "wsDomain": ("ws_domain", str),
+    "hostedZoneId": ("hosted_zone_id", str),
+    "apiCertificateArn": ("api_certificate_arn", str),
+    "apiCertificateValidated": ("api_certificate_validated", bool),
+    "rum": ("rum", bool),
+    "rumSamplePercent": ("rum_sample_percent", int),
+    "rumScriptIntegrity": ("rum_script_integrity", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

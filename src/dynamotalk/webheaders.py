@@ -54,9 +54,20 @@ class WebOrigins:
     """Cognito's JSON API."""
     files: tuple[str, ...] = ()
     """The attachments bucket: presigned POST uploads and presigned GET downloads."""
+    scripts: tuple[str, ...] = ()
+    """Scripts from elsewhere than the page's origin: the RUM web client's CDN, only on a
+    stage with `rum: true` (dynamotalk/rum.py); none otherwise."""
+    monitoring: tuple[str, ...] = ()
+    """Where real-user monitoring sends data and gets its guest credentials (RUM's data plane,
+    Cognito Identity, STS): only with `rum: true`."""
 
     def connect(self) -> list[str]:
-        return _unique(["'self'", self.api, self.websocket, self.cognito, *self.files])
+        return _unique(
+            ["'self'", self.api, self.websocket, self.cognito, *self.files, *self.monitoring]
+        )
+
+    def script_sources(self) -> list[str]:
+        return _unique(["'self'", *self.scripts])
 
     def images(self) -> list[str]:
         return _unique(["'self'", *self.files])
@@ -74,7 +85,7 @@ def content_security_policy(origins: WebOrigins) -> str:
     """The CSP header value for the web client served next to these origins."""
     directives = {
         "default-src": ["'none'"],
-        "script-src": ["'self'"],
+        "script-src": origins.script_sources(),
         "style-src": ["'self'"],
         "img-src": origins.images(),
         "connect-src": origins.connect(),
