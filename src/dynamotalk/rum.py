@@ -26,6 +26,9 @@ requests (the `http` telemetry records only failures by default). No `interactio
 RUM_ALLOW_COOKIES = False
 """No `cwr_s`/`cwr_u` cookies: no visitor is recognised across page loads, so each page load is
 its own RUM session (returning visitors are not counted)."""
+RUM_RECORD_RESOURCE_URLS = False
+"""Resource timing without URLs: avatars and attachments load from presigned S3 URLs, whose
+query carries a signature that grants a download until it expires."""
 RUM_APP_VERSION = "1.0.0"
 """The application version RUM tags events with (the web client is not versioned apart from
 the stack)."""
@@ -67,5 +70,6 @@ def client_rum_config(
         **({"scriptIntegrity": script_integrity} if script_integrity else {}),
         "telemetries": list(RUM_TELEMETRIES),
         "allowCookies": RUM_ALLOW_COOKIES,
+        "recordResourceUrl": RUM_RECORD_RESOURCE_URLS,
         "version": RUM_APP_VERSION,
     }
