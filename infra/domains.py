@@ -15,7 +15,11 @@ Three ways to a certificate, so `pulumi up` never waits on DNS nobody will write
 - neither: the stack requests the certificate and exports its validation records
   (`apiCertificateValidation`) for the operator to add by hand; no domain yet, config.json keeps
   the execute-api URLs. Once the records are in, `apiCertificateValidated: true` and `pulumi up`
-  waits (at most VALIDATION_WAIT) for the issue and creates the domains.
+  waits (at most VALIDATION_WAIT) for the issue and creates the domains and mappings. The
+  operator then points each domain at its target (output `apiDomainTargets`, a CNAME) and sets
+  `apiDnsReady: true`: only then do config.json and the CSP switch, so no client is sent to a
+  name that does not resolve yet. With a hosted zone the stack writes the alias records itself
+  and switches in the same `pulumi up`.
 """
 
 from __future__ import annotations
@@ -64,7 +68,8 @@ class ApiDomains(pulumi.ComponentResource):
 
     certificate_arn: pulumi.Output[str]
     urls: dict[str, pulumi.Output[str]]
-    """domain -> the URL clients use (`https://api...`, `wss://ws...`): only the live ones."""
+    """domain -> the URL clients use (`https://api...`, `wss://ws...`): only once the domains
+    resolve (settings.api_domains_served); config.json keeps the execute-api URLs until then."""
     targets: dict[str, pulumi.Output[str]]
     """domain -> API Gateway's regional host name the domain's DNS points at (alias/CNAME)."""
     validation: pulumi.Output[list[dict[str, str]]] | None
@@ -115,7 +120,8 @@ class ApiDomains(pulumi.ComponentResource):
             )
             config = domain.domain_name_configuration
             self.targets[api.domain] = config.apply(lambda c: c.target_domain_name or "")
-            self.urls[api.domain] = pulumi.Output.from_input(f"{api.scheme}://{api.domain}")
+            if zone or settings.api_dns_ready:  # settings.api_domains_served: the name resolves
+                self.urls[api.domain] = pulumi.Output.from_input(f"{api.scheme}://{api.domain}")
             if zone:
                 for record_type in ("A", "AAAA"):
                     aws.route53.Record(
@@ -146,7 +152,7 @@ class ApiDomains(pulumi.ComponentResource):
             subject_alternative_names=domains[1:],
             validation_method="DNS",
             region=settings.region,
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            opts=child,
         )
         options = certificate.domain_validation_options
         self.validation = options.apply(

@@ -71,9 +71,9 @@ def web_content_security_policy(
 def api_domain_origins(
     settings: StageSettings, origins: webheaders.WebOrigins
 ) -> webheaders.WebOrigins:
-    """With live custom API domains config.json names them, so the CSP allows exactly them in
-    place of the execute-api hosts (infra/domains.py)."""
-    if not settings.api_domains_live:
+    """Once config.json names the custom API domains, the CSP allows exactly them in place of
+    the execute-api hosts (infra/domains.py)."""
+    if not settings.api_domains_served:
         return origins
     if settings.http_domain:
         origins = attrs.evolve(origins, api=f"https://{settings.http_domain}")

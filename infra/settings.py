@@ -18,6 +18,7 @@ from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
+from infra.api_domain_settings import api_domain_problems
 
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -26,10 +27,6 @@ LOG_RETENTION_DAYS = frozenset(
 PROTECTED_STAGES = frozenset({"prod", "production"})
 THREAT_PROTECTION_SETTINGS = {mode.lower(): mode for mode in THREAT_PROTECTION_MODES}
 """cognitoThreatProtection value -> Cognito's AdvancedSecurityMode."""
-HOST_NAME = re.compile(r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
-"""A lowercase DNS host name with at least one dot (RFC 1123 labels): the APIs' domains."""
-HOSTED_ZONE_ID = re.compile(r"Z[A-Z0-9]{1,31}")
-"""A Route 53 hosted zone id (`Z0123456789ABCDEFGHIJ`), without the `/hostedzone/` prefix."""
 SRI_HASH = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
 """A Subresource Integrity value for the RUM web client's script."""
 
@@ -111,6 +108,9 @@ class StageSettings:
     api_certificate_validated: bool = False
     """Manual validation only (no hostedZoneId, no apiCertificateArn): the operator added the
     certificate's validation records, so the domains and mappings can be created now."""
+    api_dns_ready: bool = False
+    """Without hostedZoneId only: the operator pointed the domains at their API Gateway targets
+    (stack output apiDomainTargets), so config.json and the CSP may switch to them."""
     rum: bool = False
     """CloudWatch RUM for the web client (app monitor, guest identity pool, CSP additions).
     Off by default: billed per event, and it is telemetry of every sampled visitor."""
@@ -168,7 +168,7 @@ class StageSettings:
             problems.append(
                 f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
             )
-        problems.extend(self._api_domain_problems())
+        problems.extend(api_domain_problems(self))
         if not 0 <= self.rum_sample_percent <= 100:
             problems.append(f"rumSamplePercent must be 0..100, got {self.rum_sample_percent}")
         if self.rum_script_integrity and not SRI_HASH.fullmatch(self.rum_script_integrity):
@@ -185,38 +185,6 @@ class StageSettings:
         """Production-like: stricter password policy, no auto-confirm."""
         return self.stage in PROTECTED_STAGES
 
-    def _api_domain_problems(self) -> list[str]:
-        """httpDomain and wsDomain are independent (either, both or neither); the other API
-        settings mean nothing without one of them, so they are refused alone."""
-        problems = []
-        domains = {"httpDomain": self.http_domain, "wsDomain": self.ws_domain}
-        for key, domain in domains.items():
-            if domain and not HOST_NAME.fullmatch(domain):
-                problems.append(f"{key} {domain!r} must be a lowercase host name like api.x.com")
-        if self.http_domain and self.http_domain == self.ws_domain:
-            problems.append("httpDomain and wsDomain must differ (one API per domain)")
-        if self.custom_domain and self.custom_domain in (self.http_domain, self.ws_domain):
-            problems.append("customDomain (the web client's) must differ from the API domains")
-        if self.hosted_zone_id and not HOSTED_ZONE_ID.fullmatch(self.hosted_zone_id):
-            problems.append(f"hostedZoneId {self.hosted_zone_id!r} is not a Route 53 zone id")
-        arn = self.api_certificate_arn
-        if arn and not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/\S+", arn):
-            problems.append("apiCertificateArn must be an ACM certificate ARN")
-        elif arn and arn.split(":")[3] != self.region:
-            # API Gateway's regional domains take a certificate of the API's own region only.
-            problems.append(f"apiCertificateArn must be in the stack's region {self.region}")
-        if self.api_certificate_validated and (arn or self.hosted_zone_id):
-            problems.append(
-                "apiCertificateValidated is for manual validation only: unset it with "
-                "hostedZoneId or apiCertificateArn"
-            )
-        if not self.api_domains and (arn or self.hosted_zone_id or self.api_certificate_validated):
-            problems.append(
-                "hostedZoneId, apiCertificateArn and apiCertificateValidated need httpDomain "
-                "or wsDomain"
-            )
-        return problems
-
     @property
     def api_domains(self) -> tuple[str, ...]:
         """The APIs' custom domains that are set: HTTP first, then WebSocket."""
@@ -229,6 +197,12 @@ class StageSettings:
         return bool(self.api_domains) and bool(
             self.hosted_zone_id or self.api_certificate_arn or self.api_certificate_validated
         )
+
+    @property
+    def api_domains_served(self) -> bool:
+        """config.json and the CSP name the custom domains: they exist and their DNS points at
+        API Gateway (written by the stack in the hosted zone, or confirmed by apiDnsReady)."""
+        return self.api_domains_live and bool(self.hosted_zone_id or self.api_dns_ready)
 
 
 CONFIG_KEYS: dict[str, tuple[str, type]] = {
@@ -259,6 +233,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "hostedZoneId": ("hosted_zone_id", str),
     "apiCertificateArn": ("api_certificate_arn", str),
     "apiCertificateValidated": ("api_certificate_validated", bool),
+    "apiDnsReady": ("api_dns_ready", bool),
     "rum": ("rum", bool),
     "rumSamplePercent": ("rum_sample_percent", int),
     "rumScriptIntegrity": ("rum_script_integrity", str),

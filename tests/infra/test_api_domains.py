@@ -29,6 +29,12 @@ STAGES = {
     "manual-validated": attrs.evolve(
         stage_settings("dev"), ws_domain=WS_DOMAIN, api_certificate_validated=True
     ),
+    "manual-dns-ready": attrs.evolve(
+        stage_settings("dev"),
+        ws_domain=WS_DOMAIN,
+        api_certificate_validated=True,
+        api_dns_ready=True,
+    ),
     "unconfigured": stage_settings("dev"),
 }
 Deployed = tuple[StageSettings, Recorder, dict[str, Any]]
@@ -69,8 +75,10 @@ def test_the_web_client_calls_the_custom_domains_exactly_when_they_exist(
     created = {
         d.inputs["domainName"] for d in recorder.of("aws:apigatewayv2/domainName:DomainName")
     }
-    expected_http = f"https://{settings.http_domain}" if settings.http_domain in created else None
-    expected_ws = f"wss://{settings.ws_domain}" if settings.ws_domain in created else None
+    # A domain is named once it resolves: aliased in the zone, or confirmed by apiDnsReady.
+    resolves = created if (settings.hosted_zone_id or settings.api_dns_ready) else set()
+    expected_http = f"https://{settings.http_domain}" if settings.http_domain in resolves else None
+    expected_ws = f"wss://{settings.ws_domain}" if settings.ws_domain in resolves else None
     assert config["httpUrl"] == (expected_http or apis["HTTP"].inputs["apiEndpoint"])
     assert config["wsUrl"].startswith(expected_ws or apis["WEBSOCKET"].inputs["apiEndpoint"])
     # The stack's outputs agree with config.json, and the raw endpoints stay reachable.
@@ -88,10 +96,10 @@ def test_the_csp_allows_what_config_json_names_and_with_domains_no_execute_api(
     for name in ("httpUrl", "wsUrl", "cognitoUrl"):
         assert allows(sources, config[name]), name
     any_api = f"execute-api.{settings.region}.amazonaws.com"
-    if settings.api_domains_live and settings.ws_domain:
+    if settings.api_domains_served and settings.ws_domain:
         assert f"wss://{settings.ws_domain}" in sources
         assert not allows(sources, f"wss://abc.{any_api}/{settings.stage}")
-    if settings.api_domains_live and settings.http_domain:
+    if settings.api_domains_served and settings.http_domain:
         assert not allows(sources, f"https://abc.{any_api}/rooms")
 
 
@@ -191,6 +199,11 @@ def test_a_hosted_zone_validates_and_aliases_and_none_leaves_dns_to_the_operator
             {"wsDomain": WS_DOMAIN, "hostedZoneId": ZONE, "apiCertificateValidated": True},
             "apiCertificateValidated is for manual validation only",
         ),
+        ({"wsDomain": WS_DOMAIN, "apiDnsReady": True}, "apiDnsReady is for DNS kept by hand"),
+        (
+            {"wsDomain": WS_DOMAIN, "hostedZoneId": ZONE, "apiDnsReady": True},
+            "apiDnsReady is for DNS kept by hand",
+        ),
     ],
 )
 def test_api_domain_settings_are_refused_early_and_clearly(
@@ -201,13 +214,15 @@ def test_api_domain_settings_are_refused_early_and_clearly(
 
 
 def test_an_own_certificate_of_the_region_maps_the_domain_at_once() -> None:
+    """Without a zone the operator keeps DNS: once apiDnsReady, config.json names the domain."""
     arn = "arn:aws:acm:eu-west-1:123456789012:certificate/own"
-    settings = settings_from(
-        "dev", "eu-west-1", {"httpDomain": HTTP_DOMAIN, "apiCertificateArn": arn}
-    )
-    recorder, outputs = run(settings)
+    raw = {"httpDomain": HTTP_DOMAIN, "apiCertificateArn": arn}
+    recorder, outputs = run(settings_from("dev", "eu-west-1", raw))
     assert recorder.of("aws:acm/certificate:Certificate") == []
     (domain,) = recorder.of("aws:apigatewayv2/domainName:DomainName")
     assert domain.inputs["domainNameConfiguration"]["certificateArn"] == arn
+    assert outputs["httpUrl"] == outputs["httpExecuteApiUrl"], "DNS not confirmed yet"
+    assert json.loads(outputs["apiDomainTargets"])[HTTP_DOMAIN].endswith(".amazonaws.com")
+    _, outputs = run(settings_from("dev", "eu-west-1", {**raw, "apiDnsReady": True}))
     assert outputs["httpUrl"] == f"https://{HTTP_DOMAIN}"
     assert outputs["wsUrl"] == outputs["wsExecuteApiUrl"]
