@@ -9,6 +9,9 @@ framed (clickjacking), cannot change its base URL, submit a form anywhere (every
 handled by the client's modules) or load plugins. Everything else falls back to
 `default-src 'none'`.
 
+A stage with `rum: true` adds the RUM web client's script origin and the origins it sends to
+(`WebOrigins.scripts`, `.monitoring`, dynamotalk/rum.py); everywhere else they are empty.
+
 HSTS makes browsers use https for the site from then on; on the local stack's loopback http
 origin browsers ignore it (RFC 6797 section 8.1: a Strict-Transport-Security header received
 over plain http is not acted on), and the local stack sends it anyway so its headers are the
