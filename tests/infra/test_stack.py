@@ -640,6 +640,8 @@ def test_outputs_exist(stack: Stack) -> None:
         "bucketName",
         "tableName",
         "region",
+        "httpExecuteApiUrl",
+        "wsExecuteApiUrl",
     }
     assert all(isinstance(v, str) and v for v in outputs.values())
     assert outputs["wsUrl"].startswith("wss://")
