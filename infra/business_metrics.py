@@ -39,7 +39,9 @@ class RatioAlarm:
     def expression(self) -> str:
         failed = "FILL(failed, 0)"
         attempts = "FILL(attempts, 0)" if self.succeeded is None else f"FILL(ok, 0) + {failed}"
-        return f"IF({attempts} >= {self.min_volume}, 100 * {failed} / ({attempts}), 0)"
+        # The volume is parenthesised: the comparison reads the whole sum without relying on
+        # metric math ranking `+` above `>=`.
+        return f"IF(({attempts}) >= {self.min_volume}, 100 * {failed} / ({attempts}), 0)"
 
     def series(self) -> list[tuple[str, Metric, str]]:
         """(query id, metric, statistic) the expression reads."""

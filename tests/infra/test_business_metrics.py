@@ -129,7 +129,9 @@ def test_business_alarms_page_the_stage_alarm_topic(stack: tuple[str, Recorder])
 def test_a_ratio_expression_fires_only_past_its_volume_and_threshold() -> None:
     """The expression, evaluated as CloudWatch's metric math would for one period."""
     (delivery,) = [r for r in business_metrics.RATIO_ALARMS if r.key == "delivery-failure-rate"]
-    shape = re.fullmatch(r"IF\((.*) >= (\d+), (.*), 0\)", delivery.expression())
+    # The volume is one parenthesised term: `ok + failed >= 20` would otherwise hang on metric
+    # math's operator precedence (read as `ok + (failed >= 20)` it pages at 1 failure in 2).
+    shape = re.fullmatch(r"IF\((\(.*\)) >= (\d+), (.*), 0\)", delivery.expression())
     assert shape is not None
     volume, minimum, ratio = shape.group(1), int(shape.group(2)), shape.group(3)
     assert minimum == delivery.min_volume
