@@ -88,7 +88,7 @@ def rum_origins(settings: StageSettings, origins: webheaders.WebOrigins) -> webh
         return origins
     return attrs.evolve(
         origins,
-        scripts=(rum.RUM_SCRIPT_ORIGIN,),
+        scripts=(rum.RUM_SCRIPT_URL,),  # the one file, not the whole CDN
         monitoring=(
             rum.data_plane_endpoint(settings.region),
             *rum.identity_origins(settings.region),

@@ -58,8 +58,10 @@ class WebOrigins:
     files: tuple[str, ...] = ()
     """The attachments bucket: presigned POST uploads and presigned GET downloads."""
     scripts: tuple[str, ...] = ()
-    """Scripts from elsewhere than the page's origin: the RUM web client's CDN, only on a
-    stage with `rum: true` (dynamotalk/rum.py); none otherwise."""
+    """Scripts from elsewhere than the page's origin: the pinned RUM web client as its full URL,
+    only on a stage with `rum: true` (dynamotalk/rum.py); none otherwise. A source whose path
+    does not end in `/` matches that one file (CSP Level 3's path-part match,
+    w3.org/TR/CSP3), so no other file on AWS's CDN may run."""
     monitoring: tuple[str, ...] = ()
     """Where real-user monitoring sends data and gets its guest credentials (RUM's data plane,
     Cognito Identity, STS): only with `rum: true`."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlsplit
 
 import attrs
 import pytest
@@ -40,6 +41,21 @@ def off(request: pytest.FixtureRequest) -> Deployed:
 def on() -> Deployed:
     recorder, outputs = run(ON)
     return ON, recorder, outputs
+
+
+def allows_script(sources: list[str], url: str) -> bool:
+    """Does a script-src list allow this URL? A host source with a path not ending in `/`
+    matches that exact path only (CSP Level 3, path-part match); without a path, any file of
+    the origin (tests/infra/test_hardening.allows)."""
+    parts = urlsplit(url)
+    for source in sources:
+        scheme, _, rest = source.partition("://")
+        host, slash, path = rest.partition("/")
+        if source.startswith("'") or not slash:
+            continue
+        if (scheme, host, "/" + path) == (parts.scheme, parts.netloc, parts.path):
+            return True
+    return allows(sources, url)
 
 
 def csp(recorder: Recorder) -> dict[str, list[str]]:
@@ -104,14 +120,19 @@ def test_rum_on_config_json_initialises_the_client_and_the_csp_lets_it_run(on: D
     assert rum["sessionSampleRate"] == monitor_config["sessionSampleRate"] == 0.25
     assert rum["allowCookies"] is monitor_config["allowCookies"] is False
     policy = csp(recorder)
-    assert allows(policy["script-src"], rum["scriptUrl"])
+    assert allows_script(policy["script-src"], rum["scriptUrl"])
+    # Only that file: not another release on AWS's CDN, nor its floating `1.x`.
+    assert policy["script-src"] == ["'self'", rum["scriptUrl"]]
+    cdn = rum["scriptUrl"].rsplit("/", 2)[0]
+    for other in (f"{cdn}/1.0.0/cwr.js", f"{cdn}/1.x/cwr.js", f"{cdn}/x.js"):
+        assert not allows_script(policy["script-src"], other), other
     assert rum["scriptUrl"].startswith("https://")
     assert "/1.x/" not in rum["scriptUrl"]
     assert allows(policy["connect-src"], rum["endpoint"] + "/appmonitors/x")
     # The basic flow's two calls for guest credentials.
     for host in ("cognito-identity", "sts"):
         assert allows(policy["connect-src"], f"https://{host}.{settings.region}.amazonaws.com/")
-    assert not allows(policy["script-src"], "https://evil.example.com/x.js")
+    assert not allows_script(policy["script-src"], "https://evil.example.com/x.js")
     assert "'unsafe-inline'" not in policy["script-src"]
 
 
