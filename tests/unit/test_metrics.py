@@ -285,6 +285,10 @@ def test_local_totals_sum_counts_and_rank_times() -> None:
     totals = local.totals()
     assert set(totals) == {m.metric_name for m in Metric}
     assert totals["Deliveries"]["sum"] == 5
+    # One EMF line carries the tally's counts as one summed number: one value, as CloudWatch's
+    # SampleCount (which the bot-failure alarm reads) would count it.
+    assert totals["Deliveries"]["values"] == 1
+    assert totals["FanoutMs"]["values"] == 100
     assert totals["FanoutMs"]["p50"] == 50
     assert totals["FanoutMs"]["p99"] == 99
     assert totals["FanoutMs"]["max"] == 100

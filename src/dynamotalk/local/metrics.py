@@ -43,9 +43,13 @@ class LocalMetrics:
     def record(self, tally: Tally) -> None:
         with self._lock:
             for metric, values in tally.items():
+                if not values:
+                    continue
                 series = self._series.setdefault(metric, _Series())
                 series.total += sum(values)
-                series.values += len(values)
+                # As CloudWatch counts them (its SampleCount): a count is one summed number per
+                # EMF line (metrics.emf_line), a time one value per sample.
+                series.values += 1 if metric.unit is Unit.COUNT else len(values)
                 if metric.unit is Unit.MILLISECONDS:
                     series.samples = [*series.samples, *values][-KEPT_SAMPLES:]
         if self.echo:
