@@ -20,9 +20,10 @@ docs/cdn_installation.md)."""
 RUM_SCRIPT_URL = f"{RUM_SCRIPT_ORIGIN}/{RUM_SCRIPT_VERSION}/cwr.js"
 RUM_NAMESPACE = "cwr"
 """The global command function the RUM web client installs (the snippet's first argument)."""
-RUM_TELEMETRIES = ("errors", "performance", "http")
-"""What is recorded: unhandled JS errors, page load timing and web vitals, failed HTTP
-requests (the `http` telemetry records only failures by default). No `interaction`: no clicks."""
+RUM_TELEMETRIES = ("errors", "performance")
+"""What is recorded: unhandled JS errors, page load timing and web vitals. No `http`: it records
+the URL of each failed request, and a search's URL carries the words searched (`GET /search?q=`),
+which RUM must never hold. No `interaction`: no clicks."""
 RUM_ALLOW_COOKIES = False
 """No `cwr_s`/`cwr_u` cookies: no visitor is recognised across page loads, so each page load is
 its own RUM session (returning visitors are not counted)."""
