@@ -92,6 +92,12 @@ class StageSettings:
     measured per stage (docs/DEPLOY.md, "SnapStart")."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
+    push: bool = False
+    """Web Push to offline users (infra/push.py: push queue, push_sender, VAPID key in SSM).
+    Off by default: each push is an SQS message, a Lambda run and a request to a push service."""
+    vapid_subject: str | None = None
+    """The contact push services may reach the operator at (RFC 8292 `sub`): a mailto: or
+    https: URL; required when `push` is on."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -141,6 +147,10 @@ class StageSettings:
             problems.append(
                 f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
             )
+        if self.push and not re.fullmatch(
+            r"(mailto:[^@\s]+@[^@\s]+|https://\S+)", self.vapid_subject or ""
+        ):
+            problems.append("push needs vapidSubject: a mailto: or https: contact URL")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -175,6 +185,8 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "reservedConcurrency": ("reserved_concurrency", bool),
     "publishEvents": ("publish_events", bool),
     "snapStart": ("snap_start", bool),
+    "push": ("push", bool),
+    "vapidSubject": ("vapid_subject", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 
