@@ -10,10 +10,10 @@ import pulumi_aws as aws
 
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
-    HTTP_ROUTES,
-    PUSH_SENDER,
     FUNCTION_BY_MODULE,
     FUNCTIONS,
+    HTTP_ROUTES,
+    PUSH_SENDER,
     function_name,
     resource_name,
 )

@@ -16,8 +16,6 @@ from dynamotalk.metrics import Metric, record
 from dynamotalk.service.push_sender import Outcome, PushRetry
 from lambdas import initialized
 
-SENDER = push_root.push_sender()  # reads the VAPID key (SSM) at cold start
-
 
 def _count(outcome: Outcome, log: dict[str, Any]) -> None:
     record(Metric.PUSH_SENT, outcome.sent)
@@ -26,6 +24,9 @@ def _count(outcome: Outcome, log: dict[str, Any]) -> None:
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
+    # Built on the first job, once per container: the VAPID key is read from SSM then (not at
+    # import, so a SnapStart snapshot never holds it).
+    sender = push_root.push_sender()
     failures = []
     for record_ in event.get("Records") or []:
         with invocation(route="push:send", request_id=record_.get("messageId")) as log:
@@ -35,7 +36,7 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
                 continue
             room_id, message_id, _seq = job
             try:
-                _count(SENDER.handle(room_id, message_id), log)
+                _count(sender.handle(room_id, message_id), log)
             except PushRetry as retry:
                 _count(retry.outcome, log)
                 log["outcome"] = "retry"

@@ -95,7 +95,7 @@ class Vapid:
             "sub": subject,
         }
         token = jwt.encode(claims, self.private_key, algorithm="ES256", headers={"typ": "JWT"})
-        return f"vapid t={token}, k={self.public_key}"
+        return f"vapid t={token},k={self.public_key}"
 
 
 @attrs.define

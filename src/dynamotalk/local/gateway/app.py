@@ -28,6 +28,7 @@ from dynamotalk.local.gateway.management import Management
 from dynamotalk.local.gateway.management_server import ManagementServer
 from dynamotalk.local.gateway.websocket import WebSocketApi
 from dynamotalk.local.provision import LOCAL_POOL
+from dynamotalk.local.push import local_push
 from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.stage_config import stage_config
@@ -131,6 +132,7 @@ class Gateway:
             Route("/_local/events", no_browsers(self._events), methods=["GET"]),
             Route("/_local/faults", no_browsers(self._faults), methods=["GET", "POST", "DELETE"]),
             Route("/_local/dead-letters", no_browsers(self._dead_letters), methods=["GET"]),
+            Route("/_local/push", no_browsers(local_push), methods=["GET", "POST"]),
             Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
             Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", cognito.cognito, methods=["POST", "OPTIONS"]),
@@ -145,7 +147,7 @@ class Gateway:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
-        from dynamotalk.local import delivery
+        from dynamotalk.local import delivery, push
 
         if self.management_port is not None:
             self._management_server = ManagementServer(
@@ -153,6 +155,7 @@ class Gateway:
             )
             self._management_server.start()
         self.delivery = delivery.start(self.functions)
+        push.start(self.functions)  # the push queue, beside the fan-out's (local/push.py)
         try:
             yield
         finally:
