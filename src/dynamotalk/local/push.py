@@ -167,6 +167,9 @@ class LocalPushQueue:
     functions: Functions
     loop: asyncio.AbstractEventLoop
     dead: list[str] = attrs.Factory(list)
+    done: list[str] = attrs.Factory(list)
+    """Jobs push_sender finished (their bodies): a test waits for one, then reads what the
+    push service got."""
 
     def enqueue_many(self, jobs: Sequence[tuple[str, str, int]]) -> None:
         for job in jobs:
@@ -189,6 +192,7 @@ class LocalPushQueue:
                     PUSH_SENDER, {"Records": [record]}, behind_api=False
                 )
                 if not reply.get("batchItemFailures"):
+                    self.done.append(body)
                     return
             except InvocationError:
                 pass
@@ -227,5 +231,8 @@ async def local_push(request: Request) -> Response:
         return Response(status_code=204)
     with SERVICE.lock:
         received = list(SERVICE.received)
-    dead = QUEUE[0].dead if QUEUE else []
-    return JSONResponse({"origin": SERVICE.origin, "received": received, "deadJobs": dead})
+    done = list(QUEUE[0].done) if QUEUE else []
+    dead = list(QUEUE[0].dead) if QUEUE else []
+    return JSONResponse(
+        {"origin": SERVICE.origin, "received": received, "doneJobs": done, "deadJobs": dead}
+    )
