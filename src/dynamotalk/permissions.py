@@ -312,9 +312,7 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
             }
         )
     statements.extend(_delivery_statements(module, needs, arns))
-    statements.extend(
-        push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn)
-    )
+    statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

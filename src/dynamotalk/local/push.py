@@ -87,7 +87,7 @@ class PushService:
 
     def answer(self, path: str, headers: Any, body: bytes) -> int:
         problem = self._problem(headers)
-        entry = {
+        entry: dict[str, Any] = {
             "endpoint": f"{self.origin}{path}",
             "headers": {k.lower(): v for k, v in headers.items()},
             "body": base64.b64encode(body).decode(),
