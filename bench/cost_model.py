@@ -85,6 +85,31 @@ def per_message(
     }
 
 
+PUSH_MS = 150.0
+"""One Web Push request's round trip to a push service from Lambda: assumed, not measured (the
+local emulator answers on loopback in ~1 ms, which says nothing of FCM or Apple)."""
+PUSH_CRYPTO_MS = 3.0  # ECDH + HKDF + AES-GCM + one ES256 signature, cryptography on arm64
+DATA_OUT_GB = 0.09  # EC2/Lambda data transfer out to the internet, first 10 TB/month
+PUSH_BYTES = 1400  # the encrypted body (<= 4096) and the headers, with a 120-character preview
+
+
+def per_push() -> dict[str, float]:
+    """Web Push (issue 18), per push sent to one offline device, from service/push_sender.py's
+    calls: the job (SendMessageBatch, ten jobs a call, then the mapping's Receive and Delete,
+    counted one each: a bound), the message, its room and its author (3 GetItems, strongly
+    consistent: 3 RRU), the recipient's membership and block (2 consistent GetItems), mute
+    (eventually consistent GetItem, 0.5), live connections and subscriptions (two Queries of a
+    few items, 0.5 each); the success recorded (UpdateItem, 1 WRU). Push services charge
+    nothing (FCM, Mozilla autopush, Windows WNS, Apple)."""
+    reads = 3 + 2 + 0.5 + 0.5 + 0.5
+    return {
+        "sqs": (0.1 + 1 + 1) * SQS_REQUEST,
+        "lambda": _lambda(BASE_MS + PUSH_CRYPTO_MS + PUSH_MS),
+        "dynamodb": reads * RRU + 1 * WRU,
+        "data_out": PUSH_BYTES / 1e9 * DATA_OUT_GB,
+    }
+
+
 def run(quick: bool) -> Table:
     p2 = RESULTS.get("bench.p2_recipients")
     if p2 is None:
@@ -151,6 +176,15 @@ def run(quick: bool) -> Table:
         f"business metrics (EMF log lines, bench/metrics_cost.py): {emf} per million messages "
         "at 10 / 1,000 / 10,000 (CloudWatch Logs ingestion), plus a fixed "
         f"${sum(metrics_cost.monthly_fixed_usd()):.2f} per stage and month (metrics + alarms)"
+    )
+    push = per_push()
+    table.notes.append(
+        "Web Push (issue 18), per million pushes to offline devices: "
+        + ", ".join(f"{k.replace('_', ' ')} ${v * 1e6:.2f}" for k, v in push.items())
+        + f"; total ${sum(push.values()) * 1e6:.2f}. Counted from push_sender's calls "
+        f"(bench/cost_model.per_push) at the list prices above; the push service's round trip "
+        f"({PUSH_MS:g} ms) is assumed, not measured. Only a DM, a mention or a thread reply "
+        "queues a job, and only offline, unmuted recipients with a subscription get a push"
     )
     table.ok = table.ok and p2.extra["limiter_calls"] == 2 and units.ok
     return table

@@ -12,6 +12,8 @@ from dynamotalk.routes import (
     COGNITO_TRIGGERS,
     FUNCTION_BY_MODULE,
     FUNCTIONS,
+    HTTP_ROUTES,
+    PUSH_SENDER,
     function_name,
     resource_name,
 )
@@ -22,6 +24,8 @@ from infra.settings import StageSettings
 
 RUNTIME = aws.lambda_.Runtime.PYTHON3D13
 """The newest Python runtime Lambda offers (the zip's wheels are built for it)."""
+HTTP_MODULES = frozenset(route.module for route in HTTP_ROUTES)
+"""The functions behind the HTTP API (GET /push/key reads the VAPID public key)."""
 LIVE_ALIAS = "live"
 """With SnapStart on, every invoker calls this alias, which follows the latest published
 version (SnapStart restores published versions only, never $LATEST). docs/DEPLOY.md."""
@@ -128,6 +132,11 @@ class LambdaFunction(pulumi.ComponentResource):
             fanout_pages_queue_url=wiring.fanout_pages_queue_url if pages else None,
             # Unset where the stage does not publish (no bus wired): events out off.
             event_bus_name=wiring.event_bus_name if publishes else None,
+            # Web Push (infra/push.py): unset where the stage has push off.
+            push_queue_url=wiring.push_queue_url if needs.sends_push_jobs else None,
+            push_public_key=wiring.push_public_key if module in HTTP_MODULES else None,
+            vapid_parameter=wiring.vapid_parameter_name if needs.sends_push else None,
+            vapid_subject=settings.vapid_subject if needs.sends_push else None,
         )
         self.function = aws.lambda_.Function(
             module,
@@ -227,6 +236,8 @@ class Functions(pulumi.ComponentResource):
     ):
         super().__init__("dynamotalk:functions:Functions", name, None, opts)
         triggers = set(COGNITO_TRIGGERS.values())
+        if not settings.push:  # no push queue, no push_sender (infra/push.py)
+            triggers.add(PUSH_SENDER)
         wanted = modules or [f.module for f in FUNCTIONS if f.module not in triggers]
         self.by_module = {
             module: LambdaFunction(

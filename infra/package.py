@@ -60,9 +60,10 @@ JWT_ONLY: dict[str, tuple[str, ...]] = {
 }
 """Distributions only token verification needs (adapters/cognito.py) -> the top-level names
 they install (a native module by its name before the first dot): shipped in the JWT layer."""
-JWT_FUNCTIONS = frozenset({"ws_authorizer", "ws_default"})
+JWT_FUNCTIONS = frozenset({"ws_authorizer", "ws_default", "push_sender"})
 """The functions that verify JWTs, and so add the JWT layer: the authorizer (every $connect),
-and the message route, whose `reauth` verifies the new token (bootstrap.identity())."""
+and the message route, whose `reauth` verifies the new token (bootstrap.identity()); and
+push_sender, which signs VAPID JWTs and encrypts Web Push with cryptography (RFC 8291/8292)."""
 DEPS_LAYER = "deps"
 JWT_LAYER = "jwt"
 LAYERS: dict[str, str] = {

@@ -74,6 +74,12 @@ class Wiring:
     event_bus_name: pulumi.Input[str] | None = None
     """None where the stage does not publish events (`publishEvents` off)."""
     event_bus_arn: pulumi.Input[str] | None = None
+    push_queue_url: pulumi.Input[str] | None = None
+    """None where the stage has push off (no queue, no push_sender)."""
+    push_queue_arn: pulumi.Input[str] | None = None
+    push_public_key: pulumi.Input[str] | None = None
+    vapid_parameter_name: pulumi.Input[str] | None = None
+    vapid_parameter_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(
@@ -100,7 +106,7 @@ def policy_document(
 
     def render(values: list[Any]) -> str:
         table_arn, bucket_arn, connections_arn, queue_arn, log_group, *delivery = values
-        stream_arn, pages_arn, dlq_arn, bus_arn = delivery
+        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn = delivery
         arns = StageArns(
             region=settings.region,
             table_arn=table_arn,
@@ -113,6 +119,8 @@ def policy_document(
             fanout_dlq_arn=dlq_arn,
             event_bus_arn=bus_arn,
             xray=settings.xray,
+            push_queue_arn=push_queue_arn,
+            vapid_parameter_arn=vapid_arn,
         )
         return json.dumps(build_policy(module, arns, log_group))
 
@@ -126,4 +134,6 @@ def policy_document(
         wiring.fanout_pages_queue_arn,
         wiring.fanout_dlq_arn,
         wiring.event_bus_arn,
+        wiring.push_queue_arn,
+        wiring.vapid_parameter_arn,
     ).apply(render)

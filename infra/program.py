@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import rum, webheaders
-from dynamotalk.routes import FANOUT, FANOUT_PAGES
+from dynamotalk.routes import FANOUT, FANOUT_PAGES, PUSH_SENDER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
@@ -21,6 +21,7 @@ from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.policies import Wiring
+from infra.push import Push
 from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
@@ -46,6 +47,7 @@ class Stack:
     delivery: Delivery | None = None
     domains: ApiDomains | None = None
     rum: WebRum | None = None
+    push: Push | None = None
 
 
 def web_content_security_policy(
@@ -112,6 +114,7 @@ def build(
     websocket = WebSocketApi("websocket", settings)
     bot = Bot("bot", settings, data.table.name)
     delivery = Delivery("delivery", settings, data.table.stream_arn)
+    push = Push("push", settings) if settings.push else None
     base = Wiring(
         table_name=data.table.name,
         table_arn=data.table.arn,
@@ -125,6 +128,11 @@ def build(
         fanout_dlq_arn=delivery.dead_letters.arn,
         event_bus_name=delivery.event_bus_name,
         event_bus_arn=delivery.event_bus_arn,
+        push_queue_url=push.queue.url if push else None,
+        push_queue_arn=push.queue.arn if push else None,
+        push_public_key=push.public_key if push else None,
+        vapid_parameter_name=push.parameter.name if push else None,
+        vapid_parameter_arn=push.parameter.arn if push else None,
     )
     # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
@@ -138,6 +146,8 @@ def build(
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
     delivery.consume(functions[FANOUT], functions[FANOUT_PAGES])
+    if push is not None:
+        push.consume(functions[PUSH_SENDER])
     sessions = Sessions("sessions", settings, functions.items())
     log_role = (
         ApiGatewayLogRole(
@@ -201,7 +211,11 @@ def build(
         http.api.id,
         websocket.api.id,
         data.table.name,
-        dead_letter_queues={"bot": bot.dead_letters.name, "fanout": delivery.dead_letters.name},
+        dead_letter_queues={
+            "bot": bot.dead_letters.name,
+            "fanout": delivery.dead_letters.name,
+            **({"push": push.dead_letters.name} if push else {}),
+        },
     )
     outputs: dict[str, pulumi.Output[str]] = {
         "wsUrl": ws_url,
@@ -218,5 +232,5 @@ def build(
         outputs["rumAppMonitorId"] = web_rum.app_monitor.app_monitor_id
     return Stack(
         data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs,
-        sessions=sessions, delivery=delivery, domains=domains, rum=web_rum,
+        sessions=sessions, delivery=delivery, domains=domains, rum=web_rum, push=push,
     )  # fmt: skip

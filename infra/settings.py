@@ -120,6 +120,13 @@ class StageSettings:
     rum_script_integrity: str | None = None
     """Subresource Integrity hash of the pinned RUM web client script (rum.RUM_SCRIPT_URL)."""
 
+    push: bool = False
+    """Web Push to offline users (infra/push.py: push queue, push_sender, VAPID key in SSM).
+    Off by default: each push is an SQS message, a Lambda run and a request to a push service."""
+    vapid_subject: str | None = None
+    """The contact push services may reach the operator at (RFC 8292 `sub`): a mailto: or
+    https: URL; required when `push` is on."""
+
     def __attrs_post_init__(self) -> None:
         problems = []
         if not re.fullmatch(r"[a-z][a-z0-9-]{0,20}", self.stage):
@@ -175,6 +182,11 @@ class StageSettings:
             problems.append("rumScriptIntegrity must be an SRI hash like sha384-<base64>")
         if self.rum_script_integrity and not self.rum:
             problems.append("rumScriptIntegrity needs rum: true")
+
+        if self.push and not re.fullmatch(
+            r"(mailto:[^@\s]+@[^@\s]+|https://\S+)", self.vapid_subject or ""
+        ):
+            problems.append("push needs vapidSubject: a mailto: or https: contact URL")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -237,6 +249,8 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "rum": ("rum", bool),
     "rumSamplePercent": ("rum_sample_percent", int),
     "rumScriptIntegrity": ("rum_script_integrity", str),
+    "push": ("push", bool),
+    "vapidSubject": ("vapid_subject", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

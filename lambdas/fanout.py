@@ -11,14 +11,23 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk import bootstrap
-from dynamotalk.edge.records import stream_records
+from dynamotalk.edge.records import StreamRecord, stream_records
 from dynamotalk.logging import invocation
+from dynamotalk.push_root import queue_pushes
 from lambdas import initialized
 
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
-    delivery = bootstrap.delivery()
     records = stream_records(event)
+    reply = _deliver(records)
+    # Web Push for offline users: the records delivered (those before a failed one) queue
+    # their push jobs; a push failure never fails the batch (push_root.queue_pushes).
+    queue_pushes(records, reply["batchItemFailures"])
+    return reply
+
+
+def _deliver(records: list[StreamRecord]) -> dict[str, Any]:
+    delivery = bootstrap.delivery()
     changes = [r.change for r in records if r.change is not None]
     blockers: dict[str, frozenset[str]] = {}  # who blocked each author, once per batch
     for index, record in enumerate(records):

@@ -19,6 +19,7 @@ from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import (
     http_moderation,  # noqa: F401 - registers the moderation routes
+    http_push,  # noqa: F401 - registers its handlers (Web Push)
     http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
     http_threads,  # noqa: F401 - registers its handlers (thread view)
     initialized,

@@ -12,7 +12,8 @@ import { loadBlocks } from "./members.js";
 import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
-import { bindRooms, loadRooms, openFirstRoom } from "./rooms.js";
+import { initPush } from "./push.js";
+import { bindRooms, loadRooms, openFirstRoom, openRoom } from "./rooms.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
 import { actions, changeTypes, limits, permissions, session } from "./store.js";
@@ -24,6 +25,7 @@ async function enterApp() {
   await Promise.all([loadRooms(), loadBlocks()]);
   connect(onFrame);
   await openFirstRoom();
+  initPush(openRoom); // Web Push, where the browser and the stage offer it (push.js)
 }
 
 /** The stage's bounds on the forms, so the browser refuses what the server would. */

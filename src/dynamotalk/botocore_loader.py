@@ -21,7 +21,7 @@ from typing import Any
 from botocore.loaders import Loader
 
 USED_SERVICES = frozenset(
-    {"apigatewaymanagementapi", "bedrock-runtime", "dynamodb", "events", "s3", "sqs"}
+    {"apigatewaymanagementapi", "bedrock-runtime", "dynamodb", "events", "s3", "sqs", "ssm"}
 )
 """Every service a function builds a client for (bootstrap.py): nothing else can be created
 on a session that uses this loader."""

@@ -40,6 +40,10 @@ class Needs:
     sends the failed batch's record there with this role."""
     publishes_events: bool = False
     """Puts each room change on the stage's event bus, where the stage publishes events."""
+    sends_push_jobs: bool = False
+    """Sends push jobs to the push queue (SendMessageBatch), where the stage has push on."""
+    sends_push: bool = False
+    """Consumes the push queue and reads the VAPID private key (its one SSM parameter)."""
 
     @property
     def actions(self) -> frozenset[str]:
@@ -61,6 +65,10 @@ class Needs:
             extra += SQS_CONSUME
         if self.publishes_events:
             extra += (EVENTS_PUT,)
+        if self.sends_push_jobs:
+            extra += (SQS_SEND,)
+        if self.sends_push:
+            extra += (*SQS_CONSUME, SSM_GET_PARAMETER)
         return frozenset((*self.dynamodb, *self.s3, *extra))
 
 
@@ -77,6 +85,9 @@ STREAM_READ = (
 )
 """What a Lambda event source mapping on a DynamoDB stream needs, on the stream's ARN (AWS's
 "IAM policy to allow an AWS Lambda function to access DynamoDB stream records")."""
+SSM_GET_PARAMETER = "ssm:GetParameter"
+"""The VAPID key's one parameter; SecureString under the AWS managed key aws/ssm, whose key
+policy lets the account's principals decrypt through SSM (no kms:Decrypt grant needed)."""
 EVENTS_PUT = "events:PutEvents"
 """On the stage's own bus only, and only where the stage publishes events."""
 RUM_PUT_EVENTS = "rum:PutRumEvents"

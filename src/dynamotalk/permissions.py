@@ -35,6 +35,7 @@ from dynamotalk.iam_actions import (
     STREAM_READ,
     Needs,
 )
+from dynamotalk.permissions_push import push_statements
 from dynamotalk.tables import GSI1
 
 __all__ = ["BEDROCK_INVOKE", "EVENTS_PUT", "SQS_CONSUME", "SQS_SEND", "STREAM_READ", "Needs"]
@@ -138,6 +139,7 @@ PERMISSIONS: dict[str, Needs] = {
         sends_fanout_pages=True,
         fails_to_fanout_dlq=True,
         publishes_events=True,
+        sends_push_jobs=True,
     ),
     # One page job: the change item (Get), the room's connections if needed (Query), gone
     # connections forgotten (BatchWrite); posts to the page; what stayed throttled is re-queued.
@@ -175,6 +177,19 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         close_connections=True,
     ),
+    # A push job: the message, its parent, the room, the author (Get), each recipient's
+    # membership, block, mute (Get), connections (GSI1) and subscriptions (Query); a gone
+    # subscription deleted, a success recorded (Update).
+    "push_sender": Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
+        uses_gsi=True,
+        sends_push=True,
+    ),
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -210,6 +225,9 @@ class StageArns:
     event_bus_arn: str | None = None
     """The stage's bus; None where the stage does not publish events (no PutEvents at all)."""
     xray: bool = False
+    push_queue_arn: str | None = None
+    """The push queue; None where the stage has push off."""
+    vapid_parameter_arn: str | None = None
 
 
 def bedrock_model_arn(region: str, model_id: str) -> str:
@@ -294,6 +312,7 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
             }
         )
     statements.extend(_delivery_statements(module, needs, arns))
+    statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

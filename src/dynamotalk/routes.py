@@ -106,6 +106,19 @@ SESSION_SWEEPER = "session_sweeper"
 """The module the sweeper's schedule invokes (service/sessions.py)."""
 SESSION_REVOKED = "session_revoked"
 """The module the revoking Cognito calls' EventBridge rule invokes (revocation.py)."""
+PUSH_SENDER = "push_sender"
+"""The module the push queue invokes: Web Push to a message's offline recipients."""
+PUSH_QUEUE, PUSH_DLQ = "push-jobs", "push-dlq"
+"""The push queue (fed by the fan-out) and its dead letters (`resource_name(stage, ...)`)."""
+PUSH_BATCH_SIZE, PUSH_MAX_CONCURRENCY = 10, 10
+"""Jobs per push_sender invocation; batches sent at once (the queue absorbs a burst)."""
+PUSH_SENDER_TIMEOUT_S = 60
+"""A batch of jobs, each a few pushes of at most adapters/webpush.TIMEOUT_S, within a minute."""
+
+
+def vapid_parameter_name(stage: str) -> str:
+    """The SSM parameter (SecureString) holding the stage's VAPID private key (PEM)."""
+    return f"/{resource_name(stage)}/vapid-private-key"
 
 
 ACTION_FIELD = "action"
@@ -209,6 +222,14 @@ FUNCTIONS: tuple[Function, ...] = (
         SESSION_REVOKED,
         "Closes a user's sockets after a Cognito sign-out, disable or delete (EventBridge)",
     ),
+    Function(
+        PUSH_SENDER,
+        "Sends Web Push to a new message's offline recipients (SQS)",
+        timeout_s=PUSH_SENDER_TIMEOUT_S,
+        batch_size=PUSH_BATCH_SIZE,
+        reserved_concurrency=PUSH_MAX_CONCURRENCY,
+        max_concurrency=PUSH_MAX_CONCURRENCY,
+    ),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -288,6 +309,13 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/rooms/{roomId}/pins", "http_api", "list_pins"),
     HttpRoute("GET", "/rooms/{roomId}/audit", "http_api", "audit_log"),
     HttpRoute("GET", "/rooms/{roomId}/messages/{messageId}/thread", "http_api", "thread"),
+    # Web Push (issue 18): lambdas/http_push.py.
+    HttpRoute("GET", "/push/key", "http_api", "push_key"),
+    HttpRoute("PUT", "/push/subscriptions/{deviceId}", "http_api", "put_push_subscription"),
+    HttpRoute("DELETE", "/push/subscriptions/{deviceId}", "http_api", "delete_push_subscription"),
+    HttpRoute("GET", "/push/subscriptions", "http_api", "list_push_subscriptions"),
+    HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
+    HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

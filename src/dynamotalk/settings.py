@@ -44,6 +44,12 @@ ENV: Mapping[str, str] = {
     "session_sweep_s": "DYNAMOTALK_SESSION_SWEEP_S",
     "fanout_pages_queue_url": "DYNAMOTALK_FANOUT_PAGES_QUEUE_URL",
     "event_bus_name": "DYNAMOTALK_EVENT_BUS",
+    "push_queue_url": "DYNAMOTALK_PUSH_QUEUE_URL",
+    "push_public_key": "DYNAMOTALK_PUSH_PUBLIC_KEY",
+    "vapid_parameter": "DYNAMOTALK_VAPID_PARAMETER",
+    "vapid_subject": "DYNAMOTALK_VAPID_SUBJECT",
+    "ssm_endpoint": "DYNAMOTALK_SSM_ENDPOINT",
+    "push_local_origin": "DYNAMOTALK_PUSH_LOCAL_ORIGIN",
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
@@ -134,6 +140,19 @@ class Settings:
     event_bus_name: str | None = None
     """The EventBridge bus every room change is published to; None: events out are off (the
     stage's `publishEvents`)."""
+    push_queue_url: str | None = None
+    """Where the fan-out leaves push jobs (SQS); None: push is off (the stage's `push`)."""
+    push_public_key: str | None = None
+    """The VAPID public key, base64url (GET /push/key); None: push is off."""
+    vapid_parameter: str | None = None
+    """push_sender only: the SSM parameter (SecureString) holding the VAPID private key."""
+    vapid_subject: str | None = None
+    """push_sender only: the stage's `vapidSubject` (mailto: or https: contact)."""
+    ssm_endpoint: str | None = None
+    """Local stack only: where SSM is emulated (moto). None on AWS."""
+    push_local_origin: str | None = None
+    """Local stack only: the push-service emulator's loopback origin, the one endpoint outside
+    the push services' allowlist a subscription may name. None on AWS."""
 
     @property
     def issuer(self) -> str:
@@ -229,6 +248,12 @@ class Settings:
             session_sweep_s=number(ENV["session_sweep_s"], SESSION_SWEEP_INTERVAL_S, 0.1, 3600),
             fanout_pages_queue_url=optional(ENV["fanout_pages_queue_url"]),
             event_bus_name=optional(ENV["event_bus_name"]),
+            push_queue_url=optional(ENV["push_queue_url"]),
+            push_public_key=optional(ENV["push_public_key"]),
+            vapid_parameter=optional(ENV["vapid_parameter"]),
+            vapid_subject=optional(ENV["vapid_subject"]),
+            ssm_endpoint=optional(ENV["ssm_endpoint"]),
+            push_local_origin=optional(ENV["push_local_origin"]),
         )
 
 

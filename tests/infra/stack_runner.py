@@ -96,6 +96,8 @@ class Recorder(pulumi.runtime.Mocks):
         elif typ == "aws:cloudwatch/eventRule:EventRule":
             bus = state.get("eventBusName", "default")
             state["arn"] = f"{arn_prefix.format('events')}:rule/{bus}/{state['name']}"
+        elif typ == "aws:ssm/parameter:Parameter":
+            state["arn"] = f"{arn_prefix.format('ssm')}:parameter/{state['name'].lstrip('/')}"
         elif typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.name}"
         elif typ == "aws:acm/certificate:Certificate":

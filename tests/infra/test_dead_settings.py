@@ -95,6 +95,8 @@ NOT_SET_BY_INFRA = {
     "bot_breaker_threshold": "tests only: a breaker that opens after fewer failures",
     "bot_breaker_cooldown_s": "tests only: a breaker that half-opens sooner",
     "session_sweep_s": "local stack only: EventBridge's schedule runs the sweeper on AWS",
+    "ssm_endpoint": "local stack only: where LocalAws (moto's SSM) listens",
+    "push_local_origin": "local stack only: its push-service emulator, outside the allowlist",
 }
 """Settings fields no deployed function's environment sets, each with its reason; a field that
 infra never sets and has no reason here is dead (as DYNAMOTALK_DOWNLOAD_BASE_URL was)."""

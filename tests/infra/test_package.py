@@ -242,10 +242,14 @@ def test_every_handler_imports_from_its_zip_and_its_layers_alone(
 def test_the_jwt_functions_are_those_that_verify_tokens() -> None:
     # The authorizer builds the identity adapter; `reauth` on the message route verifies the
     # new token with it (bootstrap.sessions()). No other handler reaches either.
+    # push_sender signs VAPID JWTs and encrypts Web Push with the same two (push_root).
     verifying = {
         path.stem
         for path in (ROOT / "lambdas").glob("*.py")
-        if re.search(r"bootstrap\.identity\(\)|SESSIONS\.reauth\(", path.read_text())
+        if re.search(
+            r"bootstrap\.identity\(\)|SESSIONS\.reauth\(|push_root\.push_sender\(\)",
+            path.read_text(),
+        )
     }
     assert verifying == package.JWT_FUNCTIONS
 

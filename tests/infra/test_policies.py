@@ -14,13 +14,14 @@ from dynamotalk.permissions import PERMISSIONS, StageArns, policy_document
 from infra.settings import StageSettings
 from tests.infra.stack_runner import ACCOUNT, Recorder, run
 from tests.infra.test_delivery_iam import DELIVERY_ALLOWED, DELIVERY_DENIED
+from tests.infra.test_push_iam import PUSH_ALLOWED, PUSH_DENIED
 from tests.infra.test_stack import stage_settings
 from tests.integration.test_local_iam import ALLOWED, DENIED, Call
 
 # The delivery functions' calls live beside their grants' tests (test_delivery_iam.py) until
 # tests/integration/test_local_iam.py lists them with the others.
-REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED}
-NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED}
+REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED, **PUSH_ALLOWED}
+NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED, **PUSH_DENIED}
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -58,6 +59,10 @@ def stage_arns(settings: StageSettings, recorder: Recorder) -> StageArns:
             recorder.named("delivery-events-bus").inputs["arn"] if settings.publish_events else None
         ),
         xray=settings.xray,
+        push_queue_arn=recorder.named("push-jobs").inputs["arn"] if settings.push else None,
+        vapid_parameter_arn=(
+            recorder.named("push-vapid-parameter").inputs["arn"] if settings.push else None
+        ),
     )
 
 
@@ -89,6 +94,8 @@ def cloud_requests(call: Call, settings: StageSettings, recorder: Recorder) -> l
         "dynamotalk-local-bot-jobs": recorder.named("bot-jobs").inputs["name"],
         "dynamotalk-local-fanout-pages": recorder.named("delivery-pages").inputs["name"],
         "dynamotalk-local-fanout-dlq": recorder.named("delivery-dead-letters").inputs["name"],
+        "dynamotalk-local-push-jobs": recorder.named("push-jobs").inputs["name"],
+        "/dynamotalk-local/": f"/dynamotalk-{settings.stage}/",
         "us-east-1": settings.region,
         iam.LOCAL_ACCOUNT: ACCOUNT,
         "anthropic.claude-3-haiku-20240307-v1:0": settings.bot_model_id,

@@ -130,6 +130,17 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "sqs:SendMessage",  # re-queues what stayed throttled
     },
+    # Web Push (issue 18): its queue's mapping acts with its role; its one SSM parameter.
+    "push_sender": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "ssm:GetParameter",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
 EXPECTED_GSI = {
@@ -139,6 +150,7 @@ EXPECTED_GSI = {
     "session_sweeper",
     "session_revoked",
     "fanout",  # a mention reaches the member's own connections (USERCONN# on GSI1)
+    "push_sender",  # a recipient's live connections (USERCONN# on GSI1): online, no push
 }
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
@@ -247,7 +259,7 @@ def test_every_function_adds_the_deps_layer_and_only_the_jwt_verifiers_the_jwt_l
     for module, function in functions.items():
         expected = [deps, jwt] if module in package.JWT_FUNCTIONS else [deps]
         assert function.inputs["layers"] == expected, module
-    assert {"ws_authorizer", "ws_default"} == package.JWT_FUNCTIONS
+    assert {"ws_authorizer", "ws_default", "push_sender"} == package.JWT_FUNCTIONS
 
 
 def test_every_websocket_route_goes_to_its_function(stack: Stack) -> None:
@@ -560,6 +572,7 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
     assert dead_letters == {
         f"dynamotalk-{settings.stage}-bot-dlq",
         f"dynamotalk-{settings.stage}-fanout-dlq",
+        *([f"dynamotalk-{settings.stage}-push-dlq"] if settings.push else []),
     }
     # And the stream consumer's lag (tests/infra/test_delivery.py).
     assert len(by_metric["IteratorAge"]) == 1

@@ -202,6 +202,9 @@ def _serve(
     resources = provision(STAGE, ddb_endpoint, aws.endpoint, origins)
     os.environ.update(resources.environment(management_endpoint=management, auto_confirm=True))
     os.environ.setdefault(ENV["bot"], "local")
+    from dynamotalk.local import push  # Web Push: VAPID key in SSM, push-service emulator
+
+    os.environ.update(push.provision(aws.endpoint, None if options.in_memory else data_dir, STAGE))
     # Every handler runs with the policy the Pulumi program would give its role; this must
     # come before the handlers build their clients.
     iam.enforce_iam(

@@ -32,6 +32,8 @@ from __future__ import annotations
 #                     (a message item like any other; a reply seen only in its thread has
 #                     `thread_only`, which history, sync v1 and unread counts filter out)
 # mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
+# push subscription   USER#{user_id}        PUSH#{device_id}  (endpoint, keys; domain/push.py)
+# room notifications  USER#{user_id}        NOTIFY#{room_id}  (muted; `until_ms`: its end)
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
@@ -71,6 +73,8 @@ BAN_PREFIX = "BAN#"
 MUTE_PREFIX = "MUTE#"
 PIN_PREFIX = "PIN#"
 AUDIT_PREFIX = "AUDIT#"
+PUSH_PREFIX = "PUSH#"
+NOTIFY_PREFIX = "NOTIFY#"
 AUDIT_END = "AUDIT$"
 """Sorts after every audit key of a room: the top of an audit range."""
 SLOW_AT = "slow_at"

@@ -29,6 +29,7 @@ from dynamotalk.local.gateway.management_server import ManagementServer
 from dynamotalk.local.gateway.websocket import WebSocketApi
 from dynamotalk.local.metrics import LocalMetrics
 from dynamotalk.local.provision import LOCAL_POOL
+from dynamotalk.local.push import local_push
 from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.stage_config import stage_config
@@ -135,6 +136,7 @@ class Gateway:
             Route("/_local/faults", no_browsers(self._faults), methods=["GET", "POST", "DELETE"]),
             Route("/_local/dead-letters", no_browsers(self._dead_letters), methods=["GET"]),
             Route("/_local/metrics", no_browsers(self._metrics), methods=["GET"]),
+            Route("/_local/push", no_browsers(local_push), methods=["GET", "POST"]),
             Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
             Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", cognito.cognito, methods=["POST", "OPTIONS"]),
@@ -150,7 +152,7 @@ class Gateway:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
         from dynamotalk import metrics
-        from dynamotalk.local import delivery
+        from dynamotalk.local import delivery, push
 
         previous_sink = metrics.send_to(self.metrics.record)
         if self.management_port is not None:
@@ -159,6 +161,7 @@ class Gateway:
             )
             self._management_server.start()
         self.delivery = delivery.start(self.functions)
+        push.start(self.functions)  # the push queue, beside the fan-out's (local/push.py)
         try:
             yield
         finally:

@@ -131,6 +131,8 @@ def requests_for(
     if prefix == "sqs":
         action = _SQS_ACTIONS.get(operation, f"sqs:{operation}")
         return [Request(action, _sqs_queue_arn(params, local))]
+    if prefix == "ssm" and "Name" in params:
+        return [Request(f"ssm:{operation}", local.parameter_arn(str(params["Name"])))]
     if prefix == "bedrock" and operation in _BEDROCK_ACTIONS:
         resource = bedrock_model_arn(local.region, str(params.get("modelId", "")))
         return [Request(_BEDROCK_ACTIONS[operation], resource)]

@@ -18,8 +18,10 @@ from dynamotalk.routes import (
     BOT_QUEUE,
     FANOUT_DLQ,
     FANOUT_PAGES_QUEUE,
+    PUSH_QUEUE,
     function_name,
     resource_name,
+    vapid_parameter_name,
 )
 
 LOCAL_ACCOUNT = events.ACCOUNT
@@ -71,6 +73,10 @@ class LocalAccount:
     def event_bus_arn(self, name: str) -> str:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
 
+    def parameter_arn(self, name: str) -> str:
+        """An SSM parameter's ARN (a name's leading `/` is not repeated after `parameter`)."""
+        return f"arn:aws:ssm:{self.region}:{self.account}:parameter/{name.lstrip('/')}"
+
 
 @attrs.frozen
 class StagePolicies:
@@ -119,6 +125,8 @@ def stage_policies(
         fanout_pages_queue_arn=local.queue_arn(resource_name(stage, FANOUT_PAGES_QUEUE)),
         fanout_dlq_arn=local.queue_arn(resource_name(stage, FANOUT_DLQ)),
         event_bus_arn=local.event_bus_arn(event_bus_name) if event_bus_name else None,
+        push_queue_arn=local.queue_arn(resource_name(stage, PUSH_QUEUE)),
+        vapid_parameter_arn=local.parameter_arn(vapid_parameter_name(stage)),
     )
     documents = {
         module: policy_document(module, arns, local.log_group_arn(module))
