@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from dynamotalk import webheaders
 from dynamotalk.routes import FANOUT, FANOUT_PAGES
+from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
@@ -20,6 +21,7 @@ from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.policies import Wiring
+from infra.search import SearchIndexing
 from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
@@ -104,6 +106,9 @@ def build(
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
     delivery.consume(functions[FANOUT], functions[FANOUT_PAGES])
+    SearchIndexing(
+        "search", data.table.stream_arn, functions[SEARCH_INDEXER], delivery.dead_letters.arn
+    )
     sessions = Sessions("sessions", settings, functions.items())
     log_role = (
         ApiGatewayLogRole(

@@ -20,6 +20,7 @@ from dynamotalk.service import ChatService
 from lambdas import (
     http_moderation,  # noqa: F401 - registers the moderation routes
     http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
+    http_search,  # noqa: F401 - registers its handler (search)
     http_threads,  # noqa: F401 - registers its handlers (thread view)
     initialized,
 )

@@ -35,6 +35,7 @@ from dynamotalk.iam_actions import (
     STREAM_READ,
     Needs,
 )
+from dynamotalk.search_permissions import SEARCH_NEEDS
 from dynamotalk.tables import GSI1
 
 __all__ = ["BEDROCK_INVOKE", "EVENTS_PUT", "SQS_CONSUME", "SQS_SEND", "STREAM_READ", "Needs"]
@@ -43,7 +44,6 @@ GSI = GSI1.name
 
 PolicyDocument = dict[str, Any]
 """An IAM policy document as JSON: {"Version": ..., "Statement": [...]}."""
-
 
 ROOM_FILES = f"{files.ROOMS_PREFIX}*"
 AVATARS = f"{files.AVATARS_PREFIX}*"
@@ -175,7 +175,7 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         close_connections=True,
     ),
-}
+} | SEARCH_NEEDS  # the search indexer (search_permissions.py)
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 """X-Ray has no resource-level permissions: the one place a `*` resource is allowed."""

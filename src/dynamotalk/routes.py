@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from dynamotalk import quotas
+from dynamotalk import quotas, search_function
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 from dynamotalk.domain.commands import (
     Command,
@@ -209,6 +209,7 @@ FUNCTIONS: tuple[Function, ...] = (
         SESSION_REVOKED,
         "Closes a user's sockets after a Cognito sign-out, disable or delete (EventBridge)",
     ),
+    Function(*search_function.NAMED, **search_function.OPTIONS),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -288,6 +289,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/rooms/{roomId}/pins", "http_api", "list_pins"),
     HttpRoute("GET", "/rooms/{roomId}/audit", "http_api", "audit_log"),
     HttpRoute("GET", "/rooms/{roomId}/messages/{messageId}/thread", "http_api", "thread"),
+    HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

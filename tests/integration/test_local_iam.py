@@ -16,6 +16,7 @@ from dynamotalk.local import iam
 from dynamotalk.local.invocation import current_function
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument
 from dynamotalk.routes import FANOUT, FANOUT_PAGES
+from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.tables import GSI1
 
 STAGE, REGION = "local", "us-east-1"
@@ -188,7 +189,7 @@ def test_every_function_has_a_document_and_a_list_of_real_calls(
     policies: iam.StagePolicies,
 ) -> None:
     # The delivery functions' calls are listed with their ARNs in tests/infra/test_delivery_iam.py.
-    delivery = {FANOUT, FANOUT_PAGES}
+    delivery = {FANOUT, FANOUT_PAGES, SEARCH_INDEXER}  # and tests/infra/test_search_iam.py
     assert set(policies.documents) == set(PERMISSIONS) == set(ALLOWED) | delivery
     assert set(ALLOWED) == set(DENIED)
 

@@ -32,6 +32,10 @@ from __future__ import annotations
 #                     (a message item like any other; a reply seen only in its thread has
 #                     `thread_only`, which history, sync v1 and unread counts filter out)
 # mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
+# search posting      SEARCH#{room_id}#{term}  {ulid}   (keys only; one per word of a message,
+#                     written by the search indexer from the stream: SEARCH_STREAM_FILTER)
+# search document     SEARCHDOC#{room_id}   {ulid}   attribute `terms`: the words indexed (so an
+#                     edit or delete knows which postings to remove)
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
@@ -250,3 +254,28 @@ CHANGE_STREAM_FILTER: dict[str, object] = {
 """The fan-out's event filter on the table's stream (Lambda event filtering syntax): new room
 changes only. The Pulumi program sets it on the event source mapping; the local stream applies
 the same pattern."""
+
+
+SEARCH_PREFIX = "SEARCH#"
+SEARCH_DOC_PREFIX = "SEARCHDOC#"
+
+
+def search_pk(room_id: str, term: str) -> str:
+    """One room's posting list of one word: its messages' ids, newest first by sort key."""
+    return f"{SEARCH_PREFIX}{room_id}#{term}"
+
+
+def search_doc_pk(room_id: str) -> str:
+    return f"{SEARCH_DOC_PREFIX}{room_id}"
+
+
+SEARCH_STREAM_FILTER: dict[str, object] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {
+        "Keys": {"SK": {"S": [{"prefix": SEQ_PREFIX}]}},
+        "NewImage": {"kind": {"S": ["posted", "edited", "deleted"]}},
+    },
+}
+"""The search indexer's event filter on the table's stream: new message changes only (posts,
+edits, deletes; not reactions, pins or membership). The Pulumi program sets it on the indexer's
+event source mapping; the local stream applies the same pattern (local/indexing.py)."""

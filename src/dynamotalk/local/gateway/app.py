@@ -145,7 +145,7 @@ class Gateway:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
-        from dynamotalk.local import delivery
+        from dynamotalk.local import delivery, indexing
 
         if self.management_port is not None:
             self._management_server = ManagementServer(
@@ -153,9 +153,11 @@ class Gateway:
             )
             self._management_server.start()
         self.delivery = delivery.start(self.functions)
+        stop_indexing = indexing.start(self.functions)  # the stream's second reader (search)
         try:
             yield
         finally:
+            stop_indexing()
             self.delivery.stop()
             if self._management_server is not None:
                 self._management_server.stop()
