@@ -43,9 +43,12 @@ SEARCH_MAX_PAGE_SIZE = 50
 SEARCH_ROOMS_PER_REQUEST = 20
 """Without `roomId`, the most of the caller's rooms one request looks in (one index Query
 each at least); the cursor goes on with the next rooms."""
-SEARCH_CANDIDATES_PER_REQUEST = 100
-"""Index entries one request reads and checks against its message at most: with the rooms
-cap, what bounds a request's reads (a page may come back short, with a cursor to go on)."""
+SEARCH_POSTINGS_PER_REQUEST = 2000
+"""Index entries (postings) one request reads at most, all rooms and terms together: with the
+rooms cap, what bounds a request's reads (about 2,000 x 70 B = 140 KB: some 18 RRU); a page may
+come back short, even empty, with a cursor to go on."""
+SEARCH_WINDOW = 200
+"""Postings read per term and step of a query of several terms, whose lists are intersected."""
 
 STOP_WORDS = frozenset(
     {
@@ -135,12 +138,6 @@ def matches(text: str, query: Query) -> bool:
 class Query:
     terms: tuple[str, ...]
     """The distinct terms, each required (AND)."""
-
-    @property
-    def driver(self) -> str:
-        """The term whose posting list is read: the longest (long words tend to be rare, so
-        its list is the shortest to walk); the others are checked on each candidate."""
-        return max(self.terms, key=len)
 
 
 def parse_query(q: str | None) -> Query:

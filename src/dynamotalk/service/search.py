@@ -1,12 +1,14 @@
 """Search within the rooms you can read (issue 18), and the indexer the table's stream feeds.
 
-A query reads one posting list per room (its longest term's, domain/search.py), newest first,
-and reads each candidate message from the message store, where it is checked: still there, not
-deleted (nor expired or erased: the store hides those), by no one the caller blocked, and still
-having every term (the index may be a step behind an edit). Without a room, the caller's rooms
-are searched in room id order, at most SEARCH_ROOMS_PER_REQUEST of them and
-SEARCH_CANDIDATES_PER_REQUEST candidates per request; the cursor goes on where it stopped, so a
-page may be short (even empty) and still have a next cursor.
+A query reads each term's posting list in a room, newest first, a window at a time, and
+intersects them (postings are keys only); each message in every list is read from the message
+store and checked: still there, not deleted (nor expired or erased: the store hides those), by
+no one the caller blocked, and still having every term (the index may lag an edit).
+
+Without a room, the caller's rooms are searched in room id order, at most
+SEARCH_ROOMS_PER_REQUEST of them and SEARCH_POSTINGS_PER_REQUEST postings per request; the
+cursor goes on where it stopped, so a page may be short (even empty) and still have a next
+cursor.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ class Search:
         blocks = [] if self.chat.block_list is None else self.chat.block_list.blocks_of(user_id)
         blocked = blocking.blocked_ids(blocks)
         found: list[Message] = []
-        budget = s.SEARCH_CANDIDATES_PER_REQUEST
+        budget = s.SEARCH_POSTINGS_PER_REQUEST
         stop: s.Position | None = None
         for index, current in enumerate(rooms):
             if len(found) >= size or budget <= 0:  # index > 0: the first room always reads
@@ -64,20 +66,27 @@ class Search:
             after = at.after_id if at is not None and current == at.room_id else None
             done = False
             while not done and len(found) < size and budget > 0:
-                want = min(budget, size - len(found) + 4)
-                ids = self.index.postings(current, query.driver, after, want)
-                budget -= len(ids)
+                # One term: a page's worth of its list. More: a window of each term's list,
+                # intersected (postings are keys only: a read of hundreds costs an RRU or two).
+                want = size - len(found) + 4 if len(query.terms) == 1 else s.SEARCH_WINDOW
+                want = min(want, max(1, budget // len(query.terms)))
+                lists = [self.index.postings(current, t, after, want) for t in query.terms]
+                budget -= sum(len(ids) for ids in lists)
+                # Below the oldest id of a list that filled its window, that list is unknown.
+                bound = max((ids[-1] for ids in lists if len(ids) == want), default=None)
+                both = set.intersection(*(set(ids) for ids in lists))
+                ids = sorted((i for i in both if bound is None or i >= bound), reverse=True)
+                full = False
                 for message_id in ids:
-                    after = message_id
                     message = self.chat.messages.get(current, message_id)
-                    if message is None or message.deleted or message.author_id in blocked:
-                        continue
-                    if s.matches(message.text, query):
+                    if message is not None and _shown(message, query, blocked):
                         found.append(message)
-                        if len(found) == size:
-                            break
-                # The list ended here if it gave less than asked and all of it was read.
-                done = len(ids) < want and (not ids or after == ids[-1])
+                        full = len(found) == size
+                    if full:
+                        after = message_id
+                        break
+                if not full:
+                    after, done = bound, bound is None
             if not done:  # stopped inside this room: go on from the last one read
                 stop = s.Position(current, after)
                 break
@@ -103,6 +112,14 @@ class Search:
         more = s.SEARCH_ROOMS_PER_REQUEST - len(first)
         page = self.chat.rooms.rooms_page(user_id, start, more)
         return first + [m.room_id for m in page], len(page) >= more
+
+
+def _shown(message: Message, query: s.Query, blocked: frozenset[str]) -> bool:
+    """A result the caller sees: not deleted, by no one they blocked, and still with every term
+    (the index may be a step behind an edit)."""
+    return (
+        not message.deleted and message.author_id not in blocked and s.matches(message.text, query)
+    )
 
 
 @attrs.define
