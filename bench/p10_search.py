@@ -31,6 +31,7 @@ from dynamotalk.domain.events import MessagePosted
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.domain.models import Message, Principal
 from dynamotalk.local.provision import client, ensure_table
+from dynamotalk.search_function import SEARCH_INDEXER_BATCH_SIZE
 from dynamotalk.service.search import Search, SearchIndexer
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.items import message_item
@@ -133,6 +134,51 @@ def naive(dynamodb: Any, q: str) -> tuple[list[str], float]:
     return found, units
 
 
+OCU_HOUR = 0.24
+"""OpenSearch Serverless, US East (N. Virginia), per OCU-hour (aws.amazon.com/opensearch-service/
+pricing, as of cost_model.PRICES_AS_OF); managed storage $0.024/GB-month on top."""
+OCU_FLOOR = {"redundant (production)": 2.0, "no redundancy (dev/test)": 1.0}
+"""The fewest OCUs a collection scales down to (indexing + search), per AWS's "Managing capacity
+limits for Amazon OpenSearch Serverless": 0.5 x 2 each with redundancy, 0.5 each without."""
+HOURS_PER_MONTH = 730
+INDEX_MS = 15.0
+"""The indexer's time per change (a GetItem and a batch write or two), order of magnitude."""
+QUERY_MS = 60.0
+"""An http_api invocation answering /search (posting Queries and the messages' GetItems)."""
+HTTP_REQUEST = 1.00 / 1e6
+"""API Gateway HTTP API, per request (first 300 million a month)."""
+
+
+def search_costs(index_wru: float, query_rru: float) -> dict[str, float]:
+    """USD per million indexed messages and per million queries, and OpenSearch Serverless's
+    monthly floor; from bench/cost_model.py's prices."""
+    from bench.cost_model import LAMBDA_GB_SECOND, LAMBDA_REQUEST, MEMORY_GB, RRU, WRU
+
+    def invocation(ms: float, batch: int = 1) -> float:
+        return LAMBDA_REQUEST / batch + ms / 1000 * MEMORY_GB * LAMBDA_GB_SECOND
+
+    per_index = index_wru * WRU + 1 * RRU + invocation(INDEX_MS, SEARCH_INDEXER_BATCH_SIZE)
+    per_query = query_rru * RRU + invocation(QUERY_MS) + HTTP_REQUEST
+    floors = {name: ocus * OCU_HOUR * HOURS_PER_MONTH for name, ocus in OCU_FLOOR.items()}
+    return {
+        "index_per_million": per_index * 1e6,
+        "query_per_million": per_query * 1e6,
+        **{f"opensearch_floor_{name}": cost for name, cost in floors.items()},
+    }
+
+
+def cost_note(index_wru: float, query_rru: float) -> str:
+    """One line for the cost model: search's price beside OpenSearch Serverless's floor."""
+    c = search_costs(index_wru, query_rru)
+    floor, dev = (c[f"opensearch_floor_{n}"] for n in OCU_FLOOR)
+    return (
+        f"search (P10): indexing ${c['index_per_million']:.2f} per million messages "
+        f"({index_wru:g} WRU each), ${c['query_per_million']:.2f} per million queries "
+        f"({query_rru:g} RRU each); OpenSearch Serverless idles at ${floor:,.0f}/month "
+        f"(${dev:,.0f} without redundancy) before its first query"
+    )
+
+
 def _p(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -193,8 +239,7 @@ def run(quick: bool) -> Table:
         f"both searches returned the same messages: {'yes' if agree else 'NO'}"
         + ("; quick run: sizes too small for latency to mean much" if quick else ""),
     ]
-    table.extra = {
-        "typical_wru": units["typical"][2],
-        "query_rru": max(r[4] for r in table.rows if str(r[0]).startswith("query")),
-    }
+    query_rru = max(float(r[4]) for r in table.rows if str(r[0]).startswith("query"))
+    table.notes.append(cost_note(units["typical"][2], query_rru))
+    table.extra = {"typical_wru": units["typical"][2], "query_rru": query_rru}
     return table
