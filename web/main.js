@@ -13,6 +13,7 @@ import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { bindRooms, loadRooms, openFirstRoom } from "./rooms.js";
+import { bindSearch } from "./search.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
 import { actions, changeTypes, limits, permissions, session } from "./store.js";
@@ -49,6 +50,7 @@ async function main() {
   bindComposer();
   bindPanel();
   bindMentionCompletion();
+  bindSearch();
   // Nothing to restore: tokens are kept in memory only, so every page load signs in.
   $("username").focus();
 }

@@ -88,7 +88,7 @@ async function answerInvite(roomId, answer) {
 
 /** Open a room: its presence, newest history and read markers. `reset` (its feed expired):
  * follow the feed afresh from this page. */
-async function openRoom(roomId, reset = false) {
+export async function openRoom(roomId, reset = false) {
   if (roomId !== rooms.current) { cancelEdit(); clearTyping(); clearQuote(); closePanel(); }
   rooms.current = roomId;
   $("app").classList.add("in-room");

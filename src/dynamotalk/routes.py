@@ -99,7 +99,6 @@ EVENT_BUS = "events"
 EVENT_SOURCE = "dynamotalk"
 """The `source` of every event DynamoTalk puts on its bus (`detail-type`: the frame's type)."""
 
-
 SESSION_SWEEPER_TIMEOUT_S = 50
 """Below the interval, so two sweeps never overlap."""
 SESSION_SWEEPER = "session_sweeper"
