@@ -26,3 +26,8 @@ class SearchIndex(Protocol):
         """Up to `limit` ids of the room's messages indexed under `term`, newest first, each
         older than `before_id` when given."""
         ...
+
+    def present(self, room_id: str, term: str, message_ids: Sequence[str]) -> set[str]:
+        """Which of `message_ids` are indexed under `term` in the room (one batch read per
+        hundred ids)."""
+        ...

@@ -38,6 +38,16 @@ def test_postings_come_newest_first_and_page(index: SearchIndex) -> None:
     assert index.postings("room-2", "deploy", None, 10) == [mid(9)]
 
 
+def test_present_says_which_ids_a_word_indexes(index: SearchIndex) -> None:
+    for n in range(1, 150):
+        index.index(ROOM, mid(n), ("common",) + (("rare",) if n % 50 == 0 else ()))
+    ids = [mid(n) for n in range(1, 150)]
+    assert index.present(ROOM, "rare", ids) == {mid(50), mid(100)}
+    assert index.present(ROOM, "common", ids) == set(ids)
+    assert index.present(ROOM, "absent", ids) == set()
+    assert index.present(ROOM, "rare", []) == set()
+
+
 def test_an_edit_replaces_words_and_a_delete_removes_them(index: SearchIndex) -> None:
     index.index(ROOM, mid(1), ("lunch", "noon"))
     index.index(ROOM, mid(1), ("dinner", "noon"))

@@ -142,3 +142,26 @@ def test_many_rooms_page_across_rooms(world: World, search: Search) -> None:
         if cursor is None:
             break
     assert sorted(seen) == sorted(f"standup {n}" for n in range(len(rooms)))
+
+
+@pytest.mark.parametrize("q", ["alpha beta", "alpha delta", "delta gamma beta", "alpha"])
+def test_long_lists_page_to_the_same_answer_as_reading_everything(
+    world: World, search: Search, public_room: str, q: str
+) -> None:
+    texts_posted = []
+    for n in range(s.SEARCH_WINDOW * 2 + 50):
+        words = ["alpha"] + ["beta"] * (n % 7 == 0) + ["gamma"] * (n % 3 == 0)
+        text = " ".join(words + ["delta"] * (n % 2 == 0) + [f"n{n}"])
+        world.service.post_message(ALICE, public_room, text, f"c{n}")
+        texts_posted.append(text)
+    query = s.parse_query(q)
+    expected = [t for t in reversed(texts_posted) if s.matches(t, query)]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(100):
+        page = search.search(BOB, q, public_room, cursor, 50)
+        seen += texts(page)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == expected

@@ -72,10 +72,19 @@ class Search:
                 want = min(want, max(1, budget // len(query.terms)))
                 lists = [self.index.postings(current, t, after, want) for t in query.terms]
                 budget -= sum(len(ids) for ids in lists)
-                # Below the oldest id of a list that filled its window, that list is unknown.
-                bound = max((ids[-1] for ids in lists if len(ids) == want), default=None)
-                both = set.intersection(*(set(ids) for ids in lists))
-                ids = sorted((i for i in both if bound is None or i >= bound), reverse=True)
+                ended = [n for n, ids in enumerate(lists) if len(ids) < want]
+                if ended and len(lists) > 1:
+                    # A list that ended holds all its word's ids below `after`: check them in
+                    # the other words' lists (BatchGetItem) rather than page through those.
+                    pivot = min(ended, key=lambda n: len(lists[n]))
+                    others = [t for n, t in enumerate(query.terms) if n != pivot]
+                    ids, bound = self._in_all(current, lists[pivot], others), None
+                    budget -= len(lists[pivot]) * len(others)
+                else:
+                    # Below the oldest id of a list that filled its window, it is unknown.
+                    bound = max((ids[-1] for ids in lists if len(ids) == want), default=None)
+                    both = set.intersection(*(set(ids) for ids in lists))
+                    ids = sorted((i for i in both if bound is None or i >= bound), reverse=True)
                 full = False
                 for message_id in ids:
                     message = self.chat.messages.get(current, message_id)
@@ -95,6 +104,13 @@ class Search:
                 stop = s.Position(rooms[-1], None)  # more of the caller's rooms follow
         next_cursor = s.encode_search_cursor(user_id, room_id, query, stop) if stop else None
         return SearchPage(tuple(found), query.terms, next_cursor)
+
+    def _in_all(self, room_id: str, ids: list[str], terms: list[str]) -> list[str]:
+        """The ids (newest first) that every one of `terms` also indexes."""
+        kept = set(ids)
+        for term in terms:
+            kept &= self.index.present(room_id, term, [i for i in ids if i in kept])
+        return [i for i in ids if i in kept]
 
     def _rooms(
         self, user_id: str, room_id: str | None, at: s.Position | None

@@ -76,3 +76,8 @@ class DynamoSearchIndex:
             ScanIndexForward=False,
         )
         return [str(item["SK"]) for item in found]
+
+    def present(self, room_id: str, term: str, message_ids: Sequence[str]) -> set[str]:
+        pk = k.search_pk(room_id, term)
+        found = self.table.batch_get([(pk, i) for i in message_ids]) if message_ids else []
+        return {str(item["SK"]) for item in found}

@@ -36,6 +36,10 @@ class MemorySearchIndex:
             ids = [i for i in ids if i < before_id]
         return ids[: max(limit, 0)]
 
+    def present(self, room_id: str, term: str, message_ids: Sequence[str]) -> set[str]:
+        with self._lock:
+            return set(message_ids) & self._postings.get((room_id, term), set())
+
     def size(self) -> int:
         """Postings held (the bench's and tests' view)."""
         with self._lock:
