@@ -165,3 +165,25 @@ def test_long_lists_page_to_the_same_answer_as_reading_everything(
         if cursor is None:
             break
     assert seen == expected
+
+
+def test_a_request_reads_a_bounded_number_of_messages(
+    world: World, search: Search, public_room: str
+) -> None:
+    posted = [
+        world.service.post_message(ALICE, public_room, f"noise {n}{n}", f"c{n}")
+        for n in range(s.SEARCH_MESSAGE_READS_PER_REQUEST + 20)
+    ]
+    svc = world.service
+    svc.post_message(BOB, public_room, "noise from bob", "bob")
+    svc.block_user(CAROL, ALICE.user_id)
+    svc.join_room(CAROL, public_room)
+    # Carol blocked Alice: every one of Alice's messages is read and dropped, a bounded number
+    # per request; the cursor goes on and the page that follows finds Bob's.
+    first = search.search(CAROL, "noise", public_room, None, 5)
+    assert texts(first) == ["noise from bob"]
+    assert first.next_cursor is not None
+    page = search.search(CAROL, "noise", public_room, first.next_cursor, 5)
+    assert texts(page) == []
+    assert page.next_cursor is None
+    assert len(posted) > s.SEARCH_MESSAGE_READS_PER_REQUEST

@@ -47,6 +47,10 @@ SEARCH_POSTINGS_PER_REQUEST = 2000
 """Index entries (postings) one request reads at most, all rooms and terms together: with the
 rooms cap, what bounds a request's reads (about 2,000 x 70 B = 140 KB: some 18 RRU); a page may
 come back short, even empty, with a cursor to go on."""
+SEARCH_MESSAGE_READS_PER_REQUEST = 100
+"""Messages one request reads from the message store at most (each a consistent GetItem, the
+dearest part of a query): a word in many messages that are deleted, blocked or no longer
+match cannot make one request read thousands; the cursor goes on."""
 SEARCH_WINDOW = 200
 """Postings read per term and step of a query of several terms, whose lists are intersected."""
 

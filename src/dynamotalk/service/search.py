@@ -57,15 +57,16 @@ class Search:
         blocks = [] if self.chat.block_list is None else self.chat.block_list.blocks_of(user_id)
         blocked = blocking.blocked_ids(blocks)
         found: list[Message] = []
-        budget = s.SEARCH_POSTINGS_PER_REQUEST
+        budget, reads = s.SEARCH_POSTINGS_PER_REQUEST, 0
         stop: s.Position | None = None
         for index, current in enumerate(rooms):
-            if len(found) >= size or budget <= 0:  # index > 0: the first room always reads
+            spent = budget <= 0 or reads >= s.SEARCH_MESSAGE_READS_PER_REQUEST
+            if len(found) >= size or spent:  # index > 0: the first room always reads
                 stop = s.Position(rooms[index - 1], None)
                 break
             after = at.after_id if at is not None and current == at.room_id else None
-            done = False
-            while not done and len(found) < size and budget > 0:
+            done = stopped = False
+            while not (done or stopped) and len(found) < size and budget > 0:
                 # One term: a page's worth of its list. More: a window of each term's list,
                 # intersected (postings are keys only: a read of hundreds costs an RRU or two).
                 want = size - len(found) + 4 if len(query.terms) == 1 else s.SEARCH_WINDOW
@@ -85,16 +86,19 @@ class Search:
                     bound = max((ids[-1] for ids in lists if len(ids) == want), default=None)
                     both = set.intersection(*(set(ids) for ids in lists))
                     ids = sorted((i for i in both if bound is None or i >= bound), reverse=True)
-                full = False
                 for message_id in ids:
+                    if reads >= s.SEARCH_MESSAGE_READS_PER_REQUEST:
+                        stopped = True  # go on from the last one read
+                        break
+                    reads += 1
+                    after = message_id
                     message = self.chat.messages.get(current, message_id)
                     if message is not None and _shown(message, query, blocked):
                         found.append(message)
-                        full = len(found) == size
-                    if full:
-                        after = message_id
-                        break
-                if not full:
+                        if len(found) == size:
+                            stopped = True
+                            break
+                if not stopped:
                     after, done = bound, bound is None
             if not done:  # stopped inside this room: go on from the last one read
                 stop = s.Position(current, after)
