@@ -23,7 +23,7 @@ async function search(more = false) {
     const page = await api("GET", `/search?q=${encodeURIComponent(state.q)}&limit=${SEARCH_PAGE}${cursor}`);
     const list = $("search-results");
     if (!more) list.replaceChildren();
-    for (const result of page.results) list.append(resultItem(result.message));
+    for (const result of page.results) list.append(resultItem(result.message, page.terms));
     state.cursor = page.nextCursor;
     $("search-more").hidden = !page.nextCursor;
     $("search-empty").hidden = list.children.length > 0 || Boolean(page.nextCursor);
@@ -31,14 +31,23 @@ async function search(more = false) {
   } catch (error) { toast(error.message); }
 }
 
-function resultItem(message) {
+/** The text with the words the server matched (`terms`) marked, compared after NFKC and lower-casing (the server also case-folds: `ß` is marked only as `ss`). */
+function highlighted(text, terms) {
+  const wanted = new Set(terms);
+  return text.split(/([\p{L}\p{N}]+)/u).map((part) => {
+    if (!wanted.has(part.normalize("NFKC").toLowerCase())) return document.createTextNode(part);
+    return Object.assign(document.createElement("mark"), { textContent: part });
+  });
+}
+
+function resultItem(message, terms) {
   const li = document.createElement("li");
   const button = Object.assign(document.createElement("button"), { type: "button", className: "link search-hit" });
   button.dataset.roomId = message.roomId;
   button.dataset.messageId = message.id;
   const entry = rooms.byId.get(message.roomId);
   const where = Object.assign(document.createElement("span"), { className: "muted", textContent: `${entry ? roomLabel(entry.room) : "room"} · ${authorName(message)}: ` });
-  button.append(where, document.createTextNode(message.text));
+  button.append(where, ...highlighted(message.text, terms));
   button.addEventListener("click", () => jumpTo(message));
   li.append(button);
   return li;

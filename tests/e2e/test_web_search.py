@@ -54,6 +54,7 @@ def test_a_result_opens_its_room_at_the_message(page: Page, stack_web_url: str) 
     hit = page.locator("#search-results .search-hit")
     expect(hit).to_contain_text(DEMO_ROOM)
     expect(hit).to_contain_text(f"the {word} shipment arrived")
+    expect(hit.locator("mark")).to_have_text([word, "shipment"])  # the matched words
     hit.click()
     expect(page.locator("#room-title")).to_have_text(DEMO_ROOM)
     expect(page.locator("#messages li.message.found", has_text=word)).to_be_in_viewport()
