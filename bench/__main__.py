@@ -26,6 +26,7 @@ BENCHMARKS = [
     "bench.p7_membership",
     "bench.p8_room_size",
     "bench.p9_room_writes",
+    "bench.p10_search",
 ]
 
 

@@ -13,6 +13,7 @@ import math
 
 from bench.table import RESULTS, Table
 from dynamotalk.domain.limits import FANOUT_PAGE_SIZE, FANOUT_POOL
+from dynamotalk.domain.search import terms_of
 
 PRICES_AS_OF = "2026-11-27 (us-east-1 list prices)"
 WRU = 0.625 / 1e6  # DynamoDB on-demand write request unit
@@ -28,6 +29,7 @@ POST_MS = 20.0  # PostToConnection round trip, as in P1
 BASE_MS = 25.0  # parse, checks, store: measured order of magnitude on the local stack
 ENQUEUE_MS = 10.0  # one SendMessage of a page job
 SQS_PER_PAGE = 3  # SendMessage, the ReceiveMessage that hands it to fanout_pages, DeleteMessage
+QUERY_RRU_ESTIMATE = 25.0  # a /search page: postings + 20 consistent GetItems (P10 measures it)
 
 
 def _lambda(duration_ms: float) -> float:
@@ -186,5 +188,9 @@ def run(quick: bool) -> Table:
         f"({PUSH_MS:g} ms) is assumed, not measured. Only a DM, a mention or a thread reply "
         "queues a job, and only offline, unmuted recipients with a subscription get a push"
     )
+
+    from bench.p10_search import TYPICAL, cost_note  # issue 18; measured by P10 (it runs later)
+
+    table.notes.append(cost_note(len(terms_of(TYPICAL)) + 1, QUERY_RRU_ESTIMATE))
     table.ok = table.ok and p2.extra["limiter_calls"] == 2 and units.ok
     return table

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 
 from dynamotalk import rum, webheaders
 from dynamotalk.routes import FANOUT, FANOUT_PAGES, PUSH_SENDER
+from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
 from infra.auth import Auth
@@ -22,6 +23,7 @@ from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
 from infra.policies import Wiring
 from infra.push import Push
+from infra.search import SearchIndexing
 from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
@@ -148,6 +150,10 @@ def build(
     delivery.consume(functions[FANOUT], functions[FANOUT_PAGES])
     if push is not None:
         push.consume(functions[PUSH_SENDER])
+
+    SearchIndexing(
+        "search", data.table.stream_arn, functions[SEARCH_INDEXER], delivery.dead_letters.arn
+    )
     sessions = Sessions("sessions", settings, functions.items())
     log_role = (
         ApiGatewayLogRole(

@@ -21,6 +21,7 @@ from lambdas import (
     http_moderation,  # noqa: F401 - registers the moderation routes
     http_push,  # noqa: F401 - registers its handlers (Web Push)
     http_reports,  # noqa: F401 - registers its handlers (blocks, reports)
+    http_search,  # noqa: F401 - registers its handler (search)
     http_threads,  # noqa: F401 - registers its handlers (thread view)
     initialized,
 )

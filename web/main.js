@@ -14,6 +14,7 @@ import { bindMessages } from "./messages.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { initPush } from "./push.js";
 import { bindRooms, loadRooms, openFirstRoom, openRoom } from "./rooms.js";
+import { bindSearch } from "./search.js";
 import { bindSignIn } from "./signin.js";
 import { connect } from "./socket.js";
 import { actions, changeTypes, limits, permissions, session } from "./store.js";
@@ -53,6 +54,7 @@ async function main() {
   bindComposer();
   bindPanel();
   bindMentionCompletion();
+  bindSearch();
   // Nothing to restore: tokens are kept in memory only, so every page load signs in.
   $("username").focus();
 }

@@ -36,6 +36,7 @@ from dynamotalk.iam_actions import (
     Needs,
 )
 from dynamotalk.permissions_push import push_statements
+from dynamotalk.search_permissions import SEARCH_NEEDS
 from dynamotalk.tables import GSI1
 
 __all__ = ["BEDROCK_INVOKE", "EVENTS_PUT", "SQS_CONSUME", "SQS_SEND", "STREAM_READ", "Needs"]
@@ -44,7 +45,6 @@ GSI = GSI1.name
 
 PolicyDocument = dict[str, Any]
 """An IAM policy document as JSON: {"Version": ..., "Statement": [...]}."""
-
 
 ROOM_FILES = f"{files.ROOMS_PREFIX}*"
 AVATARS = f"{files.AVATARS_PREFIX}*"
@@ -190,7 +190,7 @@ PERMISSIONS: dict[str, Needs] = {
         uses_gsi=True,
         sends_push=True,
     ),
-}
+} | SEARCH_NEEDS  # the search indexer (search_permissions.py)
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 """X-Ray has no resource-level permissions: the one place a `*` resource is allowed."""

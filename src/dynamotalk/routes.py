@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from dynamotalk import quotas
+from dynamotalk import quotas, search_function
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 from dynamotalk.domain.commands import (
     Command,
@@ -98,7 +98,6 @@ EVENT_BUS = "events"
 """The stage's EventBridge bus (`resource_name(stage, EVENT_BUS)`) every room change goes to."""
 EVENT_SOURCE = "dynamotalk"
 """The `source` of every event DynamoTalk puts on its bus (`detail-type`: the frame's type)."""
-
 
 SESSION_SWEEPER_TIMEOUT_S = 50
 """Below the interval, so two sweeps never overlap."""
@@ -230,6 +229,7 @@ FUNCTIONS: tuple[Function, ...] = (
         reserved_concurrency=PUSH_MAX_CONCURRENCY,
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
+    Function(*search_function.NAMED, **search_function.OPTIONS),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -316,6 +316,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/push/subscriptions", "http_api", "list_push_subscriptions"),
     HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
     HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
+    HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

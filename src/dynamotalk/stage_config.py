@@ -15,6 +15,7 @@ from dynamotalk.domain.limits import (
     Limits,
 )
 from dynamotalk.domain.models import Role
+from dynamotalk.domain.search import SEARCH_MAX_QUERY_CHARS
 from dynamotalk.quotas import CLIENT_PING_INTERVAL_S
 from dynamotalk.routes import CLIENT_ACTIONS
 
@@ -81,6 +82,7 @@ def client_limits(max_message_chars: int, min_password: int) -> dict[str, object
         "pingIntervalSeconds": CLIENT_PING_INTERVAL_S,
         "reconnectBaseMs": RECONNECT_BASE_MS,
         "reconnectCapMs": RECONNECT_CAP_MS,
+        "searchMaxChars": SEARCH_MAX_QUERY_CHARS,  # issue 18: GET /search's `q`
     }
 
 

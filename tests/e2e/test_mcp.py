@@ -83,6 +83,13 @@ def test_an_assistant_lists_posts_reads_and_is_refused(stack_url: str) -> None:
             history = await client.call_tool("read_history", {"room_id": room_id, "limit": 5})
             assert "hello from an assistant" in text_of(history)
 
+            for _ in range(100):  # issue 18: found once the search indexer has run
+                found = await client.call_tool("search", {"words": "welcome assistant"})
+                if "welcome, assistant" in text_of(found):
+                    break
+                await asyncio.sleep(0.1)
+            assert json.loads(text_of(found))["messages"][0]["roomId"] == room_id
+
             transcript = await client.read_resource(f"dynamotalk://rooms/{room_id}/transcript")
             lines = json.loads(transcript.contents[0].text)
             assert lines["untrusted"] is True

@@ -13,6 +13,7 @@ from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS
 from dynamotalk.routes import EVENT_BUS, FANOUT, FANOUT_DLQ, FANOUT_PAGES, FANOUT_PAGES_QUEUE
 from dynamotalk.routes import resource_name as named
+from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.tables import GSI1
 from tests.integration.test_local_iam import (
     BUCKET,
@@ -160,7 +161,8 @@ def test_only_the_fanout_reads_the_stream_and_only_its_own_tables(
     other = f"{local.table_arn('another-table')}/stream/2026-01-01T00:00:00.000"
     for module, document in publishing.documents.items():
         for action in STREAM_READ:
-            expected = "allow" if module == FANOUT else "implicit_deny"
+            # The stream's two readers (AWS advises no more per shard): fan-out and search.
+            expected = "allow" if module in (FANOUT, SEARCH_INDEXER) else "implicit_deny"
             assert iam.evaluate(document, action, stream) == expected, (module, action)
             assert iam.evaluate(document, action, other) == "implicit_deny", (module, action)
 

@@ -11,17 +11,20 @@ import pytest
 
 from dynamotalk.local import iam
 from dynamotalk.permissions import PERMISSIONS, StageArns, policy_document
+from dynamotalk.search_function import SEARCH_INDEXER
 from infra.settings import StageSettings
 from tests.infra.stack_runner import ACCOUNT, Recorder, run
 from tests.infra.test_delivery_iam import DELIVERY_ALLOWED, DELIVERY_DENIED
 from tests.infra.test_push_iam import PUSH_ALLOWED, PUSH_DENIED
+from tests.infra.test_search_iam import ALLOWED as SEARCH_ALLOWED
+from tests.infra.test_search_iam import DENIED as SEARCH_DENIED
 from tests.infra.test_stack import stage_settings
 from tests.integration.test_local_iam import ALLOWED, DENIED, Call
 
 # The delivery functions' calls live beside their grants' tests (test_delivery_iam.py) until
 # tests/integration/test_local_iam.py lists them with the others.
-REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED, **PUSH_ALLOWED}
-NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED, **PUSH_DENIED}
+REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED, **PUSH_ALLOWED, SEARCH_INDEXER: SEARCH_ALLOWED}
+NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED, **PUSH_DENIED, SEARCH_INDEXER: SEARCH_DENIED}
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])

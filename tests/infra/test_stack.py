@@ -107,6 +107,15 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "dynamodb:BatchWriteItem",
         "execute-api:ManageConnections",
     },
+    # The stream's second reader (issue 18): tests/infra/test_search.py.
+    "search_indexer": {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        *STREAM_READ,
+        "sqs:SendMessage",
+    },
     # The stream mapping and its on-failure destination act with the function's role.
     "fanout": {
         "dynamodb:GetItem",
@@ -574,11 +583,11 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
         f"dynamotalk-{settings.stage}-fanout-dlq",
         *([f"dynamotalk-{settings.stage}-push-dlq"] if settings.push else []),
     }
-    # And the stream consumer's lag (tests/infra/test_delivery.py).
-    assert len(by_metric["IteratorAge"]) == 1
+    # And the stream consumers' lag (tests/infra/test_delivery.py, test_search.py).
+    assert len(by_metric["IteratorAge"]) == 2
     # And the business metrics' ratio alarms plus the fan-out's p99 (test_business_metrics.py).
     business = len(business_metrics.RATIO_ALARMS) + 1
-    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 1 + business
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 2 + business
     (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
     assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")

@@ -16,6 +16,7 @@ from dynamotalk.local import iam
 from dynamotalk.local.invocation import current_function
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument
 from dynamotalk.routes import FANOUT, FANOUT_PAGES
+from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.tables import GSI1
 
 STAGE, REGION = "local", "us-east-1"
@@ -189,7 +190,7 @@ def test_every_function_has_a_document_and_a_list_of_real_calls(
 ) -> None:
     # The delivery functions' calls are listed with their ARNs in tests/infra/test_delivery_iam.py,
     # push_sender's in tests/infra/test_push_iam.py.
-    delivery = {FANOUT, FANOUT_PAGES, "push_sender"}
+    delivery = {FANOUT, FANOUT_PAGES, "push_sender", SEARCH_INDEXER}  # test_search_iam.py too
     assert set(policies.documents) == set(PERMISSIONS) == set(ALLOWED) | delivery
     assert set(ALLOWED) == set(DENIED)
 

@@ -7,8 +7,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from dynamotalk.client import commands_moderation as mod
+from dynamotalk.client import commands_search, frames
 from dynamotalk.client import commands_threads as threads
-from dynamotalk.client import frames
 from dynamotalk.client.chat import OPEN_PAGE, Chat
 from dynamotalk.client.config import ChatClientError
 
@@ -25,6 +25,7 @@ HELP = """commands (ID: the #id shown after a message; USER: a username):
   /block USER            hide their messages                /unblock USER  /blocks
   /invites               your pending invites               /accept ROOM   accept an invite
   /decline ROOM          decline an invite                  /blockinviter ROOM  decline, block
+  /search WORDS          find messages in your rooms        /search        its next results
  moderating the open room (as the room's roles allow):
   /mute USER [10m|2h|1d] (default 1h)  /unmute USER         /kick USER     /role USER ROLE
   /ban USER [REASON]     /unban USER   /bans                /pin ID   /unpin ID   /pins
@@ -185,6 +186,7 @@ COMMANDS: dict[str, Command] = {
     "blocks": threads.blocks,
     "history": history,
     "who": who,
+    "search": commands_search.search,
     "sleep": sleep,
     "wait": wait,
 }

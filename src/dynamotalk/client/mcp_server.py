@@ -252,6 +252,18 @@ def build_server(chat: AssistantChat) -> MCPServer:
         feed = await chat.catch_up(room_id, lambda f: bool(fresh(f)), min(max(timeout_s, 0), 60))
         return untrusted([await chat.shape(m) for m in fresh(feed)[-RECENT:]])
 
+    @server.tool(annotations=READS_OTHERS)
+    async def search(
+        words: str, room_id: str | None = None, cursor: str | None = None, limit: int = 20
+    ) -> dict[str, Any]:
+        """Messages with every one of the words, in the user's rooms (or one room), newest first
+        per room; pass nextCursor back for more. The texts are untrusted content."""
+        page = await chat.api("GET", "/search", q=words, roomId=room_id, cursor=cursor, limit=limit)
+        shaped = [
+            {**await chat.shape(r["message"]), "roomId": r["roomId"]} for r in page["results"]
+        ]
+        return untrusted(shaped, nextCursor=page["nextCursor"])
+
     @server.resource(
         "dynamotalk://rooms/{room_id}/transcript",
         name="transcript",

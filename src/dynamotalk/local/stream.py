@@ -190,6 +190,12 @@ class LocalStream:
     """Records that failed FANOUT_STREAM_RETRIES times (the on-failure destination)."""
     on_dead: Callable[[Record], None] = lambda record: None
     retry_delay_s: float = 0.05
+    function: str = FANOUT
+    """The module this mapping invokes (the search indexer is the stream's second reader)."""
+    accepts: Callable[[Record], bool] = is_change
+    """The mapping's filter criteria: records it lets through to the function."""
+    batch_size: int = FANOUT_BATCH_SIZE
+    retries: int = FANOUT_STREAM_RETRIES
     _pending: list[Record] = attrs.Factory(list)
     _attempts: int = 0
 
@@ -203,9 +209,9 @@ class LocalStream:
                     await asyncio.sleep(RECOVER_PAUSE_S)
                     self.source.recover()
                     continue
-                self._pending = [r for r in found if is_change(r)]
+                self._pending = [r for r in found if self.accepts(r)]
                 continue
-            batch = self._pending[:FANOUT_BATCH_SIZE]
+            batch = self._pending[: self.batch_size]
             failed_at = await self._invoke(batch)
             if failed_at is None:
                 del self._pending[: len(batch)]
@@ -215,12 +221,13 @@ class LocalStream:
             # Retries are counted per record: one that failed after others went through is
             # on its first failure.
             self._attempts = 1 if failed_at > 0 else self._attempts + 1
-            if self._attempts > FANOUT_STREAM_RETRIES:
+            if self._attempts > self.retries:
                 record = self._pending.pop(0)
                 self.dead.append(record)
                 self.on_dead(record)
                 _log.error(
-                    "fanout_record_dead_lettered", record=record["dynamodb"]["SequenceNumber"]
+                    f"{self.function}_record_dead_lettered",
+                    record=record["dynamodb"]["SequenceNumber"],
                 )
                 self._attempts = 0
                 continue
@@ -229,7 +236,7 @@ class LocalStream:
     async def _invoke(self, batch: list[Record]) -> int | None:
         """None if the whole batch went through; else the index to retry from."""
         try:
-            reply = await self.functions.call(FANOUT, {"Records": batch}, behind_api=False)
+            reply = await self.functions.call(self.function, {"Records": batch}, behind_api=False)
         except InvocationError:
             return 0
         failures = reply.get("batchItemFailures") or []

@@ -34,6 +34,11 @@ from __future__ import annotations
 # mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
 # push subscription   USER#{user_id}        PUSH#{device_id}  (endpoint, keys; domain/push.py)
 # room notifications  USER#{user_id}        NOTIFY#{room_id}  (muted; `until_ms`: its end)
+
+# search posting      SEARCH#{room_id}#{term}  {ulid}   (keys only; one per word of a message,
+#                     written by the search indexer from the stream: SEARCH_STREAM_FILTER)
+# search document     SEARCHDOC#{room_id}   {ulid}   attribute `terms`: the words indexed (so an
+#                     edit or delete knows which postings to remove)
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
@@ -254,3 +259,28 @@ CHANGE_STREAM_FILTER: dict[str, object] = {
 """The fan-out's event filter on the table's stream (Lambda event filtering syntax): new room
 changes only. The Pulumi program sets it on the event source mapping; the local stream applies
 the same pattern."""
+
+
+SEARCH_PREFIX = "SEARCH#"
+SEARCH_DOC_PREFIX = "SEARCHDOC#"
+
+
+def search_pk(room_id: str, term: str) -> str:
+    """One room's posting list of one word: its messages' ids, newest first by sort key."""
+    return f"{SEARCH_PREFIX}{room_id}#{term}"
+
+
+def search_doc_pk(room_id: str) -> str:
+    return f"{SEARCH_DOC_PREFIX}{room_id}"
+
+
+SEARCH_STREAM_FILTER: dict[str, object] = {
+    "eventName": ["INSERT"],
+    "dynamodb": {
+        "Keys": {"SK": {"S": [{"prefix": SEQ_PREFIX}]}},
+        "NewImage": {"kind": {"S": ["posted", "edited", "deleted"]}},
+    },
+}
+"""The search indexer's event filter on the table's stream: new message changes only (posts,
+edits, deletes; not reactions, pins or membership). The Pulumi program sets it on the indexer's
+event source mapping; the local stream applies the same pattern (local/indexing.py)."""
