@@ -19,7 +19,9 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.domain.limits import CHANGE_LOG_DAYS
-from dynamotalk.routes import (
+from dynamotalk.routes import FUNCTION_BY_MODULE, resource_name
+from dynamotalk.tables.keys import CHANGE_STREAM_FILTER
+from dynamotalk.workers import (
     EVENT_BUS,
     EVENT_SOURCE,
     FANOUT,
@@ -27,10 +29,7 @@ from dynamotalk.routes import (
     FANOUT_PAGES,
     FANOUT_PAGES_QUEUE,
     FANOUT_STREAM_RETRIES,
-    FUNCTION_BY_MODULE,
-    resource_name,
 )
-from dynamotalk.tables.keys import CHANGE_STREAM_FILTER
 from infra import queues
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings

@@ -13,11 +13,11 @@ from dynamotalk.routes import (
     FUNCTION_BY_MODULE,
     FUNCTIONS,
     HTTP_ROUTES,
-    PUSH_SENDER,
     function_name,
     resource_name,
 )
 from dynamotalk.settings import environment
+from dynamotalk.workers import PUSH_SENDER
 from infra.package import LAYERS, layers_of
 from infra.policies import PERMISSIONS, Wiring, policy_document
 from infra.settings import StageSettings

@@ -9,10 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk import rum, webheaders
-from dynamotalk.routes import FANOUT, FANOUT_PAGES, PUSH_SENDER
 from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
+from dynamotalk.workers import FANOUT, FANOUT_PAGES, PUSH_SENDER
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data

@@ -18,13 +18,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
-from dynamotalk.routes import (
-    FUNCTION_BY_MODULE,
-    PUSH_DLQ,
-    PUSH_QUEUE,
-    PUSH_SENDER,
-    vapid_parameter_name,
-)
+from dynamotalk.routes import FUNCTION_BY_MODULE, vapid_parameter_name
+from dynamotalk.workers import PUSH_DLQ, PUSH_QUEUE, PUSH_SENDER
 from infra import queues
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings

@@ -17,7 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.revocation import event_pattern
-from dynamotalk.routes import FUNCTIONS, SESSION_REVOKED, function_name, resource_name
+from dynamotalk.routes import FUNCTIONS, function_name, resource_name
+from dynamotalk.workers import SESSION_REVOKED
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 

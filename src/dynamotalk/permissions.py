@@ -22,6 +22,7 @@ Nothing here imports pulumi: ARNs are plain strings, the document a plain dict.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -35,7 +36,7 @@ from dynamotalk.iam_actions import (
     STREAM_READ,
     Needs,
 )
-from dynamotalk.permissions_push import push_statements
+from dynamotalk.permissions_push import PUSH_NEEDS, push_statements
 from dynamotalk.search_permissions import SEARCH_NEEDS
 from dynamotalk.tables import GSI1
 
@@ -177,20 +178,9 @@ PERMISSIONS: dict[str, Needs] = {
         manage_connections=True,
         close_connections=True,
     ),
-    # A push job: the message, its parent, the room, the author (Get), each recipient's
-    # membership, block, mute (Get), connections (GSI1) and subscriptions (Query); a gone
-    # subscription deleted, a success recorded (Update).
-    "push_sender": Needs(
-        dynamodb=(
-            "dynamodb:GetItem",
-            "dynamodb:Query",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-        ),
-        uses_gsi=True,
-        sends_push=True,
-    ),
-} | SEARCH_NEEDS  # the search indexer (search_permissions.py)
+    **PUSH_NEEDS,  # push_sender (permissions_push.py)
+    **SEARCH_NEEDS,  # the search indexer (search_permissions.py)
+}
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
 """X-Ray has no resource-level permissions: the one place a `*` resource is allowed."""
@@ -326,44 +316,25 @@ def _required(module: str, what: str, arn: str | None) -> str:
     return arn
 
 
+def _allow(sid: str, actions: Iterable[str], resource: str) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": sorted(actions), "Resource": [resource]}
+
+
 def _delivery_statements(module: str, needs: Needs, arns: StageArns) -> list[dict[str, Any]]:
     """The delivery path's grants: the stream, the page queue, the dead letters, the bus."""
     statements: list[dict[str, Any]] = []
     if needs.reads_change_stream:
         stream = _required(module, "table's stream", arns.stream_arn)
-        statements.append(
-            {
-                "Sid": "ChangeStream",
-                "Effect": "Allow",
-                "Action": sorted(STREAM_READ),
-                "Resource": [stream],
-            }
-        )
+        statements.append(_allow("ChangeStream", STREAM_READ, stream))
     if needs.sends_fanout_pages or needs.consumes_fanout_pages:
         queue = _required(module, "fan-out page queue", arns.fanout_pages_queue_arn)
         actions = {SQS_SEND} if needs.sends_fanout_pages else set()
         if needs.consumes_fanout_pages:
             actions |= set(SQS_CONSUME)
-        statements.append(
-            {"Sid": "PageQueue", "Effect": "Allow", "Action": sorted(actions), "Resource": [queue]}
-        )
+        statements.append(_allow("PageQueue", actions, queue))
     if needs.fails_to_fanout_dlq:
         dead_letters = _required(module, "fan-out dead-letter queue", arns.fanout_dlq_arn)
-        statements.append(
-            {
-                "Sid": "DeadLetters",
-                "Effect": "Allow",
-                "Action": [SQS_SEND],
-                "Resource": [dead_letters],
-            }
-        )
+        statements.append(_allow("DeadLetters", [SQS_SEND], dead_letters))
     if needs.publishes_events and arns.event_bus_arn is not None:
-        statements.append(
-            {
-                "Sid": "Events",
-                "Effect": "Allow",
-                "Action": [EVENTS_PUT],
-                "Resource": [arns.event_bus_arn],
-            }
-        )
+        statements.append(_allow("Events", [EVENTS_PUT], arns.event_bus_arn))
     return statements

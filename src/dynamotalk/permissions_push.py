@@ -7,6 +7,24 @@ from __future__ import annotations
 from typing import Any
 
 from dynamotalk.iam_actions import SQS_CONSUME, SQS_SEND, SSM_GET_PARAMETER, Needs
+from dynamotalk.workers import PUSH_SENDER
+
+PUSH_NEEDS: dict[str, Needs] = {
+    # A push job: the message, its parent, the room, the author (Get), each recipient's
+    # membership, block, mute (Get), connections (GSI1) and subscriptions (Query); a gone
+    # subscription deleted, a success recorded (Update).
+    PUSH_SENDER: Needs(
+        dynamodb=(
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ),
+        uses_gsi=True,
+        sends_push=True,
+    ),
+}
+"""push_sender's row of permissions.PERMISSIONS."""
 
 
 def push_statements(

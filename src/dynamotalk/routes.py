@@ -5,14 +5,12 @@ A handler is `lambdas/<module>.py` with a `handler(event, context)` function.
 
 from __future__ import annotations
 
-import math
 import urllib.parse
 from collections.abc import Iterable
 
 import attrs
 
 from dynamotalk import quotas, search_function
-from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 from dynamotalk.domain.commands import (
     Command,
     DeleteMessage,
@@ -28,6 +26,23 @@ from dynamotalk.domain.commands import (
     Unsubscribe,
 )
 from dynamotalk.domain.limits import FANOUT_PAGE_WORKERS, SESSION_SWEEP_INTERVAL_S
+from dynamotalk.workers import (
+    BOT_BATCH_SIZE,
+    BOT_MAX_CONCURRENCY,
+    BOT_WORKER_TIMEOUT_S,
+    FANOUT,
+    FANOUT_BATCH_SIZE,
+    FANOUT_PAGES,
+    FANOUT_PAGES_BATCH_SIZE,
+    FANOUT_TIMEOUT_S,
+    PUSH_BATCH_SIZE,
+    PUSH_MAX_CONCURRENCY,
+    PUSH_SENDER,
+    PUSH_SENDER_TIMEOUT_S,
+    SESSION_REVOKED,
+    SESSION_SWEEPER,
+    SESSION_SWEEPER_TIMEOUT_S,
+)
 
 
 @attrs.frozen
@@ -64,55 +79,6 @@ class Function:
         """Memory on a stage: this function's own need, raised to the stage's floor
         (`lambdaMemoryMb`; more memory also buys more CPU)."""
         return max(self.memory_mb, stage_floor_mb)
-
-
-BOT_BATCH_SIZE = 5
-"""Bot jobs per bot_worker invocation."""
-BOT_MAX_CONCURRENCY = 5
-"""Bot batches answered at once (each a Bedrock call): the queue absorbs the rest."""
-BOT_JOB_OVERHEAD_S = 5
-"""Per job, besides the model: read the context, show typing, store and fan out the reply."""
-BOT_WORKER_TIMEOUT_S = math.ceil(BOT_BATCH_SIZE * (MODEL_TIMEOUT_S + BOT_JOB_OVERHEAD_S)) + 10
-"""A whole batch of slow answers (each cut off at the model timeout, then an apology) plus
-cold start: the worker never dies mid-batch, so no job is retried for the batch's sake."""
-
-
-FANOUT = "fanout"
-"""The module the table's stream invokes: each stored room change goes to the room's live
-connections (a big room's pages through FANOUT_PAGES_QUEUE) and to the event bus."""
-FANOUT_PAGES = "fanout_pages"
-"""The module the fan-out page queue invokes: one page of a big room's connections."""
-FANOUT_PAGES_QUEUE = "fanout-pages"
-"""The page queue (`resource_name(stage, FANOUT_PAGES_QUEUE)`), its dead letters in
-`FANOUT_DLQ`; stream records that keep failing go there too (on-failure destination)."""
-FANOUT_DLQ = "fanout-dlq"
-FANOUT_TIMEOUT_S = 60
-"""A stream batch's deliveries, each retried through throttling, well inside a minute."""
-FANOUT_BATCH_SIZE = 10
-"""Stream records (room changes) per fan-out invocation."""
-FANOUT_STREAM_RETRIES = 8
-"""Attempts of a failing stream record (the batch is bisected) before it goes to the DLQ."""
-FANOUT_PAGES_BATCH_SIZE = 1
-"""Page jobs per page-worker invocation: each is a full page of connections."""
-EVENT_BUS = "events"
-"""The stage's EventBridge bus (`resource_name(stage, EVENT_BUS)`) every room change goes to."""
-EVENT_SOURCE = "dynamotalk"
-"""The `source` of every event DynamoTalk puts on its bus (`detail-type`: the frame's type)."""
-
-SESSION_SWEEPER_TIMEOUT_S = 50
-"""Below the interval, so two sweeps never overlap."""
-SESSION_SWEEPER = "session_sweeper"
-"""The module the sweeper's schedule invokes (service/sessions.py)."""
-SESSION_REVOKED = "session_revoked"
-"""The module the revoking Cognito calls' EventBridge rule invokes (revocation.py)."""
-PUSH_SENDER = "push_sender"
-"""The module the push queue invokes: Web Push to a message's offline recipients."""
-PUSH_QUEUE, PUSH_DLQ = "push-jobs", "push-dlq"
-"""The push queue (fed by the fan-out) and its dead letters (`resource_name(stage, ...)`)."""
-PUSH_BATCH_SIZE, PUSH_MAX_CONCURRENCY = 10, 10
-"""Jobs per push_sender invocation; batches sent at once (the queue absorbs a burst)."""
-PUSH_SENDER_TIMEOUT_S = 60
-"""A batch of jobs, each a few pushes of at most adapters/webpush.TIMEOUT_S, within a minute."""
 
 
 def vapid_parameter_name(stage: str) -> str:

@@ -8,8 +8,9 @@ import attrs
 import pytest
 
 from dynamotalk.domain.user_limits import LIMIT_SETTINGS, UserLimits
-from dynamotalk.routes import BOT_MAX_CONCURRENCY, FUNCTION_BY_MODULE
+from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.settings import Settings
+from dynamotalk.workers import BOT_MAX_CONCURRENCY
 from infra.settings import StageConfigError, settings_from
 from tests.infra.stack_runner import run
 from tests.infra.test_stack import functions_by_module, stage_settings

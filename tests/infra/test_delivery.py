@@ -11,7 +11,11 @@ import attrs
 import pytest
 
 from dynamotalk.domain.limits import CHANGE_LOG_DAYS
-from dynamotalk.routes import (
+from dynamotalk.routes import FUNCTION_BY_MODULE, resource_name
+from dynamotalk.settings import ENV
+from dynamotalk.tables import CHAT_TABLE
+from dynamotalk.tables.keys import CHANGE_STREAM_FILTER
+from dynamotalk.workers import (
     EVENT_BUS,
     EVENT_SOURCE,
     FANOUT,
@@ -19,12 +23,7 @@ from dynamotalk.routes import (
     FANOUT_PAGES,
     FANOUT_PAGES_QUEUE,
     FANOUT_STREAM_RETRIES,
-    FUNCTION_BY_MODULE,
-    resource_name,
 )
-from dynamotalk.settings import ENV
-from dynamotalk.tables import CHAT_TABLE
-from dynamotalk.tables.keys import CHANGE_STREAM_FILTER
 from infra.settings import StageSettings, settings_from
 from tests.infra.stack_runner import Recorder, Resource, run
 from tests.infra.test_stack import functions_by_module, stage_settings, the_api

@@ -11,10 +11,10 @@ from dynamotalk.iam_actions import EVENTS_PUT, STREAM_READ
 from dynamotalk.local import iam
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS
-from dynamotalk.routes import EVENT_BUS, FANOUT, FANOUT_DLQ, FANOUT_PAGES, FANOUT_PAGES_QUEUE
 from dynamotalk.routes import resource_name as named
 from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.tables import GSI1
+from dynamotalk.workers import EVENT_BUS, FANOUT, FANOUT_DLQ, FANOUT_PAGES, FANOUT_PAGES_QUEUE
 from tests.integration.test_local_iam import (
     BUCKET,
     CLOSE,

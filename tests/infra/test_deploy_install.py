@@ -27,7 +27,8 @@ from pathlib import Path
 
 import yaml
 
-from dynamotalk.routes import FUNCTIONS, PUSH_SENDER
+from dynamotalk.routes import FUNCTIONS
+from dynamotalk.workers import PUSH_SENDER
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUIREMENTS = ROOT / "requirements.txt"

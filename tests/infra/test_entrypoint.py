@@ -12,7 +12,8 @@ from typing import Any
 import pulumi
 import pytest
 
-from dynamotalk.routes import FUNCTIONS, PUSH_SENDER
+from dynamotalk.routes import FUNCTIONS
+from dynamotalk.workers import PUSH_SENDER
 from tests.infra.stack_runner import OptionsMonitor, Recorder
 
 MAIN = Path(__file__).resolve().parents[2] / "infra" / "__main__.py"

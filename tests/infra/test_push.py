@@ -12,16 +12,9 @@ import attrs
 import pytest
 
 from dynamotalk.iam_actions import SQS_CONSUME, SQS_SEND, SSM_GET_PARAMETER
-from dynamotalk.routes import (
-    FANOUT,
-    FUNCTION_BY_MODULE,
-    PUSH_DLQ,
-    PUSH_QUEUE,
-    PUSH_SENDER,
-    resource_name,
-    vapid_parameter_name,
-)
+from dynamotalk.routes import FUNCTION_BY_MODULE, resource_name, vapid_parameter_name
 from dynamotalk.settings import ENV
+from dynamotalk.workers import FANOUT, PUSH_DLQ, PUSH_QUEUE, PUSH_SENDER
 from infra.push import MAX_RECEIVES
 from infra.settings import StageConfigError, StageSettings
 from tests.infra.stack_runner import Recorder, run

@@ -10,9 +10,10 @@ import pytest
 from dynamotalk.iam_actions import SQS_CONSUME, SSM_GET_PARAMETER
 from dynamotalk.local import iam
 from dynamotalk.permissions import PERMISSIONS
-from dynamotalk.routes import FANOUT, PUSH_QUEUE, PUSH_SENDER, vapid_parameter_name
 from dynamotalk.routes import resource_name as named
+from dynamotalk.routes import vapid_parameter_name
 from dynamotalk.tables import GSI1
+from dynamotalk.workers import FANOUT, PUSH_QUEUE, PUSH_SENDER
 from tests.infra.test_delivery_iam import decisions, stage
 from tests.integration.test_local_iam import POST, REGION, STAGE, Call, batch, get, op, query
 

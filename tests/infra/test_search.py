@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 
-from dynamotalk.routes import FANOUT_DLQ, FUNCTION_BY_MODULE
+from dynamotalk.routes import FUNCTION_BY_MODULE
 from dynamotalk.search_function import SEARCH_INDEXER, SEARCH_INDEXER_STREAM_RETRIES
 from dynamotalk.tables.keys import SEARCH_STREAM_FILTER
+from dynamotalk.workers import FANOUT_DLQ
 from tests.infra.test_delivery import (
     MAPPING,
     STREAM_RETENTION_S,

@@ -15,9 +15,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from dynamotalk.local import iam
 from dynamotalk.local.invocation import current_function
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument
-from dynamotalk.routes import FANOUT, FANOUT_PAGES
 from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.tables import GSI1
+from dynamotalk.workers import FANOUT, FANOUT_PAGES
 
 STAGE, REGION = "local", "us-east-1"
 TABLE, BUCKET = "dynamotalk-local-chat", "dynamotalk-local-attachments"

@@ -28,8 +28,8 @@ import pytest
 
 from dynamotalk.client import frames
 from dynamotalk.local.emulators import free_port
-from dynamotalk.routes import FANOUT_STREAM_RETRIES
 from dynamotalk.settings import LOCAL_FANOUT_PAGE_SIZE_ENV
+from dynamotalk.workers import FANOUT_STREAM_RETRIES
 from tests.e2e.client import Socket, User, eventually
 from tests.reliability.test_load import FULL
 from tests.support.dev_stack import start_dev, stop, wait_healthy

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from dynamotalk.domain.events import RoomChange
-from dynamotalk.routes import EVENT_SOURCE
+from dynamotalk.workers import EVENT_SOURCE
 
 PUT_EVENTS_MAX = 10
 """Entries per PutEvents call."""

@@ -31,9 +31,10 @@ from dynamotalk.domain.models import SendReport
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.stream import DynamoSource, LocalStream, MemorySource
 from dynamotalk.ports import Notifier
-from dynamotalk.routes import EVENT_BUS, FANOUT_PAGES, resource_name
+from dynamotalk.routes import resource_name
 from dynamotalk.service.delivery import Delivery
 from dynamotalk.settings import LOCAL_FANOUT_PAGE_SIZE_ENV
+from dynamotalk.workers import EVENT_BUS, FANOUT_PAGES
 
 _log = structlog.get_logger("dynamotalk.delivery")
 MAX_RECEIVES = 5

@@ -38,7 +38,8 @@ from starlette.responses import JSONResponse, Response
 from dynamotalk.adapters.sqs_push import push_body
 from dynamotalk.adapters.webpush import Vapid
 from dynamotalk.domain.push import b64url_decode
-from dynamotalk.routes import PUSH_SENDER, vapid_parameter_name
+from dynamotalk.routes import vapid_parameter_name
+from dynamotalk.workers import PUSH_SENDER
 
 if TYPE_CHECKING:  # the gateway imports this module: its own modules come lazily
     from dynamotalk.local.gateway.invoke import Functions

@@ -18,7 +18,8 @@ from typing import Any
 from dynamotalk.local import aws_sessions
 from dynamotalk.local.events import scheduled_event
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
-from dynamotalk.routes import FUNCTIONS, SESSION_REVOKED
+from dynamotalk.routes import FUNCTIONS
+from dynamotalk.workers import SESSION_REVOKED
 
 
 async def _every(functions: Functions, module: str, interval_s: float) -> None:

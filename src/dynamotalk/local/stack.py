@@ -37,8 +37,8 @@ from dynamotalk.local.supervision import (
     locked,
     wipe,
 )
-from dynamotalk.routes import SESSION_SWEEPER
 from dynamotalk.settings import ENV, STORAGE_ENV
+from dynamotalk.workers import SESSION_SWEEPER
 
 STAGE = "local"
 DEMO_ROOM = "lobby"

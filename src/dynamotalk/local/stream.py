@@ -21,10 +21,10 @@ import structlog
 from dynamotalk.adapters.memory.feed import MemoryChangeFeed
 from dynamotalk.edge.records import is_change
 from dynamotalk.local.gateway.invoke import Functions, InvocationError
-from dynamotalk.routes import FANOUT, FANOUT_BATCH_SIZE, FANOUT_STREAM_RETRIES
 from dynamotalk.tables.changes import change_item
 from dynamotalk.tables.codecs import dump
 from dynamotalk.tables.schema import CHAT_TABLE
+from dynamotalk.workers import FANOUT, FANOUT_BATCH_SIZE, FANOUT_STREAM_RETRIES
 
 _log = structlog.get_logger("dynamotalk.stream")
 Record = dict[str, Any]

@@ -14,15 +14,8 @@ import attrs
 from dynamotalk.local import events
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument, StageArns, policy_document
-from dynamotalk.routes import (
-    BOT_QUEUE,
-    FANOUT_DLQ,
-    FANOUT_PAGES_QUEUE,
-    PUSH_QUEUE,
-    function_name,
-    resource_name,
-    vapid_parameter_name,
-)
+from dynamotalk.routes import BOT_QUEUE, function_name, resource_name, vapid_parameter_name
+from dynamotalk.workers import FANOUT_DLQ, FANOUT_PAGES_QUEUE, PUSH_QUEUE
 
 LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
