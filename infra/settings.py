@@ -15,6 +15,7 @@ import attrs
 
 from dynamotalk.domain import bot
 from dynamotalk.domain.limits import Limits
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
@@ -92,6 +93,9 @@ class StageSettings:
     measured per stage (docs/DEPLOY.md, "SnapStart")."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
+    message_retention_days: int = 0
+    """Days a message is kept (domain/retention.RETENTION_CHOICES_DAYS; 0: forever): each new
+    message carries the table's TTL; a room may choose less (issue 18)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -141,6 +145,8 @@ class StageSettings:
             problems.append(
                 f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
             )
+        if self.message_retention_days not in RETENTION_CHOICES_DAYS:
+            problems.append(f"messageRetentionDays must be one of {RETENTION_CHOICES_DAYS}")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -175,6 +181,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "reservedConcurrency": ("reserved_concurrency", bool),
     "publishEvents": ("publish_events", bool),
     "snapStart": ("snap_start", bool),
+    "messageRetentionDays": ("message_retention_days", int),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

@@ -68,6 +68,8 @@ class Room:
     slow_mode_seconds: int = 0
     """Slow mode: each member posts at most once per this many seconds (0: off); moderators
     and above are exempt (authz.Act.SLOW_MODE_EXEMPT)."""
+    retention_days: int = 0
+    """Days a new message of the room is kept (domain/retention.py); 0: the stage's default."""
     member_count: int = attrs.field(default=0, eq=False)
     """Members of the room, kept by the store in the very write that adds or removes one (an
     ADD on the room's item, never a count query). A statistic, not part of the room's identity
@@ -134,6 +136,9 @@ class Message:
     """User ids of the room's members the text `@`-mentions, resolved by the server."""
     mentions_all: MentionAll | None = None
     """`@room` or `@here` in the text, from a role allowed to (authz.Act.MENTION_ALL)."""
+    expires_at: int | None = None
+    """When the room's retention ends (epoch seconds, the table's TTL attribute; None: kept
+    forever). Reads hide it from then on (domain/retention.py)."""
 
     @property
     def deleted(self) -> bool:
@@ -304,6 +309,8 @@ class Pin:
     author_id: str
     text: str
     created_at: int
+    expires_at: int | None = None
+    """The pinned message's retention end (epoch seconds): the pin goes with the message."""
 
 
 @attrs.frozen

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from dynamotalk.domain import blocking, bot, budget, rules
+from dynamotalk.domain import blocking, bot, budget, retention, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
@@ -58,6 +58,9 @@ class Messages(Access, Files, Threads):
         quote = self._quote_of(room, quote_id)
         mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
+        keep_days = retention.effective_days(
+            room.retention_days, self.limits.message_retention_days
+        )
         message = Message(
             message_id=self.ids.new_id(now),
             room_id=room.room_id,
@@ -71,6 +74,7 @@ class Messages(Access, Files, Threads):
             quote=quote,
             mentions=mentions,
             mentions_all=mentions_all,
+            expires_at=retention.expires_at(now, keep_days, self.limits.retention_day_s),
         )
         budget.check_message(message, self.limits)
         # A request to the bot is counted before anything is stored: refused, nothing happened.
@@ -184,6 +188,7 @@ class Messages(Access, Files, Threads):
         page = budget.within_changes(found[:size], self.limits.max_sync_bytes)
         seq = page[-1].seq if page else after_seq
         shown = blocking.hide_changes(tuple(page), self._hidden_authors(principal))
+        shown = retention.hide_expired_changes(shown, self.clock.now_ms() / 1000)
         return ChangePage(room.room_id, shown, seq, has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:
