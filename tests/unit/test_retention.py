@@ -50,7 +50,8 @@ def test_a_message_expires_its_retention_after_posting() -> None:
     assert not retention.expired(message(100), 99.5)
     assert not retention.expired(message(None), 10**12)
     pin = Pin("r1", "m1", "u2", 5, "u1", "hello", 1, expires_at=100)
-    assert retention.pin_expired(pin, 100) and not retention.pin_expired(pin, 99)
+    assert retention.pin_expired(pin, 100)
+    assert not retention.pin_expired(pin, 99)
 
 
 def test_expired_messages_in_a_page_of_changes_are_stubs_and_keep_their_seq() -> None:
