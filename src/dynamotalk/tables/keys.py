@@ -32,6 +32,8 @@ from __future__ import annotations
 #                     (a message item like any other; a reply seen only in its thread has
 #                     `thread_only`, which history, sync v1 and unread counts filter out)
 # mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
+# retention (issue 18): a message, its mention items and its pin carry `expires_at` (the
+#                     TTL attribute: posted + the room's or stage's retention) when it has one
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction
