@@ -271,8 +271,10 @@ class AttachmentStore(Protocol):
         """Size of an uploaded object, None if it does not exist."""
         ...
 
-    def mark_referenced(self, key: str) -> None:
-        """A message or profile now names this upload: it must never expire as unreferenced."""
+    def mark_referenced(self, key: str, retention_days: int = 0) -> None:
+        """A message or profile now names this upload: it must never expire as unreferenced;
+        a message's retention (days, 0: none) expires it with the message
+        (attachment_retention.py)."""
         ...
 
 

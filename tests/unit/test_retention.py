@@ -18,9 +18,6 @@ from dynamotalk.settings import (
     SettingsError,
     stage_limits,
 )
-from infra.settings import StageConfigError, settings_from
-from tests.infra.stack_runner import run
-from tests.infra.test_stack import stage_settings
 
 DAY_MS = 86_400_000
 
@@ -80,15 +77,3 @@ def test_the_stage_default_and_the_local_day_reach_the_limits() -> None:
     assert stage_limits(100, 1, env={LOCAL_RETENTION_DAY_S_ENV: "2"}).retention_day_s == 2
     with pytest.raises(SettingsError):
         stage_limits(100, 1, env={LOCAL_RETENTION_DAY_S_ENV: "soon"})
-
-
-def test_the_stage_setting_is_checked_and_reaches_every_function() -> None:
-    with pytest.raises(StageConfigError, match="messageRetentionDays"):
-        settings_from("dev", "eu-west-1", {"messageRetentionDays": 14})
-    settings = attrs.evolve(stage_settings("dev"), message_retention_days=90)
-    recorder, _ = run(settings)
-    functions = recorder.of("aws:lambda/function:Function")
-    assert functions
-    for function in functions:
-        variables = function.inputs["environment"]["variables"]
-        assert variables[ENV["message_retention_days"]] == "90", function.name

@@ -53,14 +53,16 @@ class Messages(Access, Files, Threads):
         # Attachments may go without words; any text follows the one rule for message text.
         blank = bool(attachments) and not text.strip()
         clean_text = "" if blank else rules.clean_text(text, self.limits)
-        stored_attachments = self._check_attachments(principal, room.room_id, attachments)
+        keep_days = retention.effective_days(
+            room.retention_days, self.limits.message_retention_days
+        )
+        stored_attachments = self._check_attachments(
+            principal, room.room_id, attachments, keep_days
+        )
         parent = self._parent_for(room, parent_id, also_in_room)
         quote = self._quote_of(room, quote_id)
         mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
-        keep_days = retention.effective_days(
-            room.retention_days, self.limits.message_retention_days
-        )
         message = Message(
             message_id=self.ids.new_id(now),
             room_id=room.room_id,
