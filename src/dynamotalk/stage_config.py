@@ -15,6 +15,7 @@ from dynamotalk.domain.limits import (
     Limits,
 )
 from dynamotalk.domain.models import Role
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.quotas import CLIENT_PING_INTERVAL_S
 from dynamotalk.routes import CLIENT_ACTIONS
 
@@ -77,6 +78,7 @@ def client_limits(max_message_chars: int, min_password: int) -> dict[str, object
         "pingIntervalSeconds": CLIENT_PING_INTERVAL_S,
         "reconnectBaseMs": RECONNECT_BASE_MS,
         "reconnectCapMs": RECONNECT_CAP_MS,
+        "retentionChoices": list(RETENTION_CHOICES_DAYS),
     }
 
 
