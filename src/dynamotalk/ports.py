@@ -272,9 +272,7 @@ class AttachmentStore(Protocol):
         ...
 
     def mark_referenced(self, key: str, retention_days: int = 0) -> None:
-        """A message or profile now names this upload: it must never expire as unreferenced;
-        a message's retention (days, 0: none) expires it with the message
-        (attachment_retention.py)."""
+        """Named now: never expire as unreferenced; retention_days expires it with its message."""
         ...
 
 
