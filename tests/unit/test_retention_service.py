@@ -70,3 +70,16 @@ def test_reads_hide_a_message_once_its_retention_passed() -> None:
     texts = {c.message.message_id: c.message.text for c in posted}  # type: ignore[attr-defined]
     assert texts[old.message_id] == ""
     assert texts[fresh.message_id] == "fresh"
+
+
+def test_a_quote_expires_no_later_than_the_message_it_copies() -> None:
+    world = world_keeping(0)
+    service, now_s = world.service, world.clock.now // 1000
+    room = service.create_room(ALICE, "General", RoomKind.PUBLIC).room_id
+    service.update_room(ALICE, room, retention_days=1)
+    short = service.post_message(ALICE, room, "gone tomorrow", "c1")
+    service.update_room(ALICE, room, retention_days=0)  # back to forever
+    quoting = service.post_message(ALICE, room, "as she said", "c2", quote_id=short.message_id)
+    assert quoting.quote is not None
+    assert quoting.expires_at == short.expires_at == now_s + DAY_S
+    assert service.post_message(ALICE, room, "plain", "c3").expires_at is None

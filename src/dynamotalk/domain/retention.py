@@ -62,6 +62,12 @@ def expires_at(created_at_ms: int, days: int, day_s: int) -> int | None:
     return created_at_ms // 1000 + days * day_s if days else None
 
 
+def earliest(one: int | None, other: int | None) -> int | None:
+    """The sooner of two expiry dates (None: never)."""
+    dates = [d for d in (one, other) if d is not None]
+    return min(dates) if dates else None
+
+
 def expired(message: Message, now_s: float) -> bool:
     """Whether a message's retention has passed (DynamoDB may not have deleted it yet)."""
     return message.expires_at is not None and message.expires_at <= now_s

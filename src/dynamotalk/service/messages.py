@@ -63,6 +63,10 @@ class Messages(Access, Files, Threads):
         quote = self._quote_of(room, quote_id)
         mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
+        expires_at = retention.expires_at(now, keep_days, self.limits.retention_day_s)
+        if quote is not None:  # a quote's copy of the text goes no later than the text itself
+            quoted = self._message(room.room_id, quote.message_id)
+            expires_at = retention.earliest(expires_at, quoted.expires_at)
         message = Message(
             message_id=self.ids.new_id(now),
             room_id=room.room_id,
@@ -76,7 +80,7 @@ class Messages(Access, Files, Threads):
             quote=quote,
             mentions=mentions,
             mentions_all=mentions_all,
-            expires_at=retention.expires_at(now, keep_days, self.limits.retention_day_s),
+            expires_at=expires_at,
         )
         budget.check_message(message, self.limits)
         # A request to the bot is counted before anything is stored: refused, nothing happened.
