@@ -60,3 +60,11 @@ def test_a_room_keeps_its_retention(stores: dict[str, Any]) -> None:
     assert rooms.get("r-keep").retention_days == 7
     assert rooms.create(Room("r-plain", "plain", RoomKind.PUBLIC, "alice", 1), [])
     assert rooms.get("r-plain").retention_days == 0
+
+
+def test_a_retry_of_an_expired_post_gets_the_message_it_made(stores: dict[str, Any]) -> None:
+    messages = stores["messages"]
+    gone = attrs.evolve(msg(1), expires_at=PAST)
+    assert messages.append(gone)[1]
+    again, created = messages.append(attrs.evolve(gone, message_id=mid(2)))
+    assert (again.message_id, created) == (mid(1), False)

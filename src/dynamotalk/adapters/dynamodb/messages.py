@@ -91,11 +91,12 @@ class DynamoMessageStore:
     def _first_of_claim(self, room_id: str, claim_sk: str) -> Message:
         """The message a taken client-id claim points to (written in the same transaction)."""
         existing = self._table.get(k.room_pk(room_id), claim_sk)
-        stored = self.get(room_id, str(existing["message_id"])) if existing else None
-        if stored is None:
+        message_sk = k.message_sk(str(existing["message_id"])) if existing else ""
+        item = self._table.get(k.room_pk(room_id), message_sk) if existing else None
+        if item is None:
             # The claim was deleted between the failed write and this read: ask for a retry.
             raise busy()
-        return stored
+        return message_from_item(item)  # expired or not: a retry gets the message it made
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         item = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
