@@ -18,6 +18,7 @@ BENCHMARKS = [
     "bench.write_units",
     "bench.cost_model",
     "bench.export_cost",
+    "bench.metrics_cost",
     "bench.local_cognito",
     "bench.p3_cold_start",
     "bench.p4_local_load",

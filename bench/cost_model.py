@@ -144,5 +144,13 @@ def run(quick: bool) -> Table:
         "API Gateway's per-delivery message charge dominates every room bigger than a handful; "
         "connection minutes ($0.25/M) are per user, not per message, and left out"
     )
+    from bench import metrics_cost
+
+    emf = " / ".join(f"${metrics_cost.per_message_usd(n) * 1e6:.3f}" for n in (10, 1000, 10_000))
+    table.notes.append(
+        f"business metrics (EMF log lines, bench/metrics_cost.py): {emf} per million messages "
+        "at 10 / 1,000 / 10,000 (CloudWatch Logs ingestion), plus a fixed "
+        f"${sum(metrics_cost.monthly_fixed_usd()):.2f} per stage and month (metrics + alarms)"
+    )
     table.ok = table.ok and p2.extra["limiter_calls"] == 2 and units.ok
     return table

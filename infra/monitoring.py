@@ -1,6 +1,8 @@
 """Monitoring: alarms on Lambda errors and throttles, the fan-out falling behind its stream,
 HTTP API 5xx, WebSocket integration errors, dead letters and DynamoDB throttling, to an SNS
-topic with the stage's e-mail subscription; and a dashboard of the same figures.
+topic with the stage's e-mail subscription; and a dashboard of the same figures. The business
+metrics' ratio alarms and widgets (delivery, push and bot failure rates, fan-out p99) are
+defined in infra/business_metrics.py and created here, on the same topic.
 
 Every metric is read with a dimension set its namespace publishes (tests/infra checks them
 against AWS's tables): a metric read with any other set has no data, and its alarm never fires.
@@ -13,9 +15,11 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.metrics import NAMESPACE, Metric
 from dynamotalk.permissions import PERMISSIONS
 from dynamotalk.routes import resource_name
 from dynamotalk.tables import CHAT_TABLE
+from infra import business_metrics
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
@@ -161,9 +165,13 @@ class Monitoring(pulumi.ComponentResource):
                 {"QueueName": queue_name},
             )
 
+        self._business_alarms(name, settings.stage, child)
+
         names = [f.function.name for f in functions.values()]
         body = pulumi.Output.all(http_api_id, ws_api_id, table_name, *names).apply(
-            lambda values: _dashboard(settings.region, values[0], values[1], values[2], values[3:])
+            lambda values: _dashboard(
+                settings.region, values[0], values[1], values[2], values[3:], settings.stage
+            )
         )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
@@ -173,8 +181,77 @@ class Monitoring(pulumi.ComponentResource):
         )
         self.register_outputs({"alarmTopicArn": self.topic.arn})
 
+    def _business_alarms(self, name: str, stage: str, child: pulumi.ResourceOptions) -> None:
+        """The ratio alarms (metric math, business_metrics.RATIO_ALARMS) and the fan-out's p99."""
+        dims = business_metrics.dimensions(stage)
+        period = business_metrics.PERIOD_S
+        for ratio in business_metrics.RATIO_ALARMS:
+            queries = [
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id=query_id,
+                    return_data=False,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace=NAMESPACE,
+                        metric_name=metric.metric_name,
+                        dimensions=dims,
+                        stat=stat,
+                        period=period,
+                    ),
+                )
+                for query_id, metric, stat in ratio.series()
+            ]
+            queries.append(
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="rate",
+                    expression=ratio.expression(),
+                    label=f"{ratio.failed.metric_name} % (at least {ratio.min_volume} tries)",
+                    return_data=True,
+                )
+            )
+            self.alarms.append(
+                aws.cloudwatch.MetricAlarm(
+                    f"{name}-{ratio.key}",
+                    name=resource_name(stage, ratio.key),
+                    alarm_description=f"Over {ratio.threshold_pct:g}% in 5 minutes: {ratio.why}",
+                    metric_queries=queries,
+                    evaluation_periods=1,
+                    threshold=ratio.threshold_pct,
+                    comparison_operator="GreaterThanThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=[self.topic.arn],
+                    ok_actions=[self.topic.arn],
+                    opts=child,
+                )
+            )
+        breaching, looked_at = business_metrics.FANOUT_SLOW_PERIODS
+        self.alarms.append(
+            aws.cloudwatch.MetricAlarm(
+                f"{name}-fanout-slow",
+                name=resource_name(stage, "fanout-slow"),
+                alarm_description="Fan-out p99 over "
+                f"{business_metrics.FANOUT_P99_ALARM_MS} ms: live clients see changes late",
+                namespace=NAMESPACE,
+                metric_name=Metric.FANOUT_MS.metric_name,
+                dimensions=dims,
+                extended_statistic="p99",
+                period=period,
+                evaluation_periods=looked_at,
+                datapoints_to_alarm=breaching,
+                threshold=business_metrics.FANOUT_P99_ALARM_MS,
+                comparison_operator="GreaterThanThreshold",
+                treat_missing_data="notBreaching",
+                # Too few samples for a p99 says nothing: the alarm keeps its state.
+                evaluate_low_sample_count_percentiles="ignore",
+                alarm_actions=[self.topic.arn],
+                ok_actions=[self.topic.arn],
+                opts=child,
+            )
+        )
 
-def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: list[str]) -> str:
+
+def _dashboard(
+    region: str, http_api: str, ws_api: str, table: str, functions: list[str], stage: str
+) -> str:
     import json
 
     def widget(title: str, metrics: list[list[object]], x: int, y: int) -> dict[str, object]:
@@ -240,6 +317,7 @@ def _dashboard(region: str, http_api: str, ws_api: str, table: str, functions: l
                     0,
                     12,
                 ),
+                *business_metrics.widgets(region, stage, 18),
             ]
         }
     )

@@ -8,7 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk import webheaders
+from dynamotalk import rum, webheaders
 from dynamotalk.routes import FANOUT, FANOUT_PAGES
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
@@ -16,6 +16,7 @@ from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
 from infra.delivery import Delivery
+from infra.domains import ApiDomains, api_domains, domain_outputs
 from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
@@ -23,6 +24,7 @@ from infra.policies import Wiring
 from infra.sessions import Sessions
 from infra.settings import StageSettings
 from infra.storage_web import Attachments, Web
+from infra.web_rum import WebRum
 from infra.websocket_api import ApiGatewayLogRole, WebSocketApi
 
 
@@ -42,6 +44,8 @@ class Stack:
     outputs: dict[str, pulumi.Output[str]]
     sessions: Sessions | None = None
     delivery: Delivery | None = None
+    domains: ApiDomains | None = None
+    rum: WebRum | None = None
 
 
 def web_content_security_policy(
@@ -57,9 +61,39 @@ def web_content_security_policy(
             cognito=webheaders.source_of(cognito_url(settings.region)),
             files=webheaders.bucket_origins(bucket, settings.region),
         )
-        return webheaders.content_security_policy(origins)
+        return webheaders.content_security_policy(
+            api_domain_origins(settings, rum_origins(settings, origins))
+        )
 
     return pulumi.Output.all(websocket.url, attachments.bucket.bucket).apply(policy)
+
+
+def api_domain_origins(
+    settings: StageSettings, origins: webheaders.WebOrigins
+) -> webheaders.WebOrigins:
+    """Once config.json names the custom API domains, the CSP allows exactly them in place of
+    the execute-api hosts (infra/domains.py)."""
+    if not settings.api_domains_served:
+        return origins
+    if settings.http_domain:
+        origins = attrs.evolve(origins, api=f"https://{settings.http_domain}")
+    if settings.ws_domain:
+        origins = attrs.evolve(origins, websocket=f"wss://{settings.ws_domain}")
+    return origins
+
+
+def rum_origins(settings: StageSettings, origins: webheaders.WebOrigins) -> webheaders.WebOrigins:
+    """`rum: true` only: the RUM web client's script, its data plane and its guest credentials."""
+    if not settings.rum:
+        return origins
+    return attrs.evolve(
+        origins,
+        scripts=(rum.RUM_SCRIPT_URL,),  # the one file, not the whole CDN
+        monitoring=(
+            rum.data_plane_endpoint(settings.region),
+            *rum.identity_origins(settings.region),
+        ),
+    )
 
 
 def build(
@@ -129,10 +163,26 @@ def build(
         allowed_origins=web.allowed_origins,
     )
     attachments.allow_browsers(web.allowed_origins)
+    domains = api_domains(settings, http, websocket)
+    custom_urls = domains.urls if domains else {}
+    http_url = custom_urls.get(settings.http_domain or "", http.url)
+    ws_url = custom_urls.get(settings.ws_domain or "", websocket.url)
+    web_rum = (
+        WebRum(
+            "rum",
+            settings,
+            pulumi.Output.all(
+                web.distribution.domain_name,
+                *([settings.custom_domain] if settings.custom_domain else []),
+            ),
+        )
+        if settings.rum
+        else None
+    )
     web.publish_config(
         stage_config(
-            ws_url=websocket.url,
-            http_url=http.url,
+            ws_url=ws_url,
+            http_url=http_url,
             cognito_url=cognito_url(settings.region),
             region=settings.region,
             user_pool_id=auth.user_pool.id,
@@ -140,6 +190,7 @@ def build(
             stage=settings.stage,
             max_message_chars=settings.max_message_chars,
             min_password=auth.spec.password_policy.minimum_length,
+            rum=web_rum.client_config(settings) if web_rum else None,
         )
     )
     every_function = {**functions.items(), **auth.triggers}
@@ -153,8 +204,8 @@ def build(
         dead_letter_queues={"bot": bot.dead_letters.name, "fanout": delivery.dead_letters.name},
     )
     outputs: dict[str, pulumi.Output[str]] = {
-        "wsUrl": websocket.url,
-        "httpUrl": http.url,
+        "wsUrl": ws_url,
+        "httpUrl": http_url,
         "webUrl": web.url,
         "userPoolId": auth.user_pool.id,
         "userPoolClientId": auth.client.id,
@@ -162,7 +213,10 @@ def build(
         "tableName": data.table.name,
         "region": pulumi.Output.from_input(settings.region),
     }
+    outputs.update(domain_outputs(domains, http.url, websocket.url))
+    if web_rum:
+        outputs["rumAppMonitorId"] = web_rum.app_monitor.app_monitor_id
     return Stack(
         data, attachments, auth, functions, websocket, http, web, monitoring, log_role, outputs,
-        sessions=sessions, delivery=delivery,
+        sessions=sessions, delivery=delivery, domains=domains, rum=web_rum,
     )  # fmt: skip

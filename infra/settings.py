@@ -19,6 +19,7 @@ from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
+from infra.api_domain_settings import api_domain_problems
 
 LOG_RETENTION_DAYS = frozenset(
     {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
@@ -27,6 +28,8 @@ LOG_RETENTION_DAYS = frozenset(
 PROTECTED_STAGES = frozenset({"prod", "production"})
 THREAT_PROTECTION_SETTINGS = {mode.lower(): mode for mode in THREAT_PROTECTION_MODES}
 """cognitoThreatProtection value -> Cognito's AdvancedSecurityMode."""
+SRI_HASH = re.compile(r"sha(256|384|512)-[A-Za-z0-9+/]{43,86}={0,2}")
+"""A Subresource Integrity value for the RUM web client's script."""
 
 
 class StageConfigError(ValueError):
@@ -96,6 +99,30 @@ class StageSettings:
     message_retention_days: int = 0
     """Days a message is kept (domain/retention.RETENTION_CHOICES_DAYS; 0: forever): each new
     message carries the table's TTL; a room may choose less (issue 18)."""
+    http_domain: str | None = None
+    """Custom domain of the HTTP API (`api.chat.example.com`); infra/domains.py."""
+    ws_domain: str | None = None
+    """Custom domain of the WebSocket API (`ws.chat.example.com`); infra/domains.py."""
+    hosted_zone_id: str | None = None
+    """Route 53 public hosted zone of the API domains: the certificate is validated through it
+    and alias records point the domains at API Gateway. Unset: validation and DNS are manual."""
+    api_certificate_arn: str | None = None
+    """An existing, issued ACM certificate in the stack's region covering the API domains;
+    unset: the stack requests one (DNS validation)."""
+    api_certificate_validated: bool = False
+    """Manual validation only (no hostedZoneId, no apiCertificateArn): the operator added the
+    certificate's validation records, so the domains and mappings can be created now."""
+    api_dns_ready: bool = False
+    """Without hostedZoneId only: the operator pointed the domains at their API Gateway targets
+    (stack output apiDomainTargets), so config.json and the CSP may switch to them."""
+    rum: bool = False
+    """CloudWatch RUM for the web client (app monitor, guest identity pool, CSP additions).
+    Off by default: billed per event, and it is telemetry of every sampled visitor."""
+    rum_sample_percent: int = 10
+    """Share of the web client's sessions RUM records, in percent (RUM's sessionSampleRate is
+    this over 100)."""
+    rum_script_integrity: str | None = None
+    """Subresource Integrity hash of the pinned RUM web client script (rum.RUM_SCRIPT_URL)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -147,6 +174,13 @@ class StageSettings:
             )
         if self.message_retention_days not in RETENTION_CHOICES_DAYS:
             problems.append(f"messageRetentionDays must be one of {RETENTION_CHOICES_DAYS}")
+        problems.extend(api_domain_problems(self))
+        if not 0 <= self.rum_sample_percent <= 100:
+            problems.append(f"rumSamplePercent must be 0..100, got {self.rum_sample_percent}")
+        if self.rum_script_integrity and not SRI_HASH.fullmatch(self.rum_script_integrity):
+            problems.append("rumScriptIntegrity must be an SRI hash like sha384-<base64>")
+        if self.rum_script_integrity and not self.rum:
+            problems.append("rumScriptIntegrity needs rum: true")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -156,6 +190,25 @@ class StageSettings:
     def protected(self) -> bool:
         """Production-like: stricter password policy, no auto-confirm."""
         return self.stage in PROTECTED_STAGES
+
+    @property
+    def api_domains(self) -> tuple[str, ...]:
+        """The APIs' custom domains that are set: HTTP first, then WebSocket."""
+        return tuple(d for d in (self.http_domain, self.ws_domain) if d)
+
+    @property
+    def api_domains_live(self) -> bool:
+        """The domains and mappings are created (and config.json names them): a certificate is
+        issued or will be before `pulumi up` ends. False while manual validation is pending."""
+        return bool(self.api_domains) and bool(
+            self.hosted_zone_id or self.api_certificate_arn or self.api_certificate_validated
+        )
+
+    @property
+    def api_domains_served(self) -> bool:
+        """config.json and the CSP name the custom domains: they exist and their DNS points at
+        API Gateway (written by the stack in the hosted zone, or confirmed by apiDnsReady)."""
+        return self.api_domains_live and bool(self.hosted_zone_id or self.api_dns_ready)
 
 
 CONFIG_KEYS: dict[str, tuple[str, type]] = {
@@ -182,6 +235,15 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "publishEvents": ("publish_events", bool),
     "snapStart": ("snap_start", bool),
     "messageRetentionDays": ("message_retention_days", int),
+    "httpDomain": ("http_domain", str),
+    "wsDomain": ("ws_domain", str),
+    "hostedZoneId": ("hosted_zone_id", str),
+    "apiCertificateArn": ("api_certificate_arn", str),
+    "apiCertificateValidated": ("api_certificate_validated", bool),
+    "apiDnsReady": ("api_dns_ready", bool),
+    "rum": ("rum", bool),
+    "rumSamplePercent": ("rum_sample_percent", int),
+    "rumScriptIntegrity": ("rum_script_integrity", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

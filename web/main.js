@@ -37,6 +37,8 @@ function applyLimits() {
 
 async function main() {
   session.config = await (await fetch("config.json", { cache: "no-store" })).json();
+  // Real-user monitoring only where the stage turned it on: otherwise not even rum.js loads.
+  if (session.config.rum) import("./rum.js").then((rum) => rum.startRum(session.config));
   Object.assign(actions, session.config.actions);
   Object.assign(limits, session.config.limits);
   for (const type of session.config.changeTypes) changeTypes.add(type);

@@ -15,11 +15,13 @@ import concurrent.futures
 import functools
 import queue
 import threading
+import time
 from collections.abc import Callable
 
 import attrs
 import structlog
 
+from dynamotalk import metrics
 from dynamotalk.domain.bot import (
     APOLOGY,
     BREAKER_COOLDOWN_S,
@@ -56,8 +58,17 @@ class BotWorker:
         return self.service.post_bot_answer(room_id, message_id, text)
 
     def _ask(self, request: BotRequest) -> str:
+        """The model's answer, or an apology; either way counted on the job's own thread:
+        BotLatencyMs per model call, BotFailures 1 per apology and 0 per answer (so its
+        SampleCount is the jobs and its Average the failure ratio, infra/business_metrics.py)."""
+        text = self._ask_model(request)
+        metrics.record(metrics.Metric.BOT_FAILURES, 0 if text else 1)
+        return text or APOLOGY
+
+    def _ask_model(self, request: BotRequest) -> str:
         if not self.breaker.allows():
-            return APOLOGY
+            return ""
+        started = time.perf_counter()
         future = self._pool.submit(
             self.assistant.reply, list(request.context), request.message, request.names
         )
@@ -65,9 +76,11 @@ class BotWorker:
             text = future.result(timeout=self.timeout_s).strip()
         except Exception:  # noqa: BLE001 - timeout, throttling, bad reply: all an apology
             self.breaker.record(False)
-            return APOLOGY
+            return ""
+        finally:
+            metrics.record(metrics.Metric.BOT_LATENCY_MS, (time.perf_counter() - started) * 1000)
         self.breaker.record(bool(text))
-        return text or APOLOGY
+        return text
 
 
 def _run_now(job: Callable[[], object]) -> None:

@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
         help="serve the @connections API on --port's loop only, not on a thread and port of its"
         " own (slower; for comparison, bench/p4_local_load.py)",
     )
+    dev.add_argument(
+        "--print-metrics",
+        action="store_true",
+        help="also print each function's EMF metrics line, as Lambda writes it (default: totals"
+        " only, at GET /_local/metrics)",
+    )
 
     chat = commands.add_parser("chat", help="terminal chat client for a local or deployed stage")
     chat.add_argument("--url", default=None, help="local stack base URL (reads its config.json)")
@@ -75,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             fresh=args.fresh,
             max_restarts=args.max_restarts,
             management_on_api_port=args.management_on_api_port,
+            print_metrics=args.print_metrics,
         )
         try:
             return run(options)

@@ -79,3 +79,6 @@ STREAM_READ = (
 "IAM policy to allow an AWS Lambda function to access DynamoDB stream records")."""
 EVENTS_PUT = "events:PutEvents"
 """On the stage's own bus only, and only where the stage publishes events."""
+RUM_PUT_EVENTS = "rum:PutRumEvents"
+"""The one action of the web client's RUM guest role, on the stage's app monitor only
+(infra/web_rum.py); no Lambda is granted it."""

@@ -35,13 +35,16 @@ def stage_config(
     max_message_chars: int,
     min_password: int,
     lobby: str | None = None,
+    rum: dict[str, object] | None = None,
 ) -> dict[str, object]:
     """config.json's content. Values are `object`: the Pulumi program passes Outputs, which
     `pulumi.Output.json_dumps` resolves; the local gateway passes strings. `max_message_chars`
     is the stage's own (`maxMessageChars`), which may be below the domain's ceiling, and
     `min_password` its user pool's (longer on protected stages). `lobby`: the id of the public
     room a new user lands in (the web client joins and opens it on the first run), where the
-    stage has one (the local stack's `DEMO_ROOM`); absent elsewhere."""
+    stage has one (the local stack's `DEMO_ROOM`); absent elsewhere. `rum`: the real-user
+    monitoring block (dynamotalk/rum.client_rum_config) on a stage with `rum: true`; absent
+    elsewhere (the local stack), and then the web client loads nothing of RUM."""
     return {
         "wsUrl": ws_url,
         "httpUrl": http_url,
@@ -55,6 +58,7 @@ def stage_config(
         "changeTypes": list(ROOM_CHANGE_TYPES),
         "permissions": client_permissions(),
         **({"lobby": lobby} if lobby is not None else {}),
+        **({"rum": rum} if rum is not None else {}),
     }
 
 

@@ -9,6 +9,9 @@ framed (clickjacking), cannot change its base URL, submit a form anywhere (every
 handled by the client's modules) or load plugins. Everything else falls back to
 `default-src 'none'`.
 
+A stage with `rum: true` adds the RUM web client's script origin and the origins it sends to
+(`WebOrigins.scripts`, `.monitoring`, dynamotalk/rum.py); everywhere else they are empty.
+
 HSTS makes browsers use https for the site from then on; on the local stack's loopback http
 origin browsers ignore it (RFC 6797 section 8.1: a Strict-Transport-Security header received
 over plain http is not acted on), and the local stack sends it anyway so its headers are the
@@ -54,9 +57,22 @@ class WebOrigins:
     """Cognito's JSON API."""
     files: tuple[str, ...] = ()
     """The attachments bucket: presigned POST uploads and presigned GET downloads."""
+    scripts: tuple[str, ...] = ()
+    """Scripts from elsewhere than the page's origin: the pinned RUM web client as its full URL,
+    only on a stage with `rum: true` (dynamotalk/rum.py); none otherwise. A source whose path
+    does not end in `/` matches that one file (CSP Level 3's path-part match,
+    w3.org/TR/CSP3), so no other file on AWS's CDN may run."""
+    monitoring: tuple[str, ...] = ()
+    """Where real-user monitoring sends data and gets its guest credentials (RUM's data plane,
+    Cognito Identity, STS): only with `rum: true`."""
 
     def connect(self) -> list[str]:
-        return _unique(["'self'", self.api, self.websocket, self.cognito, *self.files])
+        return _unique(
+            ["'self'", self.api, self.websocket, self.cognito, *self.files, *self.monitoring]
+        )
+
+    def script_sources(self) -> list[str]:
+        return _unique(["'self'", *self.scripts])
 
     def images(self) -> list[str]:
         return _unique(["'self'", *self.files])
@@ -74,7 +90,7 @@ def content_security_policy(origins: WebOrigins) -> str:
     """The CSP header value for the web client served next to these origins."""
     directives = {
         "default-src": ["'none'"],
-        "script-src": ["'self'"],
+        "script-src": origins.script_sources(),
         "style-src": ["'self'"],
         "img-src": origins.images(),
         "connect-src": origins.connect(),

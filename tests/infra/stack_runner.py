@@ -98,6 +98,35 @@ class Recorder(pulumi.runtime.Mocks):
             state["arn"] = f"{arn_prefix.format('events')}:rule/{bus}/{state['name']}"
         elif typ == "aws:iam/role:Role":
             state["arn"] = f"arn:aws:iam::{ACCOUNT}:role/{args.name}"
+        elif typ == "aws:acm/certificate:Certificate":
+            # ACM answers in the certificate's own region (its `region` input, else the stack's).
+            region = state.get("region") or self.region
+            state["arn"] = f"arn:aws:acm:{region}:{ACCOUNT}:certificate/{args.name}"
+            names = [state["domainName"], *(state.get("subjectAlternativeNames") or [])]
+            state["domainValidationOptions"] = [
+                {
+                    "domainName": name,
+                    "resourceRecordName": f"_x{i}.{name}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_y{i}.acm-validations.aws.",
+                }
+                for i, name in enumerate(names)
+            ]
+        elif typ == "aws:apigatewayv2/domainName:DomainName":
+            config = dict(state["domainNameConfiguration"])
+            config["targetDomainName"] = (
+                f"d-{len(self.resources)}.execute-api.{self.region}.amazonaws.com"
+            )
+            config["hostedZoneId"] = "ZAPIGATEWAYREGION"
+            state["domainNameConfiguration"] = config
+            rid = state["domainName"]
+        elif typ == "aws:route53/record:Record":
+            state["fqdn"] = state["name"]
+        elif typ == "aws:rum/appMonitor:AppMonitor":
+            state["appMonitorId"] = f"{args.name}-0000"
+            state["arn"] = f"{arn_prefix.format('rum')}:appmonitor/{state['name']}"
+        elif typ == "aws:cognito/identityPool:IdentityPool":
+            rid = f"{self.region}:{args.name}-pool"
         else:
             state.setdefault("arn", f"{arn_prefix.format('mock')}:{args.name}")
         state.setdefault("name", args.name)

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from dynamotalk import metrics
 from tests.infra.stack_runner import Recorder, run
 from tests.infra.test_stack import stage_settings
 
@@ -66,6 +67,10 @@ PUBLISHED: dict[str, dict[str, set[Dims]]] = {
         "ConsumedWriteCapacityUnits": TABLE_OR_INDEX,
     },
     "AWS/SQS": {"ApproximateNumberOfMessagesVisible": {frozenset({"QueueName"})}},
+    # Our own namespace: what the functions' EMF lines publish (one dimension set, metrics.py).
+    metrics.NAMESPACE: {
+        m.metric_name: {frozenset({metrics.STAGE_DIMENSION})} for m in metrics.Metric
+    },
 }
 
 

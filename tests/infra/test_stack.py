@@ -26,7 +26,7 @@ from dynamotalk.routes import (
 from dynamotalk.stage_config import client_limits, client_permissions
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.userpool import user_pool_spec
-from infra import package
+from infra import business_metrics, package
 from infra.policies import PERMISSIONS, STREAM_READ, XRAY_ACTIONS
 from infra.settings import StageSettings, settings_from
 from infra.storage_web import web_files
@@ -563,7 +563,9 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
     }
     # And the stream consumer's lag (tests/infra/test_delivery.py).
     assert len(by_metric["IteratorAge"]) == 1
-    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 1
+    # And the business metrics' ratio alarms plus the fan-out's p99 (test_business_metrics.py).
+    business = len(business_metrics.RATIO_ALARMS) + 1
+    assert len(alarms) == 2 * len(FUNCTIONS) + 3 + len(dead_letters) + 1 + business
     (dashboard,) = recorder.of("aws:cloudwatch/dashboard:Dashboard")
     assert json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     subscriptions = recorder.of("aws:sns/topicSubscription:TopicSubscription")
@@ -638,6 +640,8 @@ def test_outputs_exist(stack: Stack) -> None:
         "bucketName",
         "tableName",
         "region",
+        "httpExecuteApiUrl",
+        "wsExecuteApiUrl",
     }
     assert all(isinstance(v, str) and v for v in outputs.values())
     assert outputs["wsUrl"].startswith("wss://")

@@ -11,9 +11,14 @@ from typing import Any
 
 import structlog
 
+from dynamotalk import metrics
 from dynamotalk.domain.errors import ChatError, ErrorCode, Unavailable
 
 _log = structlog.get_logger("dynamotalk.edge")
+
+
+THROTTLED = frozenset({ErrorCode.RATE_LIMITED, ErrorCode.SLOW_MODE})
+"""Refusals that tell the caller to slow down (HTTP 429): each answered one is RateLimited."""
 
 
 class InternalError(ChatError):
@@ -52,6 +57,8 @@ def refusal(error: Exception, log: dict[str, Any]) -> ChatError:
     A ChatError is the core's own refusal, answered as it is; anything else is unexpected."""
     if isinstance(error, ChatError):
         log["outcome"] = str(error.code)
+        if error.code in THROTTLED:
+            metrics.record(metrics.Metric.RATE_LIMITED)
         return error
     return unexpected(error, log)
 

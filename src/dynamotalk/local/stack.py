@@ -65,6 +65,8 @@ class Options:
     max_restarts: int = 3
     management_on_api_port: bool = False
     """The @connections API on the API port's loop only (the single-loop gateway, slower)."""
+    print_metrics: bool = False
+    """Also print each EMF metrics line (they are kept as totals at GET /_local/metrics)."""
 
     @property
     def web(self) -> int:
@@ -213,8 +215,12 @@ def _serve(
             bot_model_id="local.echo-assistant",
         )
     )
-    from dynamotalk import bootstrap
+    from dynamotalk import bootstrap, metrics
+    from dynamotalk.local.metrics import LocalMetrics
 
+    # Business metrics stay in memory (GET /_local/metrics), before anything records one.
+    local_metrics = LocalMetrics(echo=options.print_metrics)
+    metrics.send_to(local_metrics.record)
     lobby = ensure_demo_room()
     identity = bootstrap.identity()
     gateway = Gateway(
@@ -231,6 +237,7 @@ def _serve(
         max_message_chars=bootstrap.settings().max_message_chars,
         management_port=management_port,
         lobby=lobby,
+        metrics=local_metrics,
     )
     web_app = gateway.web_app()
     kept = "nothing is kept" if options.in_memory else f"data in {data_dir}"

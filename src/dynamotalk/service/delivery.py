@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import attrs
 import structlog
 
+from dynamotalk import metrics
 from dynamotalk.domain import blocking
 from dynamotalk.domain.events import MessagePosted, RoomChange, room_of
 from dynamotalk.domain.limits import FANOUT_PAGE_SIZE
@@ -73,6 +74,7 @@ class Delivery:
             cache[author] = frozenset(self.block_list.blockers_of(author))
         return cache[author]
 
+    @metrics.timed(metrics.Metric.FANOUT_MS)
     def deliver(self, change: RoomChange, cache: dict[str, frozenset[str]] | None = None) -> int:
         """The change to the room's live connections: the number reached, or handed to page
         workers. `cache` keeps who blocked whom across one batch of changes.
@@ -127,9 +129,11 @@ class Delivery:
             ]
             if targets:
                 report = self.notifier.send(targets, event)
+                metrics.record_sends(report.delivered, len(report.failed), len(report.gone))
                 if report.gone:
                     self.connections.unregister_many(sorted(report.gone))
 
+    @metrics.timed(metrics.Metric.FANOUT_MS)
     def deliver_page(
         self, room_id: str, seq: int, connection_ids: Sequence[str], attempt: int = 0
     ) -> int:
@@ -145,6 +149,7 @@ class Delivery:
     ) -> int:
         self.fault("send")
         report = self.notifier.send(connection_ids, change)
+        metrics.record_sends(report.delivered, len(report.failed), len(report.gone))
         if report.gone:
             self.connections.unregister_many(sorted(report.gone))
         if report.retryable:

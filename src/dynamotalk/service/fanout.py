@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from dynamotalk import metrics
 from dynamotalk.domain.events import Event, PresenceChanged
 from dynamotalk.domain.ids import DIRECT_PREFIX
 from dynamotalk.domain.limits import RECEIPT_AUDIENCE
@@ -75,6 +76,7 @@ class Fanout(ChatCore):
 
     def _forget_gone(self, report: SendReport) -> None:
         if report.gone:
+            metrics.record(metrics.Metric.GONE_CONNECTIONS, len(report.gone))
             self.connections.unregister_many(sorted(report.gone))
 
     def _announce_presence(

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from dynamotalk import metrics
 from dynamotalk.domain import blocking, bot, budget, retention, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
@@ -91,6 +92,7 @@ class Messages(Access, Files, Threads):
             self._limit(principal.user_id, Action.BOT)
         stored, created = self.messages.append(message)
         if created:
+            metrics.record(metrics.Metric.MESSAGES_POSTED)  # a retry stores nothing: not counted
             self.rooms.mark_read(room.room_id, principal.user_id, stored.message_id)
             asked = [BotAsked(room.room_id, stored.message_id)] if for_bot else []
             self._publish(*asked)

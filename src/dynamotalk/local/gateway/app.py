@@ -27,6 +27,7 @@ from dynamotalk.local.gateway.invoke import Functions, InvocationError
 from dynamotalk.local.gateway.management import Management
 from dynamotalk.local.gateway.management_server import ManagementServer
 from dynamotalk.local.gateway.websocket import WebSocketApi
+from dynamotalk.local.metrics import LocalMetrics
 from dynamotalk.local.provision import LOCAL_POOL
 from dynamotalk.local.web_headers import WithSecurityHeaders
 from dynamotalk.routes import FUNCTION_BY_MODULE
@@ -72,6 +73,8 @@ class Gateway:
     management_port: int | None = None
     """Where the management API also listens on a thread of its own (management_server.py),
     for the stage's notifier; None: only on this port's `/@connections` route."""
+    metrics: LocalMetrics = attrs.Factory(LocalMetrics)
+    """The business metrics the functions record (local/metrics.py), at GET /_local/metrics."""
     _management_server: ManagementServer | None = attrs.field(default=None, init=False)
     _cognito: CognitoProxy | None = attrs.field(default=None, init=False)
 
@@ -131,6 +134,7 @@ class Gateway:
             Route("/_local/events", no_browsers(self._events), methods=["GET"]),
             Route("/_local/faults", no_browsers(self._faults), methods=["GET", "POST", "DELETE"]),
             Route("/_local/dead-letters", no_browsers(self._dead_letters), methods=["GET"]),
+            Route("/_local/metrics", no_browsers(self._metrics), methods=["GET"]),
             Route("/api/{path:path}", http.http_api, methods=ANY_METHOD),
             Route("/cognito", cognito.cognito, methods=["POST", "OPTIONS"]),
             Route("/cognito/", cognito.cognito, methods=["POST", "OPTIONS"]),
@@ -145,8 +149,10 @@ class Gateway:
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
+        from dynamotalk import metrics
         from dynamotalk.local import delivery
 
+        previous_sink = metrics.send_to(self.metrics.record)
         if self.management_port is not None:
             self._management_server = ManagementServer(
                 Management(self.connections), self.host, self.management_port
@@ -156,6 +162,7 @@ class Gateway:
         try:
             yield
         finally:
+            metrics.send_to(previous_sink)
             self.delivery.stop()
             if self._management_server is not None:
                 self._management_server.stop()
@@ -197,6 +204,10 @@ class Gateway:
             return JSONResponse({"message": message}, status_code=400)
         faults.arm(step, after, times)
         return Response(status_code=204)
+
+    async def _metrics(self, request: Request) -> Response:
+        """Local-only: the business metrics' totals since the stack started (local/metrics.py)."""
+        return JSONResponse({"metrics": self.metrics.totals()})
 
     async def _dead_letters(self, request: Request) -> Response:
         local = self._local_delivery()
