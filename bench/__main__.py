@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.p2_recipients",
     "bench.write_units",
     "bench.cost_model",
+    "bench.export_cost",
     "bench.metrics_cost",
     "bench.local_cognito",
     "bench.p3_cold_start",

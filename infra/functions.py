@@ -120,6 +120,7 @@ class LambdaFunction(pulumi.ComponentResource):
             bucket_name=wiring.bucket_name,
             auto_confirm=settings.auto_confirm_signups,
             max_message_chars=settings.max_message_chars,
+            message_retention_days=settings.message_retention_days,
             user_limits=settings.user_limits,
             user_pool_id=wiring.user_pool_id,
             user_pool_client_id=wiring.user_pool_client_id,

@@ -15,6 +15,7 @@ import attrs
 
 from dynamotalk.domain import bot
 from dynamotalk.domain.limits import Limits
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.domain.user_limits import LIMIT_BY_KEY, UserLimits, parse_limits
 from dynamotalk.origins import origin_of
 from dynamotalk.userpool import THREAT_PROTECTION_MODES
@@ -95,6 +96,9 @@ class StageSettings:
     measured per stage (docs/DEPLOY.md, "SnapStart")."""
     user_limits: UserLimits = attrs.Factory(UserLimits)
     """Per-user limits, one `limit*` config key each (domain/user_limits.LIMIT_SETTINGS)."""
+    message_retention_days: int = 0
+    """Days a message is kept (domain/retention.RETENTION_CHOICES_DAYS; 0: forever): each new
+    message carries the table's TTL; a room may choose less (issue 18)."""
     http_domain: str | None = None
     """Custom domain of the HTTP API (`api.chat.example.com`); infra/domains.py."""
     ws_domain: str | None = None
@@ -175,6 +179,8 @@ class StageSettings:
             problems.append(
                 f"cognitoThreatProtection must be one of {sorted(THREAT_PROTECTION_SETTINGS)}"
             )
+        if self.message_retention_days not in RETENTION_CHOICES_DAYS:
+            problems.append(f"messageRetentionDays must be one of {RETENTION_CHOICES_DAYS}")
         problems.extend(api_domain_problems(self))
         if not 0 <= self.rum_sample_percent <= 100:
             problems.append(f"rumSamplePercent must be 0..100, got {self.rum_sample_percent}")
@@ -240,6 +246,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "reservedConcurrency": ("reserved_concurrency", bool),
     "publishEvents": ("publish_events", bool),
     "snapStart": ("snap_start", bool),
+    "messageRetentionDays": ("message_retention_days", int),
     "httpDomain": ("http_domain", str),
     "wsDomain": ("ws_domain", str),
     "hostedZoneId": ("hosted_zone_id", str),

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 import pulumi
 import pulumi_aws as aws
 
-from dynamotalk import upload_expiry, webheaders
+from dynamotalk import attachment_retention, upload_expiry, webheaders
 from dynamotalk.origins import allowed_origins
 from dynamotalk.routes import resource_name
 from infra.settings import StageSettings
@@ -133,6 +133,20 @@ class Attachments(pulumi.ComponentResource):
                     expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=upload_expiry.UNREFERENCED_EXPIRY_DAYS
                     ),
+                ),
+                # Files of messages with a retention, one rule per choice (issue 18).
+                *(
+                    aws.s3.BucketLifecycleConfigurationRuleArgs(
+                        id=rule_id,
+                        status="Enabled",
+                        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(
+                            tag=aws.s3.BucketLifecycleConfigurationRuleFilterTagArgs(
+                                key=tag_key, value=tag_value
+                            )
+                        ),
+                        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+                    )
+                    for rule_id, (tag_key, tag_value), days in attachment_retention.rules()
                 ),
             ],
             opts=child,

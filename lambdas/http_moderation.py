@@ -15,7 +15,12 @@ from lambdas.http_handlers import Reply, route
 def update_room(s: ChatService, e: HttpEvent) -> Reply:
     body = wire.parse_body(e.body, wire.UpdateRoom)
     room = s.update_room(
-        e.principal, e.path("roomId"), body.name, body.slow_mode_seconds, body.archived
+        e.principal,
+        e.path("roomId"),
+        body.name,
+        body.slow_mode_seconds,
+        body.archived,
+        body.retention_days,
     )
     return 200, {"room": wire.room_json(room)}
 

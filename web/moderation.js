@@ -9,6 +9,7 @@ import { duration, when } from "./dialog.js";
 import { openPanel } from "./panel.js";
 import { may } from "./permissions.js";
 import { panel, pinned, rooms } from "./store.js";
+import { retentionField } from "./retention.js";
 
 /** Slow mode intervals offered, in seconds (0: off; the server bounds them: MAX_SLOW_MODE_S). */
 export const SLOW_MODE_SECONDS = [0, 10, 30, 60, 300, 3600];
@@ -67,8 +68,10 @@ export function showSettings() {
   const archived = el("input", { id: "settings-archived", type: "checkbox", checked: Boolean(room.archived), disabled: !may("archive") });
   const archiveLabel = el("label", { className: "inline" });
   archiveLabel.append(archived, " archived (read-only)");
+  const keep = retentionField(room);
   form.append(el("label", { htmlFor: "settings-name", textContent: "Room name" }), nameInput,
     el("label", { htmlFor: "settings-slow", textContent: "Slow mode" }), slow, archiveLabel,
+    ...keep.nodes,
     el("button", { type: "submit", textContent: "Save" }));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -76,6 +79,7 @@ export function showSettings() {
     if (may("rename") && nameInput.value !== room.name) change.name = nameInput.value;
     if (may("slowMode") && Number(slow.value) !== (room.slowModeSeconds || 0)) change.slowModeSeconds = Number(slow.value);
     if (may("archive") && archived.checked !== Boolean(room.archived)) change.archived = archived.checked;
+    keep.collect(change);
     try {
       if (Object.keys(change).length) await api("PATCH", `/rooms/${roomId}`, change);
       toast("Room settings saved.");

@@ -12,8 +12,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
-import attrs
-
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
 from dynamotalk.service import ChatService
@@ -183,8 +181,7 @@ def service() -> ChatService:
     from dynamotalk.adapters.s3 import S3AttachmentStore
     from dynamotalk.adapters.sessions import ApiGatewayCloser
     from dynamotalk.botocore_loader import OnFirstUse
-    from dynamotalk.domain.limits import Limits
-    from dynamotalk.settings import management_transport
+    from dynamotalk.settings import management_transport, stage_limits
     from dynamotalk.wire import encode_event
 
     s = settings()
@@ -206,7 +203,7 @@ def service() -> ChatService:
         ids=UlidGenerator(),
         feed=feed,
         # The stage's message limit (maxMessageChars) under the domain's own ceiling.
-        limits=attrs.evolve(Limits(), max_text=s.max_message_chars),
+        limits=stage_limits(s.max_message_chars, s.message_retention_days),
         bot_jobs=_bot_jobs(),
         limiter=_limiter(),
         user_limits=s.user_limits,

@@ -271,8 +271,8 @@ class AttachmentStore(Protocol):
         """Size of an uploaded object, None if it does not exist."""
         ...
 
-    def mark_referenced(self, key: str) -> None:
-        """A message or profile now names this upload: it must never expire as unreferenced."""
+    def mark_referenced(self, key: str, retention_days: int = 0) -> None:
+        """Named now: never expire as unreferenced; retention_days expires it with its message."""
         ...
 
 

@@ -17,6 +17,7 @@ import attrs
 
 from dynamotalk.domain import bot as bot_rules
 from dynamotalk.domain.limits import SESSION_SWEEP_INTERVAL_S, Limits
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.domain.user_limits import UserLimits, limits_env, parse_limits
 
 ENV: Mapping[str, str] = {
@@ -50,6 +51,7 @@ ENV: Mapping[str, str] = {
     "vapid_subject": "DYNAMOTALK_VAPID_SUBJECT",
     "ssm_endpoint": "DYNAMOTALK_SSM_ENDPOINT",
     "push_local_origin": "DYNAMOTALK_PUSH_LOCAL_ORIGIN",
+    "message_retention_days": "DYNAMOTALK_MESSAGE_RETENTION_DAYS",
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
@@ -79,6 +81,12 @@ default), so a room of a few sockets is sharded across page workers as a big roo
 the local fan-out (local/delivery.py)."""
 
 
+LOCAL_RETENTION_DAY_S_ENV = "DYNAMOTALK_LOCAL_RETENTION_DAY_S"
+"""Local stack only, a test knob: a retention "day" lasts this many seconds instead of 86400,
+so a test sees a message of a 1-day room expire in a second (domain/retention.py). Never set
+by the Pulumi program; read by the composition root."""
+
+
 class SettingsError(Exception):
     """A required environment variable is missing or invalid."""
 
@@ -92,6 +100,21 @@ def management_transport(env: Mapping[str, str] | None = None) -> ManagementTran
             f"got {value!r}"
         )
     return value or "lean"
+
+
+def stage_limits(
+    max_text: int, retention_days: int, env: Mapping[str, str] | None = None
+) -> Limits:
+    """The domain's Limits on this stage: its message length and its retention of messages,
+    with a retention day as long as LOCAL_RETENTION_DAY_S_ENV says in the local stack's tests
+    (a day everywhere else)."""
+    raw = (os.environ if env is None else env).get(LOCAL_RETENTION_DAY_S_ENV, "").strip()
+    if raw and not raw.isdigit():
+        raise SettingsError(f"{LOCAL_RETENTION_DAY_S_ENV} must be whole seconds, got {raw!r}")
+    day_s = int(raw) if raw and int(raw) > 0 else Limits().retention_day_s
+    return attrs.evolve(
+        Limits(), max_text=max_text, message_retention_days=retention_days, retention_day_s=day_s
+    )
 
 
 @attrs.frozen
@@ -154,6 +177,10 @@ class Settings:
     """Local stack only: the push-service emulator's loopback origin, the one endpoint outside
     the push services' allowlist a subscription may name. None on AWS."""
 
+    message_retention_days: int = 0
+    """The stage's default retention of messages in days (`messageRetentionDays`, one of
+    domain/retention.RETENTION_CHOICES_DAYS; 0: kept forever)."""
+
     @property
     def issuer(self) -> str:
         # Imported here: the user pool's spec stays out of every handler's cold start.
@@ -209,6 +236,12 @@ class Settings:
                 raise SettingsError(f"{name} must be {low:g}..{high:g}, got {value:g}")
             return value
 
+        def retention_days(name: str) -> int:
+            raw = env.get(name, "").strip() or "0"
+            if raw not in {str(d) for d in RETENTION_CHOICES_DAYS}:
+                raise SettingsError(f"{name} must be one of {RETENTION_CHOICES_DAYS}, got {raw!r}")
+            return int(raw)
+
         try:
             user_limits = parse_limits(env)
         except ValueError as error:
@@ -254,6 +287,7 @@ class Settings:
             vapid_subject=optional(ENV["vapid_subject"]),
             ssm_endpoint=optional(ENV["ssm_endpoint"]),
             push_local_origin=optional(ENV["push_local_origin"]),
+            message_retention_days=retention_days(ENV["message_retention_days"]),
         )
 
 

@@ -15,6 +15,7 @@ from dynamotalk.domain.limits import (
     Limits,
 )
 from dynamotalk.domain.models import Role
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 from dynamotalk.domain.search import SEARCH_MAX_QUERY_CHARS
 from dynamotalk.quotas import CLIENT_PING_INTERVAL_S
 from dynamotalk.routes import CLIENT_ACTIONS
@@ -83,6 +84,7 @@ def client_limits(max_message_chars: int, min_password: int) -> dict[str, object
         "reconnectBaseMs": RECONNECT_BASE_MS,
         "reconnectCapMs": RECONNECT_CAP_MS,
         "searchMaxChars": SEARCH_MAX_QUERY_CHARS,  # issue 18: GET /search's `q`
+        "retentionChoices": list(RETENTION_CHOICES_DAYS),
     }
 
 

@@ -194,6 +194,7 @@ class World:
             ),
             Act.MODERATE: lambda: self.moderate(name, kind),
             Act.BAN_LIST: lambda: self.http(name, kind, "GET", "/bans"),
+            Act.RETENTION: lambda: self.http(name, kind, "PATCH", "", {"retentionDays": 7}),
         }
         return do[act]()
 
@@ -223,6 +224,8 @@ class World:
             self.as_owner(kind, "PATCH", "", {"name": f"authz {kind}"})
         elif act is Act.ARCHIVE:
             self.as_owner(kind, "PATCH", "", {"archived": False})
+        elif act is Act.RETENTION:
+            self.as_owner(kind, "PATCH", "", {"retentionDays": 0})
         elif act is Act.REPORT:
             resolve = f"/reports/{self.last['report']['id']}/resolve"
             self.as_owner(kind, "POST", resolve, {"outcome": "dismissed"})

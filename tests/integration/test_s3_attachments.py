@@ -52,3 +52,17 @@ def test_signed_policy_pins_type_size_and_key(store: S3AttachmentStore) -> None:
     assert ["content-length-range", 1, 500] in conditions
     assert {"Content-Type": "application/pdf"} in conditions
     assert {"key": "rooms/r/u/x/a.pdf"} in conditions
+
+
+def test_a_referenced_file_carries_its_messages_retention(store: S3AttachmentStore) -> None:
+    """Issue 18: referencing retags (PutObjectTagging) with the retention's tag, which the
+    bucket's lifecycle rule of that retention matches (attachment_retention.py)."""
+    from dynamotalk.attachment_retention import retention_tag
+    from dynamotalk.upload_expiry import REFERENCED_TAG
+
+    for key, days in (("rooms/r/u/kept.txt", 7), ("avatars/u/me.png", 0)):
+        store.client.put_object(Bucket=store.bucket, Key=key, Body=b"x")
+        store.mark_referenced(key, days)
+        tags = store.client.get_object_tagging(Bucket=store.bucket, Key=key)["TagSet"]
+        expected = [REFERENCED_TAG, *([retention_tag(days)] if days else [])]
+        assert sorted((t["Key"], t["Value"]) for t in tags) == sorted(expected)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import attrs
 from botocore.exceptions import ClientError
 
+from dynamotalk.attachment_retention import retention_tag
 from dynamotalk.domain.models import UploadForm
 from dynamotalk.upload_expiry import REFERENCED_TAG, unreferenced_tagging
 
@@ -50,11 +51,14 @@ class S3AttachmentStore:
         )
         return url
 
-    def mark_referenced(self, key: str) -> None:
-        """Replace the unreferenced tag, so the lifecycle rule never expires this object."""
-        tag_key, value = REFERENCED_TAG
+    def mark_referenced(self, key: str, retention_days: int = 0) -> None:
+        """Replace the unreferenced tag, so the lifecycle rule never expires this object; a
+        message's retention tags it for the rule of its days (attachment_retention.py)."""
+        tags = [REFERENCED_TAG, *([retention_tag(retention_days)] if retention_days else [])]
         self.client.put_object_tagging(
-            Bucket=self.bucket, Key=key, Tagging={"TagSet": [{"Key": tag_key, "Value": value}]}
+            Bucket=self.bucket,
+            Key=key,
+            Tagging={"TagSet": [{"Key": tag, "Value": value} for tag, value in tags]},
         )
 
     def size_of(self, key: str) -> int | None:

@@ -48,6 +48,8 @@ class Act(enum.StrEnum):
     """Post without waiting for slow mode's interval."""
     BAN_LIST = "banList"
     """See who is banned from the room."""
+    RETENTION = "retention"
+    """Set how long the room keeps new messages (issue 18, domain/retention.py)."""
 
 
 _ANY = Role.MEMBER
@@ -85,6 +87,8 @@ LOWEST_ROLE: Mapping[Act, Mapping[RoomKind, Role | None]] = {
     Act.SLOW_MODE_EXEMPT: _rooms(Role.MODERATOR, Role.MODERATOR, None),
     # Those who ban see whom they banned (and lift it).
     Act.BAN_LIST: _rooms(Role.MODERATOR, Role.MODERATOR, None),
+    # Those who rename and archive the room decide how long it keeps what is said in it.
+    Act.RETENTION: _rooms(Role.ADMIN, Role.ADMIN, None),
 }
 """Act -> room kind -> the lowest role allowed (None: nobody). Every Act has every kind."""
 
@@ -143,6 +147,7 @@ _REFUSAL: Mapping[Act, str] = {
     Act.MODERATE: "only the room's admins may see its moderation",
     Act.SLOW_MODE_EXEMPT: "slow mode applies to you in this room",
     Act.BAN_LIST: "only the room's moderators may see its bans",
+    Act.RETENTION: "you may not set this room's retention",
 }
 
 

@@ -79,6 +79,12 @@ class Limits:
     """Pending invites one user holds; further invites are dropped until they decline some."""
     invite_ttl_seconds: int = 14 * 24 * 3600
     """A pending invite not answered in this time expires (DynamoDB TTL)."""
+    message_retention_days: int = 0
+    """The stage's retention of messages (`messageRetentionDays`; 0: kept forever); a room
+    may choose a shorter one (domain/retention.py)."""
+    retention_day_s: int = 86_400
+    """A retention day in seconds: a day everywhere but in the local stack's tests
+    (settings.LOCAL_RETENTION_DAY_S_ENV)."""
 
 
 MAX_ID = 128

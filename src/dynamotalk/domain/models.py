@@ -68,6 +68,7 @@ class Room:
     slow_mode_seconds: int = 0
     """Slow mode: each member posts at most once per this many seconds (0: off); moderators
     and above are exempt (authz.Act.SLOW_MODE_EXEMPT)."""
+    retention_days: int = 0  # days a new message is kept (retention.py); 0: the stage's
     member_count: int = attrs.field(default=0, eq=False)
     """Members of the room, kept by the store in the very write that adds or removes one (an
     ADD on the room's item, never a count query). A statistic, not part of the room's identity
@@ -134,6 +135,7 @@ class Message:
     """User ids of the room's members the text `@`-mentions, resolved by the server."""
     mentions_all: MentionAll | None = None
     """`@room` or `@here` in the text, from a role allowed to (authz.Act.MENTION_ALL)."""
+    expires_at: int | None = None  # retention's end, epoch s (TTL); None: kept (retention.py)
 
     @property
     def deleted(self) -> bool:
@@ -193,8 +195,7 @@ class Connection:
     expires_at: int
     """Epoch seconds after which the row is dead even if $disconnect never came (DynamoDB TTL)."""
     session_expires_at: int | None = None
-    """Epoch seconds when the token behind the socket expires (its `exp`), moved by `reauth`:
-    the server closes the socket then (sessions.py). None: a connection from before sessions."""
+    """Epoch s the socket's token expires (`exp`, moved by `reauth`; closed then: sessions.py)."""
 
 
 @attrs.frozen
@@ -216,8 +217,7 @@ class RoomSummary:
     unread: int
     """Messages after the read marker, capped at `UNREAD_CAP`."""
     unread_mentions: int = 0
-    """Messages after the read marker that mention the member by name, capped at `UNREAD_CAP`
-    (`@room` / `@here` are not counted: they would cost a write per member)."""
+    """Messages after the read marker naming the member, capped (`@room` / `@here` uncounted)."""
 
 
 @attrs.frozen
@@ -264,8 +264,7 @@ class SendReport:
     gone: frozenset[str] = frozenset()
     failed: frozenset[str] = frozenset()
     retryable: frozenset[str] = frozenset()
-    """Of `failed`, those the endpoint failed (5xx, throttling, timeouts), not refused: worth
-    another try later."""
+    """Of `failed`, those the endpoint failed (5xx, throttling, timeouts): worth a retry."""
 
 
 @attrs.frozen
@@ -304,6 +303,7 @@ class Pin:
     author_id: str
     text: str
     created_at: int
+    expires_at: int | None = None  # the pinned message's retention end: the pin goes with it
 
 
 @attrs.frozen

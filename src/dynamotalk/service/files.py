@@ -64,7 +64,11 @@ class Files(ChatCore):
         return self.attachments.download_url(key, DOWNLOAD_URL_EXPIRES_S)
 
     def _check_attachments(
-        self, principal: Principal, room_id: str, attachments: Sequence[Attachment]
+        self,
+        principal: Principal,
+        room_id: str,
+        attachments: Sequence[Attachment],
+        retention_days: int = 0,
     ) -> tuple[Attachment, ...]:
         if len(attachments) > self.limits.max_attachments:
             raise InvalidInput(f"at most {self.limits.max_attachments} attachments per message")
@@ -80,5 +84,5 @@ class Files(ChatCore):
                 attrs.evolve(attachment, name=files.safe_filename(attachment.name), size=size)
             )
         for attachment in checked:  # before the message is stored: a stored one never expires
-            self.attachments.mark_referenced(attachment.key)
+            self.attachments.mark_referenced(attachment.key, retention_days)
         return tuple(checked)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from dynamotalk import metrics
-from dynamotalk.domain import blocking, bot, budget, rules
+from dynamotalk.domain import blocking, bot, budget, retention, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import FeedExpired, InvalidInput, NotFound
@@ -54,11 +54,20 @@ class Messages(Access, Files, Threads):
         # Attachments may go without words; any text follows the one rule for message text.
         blank = bool(attachments) and not text.strip()
         clean_text = "" if blank else rules.clean_text(text, self.limits)
-        stored_attachments = self._check_attachments(principal, room.room_id, attachments)
+        keep_days = retention.effective_days(
+            room.retention_days, self.limits.message_retention_days
+        )
+        stored_attachments = self._check_attachments(
+            principal, room.room_id, attachments, keep_days
+        )
         parent = self._parent_for(room, parent_id, also_in_room)
         quote = self._quote_of(room, quote_id)
         mentions, mentions_all = self._called(room, membership, clean_text)
         now = self.clock.now_ms()
+        expires_at = retention.expires_at(now, keep_days, self.limits.retention_day_s)
+        if quote is not None:  # a quote's copy of the text goes no later than the text itself
+            quoted = self._message(room.room_id, quote.message_id)
+            expires_at = retention.earliest(expires_at, quoted.expires_at)
         message = Message(
             message_id=self.ids.new_id(now),
             room_id=room.room_id,
@@ -72,6 +81,7 @@ class Messages(Access, Files, Threads):
             quote=quote,
             mentions=mentions,
             mentions_all=mentions_all,
+            expires_at=expires_at,
         )
         budget.check_message(message, self.limits)
         # A request to the bot is counted before anything is stored: refused, nothing happened.
@@ -186,6 +196,7 @@ class Messages(Access, Files, Threads):
         page = budget.within_changes(found[:size], self.limits.max_sync_bytes)
         seq = page[-1].seq if page else after_seq
         shown = blocking.hide_changes(tuple(page), self._hidden_authors(principal))
+        shown = retention.hide_expired_changes(shown, self.clock.now_ms() / 1000)
         return ChangePage(room.room_id, shown, seq, has_more=len(found) > len(page))
 
     def typing(self, principal: Principal, room_id: str, connection_id: str | None = None) -> None:

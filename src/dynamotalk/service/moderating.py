@@ -13,7 +13,7 @@ from collections.abc import Callable
 import attrs
 import structlog
 
-from dynamotalk.domain import authz, rules
+from dynamotalk.domain import authz, retention, rules
 from dynamotalk.domain.authz import Act
 from dynamotalk.domain.cursor import decode_cursor, encode_cursor
 from dynamotalk.domain.errors import Forbidden, InvalidInput, NotFound
@@ -72,12 +72,20 @@ class Moderation(Members):
         name: str | None = None,
         slow_mode_seconds: int | None = None,
         archived: bool | None = None,
+        retention_days: int | None = None,
     ) -> Room:
         """Rename (Act.RENAME), set slow mode (Act.SLOW_MODE, 0 = off) or archive / unarchive
         (Act.ARCHIVE). Every field given is checked before any is stored; each one that
         changes is its own `room.updated` change and audit entry."""
-        if name is None and slow_mode_seconds is None and archived is None:
-            raise InvalidInput("nothing to update: give name, slowModeSeconds or archived")
+        if (
+            name is None
+            and slow_mode_seconds is None
+            and archived is None
+            and retention_days is None
+        ):
+            raise InvalidInput(
+                "nothing to update: give name, slowModeSeconds, archived or retentionDays"
+            )
         room, actor = self._changing(principal, room_id)
         wanted: list[tuple[Act, Callable[[Room], Room], str]] = []
         if name is not None:
@@ -98,6 +106,11 @@ class Moderation(Members):
             detail = "archived" if archived else "unarchived"
             archive = archived
             wanted.append((Act.ARCHIVE, lambda r: attrs.evolve(r, archived=archive), detail))
+        if retention_days is not None:  # issue 18: applies to messages posted from now on
+            authz.require(actor, Act.RETENTION, room.kind)
+            keep = retention.check_room_days(retention_days, self.limits.message_retention_days)
+            detail = f"{keep} days" if keep else "server default"
+            wanted.append((Act.RETENTION, lambda r: attrs.evolve(r, retention_days=keep), detail))
         for act, change, detail in wanted:
             after = change(room)
             if after == room:
@@ -212,6 +225,7 @@ class Moderation(Members):
             author_id=message.author_id,
             text=message.text[:MAX_PIN_TEXT],
             created_at=message.created_at,
+            expires_at=message.expires_at,
         )
         entry = self._audit_entry(
             room.room_id, principal.user_id, Act.PIN, message_id=message.message_id
@@ -236,7 +250,10 @@ class Moderation(Members):
     def pins(self, principal: Principal, room_id: str) -> list[Pin]:
         """The room's pins, newest first: for anyone who may read the room."""
         room, _ = self._readable_room(principal, room_id)
-        return self.moderation.pins(room.room_id)
+        now_s = self.clock.now_ms() / 1000
+        return [
+            p for p in self.moderation.pins(room.room_id) if not retention.pin_expired(p, now_s)
+        ]
 
     def audit_log(
         self, principal: Principal, room_id: str, cursor: str | None, limit: int | None

@@ -26,8 +26,11 @@ from dynamotalk.domain.models import (
     User,
 )
 from dynamotalk.tables import keys as k
+from dynamotalk.tables.schema import CHAT_TABLE
 
 Item = dict[str, Any]
+EXPIRES_AT = CHAT_TABLE.ttl_attribute
+"""The table's TTL attribute (epoch seconds), on the items that expire."""
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -88,6 +91,8 @@ def message_item(message: Message) -> Item:
         "deleted_at": message.deleted_at,
         "seq": message.seq,
         "deleted_by": message.deleted_by,
+        # The room's retention (domain/retention.py): DynamoDB's TTL deletes it some day after.
+        EXPIRES_AT: message.expires_at,
         **_thread_attributes(message),
     }
 
@@ -151,16 +156,20 @@ def message_from_item(item: Mapping[str, Any]) -> Message:
         quote=_quote_from(item.get("quote")),
         mentions=tuple(item.get("mentions") or ()),
         mentions_all=MentionAll(item["mentions_all"]) if item.get("mentions_all") else None,
+        expires_at=_int_or_none(item.get(EXPIRES_AT)),
     )
 
 
-def mention_item(room_id: str, user_id: str, message_id: str, author_id: str) -> Item:
+def mention_item(
+    room_id: str, user_id: str, message_id: str, author_id: str, expires_at: int | None = None
+) -> Item:
     """A member's mention in a message: counted after their read marker for unreadMentions,
-    except where the member blocked its author (`author_id`)."""
+    except where the member blocked its author (`author_id`); it expires with the message."""
     return {
         "PK": k.room_pk(room_id),
         "SK": k.mention_sk(user_id, message_id),
         k.MENTION_AUTHOR: author_id,
+        EXPIRES_AT: expires_at,
     }
 
 
@@ -189,6 +198,7 @@ def room_item(room: Room) -> Item:
         "direct_pair": list(room.direct_pair) if room.direct_pair else None,
         "archived": room.archived or None,
         "slow_mode_seconds": room.slow_mode_seconds or None,
+        "retention_days": room.retention_days or None,
         k.MEMBER_COUNT: room.member_count,
     }
     if room.kind is RoomKind.PUBLIC:
@@ -208,6 +218,7 @@ def room_from_item(item: Mapping[str, Any]) -> Room:
         direct_pair=(pair[0], pair[1]) if pair else None,
         archived=bool(item.get("archived", False)),
         slow_mode_seconds=int(item.get("slow_mode_seconds") or 0),
+        retention_days=int(item.get("retention_days") or 0),
         member_count=int(item.get(k.MEMBER_COUNT, 0)),
     )
 

@@ -34,11 +34,12 @@ from __future__ import annotations
 # mention             ROOM#{room_id}        MENTION#{user}#{ulid}   (written with the post)
 # push subscription   USER#{user_id}        PUSH#{device_id}  (endpoint, keys; domain/push.py)
 # room notifications  USER#{user_id}        NOTIFY#{room_id}  (muted; `until_ms`: its end)
-
 # search posting      SEARCH#{room_id}#{term}  {ulid}   (keys only; one per word of a message,
 #                     written by the search indexer from the stream: SEARCH_STREAM_FILTER)
 # search document     SEARCHDOC#{room_id}   {ulid}   attribute `terms`: the words indexed (so an
 #                     edit or delete knows which postings to remove)
+# retention (issue 18): a message, its mention items and its pin carry `expires_at` (the
+#                     TTL attribute: posted + the room's or stage's retention) when it has one
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
 # reactions on it) and `rk` (its distinct emoji), all counted by conditional updates.
 # A room's `member_count` (on its META item) moves by an ADD of +1 or -1 in the transaction

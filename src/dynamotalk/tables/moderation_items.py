@@ -8,7 +8,7 @@ from typing import Any
 
 from dynamotalk.domain.models import AuditEntry, Ban, Pin, Room
 from dynamotalk.tables import keys as k
-from dynamotalk.tables.items import Item, room_item
+from dynamotalk.tables.items import EXPIRES_AT, Item, room_item
 
 
 def ban_item(ban: Ban) -> Item:
@@ -58,6 +58,7 @@ def pin_item(pin: Pin) -> Item:
         "author_id": pin.author_id,
         "text": pin.text,
         "created_at": pin.created_at,
+        EXPIRES_AT: pin.expires_at,
     }
 
 
@@ -70,6 +71,7 @@ def pin_from_item(item: Mapping[str, Any]) -> Pin:
         author_id=str(item["author_id"]),
         text=str(item.get("text", "")),
         created_at=int(item["created_at"]),
+        expires_at=int(item[EXPIRES_AT]) if item.get(EXPIRES_AT) is not None else None,
     )
 
 

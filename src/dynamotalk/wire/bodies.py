@@ -28,6 +28,7 @@ from dynamotalk.domain.limits import (
     MAX_SIZE_BYTES,
     MAX_SLOW_MODE_S,
 )
+from dynamotalk.domain.retention import RETENTION_CHOICES_DAYS
 
 MAX_REASON_CHARS = 32
 """A report's reason or a resolution's outcome, before the domain checks it is a known one."""
@@ -83,6 +84,10 @@ class UpdateRoom:
         default=None, metadata={"min": 0, "max": MAX_SLOW_MODE_S}
     )
     archived: bool | None = None
+    retention_days: int | None = attrs.field(
+        default=None, metadata={"min": 0, "max": max(RETENTION_CHOICES_DAYS)}
+    )
+    """Issue 18: one of domain/retention.RETENTION_CHOICES_DAYS (0: the server's default)."""
 
 
 @attrs.frozen

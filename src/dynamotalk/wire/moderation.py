@@ -15,7 +15,9 @@ from dynamotalk.domain import events as ev
 from dynamotalk.domain.models import AuditEntry, AuditPage, Ban, Membership, Pin, Room
 from dynamotalk.wire.convert import CONVERTER, EVENT_TYPE, VERSION, camel
 
-OMIT_IF_DEFAULT = frozenset({"archived", "slow_mode_seconds", "muted_until"})
+OMIT_IF_DEFAULT = frozenset(
+    {"archived", "slow_mode_seconds", "muted_until", "retention_days", "expires_at"}
+)
 
 
 def _moderation_event(event: ev.RoomUpdated | ev.MessagePinned | ev.MessageUnpinned) -> Any:

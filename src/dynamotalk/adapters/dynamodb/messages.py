@@ -91,15 +91,16 @@ class DynamoMessageStore:
     def _first_of_claim(self, room_id: str, claim_sk: str) -> Message:
         """The message a taken client-id claim points to (written in the same transaction)."""
         existing = self._table.get(k.room_pk(room_id), claim_sk)
-        stored = self.get(room_id, str(existing["message_id"])) if existing else None
-        if stored is None:
+        message_sk = k.message_sk(str(existing["message_id"])) if existing else ""
+        item = self._table.get(k.room_pk(room_id), message_sk) if existing else None
+        if item is None:
             # The claim was deleted between the failed write and this read: ask for a retry.
             raise busy()
-        return stored
+        return message_from_item(item)  # expired or not: a retry gets the message it made
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         item = self._table.get(k.room_pk(room_id), k.message_sk(message_id))
-        return message_from_item(item) if item else None
+        return message_from_item(item) if item and not threads.expired_item(item) else None
 
     def _change(
         self,
@@ -291,6 +292,7 @@ class DynamoMessageStore:
                 ":pk": {"S": k.room_pk(room_id)},
                 ":low": {"S": low},
                 ":high": {"S": high},
+                ":now": threads.now_value(),
             },
             ScanIndexForward=forward,
             ConsistentRead=True,
@@ -316,6 +318,7 @@ class DynamoMessageStore:
                 ":pk": {"S": k.room_pk(room_id)},
                 ":low": {"S": low},
                 ":high": {"S": k.MSG_END},
+                ":now": threads.now_value(),
             },
         )
 
@@ -330,8 +333,8 @@ class DynamoMessageStore:
         return threads.count_mentions(self._table, room_id, user, after_id, cap, hidden)
 
 
-_IN_ROOM = f"attribute_not_exists({k.THREAD_ONLY})"
-"""The timeline's filter: every message but replies seen only in their thread."""
+_IN_ROOM = f"attribute_not_exists({k.THREAD_ONLY}) AND {threads.NOT_EXPIRED}"
+"""The timeline's filter: every message but thread-only replies and those past retention."""
 
 
 def _live(item: Item) -> Message:

@@ -58,12 +58,16 @@ class DynamoModeration:
             k.room_pk(room.room_id),
             k.META,
             "attribute_exists(PK)",
-            UpdateExpression="SET #name = :name, archived = :archived, slow_mode_seconds = :slow",
+            UpdateExpression=(
+                "SET #name = :name, archived = :archived, slow_mode_seconds = :slow,"
+                " retention_days = :keep"
+            ),
             ExpressionAttributeNames={"#name": "name"},
             ExpressionAttributeValues={
                 ":name": {"S": room.name},
                 ":archived": {"BOOL": room.archived},
                 ":slow": {"N": str(room.slow_mode_seconds)},
+                ":keep": {"N": str(room.retention_days)},
             },
         )
         items = [update, *self._audit_put(audit)]

@@ -4,6 +4,7 @@ Query of GSI1) and a member's unread mentions (one counting Query)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Collection
 from typing import Any
 
@@ -16,7 +17,7 @@ from dynamotalk.domain.events import MessagePosted, RoomChange
 from dynamotalk.domain.models import Message, ThreadCount
 from dynamotalk.tables import keys as k
 from dynamotalk.tables.codecs import Item, key
-from dynamotalk.tables.items import mention_item, message_from_item, message_item
+from dynamotalk.tables.items import EXPIRES_AT, mention_item, message_from_item, message_item
 from dynamotalk.tables.schema import GSI1
 
 CountReply = Callable[[int], tuple[Any, ThreadCount]]
@@ -42,7 +43,9 @@ def posting(table: Table, message: Message, claim: Item) -> Build:
             update, counts = counted[0](seq)
             puts.append(update)
         for user_id in stored.mentions:
-            mention = mention_item(stored.room_id, user_id, stored.message_id, stored.author_id)
+            mention = mention_item(
+                stored.room_id, user_id, stored.message_id, stored.author_id, stored.expires_at
+            )
             puts.append(table.transact_put(mention, if_absent=False))
         return puts, MessagePosted(stored, seq, counts)
 
@@ -92,7 +95,8 @@ def replies(
     table: Table, room_id: str, parent_id: str, after_id: str | None, limit: int
 ) -> list[Message]:
     """One Query of GSI1 (it projects every attribute): the thread's replies by message key,
-    oldest first. GSI1 is eventually consistent: a reply just stored may show a moment later."""
+    oldest first, those past their retention filtered out. GSI1 is eventually consistent: a
+    reply just stored may show a moment later."""
     if limit <= 0:
         return []
     low = k.message_sk(after_id) + "\x00" if after_id else k.MSG_PREFIX
@@ -100,10 +104,12 @@ def replies(
         limit=limit,
         IndexName=GSI1.name,
         KeyConditionExpression="GSI1PK = :pk AND GSI1SK BETWEEN :low AND :high",
+        FilterExpression=NOT_EXPIRED,
         ExpressionAttributeValues={
             ":pk": {"S": k.thread_gsi_pk(room_id, parent_id)},
             ":low": {"S": low},
             ":high": {"S": k.MSG_END},
+            ":now": now_value(),
         },
         ScanIndexForward=True,
     )
@@ -128,23 +134,37 @@ def count_mentions(
         ":high": {"S": k.mentions_end(user_id)},
     }
     request: dict[str, Any] = {}
+    # The mentions of messages past their retention do not count.
+    groups, values[":now"] = [NOT_EXPIRED], now_value()
     authors = sorted(hidden)[:MAX_HIDDEN_AUTHORS]
     if authors:
-        groups = []
         for start in range(0, len(authors), 100):
-            names = [f":h{i}" for i in range(start, min(start + 100, len(authors)))]
-            groups.append(f"NOT (#author IN ({', '.join(names)}))")
-            values |= {name: {"S": authors[int(name[2:])]} for name in names}
-        request = {
-            "FilterExpression": " AND ".join(groups),
-            "ExpressionAttributeNames": {"#author": k.MENTION_AUTHOR},
-        }
+            operands = [f":h{i}" for i in range(start, min(start + 100, len(authors)))]
+            groups.append(f"NOT (#author IN ({', '.join(operands)}))")
+            values |= {name: {"S": authors[int(name[2:])]} for name in operands}
+        request["ExpressionAttributeNames"] = {"#author": k.MENTION_AUTHOR}
+    request["FilterExpression"] = " AND ".join(groups)
     return table.count(
         cap,
         KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
         ExpressionAttributeValues=values,
         **request,
     )
+
+
+NOT_EXPIRED = f"(attribute_not_exists({EXPIRES_AT}) OR {EXPIRES_AT} > :now)"
+"""The filter of every message read: items past their retention that DynamoDB's TTL has not
+deleted yet (it takes up to a few days) are read, paid for, and dropped."""
+
+
+def now_value() -> dict[str, str]:
+    """`:now` of NOT_EXPIRED: the wall clock in epoch seconds, as the TTL attribute counts."""
+    return {"N": str(int(time.time()))}
+
+
+def expired_item(item: Item) -> bool:
+    """Whether a message item read by key is past its retention (domain/retention.py)."""
+    return item.get(EXPIRES_AT) is not None and int(item[EXPIRES_AT]) <= time.time()
 
 
 MAX_HIDDEN_AUTHORS = 500

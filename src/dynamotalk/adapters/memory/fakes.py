@@ -37,6 +37,8 @@ class MemoryAttachmentStore:
     """key -> size of what was 'uploaded' (`put`)."""
     referenced: set[str] = attrs.Factory(set)
     """Keys a message or profile has referenced (`mark_referenced`)."""
+    retention: dict[str, int] = attrs.Factory(dict)
+    """key -> the retention days it was referenced with (0: none)."""
 
     def upload_form(
         self, key: str, content_type: str, max_bytes: int, expires_in: int
@@ -53,8 +55,9 @@ class MemoryAttachmentStore:
     def size_of(self, key: str) -> int | None:
         return self.objects.get(key)
 
-    def mark_referenced(self, key: str) -> None:
+    def mark_referenced(self, key: str, retention_days: int = 0) -> None:
         self.referenced.add(key)
+        self.retention[key] = retention_days
 
 
 @attrs.define

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import bisect
 import threading
-from collections.abc import Collection
+import time
+from collections.abc import Collection, Iterable
 
 import attrs
 
@@ -14,6 +15,7 @@ from dynamotalk.domain.errors import NotFound
 from dynamotalk.domain.events import MessageDeleted, MessageEdited, MessagePosted, ReactionChanged
 from dynamotalk.domain.limits import Limits
 from dynamotalk.domain.models import Message, ThreadCount
+from dynamotalk.domain.retention import expired
 from dynamotalk.domain.rules import check_reaction_caps
 
 
@@ -30,6 +32,17 @@ class MemoryMessageStore:
     _lock: threading.Lock = attrs.Factory(threading.Lock)
     feed: MemoryChangeFeed = attrs.Factory(MemoryChangeFeed)
     """The room's change feed, shared with the room store."""
+
+    def _live_ones(self, room_id: str, ids: Iterable[str], limit: int) -> list[Message]:
+        """Up to `limit` messages of `ids`, in order, skipping those past their retention."""
+        now, found = time.time(), list[Message]()
+        for message_id in ids:
+            if len(found) >= limit:
+                break
+            message = self._messages[room_id][message_id]
+            if not expired(message, now):
+                found.append(message)
+        return found
 
     def append(self, message: Message) -> tuple[Message, bool]:
         claim = (message.room_id, message.author_id, message.client_id)
@@ -76,7 +89,8 @@ class MemoryMessageStore:
 
     def get(self, room_id: str, message_id: str) -> Message | None:
         with self._lock:
-            return self._messages.get(room_id, {}).get(message_id)
+            message = self._messages.get(room_id, {}).get(message_id)
+        return None if message is None or expired(message, time.time()) else message
 
     def _replace(self, message: Message) -> Message:
         self._messages[message.room_id][message.message_id] = message
@@ -147,20 +161,19 @@ class MemoryMessageStore:
         with self._lock:
             order = self._order.get(room_id, [])
             end = len(order) if before_id is None else bisect.bisect_left(order, before_id)
-            ids = order[max(0, end - limit) : end]
-            return [self._messages[room_id][i] for i in reversed(ids)]
+            return self._live_ones(room_id, reversed(order[:end]), limit)
 
     def after(self, room_id: str, after_id: str | None, limit: int) -> list[Message]:
         with self._lock:
             order = self._order.get(room_id, [])
             start = 0 if after_id is None else bisect.bisect_right(order, after_id)
-            return [self._messages[room_id][i] for i in order[start : start + limit]]
+            return self._live_ones(room_id, order[start:], limit)
 
     def count_after(self, room_id: str, after_id: str | None, cap: int) -> int:
         with self._lock:
             order = self._order.get(room_id, [])
             start = 0 if after_id is None else bisect.bisect_right(order, after_id)
-            return min(cap, len(order) - start)
+            return len(self._live_ones(room_id, order[start:], cap))
 
     def thread(
         self, room_id: str, parent_id: str, after_id: str | None, limit: int
@@ -168,7 +181,7 @@ class MemoryMessageStore:
         with self._lock:
             replies = self._threads.get((room_id, parent_id), [])
             start = 0 if after_id is None else bisect.bisect_right(replies, after_id)
-            return [self._messages[room_id][i] for i in replies[start : start + max(0, limit)]]
+            return self._live_ones(room_id, replies[start:], max(0, limit))
 
     def count_mentions(
         self,
@@ -181,5 +194,5 @@ class MemoryMessageStore:
         with self._lock:
             mentions = self._mentions.get((room_id, user_id), [])
             start = 0 if after_id is None else bisect.bisect_right(mentions, after_id)
-            found = [self._messages[room_id][i] for i in mentions[start:]]
+            found = self._live_ones(room_id, mentions[start:], len(mentions))
             return min(cap, sum(1 for m in found if m.author_id not in hidden))

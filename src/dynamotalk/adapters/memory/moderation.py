@@ -48,6 +48,7 @@ class MemoryModeration:
                 name=room.name,
                 archived=room.archived,
                 slow_mode_seconds=room.slow_mode_seconds,
+                retention_days=room.retention_days,
             )
             self._rooms[room.room_id] = stored
             self._log(audit)
