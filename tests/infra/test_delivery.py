@@ -124,7 +124,11 @@ def test_every_queue_consumer_follows_its_function_entry(deployed: Deployed) -> 
     by_arn = queues(recorder)
     by_name = {f.inputs["name"]: m for m, f in functions_by_module(recorder).items()}
     consumed = [m for m in recorder.of(MAPPING) if m.inputs["eventSourceArn"] in by_arn]
-    assert {by_name[m.inputs["functionName"]] for m in consumed} == {"bot_worker", FANOUT_PAGES}
+    # Every queue consumer is a queue worker in routes.FUNCTIONS (a batch size of its own); the
+    # bot's and the page workers are on every stage (issue 18's workers where their setting is on).
+    modules = {by_name[m.inputs["functionName"]] for m in consumed}
+    assert {"bot_worker", FANOUT_PAGES} <= modules
+    assert all(FUNCTION_BY_MODULE[module].batch_size for module in modules)
     for mapping in consumed:
         module = by_name[mapping.inputs["functionName"]]
         spec = FUNCTION_BY_MODULE[module]
@@ -166,7 +170,7 @@ def test_every_dead_letter_queue_alarms_on_a_single_message(deployed: Deployed) 
     for mapping in recorder.of(MAPPING):
         if "destinationConfig" in mapping.inputs:
             targets.add(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
-    assert len(targets) == 2  # the bot's and the fan-out's
+    assert len(targets) >= 2  # the bot's and the fan-out's, and issue 18's workers' own
     (topic,) = recorder.of("aws:sns/topic:Topic")
     alarmed = {
         a.inputs["dimensions"]["QueueName"]: a.inputs
