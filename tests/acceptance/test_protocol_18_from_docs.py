@@ -490,6 +490,8 @@ def test_mentions_and_replies_to_your_thread_are_pushed(
 ) -> None:
     ann, bob = make_user("ann"), make_user("bob")
     room = new_room(api, ann, "private", bob)
+    long_name = "R" * 80  # "names cut to 64"
+    api.ok("PATCH", f"/rooms/{room}", ann, json={"name": long_name})
     browser = subscribe_browser(api, push_service, bob)
     public_key = api.ok("GET", "/push/key", bob)["publicKey"]
 
@@ -501,6 +503,8 @@ def test_mentions_and_replies_to_your_thread_are_pushed(
     assert payload["reason"] == "mention"
     assert payload["roomId"] == room
     assert payload["preview"] == f"@{bob.username} can you check?"
+    assert long_name.startswith(payload["roomName"].rstrip("…"))
+    assert len(payload["roomName"]) <= 64
 
     started = post(config, bob, room, "a thread of mine")
     reply = post(config, ann, room, "an answer", parentId=started["id"])
@@ -821,6 +825,24 @@ def test_search_sees_only_readable_rooms_and_live_messages(
     api.fails("GET", "/search", bob, 404, "not_found", params={"q": word, "roomId": private})
 
 
+def test_a_search_page_may_be_empty_and_still_go_on(
+    api: Api, make_user: Callable[[str], User], config: Frame
+) -> None:
+    """ "One request looks in at most 20 of your rooms ... So a page may hold fewer than `limit`
+    results, even none, and still have a `nextCursor`: keep paging until it is `null`" (docs/PROTOCOL.md, "Search")."""
+    ann = make_user("ann")
+    word = f"bd{uuid.uuid4().hex[:8]}"
+    rooms = sorted(new_room(api, ann, "private") for _ in range(21))
+    last = post(config, ann, rooms[-1], f"{word} only in the last room")
+    searchable(api, ann, last["id"], q=word, roomId=rooms[-1])
+    first = search(api, ann, q=word)
+    assert first["results"] == []
+    assert isinstance(first["nextCursor"], str)
+    second = search(api, ann, q=word, cursor=first["nextCursor"])
+    assert [r["messageId"] for r in second["results"]] == [last["id"]]
+    assert second["nextCursor"] is None
+
+
 # --------------------------------------------------------------------------------------------
 # Retention
 
@@ -871,39 +893,67 @@ def test_the_doc_and_config_agree_on_the_retention_choices(config: Frame) -> Non
 def test_an_expired_message_is_gone_from_reads_and_a_stub_in_sync_v2(
     api: Api, make_user: Callable[[str], User], config: Frame
 ) -> None:
-    owner = make_user("own")
-    room = new_room(api, owner, "private")
+    owner, reader = make_user("own"), make_user("rdr")
+    room = new_room(api, owner, "private", reader)
     word = f"rt{uuid.uuid4().hex[:8]}"
     before = post(config, owner, room, f"{word} posted before the change")
     api.ok("PATCH", f"/rooms/{room}", owner, json={"retentionDays": 1})
-    doomed = post(config, owner, room, f"{word} kept one day")
+    doomed = post(config, owner, room, f"{word} kept one day, @{reader.username}")
     reply = post(config, owner, room, "a reply to it", parentId=doomed["id"])
+    # "A message quoting another expires no later than the quoted one": the room goes back to
+    # the server's default (30 days) before the quote is posted
+    api.ok("PATCH", f"/rooms/{room}", owner, json={"retentionDays": 0})
+    quoting = post(config, owner, room, "quoting it", quote={"messageId": doomed["id"]})
+    api.ok("POST", f"/rooms/{room}/pins", owner, json={"messageId": doomed["id"]})
     searchable(api, owner, doomed["id"], q=word)
     thread = f"/rooms/{room}/messages/{doomed['id']}/thread"
     assert api.ok("GET", thread, owner)["replies"][0]["id"] == reply["id"]
 
     def history_ids() -> list[str]:
-        messages = api.ok("GET", f"/rooms/{room}/messages", owner)["messages"]
+        messages = api.ok("GET", f"/rooms/{room}/messages", reader)["messages"]
         return [m["id"] for m in messages]
 
-    assert doomed["id"] in history_ids()
+    def room_entry() -> Frame:
+        rooms = api.ok("GET", "/rooms", reader, params={"limit": 100})["rooms"]
+        entry: Frame = next(r for r in rooms if r["room"]["roomId"] == room)
+        return entry
+
+    def mentions(entry: Frame) -> int:
+        count = entry.get("unreadMentions", entry["membership"].get("unreadMentions"))
+        assert isinstance(count, int), entry
+        return count
+
+    assert {doomed["id"], quoting["id"], before["id"]} <= set(history_ids())
+    unread_before = room_entry()["unread"]
+    assert mentions(room_entry()) == 1
+    assert [p["messageId"] for p in api.ok("GET", f"/rooms/{room}/pins", reader)["pins"]] == [
+        doomed["id"]
+    ]
+
     # one local "day" later, "a message is gone from every read"
     eventually(lambda: doomed["id"] not in history_ids(), "the 1-day message to expire")
+    assert quoting["id"] not in history_ids()
     # "A change applies to messages posted after it": the earlier message stays
     assert before["id"] in history_ids()
     # "a thread whose first message expired (`404 not_found`)"
-    api.fails("GET", thread, owner, 404, "not_found")
+    api.fails("GET", thread, reader, 404, "not_found")
+    # "pins, unread and mention counts"
+    assert api.ok("GET", f"/rooms/{room}/pins", reader)["pins"] == []
+    entry = room_entry()
+    assert entry["unread"] == unread_before - 2  # the expired message and the quote
+    assert mentions(entry) == 0
     # search hydrates from the store: not found any more; the older one is
-    assert found_ids(api, owner, q=word) == [before["id"]]
+    assert found_ids(api, reader, q=word) == [before["id"]]
     # "in sync v2 (`afterSeq`) its changes stay ... with the message as a stub: `"text": ""` and
     # `"hidden": "expired"`"
-    with online(config, owner) as socket:
+    with online(config, reader) as socket:
         changes = socket.sync_all(room, 0)
-    posted = [c for c in changes if c.get("message", {}).get("id") == doomed["id"]]
-    assert posted, changes
-    for change in posted:
-        assert change["message"]["text"] == ""
-        assert change["message"]["hidden"] == "expired"
+    for gone in (doomed, quoting, reply):
+        posted = [c for c in changes if c.get("message", {}).get("id") == gone["id"]]
+        assert posted, (gone, changes)
+        for change in posted:
+            assert change["message"]["text"] == ""
+            assert change["message"]["hidden"] == "expired"
     kept = [c for c in changes if c.get("message", {}).get("id") == before["id"]]
     assert kept
     assert kept[0]["message"]["text"] == f"{word} posted before the change"
