@@ -828,8 +828,9 @@ def test_search_sees_only_readable_rooms_and_live_messages(
 def test_a_search_page_may_be_empty_and_still_go_on(
     api: Api, make_user: Callable[[str], User], config: Frame
 ) -> None:
-    """ "One request looks in at most 20 of your rooms ... So a page may hold fewer than `limit`
-    results, even none, and still have a `nextCursor`: keep paging until it is `null`" (docs/PROTOCOL.md, "Search")."""
+    """ "One request looks in at most 20 of your rooms ... So a page may hold fewer than
+    `limit` results, even none, and still have a `nextCursor`: keep paging until it is
+    `null`" (docs/PROTOCOL.md, "Search")."""
     ann = make_user("ann")
     word = f"bd{uuid.uuid4().hex[:8]}"
     rooms = sorted(new_room(api, ann, "private") for _ in range(21))
