@@ -429,8 +429,14 @@ def test_subscriptions_are_refused_as_the_error_table_says(
     # "`keys.p256dh` is not a 65-byte uncompressed P-256 point or `keys.auth` not 16 bytes"
     point = unb64url(good["keys"]["p256dh"])
     compressed = bytes([2 + point[-1] % 2]) + point[1:33]
-    # (a 65-byte 0x04 value off the curve is accepted today: reported to the lead, not asserted)
-    for p256dh in (b64url(compressed), b64url(point[:64]), b64url(b"\x05" + point[1:]), "!!!"):
+    off_curve = point[:-1] + bytes([point[-1] ^ 1])  # 65 bytes, 0x04, but not a P-256 point
+    for p256dh in (
+        b64url(compressed),
+        b64url(point[:64]),
+        b64url(b"\x05" + point[1:]),
+        b64url(off_curve),
+        "!!!",
+    ):
         refused("dev", {**good, "keys": {**good["keys"], "p256dh": p256dh}})
     for auth in (b64url(os.urandom(15)), b64url(os.urandom(17))):
         refused("dev", {**good, "keys": {**good["keys"], "auth": auth}})

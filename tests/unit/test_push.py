@@ -5,6 +5,7 @@ subscription may name, and what a push service's answers do to a subscription.""
 
 from __future__ import annotations
 
+import base64
 import json
 
 import attrs
@@ -19,7 +20,13 @@ from dynamotalk.service.push import PushSettings
 from dynamotalk.service.push_sender import PushRetry, PushSender
 from tests.unit.world import ALICE, BOB, CAROL, World, make_world
 
-P256DH = push.b64url(b"\x04" + bytes(range(64)))
+P256DH = push.b64url(
+    bytes.fromhex(
+        "04"  # P-256's base point G (FIPS 186-4, D.1.2.3): a public key on the curve
+        "6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296"
+        "4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5"
+    )
+)
 AUTH = push.b64url(bytes(16))
 FCM = "https://fcm.googleapis.com/fcm/send/abc"
 
@@ -30,10 +37,14 @@ class FakePushService:
 
     status: int = 201
     sent: list[tuple[str, dict[str, object], str]] = attrs.Factory(list)
+    unusable: set[str] = attrs.Factory(set)
+    """Devices whose keys nothing can encrypt for (the real encryption raises ValueError)."""
 
     def send(
         self, subscription: PushSubscription, data: bytes, ttl_s: int, urgency: str, topic: str
     ) -> int:
+        if subscription.device_id in self.unusable:
+            raise ValueError("not a point on the curve")
         assert ttl_s == push.TTL_S
         assert len(data) <= push.MAX_PAYLOAD_BYTES
         self.sent.append((subscription.endpoint, json.loads(data), urgency))
@@ -137,6 +148,28 @@ def test_a_gone_subscription_is_deleted_and_a_throttled_one_retried(pushing: Pus
     pushing.service.status = 410
     assert pushing.sender.handle(room.room_id, message.message_id).gone == 1
     assert pushing.store.subscriptions(BOB.user_id) == []
+
+
+def test_a_subscription_nothing_can_encrypt_for_is_dropped_and_the_others_still_pushed(
+    pushing: Pushing,
+) -> None:
+    chat = pushing.world.service
+    room = chat.open_direct(ALICE, BOB.user_id)
+    subscribe(pushing, BOB.user_id, "broken")
+    subscribe(pushing, BOB.user_id, "phone")
+    pushing.service.unusable.add("broken")
+    message = chat.post_message(ALICE, room.room_id, "hi", "c1")
+    outcome = pushing.sender.handle(room.room_id, message.message_id)  # no retry for it
+    assert (outcome.sent, outcome.gone) == (1, 1)
+    assert [s.device_id for s in pushing.store.subscriptions(BOB.user_id)] == ["phone"]
+
+
+def test_a_key_off_the_p256_curve_is_refused() -> None:
+    good = base64.urlsafe_b64decode(P256DH + "=" * (-len(P256DH) % 4))
+    assert push.on_p256(good)
+    off = good[:-1] + bytes([good[-1] ^ 1])
+    with pytest.raises(InvalidInput):
+        push.check_keys(base64.urlsafe_b64encode(off).rstrip(b"=").decode(), AUTH)
 
 
 def test_a_deleted_message_pushes_nothing(pushing: Pushing) -> None:

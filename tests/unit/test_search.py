@@ -4,12 +4,15 @@ blocked authors' messages."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from dynamotalk.adapters.memory.search import MemorySearchIndex
 from dynamotalk.domain import search as s
 from dynamotalk.domain.errors import InvalidInput, NotFound
 from dynamotalk.domain.models import RoomKind
+from dynamotalk.domain.search import STOP_WORDS
 from dynamotalk.service.search import Search, SearchIndexer
 from tests.unit.world import ALICE, BOB, CAROL, MALLORY, World
 
@@ -187,3 +190,10 @@ def test_a_request_reads_a_bounded_number_of_messages(
     assert texts(page) == []
     assert page.next_cursor is None
     assert len(posted) > s.SEARCH_MESSAGE_READS_PER_REQUEST
+
+
+def test_protocol_lists_every_stop_word() -> None:
+    """A client learns which words are never searched from docs/PROTOCOL.md alone."""
+    protocol = (Path(__file__).parents[2] / "docs" / "PROTOCOL.md").read_text()
+    listed = protocol.split("The stop\nwords: ", 1)[1].split(". Order:", 1)[0]
+    assert {w.strip().strip("`") for w in listed.replace("\n", " ").split(",")} == STOP_WORDS

@@ -200,7 +200,21 @@ def check_keys(p256dh: str, auth: str) -> None:
         point, secret = b64url_decode(p256dh), b64url_decode(auth)
     except (binascii.Error, ValueError):
         raise InvalidInput("keys.p256dh and keys.auth must be base64url") from None
-    if len(point) != 65 or point[0] != 4:
+    if len(point) != 65 or point[0] != 4 or not on_p256(point):
         raise InvalidInput("keys.p256dh must be an uncompressed P-256 public key (65 bytes)")
     if len(secret) != 16:
         raise InvalidInput("keys.auth must be 16 bytes")
+
+
+_P256_P = 2**256 - 2**224 + 2**192 + 2**96 - 1
+_P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B
+"""NIST P-256's field prime and curve constant b (a = -3): FIPS 186-4, D.1.2.3."""
+
+
+def on_p256(point: bytes) -> bool:
+    """Whether an uncompressed point (0x04 || x || y) lies on P-256: a key that does not can
+    encrypt nothing, and every push to its device would fail (and be retried) for good."""
+    x, y = int.from_bytes(point[1:33], "big"), int.from_bytes(point[33:65], "big")
+    if not (0 <= x < _P256_P and 0 <= y < _P256_P):
+        return False
+    return (y * y - (x * x * x - 3 * x + _P256_B)) % _P256_P == 0

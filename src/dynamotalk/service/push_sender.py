@@ -105,6 +105,11 @@ class PushSender:
                     _log.warning("push_unreachable", error=type(error).__name__)
                     failed, retry = failed + 1, True
                     continue
+                except ValueError:  # keys nothing can encrypt for (stored before the curve check)
+                    _log.warning("push_subscription_unusable", device=subscription.device_id)
+                    gone += 1
+                    self.store.delete_subscription(user_id, subscription.device_id)
+                    continue
                 if 200 <= status < 300:
                     sent += 1
                     self.store.mark_success(user_id, subscription.device_id, self.clock.now_ms())
