@@ -30,6 +30,10 @@ from dynamotalk.workers import (
     BOT_BATCH_SIZE,
     BOT_MAX_CONCURRENCY,
     BOT_WORKER_TIMEOUT_S,
+    DATA_EXPORT,
+    EXPORT_BATCH_SIZE,
+    EXPORT_MAX_CONCURRENCY,
+    EXPORT_TIMEOUT_S,
     FANOUT,
     FANOUT_BATCH_SIZE,
     FANOUT_PAGES,
@@ -196,6 +200,14 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
+    Function(
+        DATA_EXPORT,
+        'Writes a user\'s "export my data" archive to S3 (SQS)',
+        timeout_s=EXPORT_TIMEOUT_S,
+        batch_size=EXPORT_BATCH_SIZE,
+        reserved_concurrency=EXPORT_MAX_CONCURRENCY,
+        max_concurrency=EXPORT_MAX_CONCURRENCY,
+    ),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -283,6 +295,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
     HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
     HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
+    # "Export my data" (issue 18): lambdas/http_export.py.
+    HttpRoute("POST", "/me/exports", "http_api", "request_export"),
+    HttpRoute("GET", "/me/exports/{exportId}", "http_api", "export_status"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}
