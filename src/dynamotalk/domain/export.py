@@ -31,6 +31,9 @@ the job items expire with them (TTL)."""
 EXPORT_MAX_MESSAGES_READ = 200_000
 """Messages one job reads across the user's rooms (about 200 MB of items, well inside the
 worker's timeout): past it the archive says `truncated: true`."""
+EXPORT_PAGE_MESSAGES = 1000
+"""Messages per timeline or thread Query while exporting (about 370 KB of items: under the
+1 MB a Query returns), so a room of N messages costs N / 1000 round trips."""
 EXPORTS_PREFIX = "exports/"
 """The key prefix of every archive in the attachments bucket (its own lifecycle rule)."""
 

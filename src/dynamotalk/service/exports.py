@@ -20,8 +20,7 @@ from dynamotalk.ports import Clock, IdGenerator, MessageStore, RoomStore, UserSt
 from dynamotalk.service.core import check_id
 from dynamotalk.thread_ports import ThreadStore
 
-PAGE = 100
-"""Messages per timeline Query while exporting."""
+PAGE = x.EXPORT_PAGE_MESSAGES
 
 
 @attrs.define
