@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from dynamotalk import quotas, search_function
+from dynamotalk import export_function, quotas, search_function
 from dynamotalk.domain.commands import (
     Command,
     DeleteMessage,
@@ -30,10 +30,6 @@ from dynamotalk.workers import (
     BOT_BATCH_SIZE,
     BOT_MAX_CONCURRENCY,
     BOT_WORKER_TIMEOUT_S,
-    DATA_EXPORT,
-    EXPORT_BATCH_SIZE,
-    EXPORT_MAX_CONCURRENCY,
-    EXPORT_TIMEOUT_S,
     FANOUT,
     FANOUT_BATCH_SIZE,
     FANOUT_PAGES,
@@ -200,14 +196,7 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
-    Function(
-        DATA_EXPORT,
-        'Writes a user\'s "export my data" archive to S3 (SQS)',
-        timeout_s=EXPORT_TIMEOUT_S,
-        batch_size=EXPORT_BATCH_SIZE,
-        reserved_concurrency=EXPORT_MAX_CONCURRENCY,
-        max_concurrency=EXPORT_MAX_CONCURRENCY,
-    ),
+    Function(*export_function.NAMED, **export_function.OPTIONS),  # issue 18: data_export
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -295,8 +284,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
     HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
     HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
-    # "Export my data" (issue 18): lambdas/http_export.py.
-    HttpRoute("POST", "/me/exports", "http_api", "request_export"),
+    HttpRoute("POST", "/me/exports", "http_api", "request_export"),  # issue 18: http_export.py
     HttpRoute("GET", "/me/exports/{exportId}", "http_api", "export_status"),
 )
 
