@@ -71,6 +71,7 @@ def test_export_archive_has_exactly_my_data(world: dict[str, Any]) -> None:
     body = started.json()
     assert body["status"] == "pending"
     export_id = body["exportId"]
+    world["ana_export"] = export_id
     status = ready(ana, export_id)
     assert status["status"] == "ready", status
     assert status["expiresAt"] > 0
@@ -107,8 +108,13 @@ def test_others_cannot_read_my_export(world: dict[str, Any]) -> None:
     assert refused.json()["error"]["code"] == "not_found"
     link = ready(bob, export_id)["url"]
     assert eve.request("GET", f"/me/exports/{export_id}").status_code == 404
-    # The link is bob's alone: altered to name eve's archive, its signature no longer matches.
-    forged = link.replace(f"exports/{bob.id}/", f"exports/{eve.id}/")
+    # The link is bob's alone: altered to name ana's archive (which exists), its SigV4
+    # signature no longer matches.
+    ana: User = world["ana"]
+    forged = link.replace(
+        f"exports/{bob.id}/{export_id}", f"exports/{ana.id}/{world['ana_export']}"
+    )
+    assert forged != link
     assert httpx.get(forged, timeout=10).status_code == 403
     archive = httpx.get(link, timeout=10).json()
     assert [m["text"] for m in archive["messages"]] == [world["other"]["text"]]
