@@ -192,5 +192,8 @@ def run(quick: bool) -> Table:
     from bench.p10_search import TYPICAL, cost_note  # issue 18; measured by P10 (it runs later)
 
     table.notes.append(cost_note(len(terms_of(TYPICAL)) + 1, QUERY_RRU_ESTIMATE))
+    from bench.export_cost import cost_note as export_note  # issue 18: its own table follows
+
+    table.notes.append(export_note())
     table.ok = table.ok and p2.extra["limiter_calls"] == 2 and units.ok
     return table

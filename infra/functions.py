@@ -8,6 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.permissions_export import REQUESTER as EXPORT_REQUESTER
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
     FUNCTION_BY_MODULE,
@@ -138,6 +139,8 @@ class LambdaFunction(pulumi.ComponentResource):
             push_public_key=wiring.push_public_key if module in HTTP_MODULES else None,
             vapid_parameter=wiring.vapid_parameter_name if needs.sends_push else None,
             vapid_subject=settings.vapid_subject if needs.sends_push else None,
+            # Export my data (infra/export.py): http_api queues the jobs.
+            export_queue_url=wiring.export_queue_url if module == EXPORT_REQUESTER else None,
         )
         self.function = aws.lambda_.Function(
             module,

@@ -80,6 +80,9 @@ class Wiring:
     push_public_key: pulumi.Input[str] | None = None
     vapid_parameter_name: pulumi.Input[str] | None = None
     vapid_parameter_arn: pulumi.Input[str] | None = None
+    export_queue_url: pulumi.Input[str] | None = None
+    """The export queue (infra/export.py): http_api sends jobs, data_export consumes them."""
+    export_queue_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(
@@ -106,7 +109,7 @@ def policy_document(
 
     def render(values: list[Any]) -> str:
         table_arn, bucket_arn, connections_arn, queue_arn, log_group, *delivery = values
-        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn = delivery
+        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn, export_arn = delivery
         arns = StageArns(
             region=settings.region,
             table_arn=table_arn,
@@ -121,6 +124,7 @@ def policy_document(
             xray=settings.xray,
             push_queue_arn=push_queue_arn,
             vapid_parameter_arn=vapid_arn,
+            export_queue_arn=export_arn,
         )
         return json.dumps(build_policy(module, arns, log_group))
 
@@ -136,4 +140,5 @@ def policy_document(
         wiring.event_bus_arn,
         wiring.push_queue_arn,
         wiring.vapid_parameter_arn,
+        wiring.export_queue_arn,
     ).apply(render)

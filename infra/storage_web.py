@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from dynamotalk import attachment_retention, upload_expiry, webheaders
 from dynamotalk.origins import allowed_origins
 from dynamotalk.routes import resource_name
+from infra import export
 from infra.settings import StageSettings
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -148,6 +149,7 @@ class Attachments(pulumi.ComponentResource):
                     )
                     for rule_id, (tag_key, tag_value), days in attachment_retention.rules()
                 ),
+                export.archive_rule(),  # "export my data" archives (issue 18, infra/export.py)
             ],
             opts=child,
         )

@@ -6,6 +6,7 @@
 
 import { bindComposer } from "./composer.js";
 import { $ } from "./dom.js";
+import { bindExport } from "./export.js";
 import { onFrame } from "./frames.js";
 import { bindPanel } from "./panel.js";
 import { loadBlocks } from "./members.js";
@@ -49,6 +50,7 @@ async function main() {
   applyLimits();
   bindSignIn(enterApp);
   bindProfile();
+  bindExport(); // "Export my data" (export.js)
   bindRooms();
   bindMessages();
   bindComposer();

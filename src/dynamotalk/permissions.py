@@ -36,6 +36,7 @@ from dynamotalk.iam_actions import (
     STREAM_READ,
     Needs,
 )
+from dynamotalk.permissions_export import EXPORT_NEEDS, export_statements
 from dynamotalk.permissions_push import PUSH_NEEDS, push_statements
 from dynamotalk.search_permissions import SEARCH_NEEDS
 from dynamotalk.tables import GSI1
@@ -180,6 +181,7 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     **PUSH_NEEDS,  # push_sender (permissions_push.py)
     **SEARCH_NEEDS,  # the search indexer (search_permissions.py)
+    **EXPORT_NEEDS,  # data_export (permissions_export.py)
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -218,6 +220,8 @@ class StageArns:
     push_queue_arn: str | None = None
     """The push queue; None where the stage has push off."""
     vapid_parameter_arn: str | None = None
+    export_queue_arn: str | None = None
+    """The export queue ("export my data"); None: no export grants (permissions_export.py)."""
 
 
 def bedrock_model_arn(region: str, model_id: str) -> str:
@@ -303,6 +307,7 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
         )
     statements.extend(_delivery_statements(module, needs, arns))
     statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
+    statements.extend(export_statements(module, arns.bucket_arn, arns.export_queue_arn))
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

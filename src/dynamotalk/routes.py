@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from dynamotalk import quotas, search_function
+from dynamotalk import export_function, quotas, search_function
 from dynamotalk.domain.commands import (
     Command,
     DeleteMessage,
@@ -196,6 +196,7 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
+    Function(*export_function.NAMED, **export_function.OPTIONS),  # issue 18: data_export
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -283,6 +284,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
     HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
     HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
+    HttpRoute("POST", "/me/exports", "http_api", "request_export"),  # issue 18: http_export.py
+    HttpRoute("GET", "/me/exports/{exportId}", "http_api", "export_status"),
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

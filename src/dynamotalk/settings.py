@@ -52,6 +52,7 @@ ENV: Mapping[str, str] = {
     "ssm_endpoint": "DYNAMOTALK_SSM_ENDPOINT",
     "push_local_origin": "DYNAMOTALK_PUSH_LOCAL_ORIGIN",
     "message_retention_days": "DYNAMOTALK_MESSAGE_RETENTION_DAYS",
+    "export_queue_url": "DYNAMOTALK_EXPORT_QUEUE_URL",
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
@@ -180,6 +181,9 @@ class Settings:
     message_retention_days: int = 0
     """The stage's default retention of messages in days (`messageRetentionDays`, one of
     domain/retention.RETENTION_CHOICES_DAYS; 0: kept forever)."""
+    export_queue_url: str | None = None
+    """http_api only: where "export my data" jobs go (SQS, run by data_export); None: exports
+    are off (the local stack's queue is in process and needs no URL)."""
 
     @property
     def issuer(self) -> str:
@@ -288,6 +292,7 @@ class Settings:
             ssm_endpoint=optional(ENV["ssm_endpoint"]),
             push_local_origin=optional(ENV["push_local_origin"]),
             message_retention_days=retention_days(ENV["message_retention_days"]),
+            export_queue_url=optional(ENV["export_queue_url"]),
         )
 
 

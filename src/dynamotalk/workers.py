@@ -55,3 +55,15 @@ PUSH_BATCH_SIZE, PUSH_MAX_CONCURRENCY = 10, 10
 """Jobs per push_sender invocation; batches sent at once (the queue absorbs a burst)."""
 PUSH_SENDER_TIMEOUT_S = 60
 """A batch of jobs, each a few pushes of at most adapters/webpush.TIMEOUT_S, within a minute."""
+DATA_EXPORT = "data_export"
+"""The module the export queue invokes: "export my data" archives (service/exports.py)."""
+EXPORT_QUEUE, EXPORT_DLQ = "export-jobs", "export-dlq"
+"""The export queue (fed by POST /me/exports) and its dead letters (`resource_name(stage, ...)`)."""
+EXPORT_BATCH_SIZE, EXPORT_MAX_CONCURRENCY = 1, 2
+"""One job per invocation (each reads a user's whole history); two at once at most, so exports
+never take the table's capacity from chat."""
+EXPORT_TIMEOUT_S = 300
+"""A job of EXPORT_MAX_MESSAGES_READ messages (about 200 one-MB Query pages) and its PUT."""
+EXPORT_MAX_RECEIVES = 3
+"""Receives of an export job before its dead-letter queue; on the last one the worker marks the
+job failed, so its owner never waits on `pending`."""

@@ -76,6 +76,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject",
         "s3:PutObject",
         "s3:PutObjectTagging",
+        "sqs:SendMessage",  # export jobs (issue 18): permissions_export.py
     },
     "cognito_pre_signup": set(),
     "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:PutItem"},
@@ -150,6 +151,18 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:GetQueueAttributes",
         "ssm:GetParameter",
     },
+    # Export my data (issue 18): its queue's mapping acts with its role; archives on exports/.
+    "data_export": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "s3:PutObject",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
 EXPECTED_GSI = {
@@ -160,8 +173,12 @@ EXPECTED_GSI = {
     "session_revoked",
     "fanout",  # a mention reaches the member's own connections (USERCONN# on GSI1)
     "push_sender",  # a recipient's live connections (USERCONN# on GSI1): online, no push
+    "data_export",  # the user's memberships and each thread's replies (GSI1)
 }
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
+EXPECTED_S3_PREFIXES["data_export"] = {"exports/*"}
+EXPORT_ARCHIVES = ("ExportArchives", {"exports/*"})
+"""http_api's own statement for presigning archives (permissions_export.py)."""
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
@@ -429,6 +446,8 @@ def test_each_role_holds_exactly_what_its_handler_needs(stack: Stack) -> None:
                 assert resources == expected, module
             if any(a.startswith("s3:") for a in actions):
                 prefixes = EXPECTED_S3_PREFIXES[module]
+                if statement.get("Sid") == EXPORT_ARCHIVES[0]:
+                    prefixes = EXPORT_ARCHIVES[1]
                 assert resources == {f"{bucket_arn}/{p}" for p in prefixes}, module
             if any(a.startswith("logs:") for a in actions):
                 name = f"dynamotalk-{settings.stage}-{module.replace('_', '-')}"
@@ -582,6 +601,7 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
         f"dynamotalk-{settings.stage}-bot-dlq",
         f"dynamotalk-{settings.stage}-fanout-dlq",
         *([f"dynamotalk-{settings.stage}-push-dlq"] if settings.push else []),
+        f"dynamotalk-{settings.stage}-export-dlq",
     }
     # And the stream consumers' lag (tests/infra/test_delivery.py, test_search.py).
     assert len(by_metric["IteratorAge"]) == 2

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from dynamotalk.local import aws_cognito, aws_cognito_users, aws_s3, aws_sessions
+from dynamotalk.local import aws_cognito, aws_cognito_users, aws_s3, aws_s3_presigned, aws_sessions
 from dynamotalk.local.aws_state import SavedState
 from dynamotalk.local.emulators import DUMMY_CREDENTIALS
 
@@ -84,6 +84,10 @@ class StrictAws:
                 reply.encoded(),
             )
         content_type = environ.get("CONTENT_TYPE", "")
+        if aws_s3_presigned.is_presigned_get(method, environ.get("QUERY_STRING", "")):
+            refused_get = self._check_presigned(environ, method, path)
+            if refused_get is not None:
+                return refused_get
         tags: dict[str, str] = {}
         if aws_s3.is_form_upload(method, path, environ.get("QUERY_STRING", ""), content_type):
             refused = self._check_upload(environ, path, body, content_type)
@@ -176,6 +180,19 @@ class StrictAws:
             return None
         headers = [("Content-Type", "application/xml"), *_cors_headers(environ, bucket)]
         return _Answer(_status_line(refusal.status), headers, refusal.body())
+
+    def _check_presigned(self, environ: dict[str, Any], method: str, path: str) -> _Answer | None:
+        """A presigned GET (export links, attachment downloads): signature and expiry, as S3."""
+        raw_path = str(environ.get("RAW_URI") or path).split("?", 1)[0]
+        headers = {"host": str(environ.get("HTTP_HOST", ""))}
+        refusal = aws_s3_presigned.check_presigned_get(
+            method, raw_path, environ.get("QUERY_STRING", ""), headers, self.secrets, self.now
+        )
+        if refusal is None:
+            return None
+        headers_out = [("Content-Type", "application/xml")]
+        headers_out += _cors_headers(environ, path.strip("/").split("/", 1)[0])
+        return _Answer(_status_line(refusal.status), headers_out, refusal.body())
 
     @staticmethod
     def _form_tags(body: bytes, content_type: str) -> dict[str, str]:

@@ -38,6 +38,10 @@ from __future__ import annotations
 #                     written by the search indexer from the stream: SEARCH_STREAM_FILTER)
 # search document     SEARCHDOC#{room_id}   {ulid}   attribute `terms`: the words indexed (so an
 #                     edit or delete knows which postings to remove)
+# export job         USER#{user_id}        EXPORT#{export_id}  status, created_at, finished_at
+#                     TTL: expires_at (EXPORT_KEPT_DAYS, as the archive's lifecycle rule)
+# running export     USER#{user_id}        EXPORTRUN   export_id, started_at  (one at a time:
+#                     a conditional Put with the job; deleted when it finishes; TTL: stale)
 # retention (issue 18): a message, its mention items and its pin carry `expires_at` (the
 #                     TTL attribute: posted + the room's or stage's retention) when it has one
 # A message's reactions: `r#{emoji}` (string set of user ids), `ru#{user}` (that user's
@@ -285,3 +289,8 @@ SEARCH_STREAM_FILTER: dict[str, object] = {
 """The search indexer's event filter on the table's stream: new message changes only (posts,
 edits, deletes; not reactions, pins or membership). The Pulumi program sets it on the indexer's
 event source mapping; the local stream applies the same pattern (local/indexing.py)."""
+
+EXPORT_PREFIX = "EXPORT#"
+"""A user's export jobs (issue 18), under their own partition (erasure takes them too)."""
+EXPORT_RUNNING = "EXPORTRUN"
+"""The user's running-export marker: not under EXPORT_PREFIX, so the jobs' Query skips it."""

@@ -15,7 +15,7 @@ from dynamotalk.local import events
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument, StageArns, policy_document
 from dynamotalk.routes import BOT_QUEUE, function_name, resource_name, vapid_parameter_name
-from dynamotalk.workers import FANOUT_DLQ, FANOUT_PAGES_QUEUE, PUSH_QUEUE
+from dynamotalk.workers import EXPORT_QUEUE, FANOUT_DLQ, FANOUT_PAGES_QUEUE, PUSH_QUEUE
 
 LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
@@ -120,6 +120,7 @@ def stage_policies(
         event_bus_arn=local.event_bus_arn(event_bus_name) if event_bus_name else None,
         push_queue_arn=local.queue_arn(resource_name(stage, PUSH_QUEUE)),
         vapid_parameter_arn=local.parameter_arn(vapid_parameter_name(stage)),
+        export_queue_arn=local.queue_arn(resource_name(stage, EXPORT_QUEUE)),
     )
     documents = {
         module: policy_document(module, arns, local.log_group_arn(module))
