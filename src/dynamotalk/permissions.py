@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from dynamotalk.domain import files
+from dynamotalk.erasure_permissions import ERASURE_NEEDS, erasure_statements
 from dynamotalk.iam_actions import (
     BEDROCK_INVOKE,
     EVENTS_PUT,
@@ -180,6 +181,7 @@ PERMISSIONS: dict[str, Needs] = {
     ),
     **PUSH_NEEDS,  # push_sender (permissions_push.py)
     **SEARCH_NEEDS,  # the search indexer (search_permissions.py)
+    **ERASURE_NEEDS,  # account_erasure (erasure_permissions.py)
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -218,6 +220,10 @@ class StageArns:
     push_queue_arn: str | None = None
     """The push queue; None where the stage has push off."""
     vapid_parameter_arn: str | None = None
+    erasure_queue_arn: str | None = None
+    """The erasure queue (DELETE /me); None: not wired (no erasure statements)."""
+    user_pool_arn: str | None = None
+    """The stage's user pool (account_erasure's AdminDeleteUser)."""
 
 
 def bedrock_model_arn(region: str, model_id: str) -> str:
@@ -303,6 +309,11 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
         )
     statements.extend(_delivery_statements(module, needs, arns))
     statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
+    statements.extend(
+        erasure_statements(
+            module, arns.erasure_queue_arn, arns.user_pool_arn, f"{arns.bucket_arn}/{AVATARS}"
+        )
+    )
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

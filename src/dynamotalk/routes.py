@@ -27,9 +27,13 @@ from dynamotalk.domain.commands import (
 )
 from dynamotalk.domain.limits import FANOUT_PAGE_WORKERS, SESSION_SWEEP_INTERVAL_S
 from dynamotalk.workers import (
+    ACCOUNT_ERASURE,
     BOT_BATCH_SIZE,
     BOT_MAX_CONCURRENCY,
     BOT_WORKER_TIMEOUT_S,
+    ERASURE_BATCH_SIZE,
+    ERASURE_MAX_CONCURRENCY,
+    ERASURE_TIMEOUT_S,
     FANOUT,
     FANOUT_BATCH_SIZE,
     FANOUT_PAGES,
@@ -196,6 +200,14 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
+    Function(
+        ACCOUNT_ERASURE,
+        "Erases a user's account, a bounded part per job, re-queued until done (SQS)",
+        timeout_s=ERASURE_TIMEOUT_S,
+        batch_size=ERASURE_BATCH_SIZE,
+        reserved_concurrency=ERASURE_MAX_CONCURRENCY,
+        max_concurrency=ERASURE_MAX_CONCURRENCY,
+    ),
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -283,6 +295,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("PUT", "/rooms/{roomId}/notifications", "http_api", "put_room_notifications"),
     HttpRoute("GET", "/rooms/{roomId}/notifications", "http_api", "get_room_notifications"),
     HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
+    HttpRoute("DELETE", "/me", "http_api", "erase_me"),  # issue 18: lambdas/http_erasure.py
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

@@ -55,3 +55,13 @@ PUSH_BATCH_SIZE, PUSH_MAX_CONCURRENCY = 10, 10
 """Jobs per push_sender invocation; batches sent at once (the queue absorbs a burst)."""
 PUSH_SENDER_TIMEOUT_S = 60
 """A batch of jobs, each a few pushes of at most adapters/webpush.TIMEOUT_S, within a minute."""
+ACCOUNT_ERASURE = "account_erasure"
+"""The module the erasure queue invokes: one bounded part of a user's erasure job."""
+ERASURE_QUEUE, ERASURE_DLQ = "erasure-jobs", "erasure-dlq"
+"""The erasure queue (fed by DELETE /me and by the job itself) and its dead letters."""
+ERASURE_BATCH_SIZE, ERASURE_MAX_CONCURRENCY = 1, 2
+"""One job per invocation (each is bounded work); few at once (erasures are rare, and each
+pages through whole rooms: the queue absorbs a burst)."""
+ERASURE_TIMEOUT_S = 120
+"""A job's bounded part (domain/erasure.MESSAGES_PER_RUN messages, ITEMS_PER_RUN items, each
+a request) well inside two minutes; SQS's visibility timeout is set above it."""

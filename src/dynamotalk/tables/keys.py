@@ -285,3 +285,14 @@ SEARCH_STREAM_FILTER: dict[str, object] = {
 """The search indexer's event filter on the table's stream: new message changes only (posts,
 edits, deletes; not reactions, pins or membership). The Pulumi program sets it on the indexer's
 event source mapping; the local stream applies the same pattern (local/indexing.py)."""
+
+
+# Account erasure (issue 18): the job, outside the user's partition so wiping `USER#{id}`
+# leaves it, kept once done as the record that the account was erased.
+# erasure job         ERASURE#{user_id}     JOB   (steps_done, room/message cursor, policy)
+ERASURE_PREFIX = "ERASURE#"
+ERASURE_SK = "JOB"
+
+
+def erasure_pk(user_id: str) -> str:
+    return f"{ERASURE_PREFIX}{user_id}"

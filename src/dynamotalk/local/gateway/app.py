@@ -152,7 +152,7 @@ class Gateway:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
         from dynamotalk import metrics
-        from dynamotalk.local import delivery, indexing, push
+        from dynamotalk.local import delivery, erasure, indexing, push
 
         previous_sink = metrics.send_to(self.metrics.record)
         if self.management_port is not None:
@@ -163,6 +163,7 @@ class Gateway:
         self.delivery = delivery.start(self.functions)
         push.start(self.functions)  # the push queue, beside the fan-out's (local/push.py)
         stop_indexing = indexing.start(self.functions)  # the stream's second reader (search)
+        erasure.start(self.functions)  # the erasure queue (local/erasure.py)
         try:
             yield
         finally:

@@ -1,0 +1,127 @@
+"""Erase my account end to end on the local stack (issue 18): real HTTP and WebSockets, the
+real handlers, the erasure queue invoking account_erasure under its IAM policy, on DynamoDB
+Local (the stage's default erasePolicy: anonymise).
+
+X owns a room with Y, posts (one reply in a thread, one mention of Y, searchable words),
+blocks Z and is blocked by Z, then erases; then Y walks every GET route of routes.HTTP_ROUTES
+(path parameters filled with the rooms and messages known), WebSocket sync and search, and X's
+id and username appear nowhere; X's token and password are refused; the room passed to Y.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+
+from dynamotalk.client import frames
+from dynamotalk.client.config import ChatClientError
+from dynamotalk.domain.erasure import ERASED_AUTHOR
+from dynamotalk.routes import HTTP_ROUTES
+from tests.e2e.client import PASSWORD, User, eventually
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def signs_in(user: User) -> bool:
+    try:
+        user.session.sign_in(PASSWORD, None)
+    except ChatClientError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def erased(stack_url: str) -> dict[str, Any]:
+    tag = uuid.uuid4().hex[:4]
+    x, y, z = (User(stack_url, f"{p}{tag}") for p in ("xer", "yer", "zer"))
+    room = x.room(f"erasure {tag}")
+    y.post(f"/rooms/{room}/join")
+    z.post(f"/rooms/{room}/join")
+    socket = x.socket()
+    word = f"quokka{tag}"
+    first = socket.post(room, f"{word} first words")
+    socket.call(frames.send_message(room, f"hello @{y.name}"))
+    y_socket = y.socket()
+    parent = y_socket.post(room, "a parent by y")
+    reply = socket.call({**frames.send_message(room, f"{word} reply"), "parentId": parent["id"]})
+    assert reply["type"] == "ack", reply
+    x.post(f"/blocks/{z.id}")
+    z.post(f"/blocks/{x.id}")
+    eventually(lambda: len(y.get("/search", q=word)["results"]) >= 1, what="indexed")
+    answer = x.request("DELETE", "/me")
+    assert answer.status_code == 202, answer.text
+    job = answer.json()
+    assert job["status"] == "pending" and job["erasureId"]
+    again = x.request("DELETE", "/me")
+    assert again.status_code == 202 and again.json()["erasureId"] == job["erasureId"]
+    eventually(lambda: not signs_in(x), timeout=60, what="the sign-in deleted")
+    return {
+        "x": x,
+        "y": y,
+        "z": z,
+        "room": room,
+        "word": word,
+        "first": first,
+        "parent": parent,
+        "socket": socket,
+        "tag": tag,
+    }
+
+
+def _fill(path: str, known: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: known[m.group(1)], path)
+
+
+def test_nothing_of_x_through_any_get_route(erased: dict[str, Any]) -> None:
+    x, y = erased["x"], erased["y"]
+    known = {
+        "roomId": erased["room"],
+        "messageId": erased["parent"]["id"],
+        "userId": x.id,
+        "deviceId": "none",
+        "reportId": "none",
+    }
+    walked, leaks = [], []
+    for route in HTTP_ROUTES:
+        if route.method != "GET":
+            continue
+        params = {"q": erased["word"]} if route.path == "/search" else {}
+        if route.path == "/attachments":
+            params = {"key": "avatars/none"}
+        reply = y.request("GET", _fill(route.path, known), **params)
+        assert reply.status_code < 500, (route.path, reply.text)
+        if x.id in reply.text or x.name in reply.text:
+            leaks.append((route.path, reply.text))
+        walked.append(route.path)
+    assert [p for p, _ in leaks] == [], leaks
+    assert "/rooms/{roomId}/messages" in walked and "/search" in walked
+    history = y.get(f"/rooms/{erased['room']}/messages")
+    assert any(m["authorId"] == ERASED_AUTHOR for m in history["messages"]), history
+
+
+def test_the_room_passed_to_the_next_member(erased: dict[str, Any]) -> None:
+    y = erased["y"]
+    members = y.get(f"/rooms/{erased['room']}/members")["members"]
+    owners = [m["userId"] for m in members if m["role"] == "owner"]
+    assert owners == [y.id], members
+
+
+def test_sync_over_the_socket_shows_nothing_of_x(erased: dict[str, Any]) -> None:
+    y = erased["y"]
+    socket = y.socket()
+    reply = socket.call(frames.sync(erased["room"], None, 50))
+    assert reply["type"] == "ack", reply
+    text = str(reply)
+    assert erased["x"].name not in text
+    assert erased["x"].id not in text
+
+
+def test_x_is_refused_and_the_name_is_free(erased: dict[str, Any]) -> None:
+    x = erased["x"]
+    assert not signs_in(x)
+    eventually(lambda: erased["socket"].closed, what="x's socket closed")
+    y = erased["y"]
+    assert y.request("GET", f"/users/{x.id}").status_code == 404
