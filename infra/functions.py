@@ -8,6 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.erasure_permissions import ERASURE_SENDERS
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
     FUNCTION_BY_MODULE,
@@ -138,6 +139,9 @@ class LambdaFunction(pulumi.ComponentResource):
             push_public_key=wiring.push_public_key if module in HTTP_MODULES else None,
             vapid_parameter=wiring.vapid_parameter_name if needs.sends_push else None,
             vapid_subject=settings.vapid_subject if needs.sends_push else None,
+            # Erase my account (infra/erasure.py): who queues jobs, and the stage's policy.
+            erasure_queue_url=wiring.erasure_queue_url if module in ERASURE_SENDERS else None,
+            erase_policy=settings.erase_policy if module in ERASURE_SENDERS else None,
         )
         self.function = aws.lambda_.Function(
             module,

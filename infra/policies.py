@@ -80,6 +80,9 @@ class Wiring:
     push_public_key: pulumi.Input[str] | None = None
     vapid_parameter_name: pulumi.Input[str] | None = None
     vapid_parameter_arn: pulumi.Input[str] | None = None
+    erasure_queue_url: pulumi.Input[str] | None = None
+    erasure_queue_arn: pulumi.Input[str] | None = None
+    user_pool_arn: pulumi.Input[str] | None = None
 
 
 def policy_document(
@@ -106,7 +109,8 @@ def policy_document(
 
     def render(values: list[Any]) -> str:
         table_arn, bucket_arn, connections_arn, queue_arn, log_group, *delivery = values
-        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn = delivery
+        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn, *erasure = delivery
+        erasure_queue_arn, user_pool_arn = erasure
         arns = StageArns(
             region=settings.region,
             table_arn=table_arn,
@@ -121,6 +125,8 @@ def policy_document(
             xray=settings.xray,
             push_queue_arn=push_queue_arn,
             vapid_parameter_arn=vapid_arn,
+            erasure_queue_arn=erasure_queue_arn,
+            user_pool_arn=user_pool_arn,
         )
         return json.dumps(build_policy(module, arns, log_group))
 
@@ -136,4 +142,6 @@ def policy_document(
         wiring.event_bus_arn,
         wiring.push_queue_arn,
         wiring.vapid_parameter_arn,
+        wiring.erasure_queue_arn,
+        wiring.user_pool_arn,
     ).apply(render)

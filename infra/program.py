@@ -12,12 +12,13 @@ from dynamotalk import rum, webheaders
 from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
-from dynamotalk.workers import FANOUT, FANOUT_PAGES, PUSH_SENDER
+from dynamotalk.workers import ACCOUNT_ERASURE, FANOUT, FANOUT_PAGES, PUSH_SENDER
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
 from infra.delivery import Delivery
 from infra.domains import ApiDomains, api_domains, domain_outputs
+from infra.erasure import Erasure
 from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
 from infra.monitoring import Monitoring
@@ -117,6 +118,7 @@ def build(
     bot = Bot("bot", settings, data.table.name)
     delivery = Delivery("delivery", settings, data.table.stream_arn)
     push = Push("push", settings) if settings.push else None
+    erasure = Erasure("erasure", settings)
     base = Wiring(
         table_name=data.table.name,
         table_arn=data.table.arn,
@@ -135,6 +137,8 @@ def build(
         push_public_key=push.public_key if push else None,
         vapid_parameter_name=push.parameter.name if push else None,
         vapid_parameter_arn=push.parameter.arn if push else None,
+        erasure_queue_url=erasure.queue.url,
+        erasure_queue_arn=erasure.queue.arn,
     )
     # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
@@ -144,12 +148,14 @@ def build(
         management_endpoint=websocket.management_endpoint,
         user_pool_id=auth.user_pool.id,
         user_pool_client_id=auth.client.id,
+        user_pool_arn=auth.user_pool.arn,
     )
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
     delivery.consume(functions[FANOUT], functions[FANOUT_PAGES])
     if push is not None:
         push.consume(functions[PUSH_SENDER])
+    erasure.consume(functions[ACCOUNT_ERASURE])
 
     SearchIndexing(
         "search", data.table.stream_arn, functions[SEARCH_INDEXER], delivery.dead_letters.arn
@@ -221,6 +227,7 @@ def build(
             "bot": bot.dead_letters.name,
             "fanout": delivery.dead_letters.name,
             **({"push": push.dead_letters.name} if push else {}),
+            "erasure": erasure.dead_letters.name,
         },
     )
     outputs: dict[str, pulumi.Output[str]] = {

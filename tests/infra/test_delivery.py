@@ -16,6 +16,7 @@ from dynamotalk.settings import ENV
 from dynamotalk.tables import CHAT_TABLE
 from dynamotalk.tables.keys import CHANGE_STREAM_FILTER
 from dynamotalk.workers import (
+    ACCOUNT_ERASURE,
     EVENT_BUS,
     EVENT_SOURCE,
     FANOUT,
@@ -124,7 +125,12 @@ def test_every_queue_consumer_follows_its_function_entry(deployed: Deployed) -> 
     by_arn = queues(recorder)
     by_name = {f.inputs["name"]: m for m, f in functions_by_module(recorder).items()}
     consumed = [m for m in recorder.of(MAPPING) if m.inputs["eventSourceArn"] in by_arn]
-    assert {by_name[m.inputs["functionName"]] for m in consumed} == {"bot_worker", FANOUT_PAGES}
+    assert {by_name[m.inputs["functionName"]] for m in consumed} == {
+        "bot_worker",
+        FANOUT_PAGES,
+        ACCOUNT_ERASURE,
+        *(["push_sender"] if "push_sender" in by_name.values() else []),
+    }
     for mapping in consumed:
         module = by_name[mapping.inputs["functionName"]]
         spec = FUNCTION_BY_MODULE[module]
@@ -166,7 +172,8 @@ def test_every_dead_letter_queue_alarms_on_a_single_message(deployed: Deployed) 
     for mapping in recorder.of(MAPPING):
         if "destinationConfig" in mapping.inputs:
             targets.add(mapping.inputs["destinationConfig"]["onFailure"]["destinationArn"])
-    assert len(targets) == 2  # the bot's and the fan-out's
+    # The bot's, the fan-out's, erasure's, and push's where push is on (issue 18).
+    assert len(targets) == 3 + ("push_sender" in functions_by_module(recorder))
     (topic,) = recorder.of("aws:sns/topic:Topic")
     alarmed = {
         a.inputs["dimensions"]["QueueName"]: a.inputs

@@ -15,6 +15,7 @@ from dynamotalk.search_function import SEARCH_INDEXER
 from infra.settings import StageSettings
 from tests.infra.stack_runner import ACCOUNT, Recorder, run
 from tests.infra.test_delivery_iam import DELIVERY_ALLOWED, DELIVERY_DENIED
+from tests.infra.test_erasure import ERASURE_ALLOWED, ERASURE_DENIED, POOL
 from tests.infra.test_push_iam import PUSH_ALLOWED, PUSH_DENIED
 from tests.infra.test_search_iam import ALLOWED as SEARCH_ALLOWED
 from tests.infra.test_search_iam import DENIED as SEARCH_DENIED
@@ -25,6 +26,8 @@ from tests.integration.test_local_iam import ALLOWED, DENIED, Call
 # tests/integration/test_local_iam.py lists them with the others.
 REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED, **PUSH_ALLOWED, SEARCH_INDEXER: SEARCH_ALLOWED}
 NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED, **PUSH_DENIED, SEARCH_INDEXER: SEARCH_DENIED}
+REAL_CALLS.update(ERASURE_ALLOWED)  # account_erasure (issue 18)
+NEEDLESS_CALLS.update(ERASURE_DENIED)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -66,6 +69,8 @@ def stage_arns(settings: StageSettings, recorder: Recorder) -> StageArns:
         vapid_parameter_arn=(
             recorder.named("push-vapid-parameter").inputs["arn"] if settings.push else None
         ),
+        erasure_queue_arn=recorder.named("erasure-jobs").inputs["arn"],
+        user_pool_arn=recorder.of("aws:cognito/userPool:UserPool")[0].inputs["arn"],
     )
 
 
@@ -98,6 +103,8 @@ def cloud_requests(call: Call, settings: StageSettings, recorder: Recorder) -> l
         "dynamotalk-local-fanout-pages": recorder.named("delivery-pages").inputs["name"],
         "dynamotalk-local-fanout-dlq": recorder.named("delivery-dead-letters").inputs["name"],
         "dynamotalk-local-push-jobs": recorder.named("push-jobs").inputs["name"],
+        "dynamotalk-local-erasure-jobs": recorder.named("erasure-jobs").inputs["name"],
+        POOL: recorder.of("aws:cognito/userPool:UserPool")[0].id,
         "/dynamotalk-local/": f"/dynamotalk-{settings.stage}/",
         "us-east-1": settings.region,
         iam.LOCAL_ACCOUNT: ACCOUNT,

@@ -9,7 +9,6 @@ from typing import Any
 import attrs
 import pytest
 
-from dynamotalk.adapters import memory
 from dynamotalk.adapters.memory.erasure import MemoryErasureStore
 from dynamotalk.adapters.memory.push import MemoryPushStore
 from dynamotalk.domain import erasure as e
@@ -91,33 +90,39 @@ def test_every_step_runs_in_order_and_leaves_nothing(scene: dict[str, Any]) -> N
     eraser, calls, store, push = make_eraser(w)
     push.put_subscription(PushSubscription(ALICE.user_id, "d1", "https://x", "k", "a", 1))
     job = eraser.request(ALICE)
-    assert job.status is e.Status.PENDING and calls.queued == [ALICE.user_id]
+    assert job.status is e.Status.PENDING
+    assert calls.queued == [ALICE.user_id]
     assert eraser.request(ALICE).erasure_id == job.erasure_id  # idempotent
     assert eraser.run(ALICE.user_id)
     done = store.get(ALICE.user_id)
-    assert done is not None and done.steps_done == e.STEPS and done.status is e.Status.DONE
+    assert done is not None
+    assert done.steps_done == e.STEPS
+    assert done.status is e.Status.DONE
     s, room = w.service, scene["room"]
     assert s.users.get(ALICE.user_id) is None
     assert s.users.by_username("alice") is None  # the name is free again
     assert s.rooms.member(room, ALICE.user_id) is None
     assert s.rooms.member(room, BOB.user_id).role is Role.OWNER  # type: ignore[union-attr]
     assert s.rooms.get(room).created_by == e.ERASED_AUTHOR  # type: ignore[union-attr]
-    assert s.rooms.blocks_of(ALICE.user_id) == [] and s.rooms.blockers_of(ALICE.user_id) == []
+    assert s.rooms.blocks_of(ALICE.user_id) == []
+    assert s.rooms.blockers_of(ALICE.user_id) == []
     assert push.subscriptions(ALICE.user_id) == []
     assert s.connections.connections_of_user(ALICE.user_id, 0) == []
     authors = {a for _, a in store.authors(room, None, 100)}
-    assert ALICE.user_id not in authors and e.ERASED_AUTHOR in authors
+    assert ALICE.user_id not in authors
+    assert e.ERASED_AUTHOR in authors
     assert calls.accounts == ["alice"]
 
 
 def test_delete_policy_deletes_through_the_delete_path(scene: dict[str, Any]) -> None:
     w: World = scene["world"]
-    eraser, calls, store, _ = make_eraser(w, e.ErasePolicy.DELETE)
+    eraser, _calls, _store, _ = make_eraser(w, e.ErasePolicy.DELETE)
     eraser.request(ALICE)
     assert eraser.run(ALICE.user_id)
     for message_id in scene["posted"]:
         message = w.service.messages.get(scene["room"], message_id)
-        assert message is not None and message.deleted
+        assert message is not None
+        assert message.deleted
     assert not w.service.messages.get(scene["room"], scene["parent"]).deleted  # type: ignore[union-attr]
 
 
@@ -132,7 +137,8 @@ def test_a_crash_at_a_step_is_finished_by_the_next_run(scene: dict[str, Any], fa
     with pytest.raises(RuntimeError):
         eraser.run(ALICE.user_id)
     crashed = store.get(ALICE.user_id)
-    assert crashed is not None and crashed.status is e.Status.PENDING
+    assert crashed is not None
+    assert crashed.status is e.Status.PENDING
     assert eraser.run(ALICE.user_id)
     assert calls.objects == ["avatars/u-alice/me.png"]  # once, not again after the crash
     assert calls.accounts == ["alice"]
