@@ -11,6 +11,7 @@ import { bindPanel } from "./panel.js";
 import { loadBlocks } from "./members.js";
 import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
+import { bindErasure } from "./erasure.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { initPush } from "./push.js";
 import { bindRooms, loadRooms, openFirstRoom, openRoom } from "./rooms.js";
@@ -49,6 +50,7 @@ async function main() {
   applyLimits();
   bindSignIn(enterApp);
   bindProfile();
+  bindErasure(); // "Delete my account" (erasure.js)
   bindRooms();
   bindMessages();
   bindComposer();

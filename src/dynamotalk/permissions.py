@@ -309,11 +309,8 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
         )
     statements.extend(_delivery_statements(module, needs, arns))
     statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
-    statements.extend(
-        erasure_statements(
-            module, arns.erasure_queue_arn, arns.user_pool_arn, f"{arns.bucket_arn}/{AVATARS}"
-        )
-    )
+    avatars = f"{arns.bucket_arn}/{AVATARS}"
+    statements += erasure_statements(module, arns.erasure_queue_arn, arns.user_pool_arn, avatars)
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

@@ -27,13 +27,11 @@ from dynamotalk.domain.commands import (
 )
 from dynamotalk.domain.limits import FANOUT_PAGE_WORKERS, SESSION_SWEEP_INTERVAL_S
 from dynamotalk.workers import (
-    ACCOUNT_ERASURE,
     BOT_BATCH_SIZE,
     BOT_MAX_CONCURRENCY,
     BOT_WORKER_TIMEOUT_S,
-    ERASURE_BATCH_SIZE,
-    ERASURE_MAX_CONCURRENCY,
-    ERASURE_TIMEOUT_S,
+    ERASURE_NAMED,
+    ERASURE_OPTIONS,
     FANOUT,
     FANOUT_BATCH_SIZE,
     FANOUT_PAGES,
@@ -200,14 +198,7 @@ FUNCTIONS: tuple[Function, ...] = (
         max_concurrency=PUSH_MAX_CONCURRENCY,
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
-    Function(
-        ACCOUNT_ERASURE,
-        "Erases a user's account, a bounded part per job, re-queued until done (SQS)",
-        timeout_s=ERASURE_TIMEOUT_S,
-        batch_size=ERASURE_BATCH_SIZE,
-        reserved_concurrency=ERASURE_MAX_CONCURRENCY,
-        max_concurrency=ERASURE_MAX_CONCURRENCY,
-    ),
+    Function(*ERASURE_NAMED, **ERASURE_OPTIONS),  # account_erasure (issue 18)
 )
 
 WS_AUTHORIZER = "ws_authorizer"

@@ -5,6 +5,7 @@ mappings, alarms) and the local stack (its queues, stream readers and timers).""
 from __future__ import annotations
 
 import math
+from typing import TypedDict
 
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 
@@ -65,3 +66,21 @@ pages through whole rooms: the queue absorbs a burst)."""
 ERASURE_TIMEOUT_S = 120
 """A job's bounded part (domain/erasure.MESSAGES_PER_RUN messages, ITEMS_PER_RUN items, each
 a request) well inside two minutes; SQS's visibility timeout is set above it."""
+ERASURE_NAMED = (ACCOUNT_ERASURE, "Erases an account, a bounded part per job, re-queued till done")
+"""routes.Function's module and description for the erasure worker."""
+
+
+class _ErasureOptions(TypedDict):
+    timeout_s: int
+    batch_size: int
+    reserved_concurrency: int
+    max_concurrency: int
+
+
+ERASURE_OPTIONS = _ErasureOptions(
+    timeout_s=ERASURE_TIMEOUT_S,
+    batch_size=ERASURE_BATCH_SIZE,
+    reserved_concurrency=ERASURE_MAX_CONCURRENCY,
+    max_concurrency=ERASURE_MAX_CONCURRENCY,
+)
+"""routes.Function's other fields for the erasure worker (routes.py stays ≤ 350 lines)."""
