@@ -14,6 +14,7 @@ import re
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 
 from dynamotalk.client import frames
@@ -21,6 +22,12 @@ from dynamotalk.client.config import ChatClientError
 from dynamotalk.domain.erasure import ERASED_AUTHOR
 from dynamotalk.routes import HTTP_ROUTES
 from tests.e2e.client import PASSWORD, User, eventually
+
+P256_KEYS = {
+    "p256dh": "BNcRdreALRFXTkOOUHK1EtK2wtaz5Ry4YfYCA_0QTpQtUbVlUls0VJXg7A8u-Ts1XbjhazAkj7I99e8QcYP7DkM",
+    "auth": "tBHItJI5svbpez7KI4CCXg",
+}
+"""RFC 8291's example subscription keys (a valid P-256 point and a 16-byte secret)."""
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -48,6 +55,9 @@ def erased(stack_url: str) -> dict[str, Any]:
     parent = y_socket.post(room, "a parent by y")
     reply = socket.call({**frames.send_message(room, f"{word} reply"), "parentId": parent["id"]})
     assert reply["type"] == "ack", reply
+    avatar = give_avatar(x)
+    sub = {"endpoint": "https://fcm.googleapis.com/fcm/send/e2e", "keys": P256_KEYS}
+    assert x.request("PUT", "/push/subscriptions/laptop", sub).status_code == 201
     x.post(f"/blocks/{z.id}")
     z.post(f"/blocks/{x.id}")
     eventually(lambda: len(y.get("/search", q=word)["results"]) >= 1, what="indexed")
@@ -61,6 +71,7 @@ def erased(stack_url: str) -> dict[str, Any]:
     assert again.json()["erasureId"] == job["erasureId"]
     eventually(lambda: not signs_in(x), timeout=60, what="the sign-in deleted")
     return {
+        "avatar": avatar,
         "x": x,
         "y": y,
         "z": z,
@@ -71,6 +82,20 @@ def erased(stack_url: str) -> dict[str, Any]:
         "socket": socket,
         "tag": tag,
     }
+
+
+def give_avatar(user: User) -> str:
+    """Upload a tiny PNG through the presigned POST and make it the user's avatar."""
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 40
+    upload = user.post(
+        "/uploads",
+        {"purpose": "avatar", "filename": "me.png", "contentType": "image/png", "size": len(png)},
+    )["upload"]
+    sent = httpx.post(upload["url"], data=upload["fields"], files={"file": png}, timeout=10)
+    assert sent.status_code in (200, 201, 204), sent.text
+    reply = user.request("PATCH", "/me", {"avatarKey": upload["key"]})
+    assert reply.status_code == 200, reply.text
+    return str(upload["key"])
 
 
 def _fill(path: str, known: dict[str, str]) -> str:
@@ -125,6 +150,13 @@ def test_sync_over_the_socket_shows_nothing_of_x(erased: dict[str, Any]) -> None
 def test_x_is_refused_and_the_name_is_free(erased: dict[str, Any]) -> None:
     x = erased["x"]
     assert not signs_in(x)
+    # The avatar's object is gone: a link to it no longer finds it.
+    y = erased["y"]
+    link = y.request("GET", "/attachments", key=erased["avatar"])
+    if link.status_code == 200:
+        assert httpx.get(link.json()["url"], timeout=10).status_code in (403, 404)
+    assert x.request("GET", "/push/subscriptions").json().get("subscriptions", []) == []
+    assert erased["avatar"] not in str(y.get(f"/rooms/{erased['room']}/members"))
     eventually(lambda: erased["socket"].closed, what="x's socket closed")
     y = erased["y"]
     assert y.request("GET", f"/users/{x.id}").status_code == 404
