@@ -78,3 +78,8 @@ def eraser() -> Eraser:
         objects=S3Objects(bootstrap._client("s3", s.s3_endpoint), s.bucket_name),
         policy=ErasePolicy(s.erase_policy),
     )
+
+
+def erased(user_id: str) -> bool:
+    """Whether the user's account was erased (or is being erased): its job item exists."""
+    return store().get(user_id) is not None

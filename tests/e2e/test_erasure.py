@@ -156,6 +156,10 @@ def test_x_is_refused_and_the_name_is_free(erased: dict[str, Any]) -> None:
     if link.status_code == 200:
         assert httpx.get(link.json()["url"], timeout=10).status_code in (403, 404)
     assert x.request("GET", "/push/subscriptions").json().get("subscriptions", []) == []
+    # The token outlives the account (JWTs verify offline) but brings no profile back.
+    assert x.request("GET", "/me").status_code == 401
+    assert x.request("POST", "/rooms", {"name": "back", "kind": "public"}).status_code == 401
+    assert y.request("GET", f"/users/{x.id}").status_code == 404
     assert erased["avatar"] not in str(y.get(f"/rooms/{erased['room']}/members"))
     eventually(lambda: erased["socket"].closed, what="x's socket closed")
     y = erased["y"]
