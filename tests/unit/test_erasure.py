@@ -132,7 +132,7 @@ def test_a_crash_at_a_step_is_finished_by_the_next_run(scene: dict[str, Any], fa
     eraser, calls, store, _ = make_eraser(w)
     eraser.request(ALICE)
     job = store.get(ALICE.user_id)
-    store.save(attrs.evolve(job, avatar_key="avatars/u-alice/me.png"))  # type: ignore[arg-type]
+    store.save(attrs.evolve(job, avatar_key="avatars/u-alice/01J0/me.png"))  # type: ignore[arg-type]
     calls.fail_on = fail_on
     with pytest.raises(RuntimeError):
         eraser.run(ALICE.user_id)
@@ -140,7 +140,7 @@ def test_a_crash_at_a_step_is_finished_by_the_next_run(scene: dict[str, Any], fa
     assert crashed is not None
     assert crashed.status is e.Status.PENDING
     assert eraser.run(ALICE.user_id)
-    assert calls.objects == ["avatars/u-alice/me.png"]  # once, not again after the crash
+    assert calls.objects == ["avatars/u-alice/01J0/me.png"]  # once, not again after the crash
     assert calls.accounts == ["alice"]
 
 
@@ -164,3 +164,13 @@ def test_a_long_history_is_paged_across_runs(
 def test_an_unknown_job_is_done() -> None:
     eraser, *_ = make_eraser(make_world())
     assert eraser.run("u-nobody")
+
+
+def test_only_the_users_own_avatar_is_deleted(scene: dict[str, Any]) -> None:
+    eraser, calls, store, _ = make_eraser(scene["world"])
+    eraser.request(ALICE)
+    job = store.get(ALICE.user_id)
+    assert job is not None
+    store.save(attrs.evolve(job, avatar_key="avatars/u-bob/01J0/bob.png"))
+    assert eraser.run(ALICE.user_id)
+    assert calls.objects == []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from dynamotalk.domain import authz
+from dynamotalk.domain import authz, files
 from dynamotalk.domain.erasure import (
     ITEMS_PER_RUN,
     MESSAGES_PER_RUN,
@@ -85,7 +85,9 @@ class Eraser:
         elif step is Step.BLOCKS:
             self._blocks(job)
         elif step is Step.AVATAR and job.avatar_key:
-            self.objects.delete_object(job.avatar_key)
+            # Only the user's own upload (PATCH /me checks it too): never another's object.
+            if job.avatar_key.startswith(files.avatars_of(job.user_id)):
+                self.objects.delete_object(job.avatar_key)
         elif step is Step.USERNAME:
             self.store.free_username(job.username, job.user_id)
         elif step is Step.ACCOUNT:
