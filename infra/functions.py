@@ -8,6 +8,7 @@ import attrs
 import pulumi
 import pulumi_aws as aws
 
+from dynamotalk.erasure_permissions import ERASURE_SENDERS
 from dynamotalk.permissions_export import REQUESTER as EXPORT_REQUESTER
 from dynamotalk.routes import (
     COGNITO_TRIGGERS,
@@ -141,6 +142,9 @@ class LambdaFunction(pulumi.ComponentResource):
             vapid_subject=settings.vapid_subject if needs.sends_push else None,
             # Export my data (infra/export.py): http_api queues the jobs.
             export_queue_url=wiring.export_queue_url if module == EXPORT_REQUESTER else None,
+            # Erase my account (infra/erasure.py): who queues jobs, and the stage's policy.
+            erasure_queue_url=wiring.erasure_queue_url if module in ERASURE_SENDERS else None,
+            erase_policy=settings.erase_policy if module in ERASURE_SENDERS else None,
         )
         self.function = aws.lambda_.Function(
             module,

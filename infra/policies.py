@@ -84,6 +84,10 @@ class Wiring:
     """The export queue (infra/export.py): http_api sends jobs, data_export consumes them."""
     export_queue_arn: pulumi.Input[str] | None = None
 
+    erasure_queue_url: pulumi.Input[str] | None = None
+    erasure_queue_arn: pulumi.Input[str] | None = None
+    user_pool_arn: pulumi.Input[str] | None = None
+
 
 def policy_document(
     module: str, settings: StageSettings, wiring: Wiring, log_group_arn: pulumi.Input[str]
@@ -109,7 +113,8 @@ def policy_document(
 
     def render(values: list[Any]) -> str:
         table_arn, bucket_arn, connections_arn, queue_arn, log_group, *delivery = values
-        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn, export_arn = delivery
+        stream_arn, pages_arn, dlq_arn, bus_arn, push_queue_arn, vapid_arn, *jobs = delivery
+        export_arn, erasure_queue_arn, user_pool_arn = jobs
         arns = StageArns(
             region=settings.region,
             table_arn=table_arn,
@@ -125,6 +130,8 @@ def policy_document(
             push_queue_arn=push_queue_arn,
             vapid_parameter_arn=vapid_arn,
             export_queue_arn=export_arn,
+            erasure_queue_arn=erasure_queue_arn,
+            user_pool_arn=user_pool_arn,
         )
         return json.dumps(build_policy(module, arns, log_group))
 
@@ -141,4 +148,6 @@ def policy_document(
         wiring.push_queue_arn,
         wiring.vapid_parameter_arn,
         wiring.export_queue_arn,
+        wiring.erasure_queue_arn,
+        wiring.user_pool_arn,
     ).apply(render)

@@ -12,12 +12,13 @@ from dynamotalk import rum, webheaders
 from dynamotalk.search_function import SEARCH_INDEXER
 from dynamotalk.stage_config import stage_config
 from dynamotalk.userpool import cognito_url
-from dynamotalk.workers import DATA_EXPORT, FANOUT, FANOUT_PAGES, PUSH_SENDER
+from dynamotalk.workers import ACCOUNT_ERASURE, DATA_EXPORT, FANOUT, FANOUT_PAGES, PUSH_SENDER
 from infra.auth import Auth
 from infra.bot import Bot
 from infra.data import Data
 from infra.delivery import Delivery
 from infra.domains import ApiDomains, api_domains, domain_outputs
+from infra.erasure import Erasure
 from infra.export import Export
 from infra.functions import Code, Functions, layer_version
 from infra.http_api import HttpApi
@@ -119,6 +120,8 @@ def build(
     delivery = Delivery("delivery", settings, data.table.stream_arn)
     push = Push("push", settings) if settings.push else None
     export = Export("export", settings)
+
+    erasure = Erasure("erasure", settings)
     base = Wiring(
         table_name=data.table.name,
         table_arn=data.table.arn,
@@ -139,6 +142,8 @@ def build(
         vapid_parameter_arn=push.parameter.arn if push else None,
         export_queue_url=export.queue.url,
         export_queue_arn=export.queue.arn,
+        erasure_queue_url=erasure.queue.url,
+        erasure_queue_arn=erasure.queue.arn,
     )
     # The triggers come first (the pool needs them) and so cannot know the pool's ids.
     auth = Auth("auth", settings, base, code)
@@ -148,6 +153,7 @@ def build(
         management_endpoint=websocket.management_endpoint,
         user_pool_id=auth.user_pool.id,
         user_pool_client_id=auth.client.id,
+        user_pool_arn=auth.user_pool.arn,
     )
     functions = Functions("functions", settings, wiring, code)
     bot.consume(functions["bot_worker"])
@@ -155,6 +161,8 @@ def build(
     if push is not None:
         push.consume(functions[PUSH_SENDER])
     export.consume(functions[DATA_EXPORT])
+
+    erasure.consume(functions[ACCOUNT_ERASURE])
 
     SearchIndexing(
         "search", data.table.stream_arn, functions[SEARCH_INDEXER], delivery.dead_letters.arn
@@ -227,6 +235,7 @@ def build(
             "fanout": delivery.dead_letters.name,
             **({"push": push.dead_letters.name} if push else {}),
             "export": export.dead_letters.name,
+            "erasure": erasure.dead_letters.name,
         },
     )
     outputs: dict[str, pulumi.Output[str]] = {

@@ -130,6 +130,9 @@ class StageSettings:
     vapid_subject: str | None = None
     """The contact push services may reach the operator at (RFC 8292 `sub`): a mailto: or
     https: URL; required when `push` is on."""
+    erase_policy: str = "anonymise"
+    """What erasing an account does to its messages: `anonymise` (kept, shown as by a deleted
+    user) or `delete` (domain/erasure.ErasePolicy)."""
 
     def __attrs_post_init__(self) -> None:
         problems = []
@@ -193,6 +196,8 @@ class StageSettings:
             r"(mailto:[^@\s]+@[^@\s]+|https://\S+)", self.vapid_subject or ""
         ):
             problems.append("push needs vapidSubject: a mailto: or https: contact URL")
+        if self.erase_policy not in ("anonymise", "delete"):
+            problems.append(f"erasePolicy must be anonymise or delete, got {self.erase_policy}")
         if problems:
             raise StageConfigError(
                 f"invalid settings for stage {self.stage!r}: " + "; ".join(problems)
@@ -258,6 +263,7 @@ CONFIG_KEYS: dict[str, tuple[str, type]] = {
     "rumScriptIntegrity": ("rum_script_integrity", str),
     "push": ("push", bool),
     "vapidSubject": ("vapid_subject", str),
+    "erasePolicy": ("erase_policy", str),
 }
 """Config key (namespace `dynamotalk:`) -> (StageSettings field, kind)."""
 

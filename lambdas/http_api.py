@@ -18,6 +18,7 @@ from dynamotalk.edge.replies import http_error, http_json
 from dynamotalk.logging import invocation
 from dynamotalk.service import ChatService
 from lambdas import (
+    http_erasure,  # noqa: F401 - registers its handler (erase my account)
     http_export,  # noqa: F401 - registers its handlers (export my data)
     http_moderation,  # noqa: F401 - registers the moderation routes
     http_push,  # noqa: F401 - registers its handlers (Web Push)

@@ -12,6 +12,7 @@ import { bindPanel } from "./panel.js";
 import { loadBlocks } from "./members.js";
 import { bindMentionCompletion } from "./mention-complete.js";
 import { bindMessages } from "./messages.js";
+import { bindErasure } from "./erasure.js";
 import { bindProfile, loadMe } from "./profile.js";
 import { initPush } from "./push.js";
 import { bindRooms, loadRooms, openFirstRoom, openRoom } from "./rooms.js";
@@ -51,6 +52,8 @@ async function main() {
   bindSignIn(enterApp);
   bindProfile();
   bindExport(); // "Export my data" (export.js)
+
+  bindErasure(); // "Delete my account" (erasure.js)
   bindRooms();
   bindMessages();
   bindComposer();

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
+from dynamotalk import erasure_root
 from dynamotalk.domain.ids import UlidGenerator
 from dynamotalk.logging import configure
 from dynamotalk.service import ChatService
@@ -210,6 +211,7 @@ def service() -> ChatService:
         closer=ApiGatewayCloser(_management()),  # a ban closes sockets (DeleteConnection)
         block_list=safety,
         reports=safety.report_store(),
+        erased=erasure_root.erased,  # issue 18: asked only on a missing profile
     )
 
 

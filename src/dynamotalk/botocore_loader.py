@@ -22,6 +22,7 @@ from botocore.loaders import Loader
 
 USED_SERVICES = frozenset(
     {"apigatewaymanagementapi", "bedrock-runtime", "dynamodb", "events", "s3", "sqs", "ssm"}
+    | {"cognito-idp"}  # account_erasure's AdminDeleteUser (issue 18)
 )
 """Every service a function builds a client for (bootstrap.py): nothing else can be created
 on a session that uses this loader."""

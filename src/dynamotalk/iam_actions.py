@@ -44,6 +44,8 @@ class Needs:
     """Sends push jobs to the push queue (SendMessageBatch), where the stage has push on."""
     sends_push: bool = False
     """Consumes the push queue and reads the VAPID private key (its one SSM parameter)."""
+    erases_accounts: bool = False
+    """account_erasure: its queue, avatars and sign-ins (erasure_permissions.py)."""
 
     @property
     def actions(self) -> frozenset[str]:
@@ -69,6 +71,8 @@ class Needs:
             extra += (SQS_SEND,)
         if self.sends_push:
             extra += (*SQS_CONSUME, SSM_GET_PARAMETER)
+        if self.erases_accounts:  # erasure_permissions.erasure_actions (its own statements)
+            extra += (SQS_SEND, *SQS_CONSUME, "cognito-idp:AdminDeleteUser", "s3:DeleteObject")
         return frozenset((*self.dynamodb, *self.s3, *extra))
 
 

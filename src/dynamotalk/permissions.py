@@ -1,23 +1,19 @@
 """What each Lambda may do, and the IAM policy document its role gets: one pure builder that the
-Pulumi program (infra/policies.py) and the local stack's IAM check (local/iam/) both use.
+Pulumi program (infra/policies.py) and the local stack's IAM check (local/iam/) both use. Nothing
+here imports pulumi: ARNs are plain strings, the document a plain dict.
 
 Least privilege from real ARNs: DynamoDB actions only on the table (and its GSI1 only where a
 Query uses it), `execute-api:ManageConnections` only on this API's @connections, S3 only on
 the key prefixes the handler touches. The actions follow the adapters' calls:
 
 - GetItem, Query, PutItem, UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem as named;
-- TransactWriteItems is authorised per item: it needs the item actions it carries. A room
-  change is one: the change item (Put) with the message or membership it changes (Put, Update,
-  or Delete on leave/remove). IAM has no "TransactWriteItems" action;
+- TransactWriteItems is authorised per item (IAM has no such action): a room change needs Put on
+  its change item and Put, Update or Delete (leave/remove) on the message or membership;
 - fan-out = Query on the room's connections + ManageConnections + BatchWriteItem to forget the
-  connections found gone; `fanout`'s stream mapping and on-failure destination (the DLQ) act
-  with its role, as does `fanout_pages`'s queue mapping (iam_actions.Needs);
-- S3 HeadObject (attachment/avatar size check) is authorised by s3:GetObject, and a presigned
-  POST upload by the signer's s3:PutObject, plus s3:PutObjectTagging for its `tagging` field
-  (uploads start tagged unreferenced, upload_expiry.py); retagging an upload referenced when a
-  message or profile names it is s3:PutObjectTagging too.
-
-Nothing here imports pulumi: ARNs are plain strings, the document a plain dict.
+  gone ones; stream and queue mappings act with the function's role (iam_actions.Needs);
+- S3 HeadObject (size checks) needs s3:GetObject; a presigned POST upload, the signer's
+  s3:PutObject and s3:PutObjectTagging (its `tagging` field, upload_expiry.py; so does the
+  retagging of an upload a message or profile references).
 """
 
 from __future__ import annotations
@@ -28,6 +24,7 @@ from typing import Any
 import attrs
 
 from dynamotalk.domain import files
+from dynamotalk.erasure_permissions import ERASURE_NEEDS, erasure_statements
 from dynamotalk.iam_actions import (
     BEDROCK_INVOKE,
     EVENTS_PUT,
@@ -44,7 +41,6 @@ from dynamotalk.tables import GSI1
 __all__ = ["BEDROCK_INVOKE", "EVENTS_PUT", "SQS_CONSUME", "SQS_SEND", "STREAM_READ", "Needs"]
 
 GSI = GSI1.name
-
 PolicyDocument = dict[str, Any]
 """An IAM policy document as JSON: {"Version": ..., "Statement": [...]}."""
 
@@ -182,6 +178,7 @@ PERMISSIONS: dict[str, Needs] = {
     **PUSH_NEEDS,  # push_sender (permissions_push.py)
     **SEARCH_NEEDS,  # the search indexer (search_permissions.py)
     **EXPORT_NEEDS,  # data_export (permissions_export.py)
+    **ERASURE_NEEDS,  # account_erasure (erasure_permissions.py)
 }
 
 XRAY_ACTIONS = ("xray:PutTraceSegments", "xray:PutTelemetryRecords")
@@ -222,6 +219,11 @@ class StageArns:
     vapid_parameter_arn: str | None = None
     export_queue_arn: str | None = None
     """The export queue ("export my data"); None: no export grants (permissions_export.py)."""
+
+    erasure_queue_arn: str | None = None
+    """The erasure queue (DELETE /me); None: not wired (no erasure statements)."""
+    user_pool_arn: str | None = None
+    """The stage's user pool (account_erasure's AdminDeleteUser)."""
 
 
 def bedrock_model_arn(region: str, model_id: str) -> str:
@@ -308,6 +310,9 @@ def policy_document(module: str, arns: StageArns, log_group_arn: str) -> PolicyD
     statements.extend(_delivery_statements(module, needs, arns))
     statements.extend(push_statements(module, needs, arns.push_queue_arn, arns.vapid_parameter_arn))
     statements.extend(export_statements(module, arns.bucket_arn, arns.export_queue_arn))
+
+    avatars = f"{arns.bucket_arn}/{AVATARS}"
+    statements += erasure_statements(module, arns.erasure_queue_arn, arns.user_pool_arn, avatars)
     if arns.xray:
         statements.append(
             {"Sid": "Tracing", "Effect": "Allow", "Action": list(XRAY_ACTIONS), "Resource": ["*"]}

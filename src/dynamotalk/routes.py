@@ -30,6 +30,8 @@ from dynamotalk.workers import (
     BOT_BATCH_SIZE,
     BOT_MAX_CONCURRENCY,
     BOT_WORKER_TIMEOUT_S,
+    ERASURE_NAMED,
+    ERASURE_OPTIONS,
     FANOUT,
     FANOUT_BATCH_SIZE,
     FANOUT_PAGES,
@@ -183,10 +185,7 @@ FUNCTIONS: tuple[Function, ...] = (
         timeout_s=SESSION_SWEEPER_TIMEOUT_S,
         schedule_s=SESSION_SWEEP_INTERVAL_S,
     ),
-    Function(
-        SESSION_REVOKED,
-        "Closes a user's sockets after a Cognito sign-out, disable or delete (EventBridge)",
-    ),
+    Function(SESSION_REVOKED, "Closes a user's sockets after a Cognito sign-out/disable/delete"),
     Function(
         PUSH_SENDER,
         "Sends Web Push to a new message's offline recipients (SQS)",
@@ -197,6 +196,7 @@ FUNCTIONS: tuple[Function, ...] = (
     ),
     Function(*search_function.NAMED, **search_function.OPTIONS),
     Function(*export_function.NAMED, **export_function.OPTIONS),  # issue 18: data_export
+    Function(*ERASURE_NAMED, **ERASURE_OPTIONS),  # account_erasure (issue 18)
 )
 
 WS_AUTHORIZER = "ws_authorizer"
@@ -286,6 +286,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/search", "http_api", "search"),  # issue 18: lambdas/http_search.py
     HttpRoute("POST", "/me/exports", "http_api", "request_export"),  # issue 18: http_export.py
     HttpRoute("GET", "/me/exports/{exportId}", "http_api", "export_status"),
+    HttpRoute("DELETE", "/me", "http_api", "erase_me"),  # issue 18: lambdas/http_erasure.py
 )
 
 FUNCTION_BY_MODULE: dict[str, Function] = {f.module: f for f in FUNCTIONS}

@@ -53,6 +53,8 @@ ENV: Mapping[str, str] = {
     "push_local_origin": "DYNAMOTALK_PUSH_LOCAL_ORIGIN",
     "message_retention_days": "DYNAMOTALK_MESSAGE_RETENTION_DAYS",
     "export_queue_url": "DYNAMOTALK_EXPORT_QUEUE_URL",
+    "erasure_queue_url": "DYNAMOTALK_ERASURE_QUEUE_URL",
+    "erase_policy": "DYNAMOTALK_ERASE_POLICY",
 }
 """Settings field -> the environment variable that sets it (user_limits: one per limit)."""
 DEFAULT_REGION_ENV = "AWS_DEFAULT_REGION"
@@ -185,6 +187,11 @@ class Settings:
     """http_api only: where "export my data" jobs go (SQS, run by data_export); None: exports
     are off (the local stack's queue is in process and needs no URL)."""
 
+    erasure_queue_url: str | None = None
+    """Where DELETE /me queues the account's erasure job (SQS); the local queue needs none."""
+    erase_policy: str = "anonymise"
+    """What erasure does to the user's messages (`erasePolicy`: domain/erasure.ErasePolicy)."""
+
     @property
     def issuer(self) -> str:
         # Imported here: the user pool's spec stays out of every handler's cold start.
@@ -293,6 +300,8 @@ class Settings:
             push_local_origin=optional(ENV["push_local_origin"]),
             message_retention_days=retention_days(ENV["message_retention_days"]),
             export_queue_url=optional(ENV["export_queue_url"]),
+            erasure_queue_url=optional(ENV["erasure_queue_url"]),
+            erase_policy=erase_policy(env.get(ENV["erase_policy"], "")),
         )
 
 
@@ -317,3 +326,16 @@ def environment(user_limits: UserLimits | None = None, **fields: object) -> dict
     if user_limits is not None:
         variables.update(limits_env(user_limits))
     return variables
+
+
+def erase_policy(value: str) -> str:
+    """The stage's `erasePolicy` (domain/erasure.ErasePolicy), its default when unset."""
+    from dynamotalk.domain.erasure import DEFAULT_POLICY, ErasePolicy
+
+    if not value.strip():
+        return str(DEFAULT_POLICY)
+    try:
+        return str(ErasePolicy(value.strip()))
+    except ValueError:
+        choices = ", ".join(ErasePolicy)
+        raise SettingsError(f"{ENV['erase_policy']} must be one of {choices}") from None

@@ -5,6 +5,7 @@ mappings, alarms) and the local stack (its queues, stream readers and timers).""
 from __future__ import annotations
 
 import math
+from typing import TypedDict
 
 from dynamotalk.domain.bot import MODEL_TIMEOUT_S
 
@@ -67,3 +68,32 @@ EXPORT_TIMEOUT_S = 300
 EXPORT_MAX_RECEIVES = 3
 """Receives of an export job before its dead-letter queue; on the last one the worker marks the
 job failed, so its owner never waits on `pending`."""
+
+ACCOUNT_ERASURE = "account_erasure"
+"""The module the erasure queue invokes: one bounded part of a user's erasure job."""
+ERASURE_QUEUE, ERASURE_DLQ = "erasure-jobs", "erasure-dlq"
+"""The erasure queue (fed by DELETE /me and by the job itself) and its dead letters."""
+ERASURE_BATCH_SIZE, ERASURE_MAX_CONCURRENCY = 1, 2
+"""One job per invocation (each is bounded work); few at once (erasures are rare, and each
+pages through whole rooms: the queue absorbs a burst)."""
+ERASURE_TIMEOUT_S = 120
+"""A job's bounded part (domain/erasure.MESSAGES_PER_RUN messages, ITEMS_PER_RUN items, each
+a request) well inside two minutes; SQS's visibility timeout is set above it."""
+ERASURE_NAMED = (ACCOUNT_ERASURE, "Erases an account, a bounded part per job, re-queued till done")
+"""routes.Function's module and description for the erasure worker."""
+
+
+class _ErasureOptions(TypedDict):
+    timeout_s: int
+    batch_size: int
+    reserved_concurrency: int
+    max_concurrency: int
+
+
+ERASURE_OPTIONS = _ErasureOptions(
+    timeout_s=ERASURE_TIMEOUT_S,
+    batch_size=ERASURE_BATCH_SIZE,
+    reserved_concurrency=ERASURE_MAX_CONCURRENCY,
+    max_concurrency=ERASURE_MAX_CONCURRENCY,
+)
+"""routes.Function's other fields for the erasure worker (routes.py stays ≤ 350 lines)."""

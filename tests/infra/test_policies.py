@@ -16,6 +16,7 @@ from dynamotalk.workers import DATA_EXPORT
 from infra.settings import StageSettings
 from tests.infra.stack_runner import ACCOUNT, Recorder, run
 from tests.infra.test_delivery_iam import DELIVERY_ALLOWED, DELIVERY_DENIED
+from tests.infra.test_erasure import ERASURE_ALLOWED, ERASURE_DENIED, POOL
 from tests.infra.test_export import EXPORT_ALLOWED, EXPORT_DENIED
 from tests.infra.test_push_iam import PUSH_ALLOWED, PUSH_DENIED
 from tests.infra.test_search_iam import ALLOWED as SEARCH_ALLOWED
@@ -29,6 +30,9 @@ REAL_CALLS = {**DELIVERY_ALLOWED, **ALLOWED, **PUSH_ALLOWED, SEARCH_INDEXER: SEA
 NEEDLESS_CALLS = {**DELIVERY_DENIED, **DENIED, **PUSH_DENIED, SEARCH_INDEXER: SEARCH_DENIED}
 REAL_CALLS[DATA_EXPORT] = EXPORT_ALLOWED  # tests/infra/test_export.py
 NEEDLESS_CALLS[DATA_EXPORT] = EXPORT_DENIED
+
+REAL_CALLS.update(ERASURE_ALLOWED)  # account_erasure (issue 18)
+NEEDLESS_CALLS.update(ERASURE_DENIED)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -71,6 +75,8 @@ def stage_arns(settings: StageSettings, recorder: Recorder) -> StageArns:
             recorder.named("push-vapid-parameter").inputs["arn"] if settings.push else None
         ),
         export_queue_arn=recorder.named("export-jobs").inputs["arn"],
+        erasure_queue_arn=recorder.named("erasure-jobs").inputs["arn"],
+        user_pool_arn=recorder.of("aws:cognito/userPool:UserPool")[0].inputs["arn"],
     )
 
 
@@ -104,6 +110,8 @@ def cloud_requests(call: Call, settings: StageSettings, recorder: Recorder) -> l
         "dynamotalk-local-fanout-dlq": recorder.named("delivery-dead-letters").inputs["name"],
         "dynamotalk-local-push-jobs": recorder.named("push-jobs").inputs["name"],
         "dynamotalk-local-export-jobs": recorder.named("export-jobs").inputs["name"],
+        "dynamotalk-local-erasure-jobs": recorder.named("erasure-jobs").inputs["name"],
+        POOL: recorder.of("aws:cognito/userPool:UserPool")[0].id,
         "/dynamotalk-local/": f"/dynamotalk-{settings.stage}/",
         "us-east-1": settings.region,
         iam.LOCAL_ACCOUNT: ACCOUNT,

@@ -76,7 +76,7 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "s3:GetObject",
         "s3:PutObject",
         "s3:PutObjectTagging",
-        "sqs:SendMessage",  # export jobs (issue 18): permissions_export.py
+        "sqs:SendMessage",  # export and erasure jobs (issue 18): permissions_export.py, DELETE /me
     },
     "cognito_pre_signup": set(),
     "cognito_post_confirmation": {"dynamodb:GetItem", "dynamodb:PutItem"},
@@ -163,6 +163,23 @@ EXPECTED_ACTIONS: dict[str, set[str]] = {
         "sqs:DeleteMessage",
         "sqs:GetQueueAttributes",
     },
+    # Erase my account (issue 18, erasure_permissions.py).
+    "account_erasure": {
+        "dynamodb:GetItem",
+        "dynamodb:Query",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:BatchWriteItem",
+        "execute-api:ManageConnections",
+        "sqs:SendMessage",
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "cognito-idp:AdminDeleteUser",
+        "s3:DeleteObject",
+    },
 }
 # Which handlers Query GSI1, and which S3 prefixes each may touch.
 EXPECTED_GSI = {
@@ -174,11 +191,14 @@ EXPECTED_GSI = {
     "fanout",  # a mention reaches the member's own connections (USERCONN# on GSI1)
     "push_sender",  # a recipient's live connections (USERCONN# on GSI1): online, no push
     "data_export",  # the user's memberships and each thread's replies (GSI1)
+    "account_erasure",  # the user's rooms and connections
 }
 EXPECTED_S3_PREFIXES = {"ws_default": {"rooms/*"}, "http_api": {"rooms/*", "avatars/*"}}
 EXPECTED_S3_PREFIXES["data_export"] = {"exports/*"}
 EXPORT_ARCHIVES = ("ExportArchives", {"exports/*"})
 """http_api's own statement for presigning archives (permissions_export.py)."""
+EXPECTED_S3_PREFIXES["account_erasure"] = {"avatars/*"}
+
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}
 
 
@@ -602,6 +622,7 @@ def test_alarms_and_dashboard_exist(stack: Stack) -> None:
         f"dynamotalk-{settings.stage}-fanout-dlq",
         *([f"dynamotalk-{settings.stage}-push-dlq"] if settings.push else []),
         f"dynamotalk-{settings.stage}-export-dlq",
+        f"dynamotalk-{settings.stage}-erasure-dlq",
     }
     # And the stream consumers' lag (tests/infra/test_delivery.py, test_search.py).
     assert len(by_metric["IteratorAge"]) == 2

@@ -192,6 +192,8 @@ def test_every_function_has_a_document_and_a_list_of_real_calls(
     # push_sender's in tests/infra/test_push_iam.py.
     delivery = {FANOUT, FANOUT_PAGES, "push_sender", SEARCH_INDEXER}  # test_search_iam.py too
     delivery.add("data_export")  # tests/infra/test_export.py
+
+    delivery.add("account_erasure")  # tests/infra/test_erasure.py (issue 18)
     assert set(policies.documents) == set(PERMISSIONS) == set(ALLOWED) | delivery
     assert set(ALLOWED) == set(DENIED)
 

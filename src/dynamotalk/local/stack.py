@@ -216,6 +216,7 @@ def _serve(
             # The local bot answers with the echo assistant; the model id only names the
             # Bedrock resource of the bot worker's policy, which the local bot never calls.
             bot_model_id="local.echo-assistant",
+            user_pool_id=resources.user_pool_id,
         )
     )
     from dynamotalk import bootstrap, metrics

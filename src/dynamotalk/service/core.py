@@ -3,12 +3,13 @@ that find a room, a message or a member (or refuse)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import cast
 
 import attrs
 
 from dynamotalk.domain import bot, rules
-from dynamotalk.domain.errors import InvalidInput, NotFound, RateLimited
+from dynamotalk.domain.errors import InvalidInput, NotFound, RateLimited, Unauthorized
 from dynamotalk.domain.ids import is_ulid
 from dynamotalk.domain.limits import MAX_ID, Limits
 from dynamotalk.domain.models import Membership, Message, Principal, Room, User
@@ -77,6 +78,9 @@ class ChatCore:
     """Who blocked whom (kept by the room store); None: nobody's messages are hidden."""
     reports: ReportStore | None = None
     """The rooms' reports (their moderation queues); None: reporting is refused."""
+    erased: Callable[[str], bool] | None = None
+    """Whether a user id's account was erased (erasure_root.erased): a token that outlives
+    its account never brings a profile back (asked only when the profile is missing)."""
 
     def _limit(self, user_id: str, action: Action, amount: int = 1, size: int = 0) -> None:
         """Count one action against the user's limits (one conditional update); the bot's own
@@ -116,6 +120,8 @@ class ChatCore:
     def ensure_user(self, principal: Principal) -> User:
         """The caller's profile, created from the token's claims on first sight."""
         user = self.users.get(principal.user_id)
+        if user is None and self.erased is not None and self.erased(principal.user_id):
+            raise Unauthorized("this account was erased")
         if user is None:
             user = User(
                 user_id=principal.user_id,

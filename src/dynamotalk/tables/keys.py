@@ -294,3 +294,14 @@ EXPORT_PREFIX = "EXPORT#"
 """A user's export jobs (issue 18), under their own partition (erasure takes them too)."""
 EXPORT_RUNNING = "EXPORTRUN"
 """The user's running-export marker: not under EXPORT_PREFIX, so the jobs' Query skips it."""
+
+
+# Account erasure (issue 18): the job, outside the user's partition so wiping `USER#{id}`
+# leaves it, kept once done as the record that the account was erased.
+# erasure job         ERASURE#{user_id}     JOB   (steps_done, room/message cursor, policy)
+ERASURE_PREFIX = "ERASURE#"
+ERASURE_SK = "JOB"
+
+
+def erasure_pk(user_id: str) -> str:
+    return f"{ERASURE_PREFIX}{user_id}"

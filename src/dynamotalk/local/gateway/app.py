@@ -152,7 +152,7 @@ class Gateway:
         """The fan-out's stream, queue and bus, and the management API's own server, start with
         the API and stop with it; so does the Cognito front door's connection pool."""
         from dynamotalk import metrics
-        from dynamotalk.local import delivery, export, indexing, push
+        from dynamotalk.local import delivery, erasure, export, indexing, push
 
         previous_sink = metrics.send_to(self.metrics.record)
         if self.management_port is not None:
@@ -164,6 +164,8 @@ class Gateway:
         push.start(self.functions)  # the push queue, beside the fan-out's (local/push.py)
         stop_indexing = indexing.start(self.functions)  # the stream's second reader (search)
         export.start(self.functions)  # the export queue (local/export.py)
+
+        erasure.start(self.functions)  # the erasure queue (local/erasure.py)
         try:
             yield
         finally:

@@ -133,6 +133,9 @@ def requests_for(
         return [Request(action, _sqs_queue_arn(params, local))]
     if prefix == "ssm" and "Name" in params:
         return [Request(f"ssm:{operation}", local.parameter_arn(str(params["Name"])))]
+    if prefix == "cognito-idp" and "UserPoolId" in params:
+        resource = local.user_pool_arn(str(params["UserPoolId"]))
+        return [Request(f"cognito-idp:{operation}", resource)]
     if prefix == "bedrock" and operation in _BEDROCK_ACTIONS:
         resource = bedrock_model_arn(local.region, str(params.get("modelId", "")))
         return [Request(_BEDROCK_ACTIONS[operation], resource)]

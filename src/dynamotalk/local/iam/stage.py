@@ -15,7 +15,13 @@ from dynamotalk.local import events
 from dynamotalk.local.iam.evaluation import listed
 from dynamotalk.permissions import PERMISSIONS, PolicyDocument, StageArns, policy_document
 from dynamotalk.routes import BOT_QUEUE, function_name, resource_name, vapid_parameter_name
-from dynamotalk.workers import EXPORT_QUEUE, FANOUT_DLQ, FANOUT_PAGES_QUEUE, PUSH_QUEUE
+from dynamotalk.workers import (
+    ERASURE_QUEUE,
+    EXPORT_QUEUE,
+    FANOUT_DLQ,
+    FANOUT_PAGES_QUEUE,
+    PUSH_QUEUE,
+)
 
 LOCAL_ACCOUNT = events.ACCOUNT
 """The account of the local stage's ARNs (moto's default account)."""
@@ -66,6 +72,9 @@ class LocalAccount:
     def event_bus_arn(self, name: str) -> str:
         return f"arn:aws:events:{self.region}:{self.account}:event-bus/{name}"
 
+    def user_pool_arn(self, pool_id: str) -> str:
+        return f"arn:aws:cognito-idp:{self.region}:{self.account}:userpool/{pool_id}"
+
     def parameter_arn(self, name: str) -> str:
         """An SSM parameter's ARN (a name's leading `/` is not repeated after `parameter`)."""
         return f"arn:aws:ssm:{self.region}:{self.account}:parameter/{name.lstrip('/')}"
@@ -98,6 +107,7 @@ def stage_policies(
     event_bus_name: str | None = None,
     account: str = LOCAL_ACCOUNT,
     api_id: str = LOCAL_API_ID,
+    user_pool_id: str | None = None,
 ) -> StagePolicies:
     """The documents the Pulumi program would deploy for this stage, built on local ARNs.
 
@@ -121,6 +131,8 @@ def stage_policies(
         push_queue_arn=local.queue_arn(resource_name(stage, PUSH_QUEUE)),
         vapid_parameter_arn=local.parameter_arn(vapid_parameter_name(stage)),
         export_queue_arn=local.queue_arn(resource_name(stage, EXPORT_QUEUE)),
+        erasure_queue_arn=local.queue_arn(resource_name(stage, ERASURE_QUEUE)),
+        user_pool_arn=local.user_pool_arn(user_pool_id) if user_pool_id else None,
     )
     documents = {
         module: policy_document(module, arns, local.log_group_arn(module))
