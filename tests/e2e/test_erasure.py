@@ -110,6 +110,7 @@ def test_nothing_of_x_through_any_get_route(erased: dict[str, Any]) -> None:
         "userId": x.id,
         "deviceId": "none",
         "reportId": "none",
+        "exportId": "none",
     }
     walked, leaks = [], []
     for route in HTTP_ROUTES:

@@ -59,7 +59,7 @@ def test_messages_are_deleted_everywhere(base: str) -> None:
     eventually(lambda: {p["id"] for p in posted} <= deleted(), what="message.deleted told")
     eventually(lambda: y.get("/search", q=f"narwhal{tag}")["results"] == [], what="unindexed")
     known = {"roomId": room, "messageId": parent["id"], "userId": x.id}
-    known |= {"deviceId": "none", "reportId": "none"}
+    known |= {"deviceId": "none", "reportId": "none", "exportId": "none"}
     for route in HTTP_ROUTES:
         if route.method != "GET":
             continue
