@@ -1,5 +1,6 @@
 """Erase my account (issue 18): a job, queued by DELETE /me and run by `account_erasure`,
-that removes a user's sockets, messages (per the stage's ErasePolicy), memberships, blocks,
+that removes a user's sockets, messages (per the stage's ErasePolicy), memberships, their
+traces in others' messages and in the rooms' change feed (domain/erasure_scrub.py), blocks,
 avatar, username claim, every item under `USER#{id}` and finally their Cognito sign-in.
 
 Idempotent and resumable: the job item records each step once done and, within the message
