@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from dynamotalk.domain.erasure import ErasureJob
+from dynamotalk.domain.erasure import ErasePolicy, ErasureJob
 
 
 class ErasureStore(Protocol):
@@ -42,6 +42,26 @@ class ErasureStore(Protocol):
 
     def anonymise_room(self, room_id: str, user_id: str) -> None:
         """Rewrite a room's `created_by` to the tombstone if it is still `user_id`."""
+        ...
+
+    def scrub_messages(
+        self, room_id: str, before_id: str | None, limit: int, user_id: str
+    ) -> list[tuple[str, str]]:
+        """What `authors` answers, and each of those messages rewritten without the user
+        (domain/erasure_scrub.scrub_others: their reactions, with the counts; a quote of them;
+        their mention): one Query of whole items, one UpdateItem per message that names them."""
+        ...
+
+    def drop_mentions(self, room_id: str, user_id: str) -> None:
+        """Delete the room's mention items of the user (`MENTION#{user}#`): Query + batch."""
+        ...
+
+    def scrub_changes(
+        self, room_id: str, after_seq: int, limit: int, user_id: str, policy: ErasePolicy
+    ) -> int | None:
+        """Rewrite up to `limit` of the room's changes after `after_seq` without the user
+        (domain/erasure_scrub.scrub_change; their expiry kept, never re-created once expired):
+        the last seq looked at when more may follow, None when the feed's end was reached."""
         ...
 
 

@@ -3,9 +3,12 @@ real handlers, the erasure queue invoking account_erasure under its IAM policy, 
 Local (the stage's default erasePolicy: anonymise).
 
 X owns a room with Y, posts (one reply in a thread, one mention of Y, searchable words),
-blocks Z and is blocked by Z, then erases; then Y walks every GET route of routes.HTTP_ROUTES
-(path parameters filled with the rooms and messages known), WebSocket sync and search, and X's
-id and username appear nowhere; X's token and password are refused; the room passed to Y.
+reacts to Y's message, is quoted and mentioned by Y, blocks Z and is blocked by Z, then
+erases; then Y walks every GET route of routes.HTTP_ROUTES (path parameters filled with the
+rooms and messages known), WebSocket sync v1 and v2 (the whole change feed from seq 0) and
+search, and X's id and username appear nowhere (but in the `@name` Y typed, which stays: docs/
+PROTOCOL.md); the feed replays to what history shows; X's token and password are refused; the
+room passed to Y.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import pytest
 
 from dynamotalk.client import frames
 from dynamotalk.client.config import ChatClientError
-from dynamotalk.domain.erasure import ERASED_AUTHOR
+from dynamotalk.domain.erasure import ERASED_AUTHOR, ERASED_NAME
 from dynamotalk.routes import HTTP_ROUTES
 from tests.e2e.client import PASSWORD, User, eventually
 
@@ -55,6 +58,13 @@ def erased(stack_url: str) -> dict[str, Any]:
     parent = y_socket.post(room, "a parent by y")
     reply = socket.call({**frames.send_message(room, f"{word} reply"), "parentId": parent["id"]})
     assert reply["type"] == "ack", reply
+    for who in (socket, y_socket):
+        assert who.call(frames.react(room, parent["id"], "👍"))["type"] == "ack"
+    assert socket.call(frames.react(room, parent["id"], "🎉"))["type"] == "ack"
+    quoting = y_socket.call(frames.send_message(room, "quoting you", quote_id=first["id"]))
+    assert quoting["message"]["quote"]["authorId"] == x.id, quoting
+    mentioning = y_socket.post(room, f"thanks @{x.name}")
+    assert mentioning["mentions"] == [x.id], mentioning
     avatar = give_avatar(x)
     sub = {"endpoint": "https://fcm.googleapis.com/fcm/send/e2e", "keys": P256_KEYS}
     assert x.request("PUT", "/push/subscriptions/laptop", sub).status_code == 201
@@ -102,6 +112,12 @@ def _fill(path: str, known: dict[str, str]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: known[m.group(1)], path)
 
 
+def shows_x(x: User, text: str) -> bool:
+    """X's id or username in `text`, leaving out the `@name` Y typed (it stays: documented)."""
+    text = text.replace(f"@{x.name}", "")
+    return x.id in text or x.name in text
+
+
 def test_nothing_of_x_through_any_get_route(erased: dict[str, Any]) -> None:
     x, y = erased["x"], erased["y"]
     known = {
@@ -121,7 +137,7 @@ def test_nothing_of_x_through_any_get_route(erased: dict[str, Any]) -> None:
             params = {"key": "avatars/none"}
         reply = y.request("GET", _fill(route.path, known), **params)
         assert reply.status_code < 500, (route.path, reply.text)
-        if x.id in reply.text or x.name in reply.text:
+        if shows_x(x, reply.text):
             leaks.append((route.path, reply.text))
         walked.append(route.path)
     assert [p for p, _ in leaks] == [], leaks
@@ -143,9 +159,43 @@ def test_sync_over_the_socket_shows_nothing_of_x(erased: dict[str, Any]) -> None
     socket = y.socket()
     reply = socket.call(frames.sync(erased["room"], None, 50))
     assert reply["type"] == "ack", reply
-    text = str(reply)
-    assert erased["x"].name not in text
-    assert erased["x"].id not in text
+    assert not shows_x(erased["x"], str(reply))
+
+
+def replay(user: User, room: str) -> list[dict[str, Any]]:
+    """Every change the room's feed holds, from seq 0, page by page (sync v2)."""
+    socket, after, changes = user.socket(), 0, list[dict[str, Any]]()
+    while True:
+        reply = socket.call(frames.sync_changes(room, after, 20, "r"))
+        assert reply["type"] == "ack", reply
+        changes += reply["changes"]
+        if not reply["hasMore"]:
+            return changes
+        after = reply["seq"]
+
+
+def test_sync_v2_replays_to_history_with_nothing_of_x(erased: dict[str, Any]) -> None:
+    x, y, room = erased["x"], erased["y"], erased["room"]
+    changes = replay(y, room)
+    assert len(changes) > 10
+    assert not shows_x(x, str(changes)), changes
+    assert any(c["type"] == "member.left" for c in changes)
+    state: dict[str, dict[str, Any]] = {}
+    for change in changes:
+        if "message" in change:
+            state[change["message"]["id"]] = change["message"]
+    history = y.get(f"/rooms/{room}/messages")["messages"]
+    fields = ("authorId", "text", "reactions", "quote", "mentions")
+    for message in history:
+        replayed = state[message["id"]]
+        assert {f: replayed.get(f) for f in fields} == {f: message.get(f) for f in fields}
+    parent = next(m for m in history if m["id"] == erased["parent"]["id"])
+    assert parent["reactions"] == {"👍": [y.id]} or parent["reactions"] == {"👍": 1}, parent
+    quoted = next(m for m in history if m["text"] == "quoting you")
+    assert quoted["quote"]["authorId"] == ERASED_AUTHOR
+    assert quoted["quote"]["authorName"] == ERASED_NAME
+    mentioning = next(m for m in history if m["text"].startswith("thanks @"))
+    assert mentioning.get("mentions", []) == []  # an empty list is left out
 
 
 def test_x_is_refused_and_the_name_is_free(erased: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from dynamotalk.local.emulators import free_port
 from dynamotalk.routes import HTTP_ROUTES
 from dynamotalk.settings import ENV
 from tests.e2e.client import User, eventually
-from tests.e2e.test_erasure import signs_in
+from tests.e2e.test_erasure import replay, shows_x, signs_in
 from tests.support.dev_stack import start_dev, stop, wait_healthy
 
 pytestmark = pytest.mark.timeout(240)
@@ -68,3 +68,6 @@ def test_messages_are_deleted_everywhere(base: str) -> None:
         text = y.request("GET", path, **params).text
         assert not [s for s in secrets if s in text], route.path
         assert x.name not in text, route.path
+    feed = str(replay(y, room))  # sync v2 from seq 0: no copy of the text, nor of x
+    assert not [s for s in secrets if s in feed]
+    assert not shows_x(x, feed)

@@ -112,6 +112,7 @@ def test_every_step_runs_in_order_and_leaves_nothing(scene: dict[str, Any]) -> N
     assert ALICE.user_id not in authors
     assert e.ERASED_AUTHOR in authors
     assert calls.accounts == ["alice"]
+    assert ALICE.user_id not in repr(s.messages.feed.after(room, 0, 1000))  # type: ignore[attr-defined]
 
 
 def test_delete_policy_deletes_through_the_delete_path(scene: dict[str, Any]) -> None:
@@ -149,6 +150,7 @@ def test_a_long_history_is_paged_across_runs(
 ) -> None:
     w: World = scene["world"]
     monkeypatch.setattr("dynamotalk.service.erasure.MESSAGES_PER_RUN", 10)
+    monkeypatch.setattr("dynamotalk.service.erasure.CHANGES_PER_RUN", 8)
     monkeypatch.setattr("dynamotalk.service.erasure.PAGE", 4)
     for n in range(40):
         w.service.post_message(BOB if n % 3 else ALICE, scene["room"], f"m{n}", f"m{n}")
@@ -159,6 +161,9 @@ def test_a_long_history_is_paged_across_runs(
     assert calls.queued.count(ALICE.user_id) == runs  # the request's, then one per re-queue
     authors = {a for _, a in store.authors(scene["room"], None, 1000)}
     assert ALICE.user_id not in authors
+    changes = w.service.messages.feed.after(scene["room"], 0, 1000)  # type: ignore[attr-defined]
+    assert len(changes) > 40  # more than a few runs' worth: the feed was paged across runs
+    assert ALICE.user_id not in repr(changes)
 
 
 def test_an_unknown_job_is_done() -> None:

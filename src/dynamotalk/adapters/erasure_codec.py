@@ -21,6 +21,8 @@ def job_item(job: ErasureJob) -> dict[str, Any]:
         "steps_done": [str(s) for s in job.steps_done],
         "room_cursor": job.room_cursor,
         "message_cursor": job.message_cursor,
+        "rooms": list(job.rooms),
+        "seq_cursor": job.seq_cursor,
     }
 
 
@@ -40,4 +42,6 @@ def job_of(item: dict[str, Any]) -> ErasureJob:
         steps_done=tuple(Step(str(s)) for s in item.get("steps_done") or ()),
         room_cursor=text("room_cursor"),
         message_cursor=text("message_cursor"),
+        rooms=tuple(str(r) for r in item.get("rooms") or ()),
+        seq_cursor=int(item["seq_cursor"]) if item.get("seq_cursor") is not None else None,
     )

@@ -17,6 +17,9 @@ class Step(enum.StrEnum):
     """Their messages, room by room: anonymised or deleted (ErasePolicy), paged."""
     MEMBERSHIPS = "memberships"
     """Leave every room (member counts, hand-over of owned rooms) and drop pending invites."""
+    CHANGES = "changes"
+    """The rooms' change feed (sync v2) and mention items: the user taken out of each change
+    (domain/erasure_scrub.py), after MEMBERSHIPS so their leaving is scrubbed too; paged."""
     BLOCKS = "blocks"
     """Their blocks and everyone's blocks of them (both items of each)."""
     AVATAR = "avatar"
@@ -53,6 +56,8 @@ MESSAGES_PER_RUN = 500
 finishes in a few hundred short invocations, each far inside the function's timeout)."""
 ITEMS_PER_RUN = 500
 """Items of the user's partition deleted per invocation (25 per BatchWriteItem)."""
+CHANGES_PER_RUN = 500
+"""Room changes looked at per invocation in the CHANGES step (then re-queued)."""
 PAGE = 100
 """Messages per Query while paging a room."""
 
@@ -80,6 +85,10 @@ class ErasureJob:
     """MESSAGES: the room being paged (rooms are taken in id order)."""
     message_cursor: str | None = None
     """MESSAGES: the oldest message id looked at in that room (paging goes back in time)."""
+    rooms: tuple[str, ...] = ()
+    """The user's rooms when MESSAGES began: CHANGES pages them after the user has left."""
+    seq_cursor: int | None = None
+    """CHANGES: the last change seq looked at in `room_cursor` (paging goes forward)."""
 
     @property
     def status(self) -> Status:

@@ -1,5 +1,6 @@
 """Erase my account (issue 18): a job, queued by DELETE /me and run by `account_erasure`,
-that removes a user's sockets, messages (per the stage's ErasePolicy), memberships, blocks,
+that removes a user's sockets, messages (per the stage's ErasePolicy), memberships, their
+traces in others' messages and in the rooms' change feed (domain/erasure_scrub.py), blocks,
 avatar, username claim, every item under `USER#{id}` and finally their Cognito sign-in.
 
 Idempotent and resumable: the job item records each step once done and, within the message
@@ -14,6 +15,7 @@ import attrs
 
 from dynamotalk.domain import authz, files
 from dynamotalk.domain.erasure import (
+    CHANGES_PER_RUN,
     ITEMS_PER_RUN,
     MESSAGES_PER_RUN,
     PAGE,
@@ -76,6 +78,8 @@ class Eraser:
     def _do(self, step: Step, job: ErasureJob) -> tuple[bool, ErasureJob]:
         if step is Step.MESSAGES:
             return self._messages(job)
+        if step is Step.CHANGES:
+            return self._changes(job)
         if step is Step.PARTITION:
             return self.store.wipe_user(job.user_id, ITEMS_PER_RUN), job
         if step is Step.SOCKETS:
@@ -106,13 +110,15 @@ class Eraser:
     def _messages(self, job: ErasureJob) -> tuple[bool, ErasureJob]:
         """Page each of the user's rooms back in time (no author index: the cost is the rooms'
         history, docs/ARCHITECTURE.md), handling the user's messages as the policy says."""
-        rooms = sorted(m.room_id for m in self.chat.rooms.rooms_of(job.user_id))
-        rooms = [r for r in rooms if job.room_cursor is None or r >= job.room_cursor]
+        if job.room_cursor is None or not job.rooms:  # the rooms CHANGES pages later
+            rooms_of = self.chat.rooms.rooms_of(job.user_id)
+            job = attrs.evolve(job, rooms=tuple(sorted(m.room_id for m in rooms_of)))
+        rooms = [r for r in job.rooms if job.room_cursor is None or r >= job.room_cursor]
         looked = 0
         for room_id in rooms:
             cursor = job.message_cursor if room_id == job.room_cursor else None
             while True:
-                page = self.store.authors(room_id, cursor, PAGE)
+                page = self.store.scrub_messages(room_id, cursor, PAGE, job.user_id)
                 for message_id, author_id in page:
                     if author_id == job.user_id:
                         self._erase_message(job, room_id, message_id)
@@ -123,6 +129,23 @@ class Eraser:
                 if looked >= MESSAGES_PER_RUN:
                     return False, attrs.evolve(job, room_cursor=room_id, message_cursor=cursor)
         return True, attrs.evolve(job, room_cursor=None, message_cursor=None)
+
+    def _changes(self, job: ErasureJob) -> tuple[bool, ErasureJob]:
+        """Each room's mention items of the user, then its change feed from the start, the
+        user taken out of each change, so sync v2 replays to what history shows."""
+        rooms = [r for r in job.rooms if job.room_cursor is None or r >= job.room_cursor]
+        looked = 0
+        for room_id in rooms:
+            seq = job.seq_cursor if room_id == job.room_cursor else None
+            if seq is None:
+                self.store.drop_mentions(room_id, job.user_id)
+            at: int | None = seq or 0
+            while at is not None:
+                if looked >= CHANGES_PER_RUN:
+                    return False, attrs.evolve(job, room_cursor=room_id, seq_cursor=at)
+                at = self.store.scrub_changes(room_id, at, PAGE, job.user_id, job.policy)
+                looked += PAGE
+        return True, attrs.evolve(job, room_cursor=None, seq_cursor=None)
 
     def _erase_message(self, job: ErasureJob, room_id: str, message_id: str) -> None:
         if job.policy is ErasePolicy.ANONYMISE:

@@ -11,7 +11,8 @@ from dynamotalk.adapters.memory.messages import MemoryMessageStore
 from dynamotalk.adapters.memory.push import MemoryPushStore
 from dynamotalk.adapters.memory.rooms import MemoryRoomStore
 from dynamotalk.adapters.memory.users import MemoryUserStore
-from dynamotalk.domain.erasure import ERASED_AUTHOR, ErasureJob
+from dynamotalk.domain.erasure import ERASED_AUTHOR, ErasePolicy, ErasureJob
+from dynamotalk.domain.erasure_scrub import scrub_change, scrub_others
 
 
 @attrs.define
@@ -70,3 +71,30 @@ class MemoryErasureStore:
             message = self.messages._messages.get(room_id, {}).get(message_id)
             if message is not None and message.author_id == user_id:
                 self.messages._replace(attrs.evolve(message, author_id=ERASED_AUTHOR))
+
+    def scrub_messages(
+        self, room_id: str, before_id: str | None, limit: int, user_id: str
+    ) -> list[tuple[str, str]]:
+        page = self.authors(room_id, before_id, limit)
+        with self.messages._lock:
+            for message_id, _author in page:
+                message = self.messages._messages[room_id][message_id]
+                scrubbed = scrub_others(message, user_id)
+                if scrubbed != message:
+                    self.messages._replace(scrubbed)
+        return page
+
+    def drop_mentions(self, room_id: str, user_id: str) -> None:
+        with self.messages._lock:
+            self.messages._mentions.pop((room_id, user_id), None)
+
+    def scrub_changes(
+        self, room_id: str, after_seq: int, limit: int, user_id: str, policy: ErasePolicy
+    ) -> int | None:
+        feed = self.messages.feed
+        with feed._lock:
+            log = feed._rooms.get(room_id, [])
+            end = min(len(log), after_seq + limit)
+            for index in range(after_seq, end):
+                log[index] = scrub_change(log[index], user_id, policy)
+            return end if end < len(log) else None
