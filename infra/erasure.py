@@ -5,10 +5,10 @@ alarm, program.py's dead_letter_queues), and account_erasure's event source.
                                    ^                  |           more to do)--+
                                    +------------------+-- SendMessage ---------+
                                    |
-                                   +--(MAX_RECEIVES receives)--> erasure DLQ (alarm)
+                                   +--(ERASURE_MAX_RECEIVES receives)--> erasure DLQ (alarm)
 
 A job that fails is received again (its item says what is done, so it resumes); after
-MAX_RECEIVES it waits in the DLQ, where the operator redrives it (docs/DEPLOY.md).
+ERASURE_MAX_RECEIVES it waits in the DLQ, where the operator redrives it (docs/DEPLOY.md).
 """
 
 from __future__ import annotations
@@ -17,15 +17,12 @@ import pulumi
 import pulumi_aws as aws
 
 from dynamotalk.routes import FUNCTION_BY_MODULE
-from dynamotalk.workers import ACCOUNT_ERASURE, ERASURE_DLQ, ERASURE_QUEUE
+from dynamotalk.workers import ACCOUNT_ERASURE, ERASURE_DLQ, ERASURE_MAX_RECEIVES, ERASURE_QUEUE
 from infra import queues
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
 WORKER = FUNCTION_BY_MODULE[ACCOUNT_ERASURE]
-MAX_RECEIVES = 5
-"""Receives of an erasure job before the dead-letter queue (Cognito or S3 briefly failing has
-five visibility timeouts to clear)."""
 
 
 class Erasure(pulumi.ComponentResource):
@@ -46,7 +43,7 @@ class Erasure(pulumi.ComponentResource):
             ERASURE_QUEUE,
             WORKER,
             self.dead_letters,
-            MAX_RECEIVES,
+            ERASURE_MAX_RECEIVES,
             child,
         )
 

@@ -3,7 +3,7 @@ source, and the stage's VAPID key.
 
     fanout --SendMessageBatch--> push queue --> push_sender --POST--> browsers' push services
                                      |
-                                     +--(MAX_RECEIVES receives)--> push DLQ (alarm)
+                                     +--(PUSH_MAX_RECEIVES receives)--> push DLQ (alarm)
 
 The VAPID key pair is made by Pulumi (`tls.PrivateKey`, ECDSA P-256) and lives in the stack's
 encrypted state and an SSM SecureString parameter (the AWS managed key aws/ssm), which
@@ -19,15 +19,12 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 from dynamotalk.routes import FUNCTION_BY_MODULE, vapid_parameter_name
-from dynamotalk.workers import PUSH_DLQ, PUSH_QUEUE, PUSH_SENDER
+from dynamotalk.workers import PUSH_DLQ, PUSH_MAX_RECEIVES, PUSH_QUEUE, PUSH_SENDER
 from infra import queues
 from infra.functions import LambdaFunction
 from infra.settings import StageSettings
 
 SENDER = FUNCTION_BY_MODULE[PUSH_SENDER]
-MAX_RECEIVES = 5
-"""Receives of a push job (the first and four retries, each after the queue's visibility
-timeout: a push service's 429 or 5xx has minutes to clear) before the dead-letter queue."""
 
 
 def public_key_b64(pem: str | None) -> str:
@@ -67,7 +64,7 @@ class Push(pulumi.ComponentResource):
             PUSH_QUEUE,
             SENDER,
             self.dead_letters,
-            MAX_RECEIVES,
+            PUSH_MAX_RECEIVES,
             child,
         )
         self.key = tls.PrivateKey(

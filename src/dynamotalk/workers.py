@@ -97,3 +97,10 @@ ERASURE_OPTIONS = _ErasureOptions(
     max_concurrency=ERASURE_MAX_CONCURRENCY,
 )
 """routes.Function's other fields for the erasure worker (routes.py stays ≤ 350 lines)."""
+PUSH_MAX_RECEIVES = 5
+"""Receives of a push job (the first and four retries, each after the queue's visibility
+timeout: a push service's 429 or 5xx has minutes to clear) before the dead-letter queue: the
+redrive policy (infra/push.py) and the local queue (local/push.py)."""
+ERASURE_MAX_RECEIVES = 5
+"""Receives of an erasure job before its dead-letter queue (Cognito or S3 briefly failing has
+five visibility timeouts to clear): infra/erasure.py's redrive policy, local/erasure.py."""

@@ -17,7 +17,7 @@ from dynamotalk.routes import FUNCTION_BY_MODULE, resource_name
 from dynamotalk.settings import ENV
 from dynamotalk.tables import GSI1
 from dynamotalk.workers import ACCOUNT_ERASURE, ERASURE_DLQ, ERASURE_QUEUE
-from infra.erasure import MAX_RECEIVES
+from dynamotalk.workers import ERASURE_MAX_RECEIVES as MAX_RECEIVES
 from infra.settings import StageSettings
 from tests.infra.stack_runner import Recorder, run
 from tests.infra.test_delivery_iam import decisions

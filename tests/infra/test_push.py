@@ -15,7 +15,7 @@ from dynamotalk.iam_actions import SQS_CONSUME, SQS_SEND, SSM_GET_PARAMETER
 from dynamotalk.routes import FUNCTION_BY_MODULE, resource_name, vapid_parameter_name
 from dynamotalk.settings import ENV
 from dynamotalk.workers import FANOUT, PUSH_DLQ, PUSH_QUEUE, PUSH_SENDER
-from infra.push import MAX_RECEIVES
+from dynamotalk.workers import PUSH_MAX_RECEIVES as MAX_RECEIVES
 from infra.settings import StageConfigError, StageSettings
 from tests.infra.stack_runner import Recorder, run
 from tests.infra.test_stack import functions_by_module, lambda_policies, stage_settings

@@ -38,8 +38,9 @@ from starlette.responses import JSONResponse, Response
 from dynamotalk.adapters.sqs_push import push_body
 from dynamotalk.adapters.webpush import Vapid
 from dynamotalk.domain.push import b64url_decode
+from dynamotalk.local.sqs_queue import LocalSqsQueue
 from dynamotalk.routes import vapid_parameter_name
-from dynamotalk.workers import PUSH_SENDER
+from dynamotalk.workers import PUSH_MAX_RECEIVES, PUSH_SENDER
 
 if TYPE_CHECKING:  # the gateway imports this module: its own modules come lazily
     from dynamotalk.local.gateway.invoke import Functions
@@ -47,12 +48,8 @@ if TYPE_CHECKING:  # the gateway imports this module: its own modules come lazil
 _log = structlog.get_logger("dynamotalk.push")
 SUBJECT = "mailto:push@dynamotalk.localhost"
 """The local stage's vapidSubject."""
-MAX_RECEIVES = 5
-"""As infra/push.MAX_RECEIVES: receives of a push job before the dead-letter queue."""
 MAX_JWT_LIFETIME_S = 24 * 3600
 """RFC 8292 section 2: a VAPID JWT's `exp` at most 24 hours ahead."""
-RETRY_AFTER_S = 0.2
-"""A failed job's wait before it is received again (SQS: the visibility timeout)."""
 
 
 def vapid_key(data_dir: Path | None) -> str:
@@ -161,45 +158,13 @@ def provision(aws_endpoint: str, data_dir: Path | None, stage: str) -> dict[str,
     }
 
 
-@attrs.define
-class LocalPushQueue:
-    """The push queue: each batch of jobs invokes push_sender, as its event source mapping."""
-
-    functions: Functions
-    loop: asyncio.AbstractEventLoop
-    dead: list[str] = attrs.Factory(list)
-    done: list[str] = attrs.Factory(list)
-    """Jobs push_sender finished (their bodies): a test waits for one, then reads what the
-    push service got."""
+class LocalPushQueue(LocalSqsQueue):
+    """The push queue: each job invokes push_sender, as its event source mapping; `done` holds
+    the jobs push_sender finished: a test waits for one, then reads what the push service got."""
 
     def enqueue_many(self, jobs: Sequence[tuple[str, str, int]]) -> None:
         for job in jobs:
-            body = push_body(*job)
-            asyncio.run_coroutine_threadsafe(self._deliver(body), self.loop)
-
-    async def _deliver(self, body: str) -> None:
-        from dynamotalk.local.gateway.invoke import InvocationError
-
-        message_id = str(uuid.uuid4())
-        for receive in range(1, MAX_RECEIVES + 1):
-            record = {
-                "messageId": message_id,
-                "body": body,
-                "attributes": {"ApproximateReceiveCount": str(receive)},
-                "eventSource": "aws:sqs",
-            }
-            try:
-                reply = await self.functions.call(
-                    PUSH_SENDER, {"Records": [record]}, behind_api=False
-                )
-                if not reply.get("batchItemFailures"):
-                    self.done.append(body)
-                    return
-            except InvocationError:
-                pass
-            await asyncio.sleep(RETRY_AFTER_S)
-        self.dead.append(body)
-        _log.error("push_job_dead_lettered", message_id=message_id)
+            self.send(push_body(*job))
 
 
 QUEUE: list[LocalPushQueue] = []
@@ -209,7 +174,7 @@ def start(functions: Functions) -> LocalPushQueue:
     """Install the local push queue where the fan-out looks for it (on the running loop)."""
     from dynamotalk import push_root
 
-    queue = LocalPushQueue(functions, asyncio.get_running_loop())
+    queue = LocalPushQueue(functions, asyncio.get_running_loop(), PUSH_SENDER, PUSH_MAX_RECEIVES)
     QUEUE[:] = [queue]
     push_root.use_local_push_jobs(queue)
     return queue
