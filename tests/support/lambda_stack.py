@@ -138,6 +138,20 @@ class Stack:
         return [json.loads(body) for body in self.api.received.get(connection_id, [])]
 
 
+class QueuedJobs:
+    """Stands in for the export and erasure queues: keeps each job sent."""
+
+    def __init__(self) -> None:
+        self.exports: list[tuple[str, str]] = []
+        self.erasures: list[str] = []
+
+    def enqueue(self, user_id: str, export_id: str | None = None) -> None:
+        if export_id is None:
+            self.erasures.append(user_id)
+        else:
+            self.exports.append((user_id, export_id))
+
+
 def start(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
     resources = provision(unique("handlers-"), dynamodb_local, moto_server)
     api = ManagementApi.start()
@@ -158,12 +172,21 @@ def start(dynamodb_local: str, moto_server: str) -> Iterator[Stack]:
         bootstrap.delivery,
     ):
         cached.cache_clear()
+    # Issue 18's job queues: the harness keeps what the handlers queue (the local stack's
+    # in-process queues run the workers; these tests drive the request handlers only).
+    from dynamotalk import erasure_root, export_root
+
+    queued = QueuedJobs()
+    export_root.use_local_queue(queued)
+    erasure_root.use_local_erasure_jobs(queued)
     modules = {}
     for name in ("ws_authorizer", "ws_connect", "ws_disconnect", "ws_default", "http_api"):
         modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
     for name in ("cognito_pre_signup", "cognito_post_confirmation", "fanout"):
         modules[name] = importlib.reload(importlib.import_module(f"lambdas.{name}"))
     yield Stack(resources, api, modules)
+    export_root._LOCAL_QUEUE.clear()
+    erasure_root._LOCAL_JOBS.clear()
     api.stop()
     os.environ.clear()
     os.environ.update(saved)
