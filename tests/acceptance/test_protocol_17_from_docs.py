@@ -72,8 +72,8 @@ BLOCKS = "Blocking and reports"
 COUNTS = "Rooms: member counts and the lobby (issue 17)"
 
 # Fields the doc says are present only when they say something ("a key is absent where it
-# would say nothing"; "Rooms and memberships show `archived`, `slowModeSeconds` and
-# `mutedUntil` only when set"; "`hidden` is absent on every other message"; "`deletedBy` (who
+# would say nothing"; "Rooms and memberships show `archived`, `slowModeSeconds`, `mutedUntil`
+# and `retentionDays` only when set"; "`hidden` is absent on every other message"; "`deletedBy` (who
 # deleted it; absent when the author did)").
 OPTIONAL = {
     "message": {
@@ -87,8 +87,8 @@ OPTIONAL = {
         "hidden",
         "deletedBy",
     },
-    "room": {"archived", "slowModeSeconds"},
-    "rooms": {"archived", "slowModeSeconds"},
+    "room": {"archived", "slowModeSeconds", "retentionDays"},
+    "rooms": {"archived", "slowModeSeconds", "retentionDays"},
     "membership": {"mutedUntil"},
     "error": {"retryAfterMs"},
 }

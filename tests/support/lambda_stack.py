@@ -14,6 +14,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from dynamotalk.edge.records import is_change
 from dynamotalk.local.provision import client, provision
 from dynamotalk.local.stream import DynamoSource
@@ -47,11 +49,23 @@ class Stack:
         """Hand every change the table's stream holds so far to lambdas/fanout.py, as the
         event source mapping does (the sender's handler never posts room changes itself)."""
         handed = 0
-        while records := [r for r in self.stream.read() if is_change(r)]:
+        while records := [r for r in self._read() if is_change(r)]:
             reply = self.modules["fanout"].handler({"Records": records}, None)
             assert reply == {"batchItemFailures": []}
             handed += len(records)
         return handed
+
+    def _read(self) -> list[dict[str, Any]]:
+        """The stream's new records. A shard iterator unused for 15 minutes expires (DynamoDB
+        Streams' GetShardIterator), and this stack lives the whole session: a reader then
+        resumes each shard after its last record, as the local stack's does."""
+        try:
+            return self.stream.read()
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ExpiredIteratorException":
+                raise
+            self.stream.recover()
+            return self.stream.read()
 
     def user(self, prefix: str = "user") -> dict[str, Any]:
         name = unique(prefix)
